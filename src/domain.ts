@@ -1,0 +1,131 @@
+/**
+ * The shapes every module agrees on. Field names and string values are the wire format of the
+ * original openRuntime API (docs/api.md), so a client written for it keeps working.
+ */
+
+export const RUNNERS = ['shell', 'claude-code', 'codex'] as const
+export type RunnerKind = (typeof RUNNERS)[number]
+
+export const TASK_STATUSES = [
+  'queued',
+  'running',
+  'needs-input',
+  'ready-for-review',
+  'completed',
+  'failed',
+  'stopped',
+] as const
+export type TaskStatus = (typeof TASK_STATUSES)[number]
+
+export const EVENT_KINDS = ['lifecycle', 'stdout', 'stderr', 'diff', 'input', 'error'] as const
+export type EventKind = (typeof EVENT_KINDS)[number]
+
+export const NETWORK_MODES = ['disabled', 'localhost', 'enabled'] as const
+export type NetworkMode = (typeof NETWORK_MODES)[number]
+
+export interface TaskPolicy {
+  allow_network: boolean
+  allow_git_write: boolean
+  allow_secrets: boolean
+  require_approval: boolean
+  blocked_commands: string[]
+  allowed_workspaces: string[]
+  allowed_file_globs: string[]
+  allowed_mcp_tools: string[]
+  network_mode: NetworkMode
+  budget_cents: number | null
+  max_runtime_minutes: number | null
+}
+
+export const DEFAULT_BLOCKED_COMMANDS = ['rm -rf', 'sudo', 'git push', 'curl', 'wget', 'ssh', 'scp']
+
+export function defaultPolicy(): TaskPolicy {
+  return {
+    allow_network: false,
+    allow_git_write: false,
+    allow_secrets: false,
+    require_approval: false,
+    blocked_commands: [...DEFAULT_BLOCKED_COMMANDS],
+    allowed_workspaces: [],
+    allowed_file_globs: [],
+    allowed_mcp_tools: [],
+    network_mode: 'disabled',
+    budget_cents: null,
+    max_runtime_minutes: null,
+  }
+}
+
+export interface CostLedger {
+  runtime_millis: number
+  input_tokens: number
+  output_tokens: number
+  tool_calls: number
+  estimated_cents: number
+}
+
+export function emptyLedger(): CostLedger {
+  return { runtime_millis: 0, input_tokens: 0, output_tokens: 0, tool_calls: 0, estimated_cents: 0 }
+}
+
+export type JsonObject = Record<string, unknown>
+
+/** A task as stored, without its embedded collections. */
+export interface TaskRecord {
+  id: string
+  title: string
+  prompt: string
+  runner: RunnerKind
+  command: string
+  workspace: string
+  worktree_path: string | null
+  execution_workspace: string | null
+  runner_session_id: string | null
+  base_commit: string | null
+  diff_stat: string | null
+  approved_at: string | null
+  worktree_merged_at: string | null
+  worktree_cleaned_at: string | null
+  status: TaskStatus
+  budget_minutes: number
+  policy: TaskPolicy
+  effective_policy: TaskPolicy | null
+  cost_ledger: CostLedger
+  created_at: string
+  updated_at: string
+}
+
+export interface AttemptRecord {
+  id: string
+  task_id: string
+  attempt_number: number
+  runner: RunnerKind
+  status: TaskStatus
+  execution_workspace: string | null
+  runner_session_id: string | null
+  started_at: string
+  finished_at: string | null
+  exit_status: string | null
+  summary: string | null
+}
+
+export interface TaskEvent {
+  /** Unique across all tasks; the per-task order is `seq`. */
+  id: string
+  task_id: string
+  seq: number
+  attempt_id: string | null
+  kind: EventKind
+  message: string
+  metadata: JsonObject | null
+  created_at: string
+}
+
+/** An event before the event log has given it an id, a seq and a time. */
+export interface NewEvent {
+  attempt_id?: string | null
+  kind: EventKind
+  message: string
+  metadata?: JsonObject | null
+}
+
+export const now = (): string => new Date().toISOString()

@@ -1,0 +1,186 @@
+import { type JsonObject, type NewEvent, now, type TaskEvent } from '../domain'
+import type { EventInsert } from '../storage/events'
+import type { Store } from '../storage/store'
+import type { EventBus } from './event-bus'
+
+export interface EventLogOptions {
+  /** Longest time an appended event waits in memory before its batch is written. */
+  flushMs: number
+  /** A batch this large is written at once instead of waiting for the timer. */
+  batchSize?: number
+  /** Above this many unwritten events, producers are asked to wait (see `room`). */
+  highWater?: number
+}
+
+interface Pending extends EventInsert {
+  metadata: JsonObject | null
+}
+
+/**
+ * The timeline's single writer. Output is appended to memory and written in batches (one
+ * transaction for many events); each event gets its per-task seq when appended, so order is the
+ * order of `append` calls. Subscribers only ever see events after their batch committed: what a
+ * client saw is on disk.
+ */
+export class EventLog {
+  private pending: Pending[] = []
+  private readonly nextSeq = new Map<string, number>()
+  private timer: ReturnType<typeof setTimeout> | null = null
+  private roomWaiters: (() => void)[] = []
+  private lastError: Error | null = null
+  private readonly batchSize: number
+  private readonly highWater: number
+
+  constructor(
+    private readonly store: Store,
+    private readonly bus: EventBus,
+    private readonly options: EventLogOptions,
+  ) {
+    this.batchSize = options.batchSize ?? 5000
+    this.highWater = options.highWater ?? 50_000
+  }
+
+  /** Buffers an event; it is persisted within `flushMs` (or sooner when the batch is full). */
+  append(taskId: string, event: NewEvent): void {
+    this.pending.push(this.toPending(taskId, event))
+    if (this.pending.length >= this.batchSize) this.scheduleFlush(0)
+    else this.scheduleFlush(this.options.flushMs)
+  }
+
+  /**
+   * Writes events immediately, inside the caller's transaction, so a lifecycle transition records
+   * its event atomically with the state change. The caller flushes the buffer before opening its
+   * transaction (so seq order holds and a rollback cannot take buffered output with it), calls
+   * `published()` after the commit, and `forgetSeq()` after a rollback.
+   */
+  writeInTransaction(taskId: string, events: NewEvent[]): TaskEvent[] {
+    return events.map((event) => {
+      const row = this.toPending(taskId, event)
+      const id = this.store.events.insert(row)
+      return this.toTaskEvent(id, row)
+    })
+  }
+
+  /** Tells subscribers about events written by `writeInTransaction` once their transaction committed. */
+  published(taskId: string, events: TaskEvent[]): void {
+    if (events.length > 0) this.bus.publishEvents(taskId, events)
+  }
+
+  /** A transaction that used `writeInTransaction` rolled back: its seqs were never stored. */
+  forgetSeq(taskId: string): void {
+    this.nextSeq.delete(taskId)
+  }
+
+  /** Writes everything buffered now. Throws if storage refuses the write (the events stay buffered). */
+  flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer)
+      this.timer = null
+    }
+    if (this.pending.length === 0) return
+    const batch = this.pending
+    let written: Map<string, TaskEvent[]>
+    try {
+      written = this.store.transaction(() => this.insertBatch(batch))
+    } catch (error) {
+      this.lastError = error as Error
+      throw error
+    }
+    this.pending = this.pending === batch ? [] : this.pending.slice(batch.length)
+    this.lastError = null
+    for (const [taskId, events] of written) this.bus.publishEvents(taskId, events)
+    this.releaseRoom()
+  }
+
+  /** Resolves when the buffer is below its high-water mark: readers await this to apply backpressure. */
+  room(): Promise<void> | null {
+    if (this.pending.length < this.highWater) return null
+    return new Promise((resolve) => this.roomWaiters.push(resolve))
+  }
+
+  /** The last storage error, if the most recent flush failed. */
+  get writeError(): Error | null {
+    return this.lastError
+  }
+
+  get bufferedCount(): number {
+    return this.pending.length
+  }
+
+  private insertBatch(batch: Pending[]): Map<string, TaskEvent[]> {
+    const written = new Map<string, TaskEvent[]>()
+    const touched = new Map<string, string>()
+    for (const row of batch) {
+      const id = this.store.events.insert(row)
+      touched.set(row.task_id, row.created_at)
+      if (!this.bus.hasTaskListeners(row.task_id)) continue
+      let list = written.get(row.task_id)
+      if (!list) {
+        list = []
+        written.set(row.task_id, list)
+      }
+      list.push(this.toTaskEvent(id, row))
+    }
+    for (const [taskId, at] of touched) this.store.tasks.touch(taskId, at)
+    return written
+  }
+
+  private toPending(taskId: string, event: NewEvent): Pending {
+    const metadata = event.metadata ?? null
+    return {
+      task_id: taskId,
+      seq: this.allocateSeq(taskId),
+      attempt_id: event.attempt_id ?? null,
+      kind: event.kind,
+      message: event.message,
+      metadata,
+      metadata_json: metadata === null ? null : JSON.stringify(metadata),
+      created_at: now(),
+    }
+  }
+
+  private toTaskEvent(id: number, row: Pending): TaskEvent {
+    return {
+      id: String(id),
+      task_id: row.task_id,
+      seq: row.seq,
+      attempt_id: row.attempt_id,
+      kind: row.kind,
+      message: row.message,
+      metadata: row.metadata,
+      created_at: row.created_at,
+    }
+  }
+
+  private allocateSeq(taskId: string): number {
+    let next = this.nextSeq.get(taskId)
+    if (next === undefined) {
+      const buffered = this.pending.findLast((row) => row.task_id === taskId)
+      next = (buffered?.seq ?? this.store.events.maxSeq(taskId)) + 1
+    }
+    this.nextSeq.set(taskId, next + 1)
+    return next
+  }
+
+  private scheduleFlush(delay: number): void {
+    if (this.timer && delay > 0) return
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = setTimeout(() => {
+      this.timer = null
+      try {
+        this.flush()
+      } catch {
+        // Storage refused the batch (read-only, disk full): keep it and try again later;
+        // supervisors watch `writeError` and fail their run cleanly.
+        this.scheduleFlush(Math.max(this.options.flushMs, 250))
+      }
+    }, delay)
+  }
+
+  private releaseRoom(): void {
+    if (this.pending.length >= this.highWater) return
+    const waiters = this.roomWaiters
+    this.roomWaiters = []
+    for (const resolve of waiters) resolve()
+  }
+}

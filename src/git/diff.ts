@@ -1,0 +1,130 @@
+import { EMPTY_TREE, git, splitNul } from './exec.ts'
+import { snapshotTree, treeOf } from './snapshot.ts'
+
+export type FileStatus = 'added' | 'modified' | 'deleted' | 'renamed'
+
+export interface DiffFile {
+  path: string
+  old_path?: string
+  status: FileStatus
+  additions: number
+  deletions: number
+  binary: boolean
+}
+
+export interface TaskDiff {
+  stat: string
+  patch: string
+  files: DiffFile[]
+  additions: number
+  deletions: number
+  truncated: boolean
+  has_changes: boolean
+}
+
+export interface CaptureDiffInput {
+  worktreePath: string
+  baseCommit: string | null
+  maxPatchBytes?: number
+}
+
+// Plain, stable output whatever the user's config says: no colour, no external diff drivers,
+// no textconv (review shows the real bytes), unquoted UTF-8 paths in the patch text.
+const DIFF = ['-c', 'core.quotepath=false', 'diff', '--no-color', '--no-ext-diff', '--no-textconv', '-M']
+
+/**
+ * Everything the task changed relative to its base commit: the agent's commits, staged and
+ * unstaged edits and untracked files. A fixed handful of git processes whatever the number of
+ * files, and the worktree's own index is left alone (see snapshotTree).
+ */
+export async function captureDiff({
+  worktreePath,
+  baseCommit,
+  maxPatchBytes = 2_000_000,
+}: CaptureDiffInput): Promise<TaskDiff> {
+  const tree = await snapshotTree(worktreePath)
+  const base = baseCommit ?? EMPTY_TREE
+  const [numstat, nameStatus, stat, patch] = await Promise.all([
+    git(worktreePath, [...DIFF, '-z', '--numstat', base, tree]),
+    git(worktreePath, [...DIFF, '-z', '--name-status', base, tree]),
+    git(worktreePath, [...DIFF, '--stat=200,150', base, tree]),
+    git(worktreePath, [...DIFF, base, tree]),
+  ])
+  const files = mergeCounts(parseNameStatus(nameStatus), parseNumstat(numstat))
+  const cut = truncate(patch, maxPatchBytes, files.length)
+  return {
+    stat: stat.trimEnd(),
+    patch: cut.text,
+    files,
+    additions: files.reduce((sum, file) => sum + file.additions, 0),
+    deletions: files.reduce((sum, file) => sum + file.deletions, 0),
+    truncated: cut.truncated,
+    has_changes: files.length > 0,
+  }
+}
+
+/** Whether the worktree holds anything that differs from its base, without building a patch. */
+export async function hasTaskChanges(worktreePath: string, baseCommit: string | null): Promise<boolean> {
+  const [tree, baseTree] = await Promise.all([snapshotTree(worktreePath), treeOf(worktreePath, baseCommit)])
+  return tree !== baseTree
+}
+
+const STATUS: Record<string, FileStatus> = { A: 'added', C: 'added', D: 'deleted', R: 'renamed' }
+
+function parseNameStatus(out: string): DiffFile[] {
+  const fields = splitNul(out)
+  const files: DiffFile[] = []
+  for (let i = 0; i < fields.length; ) {
+    const letter = (fields[i++] ?? '').charAt(0)
+    const status = STATUS[letter] ?? 'modified'
+    const first = fields[i++] ?? ''
+    const file: DiffFile = { path: first, status, additions: 0, deletions: 0, binary: false }
+    // Renames and copies carry two paths: the source, then the destination.
+    if (letter === 'R' || letter === 'C') {
+      file.path = fields[i++] ?? ''
+      if (letter === 'R') file.old_path = first
+    }
+    files.push(file)
+  }
+  return files
+}
+
+interface Counts {
+  additions: number
+  deletions: number
+  binary: boolean
+}
+
+function parseNumstat(out: string): Map<string, Counts> {
+  const fields = out.split('\0')
+  const counts = new Map<string, Counts>()
+  for (let i = 0; i < fields.length; i++) {
+    const match = /^(\d+|-)\t(\d+|-)\t(.*)$/s.exec(fields[i] ?? '')
+    if (!match) continue
+    const [, added = '-', deleted = '-', inline = ''] = match
+    // With -z a rename leaves the path field empty and follows it with the old and new paths.
+    let path = inline
+    if (inline === '') {
+      path = fields[i + 2] ?? ''
+      i += 2
+    }
+    const binary = added === '-'
+    counts.set(path, { binary, additions: binary ? 0 : Number(added), deletions: binary ? 0 : Number(deleted) })
+  }
+  return counts
+}
+
+function mergeCounts(files: DiffFile[], counts: Map<string, Counts>): DiffFile[] {
+  return files.map((file) => ({ ...file, ...counts.get(file.path) }))
+}
+
+function truncate(patch: string, maxBytes: number, fileCount: number): { text: string; truncated: boolean } {
+  const bytes = Buffer.from(patch)
+  if (bytes.length <= maxBytes) return { text: patch, truncated: false }
+  // Cut at a line end so the shown part is still a readable patch, then say plainly that it stops.
+  const head = bytes.subarray(0, maxBytes)
+  const lastNewline = head.lastIndexOf(0x0a)
+  const kept = head.subarray(0, lastNewline >= 0 ? lastNewline + 1 : 0).toString()
+  const marker = `[openRuntime: patch truncated after ${maxBytes} of ${bytes.length} bytes; all ${fileCount} changed files are listed in the stat]\n`
+  return { text: kept + marker, truncated: true }
+}

@@ -1,0 +1,133 @@
+import { t } from 'elysia'
+import { EVENT_KINDS, NETWORK_MODES, RUNNERS, TASK_STATUSES } from '../domain'
+
+const literals = <const T extends readonly [string, ...string[]]>(values: T, description: string) =>
+  t.UnionEnum(values, { description: `${description}: one of ${values.join(', ')}` })
+
+export const Runner = literals(RUNNERS, 'runner')
+export const Status = literals(TASK_STATUSES, 'task status')
+export const EventKind = literals(EVENT_KINDS, 'event kind')
+export const NetworkMode = literals(NETWORK_MODES, 'network mode')
+
+export const Uuid = t.String({ format: 'uuid', description: 'task id (UUID)' })
+export const TaskParams = t.Object({ id: Uuid })
+
+const BoundedString = (maxLength: number) => t.String({ maxLength })
+const StringList = t.Array(BoundedString(4096), { maxItems: 200 })
+
+export const PolicyInput = t.Object(
+  {
+    allow_network: t.Optional(t.Boolean()),
+    allow_git_write: t.Optional(t.Boolean()),
+    allow_secrets: t.Optional(t.Boolean()),
+    require_approval: t.Optional(t.Boolean()),
+    blocked_commands: t.Optional(StringList),
+    allowed_workspaces: t.Optional(StringList),
+    allowed_file_globs: t.Optional(StringList),
+    allowed_mcp_tools: t.Optional(StringList),
+    network_mode: t.Optional(NetworkMode),
+    budget_cents: t.Optional(t.Union([t.Integer({ minimum: 0, maximum: 10_000_000 }), t.Null()])),
+    max_runtime_minutes: t.Optional(t.Union([t.Number({ minimum: 0.05, maximum: 1440 }), t.Null()])),
+  },
+  { additionalProperties: false },
+)
+
+export const Policy = t.Object({
+  allow_network: t.Boolean(),
+  allow_git_write: t.Boolean(),
+  allow_secrets: t.Boolean(),
+  require_approval: t.Boolean(),
+  blocked_commands: t.Array(t.String()),
+  allowed_workspaces: t.Array(t.String()),
+  allowed_file_globs: t.Array(t.String()),
+  allowed_mcp_tools: t.Array(t.String()),
+  network_mode: NetworkMode,
+  budget_cents: t.Union([t.Number(), t.Null()]),
+  max_runtime_minutes: t.Union([t.Number(), t.Null()]),
+})
+
+export const CreateTaskBody = t.Object({
+  title: t.String({ maxLength: 500, description: 'non-blank title' }),
+  prompt: t.String({ maxLength: 200_000, description: 'the goal for agent runners (may be empty for shell)' }),
+  runner: Runner,
+  command: t.Optional(t.Union([t.String({ maxLength: 100_000 }), t.Null()])),
+  workspace: t.Optional(t.Union([t.String({ maxLength: 4096 }), t.Null()])),
+  budget_minutes: t.Optional(t.Union([t.Number({ minimum: 0, maximum: 100_000 }), t.Null()])),
+  policy: t.Optional(t.Union([PolicyInput, t.Null()])),
+})
+
+export const Event = t.Object({
+  id: t.String(),
+  task_id: t.String(),
+  seq: t.Integer({ description: 'position in the task timeline; only grows' }),
+  attempt_id: t.Union([t.String(), t.Null()]),
+  kind: EventKind,
+  message: t.String(),
+  metadata: t.Union([t.Record(t.String(), t.Unknown()), t.Null()]),
+  created_at: t.String(),
+})
+
+export const Attempt = t.Object({
+  id: t.String(),
+  task_id: t.String(),
+  attempt_number: t.Integer(),
+  runner: Runner,
+  status: Status,
+  execution_workspace: t.Union([t.String(), t.Null()]),
+  runner_session_id: t.Union([t.String(), t.Null()]),
+  started_at: t.String(),
+  finished_at: t.Union([t.String(), t.Null()]),
+  exit_status: t.Union([t.String(), t.Null()]),
+  summary: t.Union([t.String(), t.Null()]),
+})
+
+const NullableString = t.Union([t.String(), t.Null()])
+
+export const Task = t.Object({
+  id: t.String(),
+  title: t.String(),
+  prompt: t.String(),
+  runner: Runner,
+  command: t.String(),
+  workspace: t.String(),
+  worktree_path: NullableString,
+  execution_workspace: NullableString,
+  runner_session_id: NullableString,
+  base_commit: NullableString,
+  diff_stat: NullableString,
+  approved_at: NullableString,
+  worktree_merged_at: NullableString,
+  worktree_cleaned_at: NullableString,
+  status: Status,
+  state: t.String({ description: 'full machine state, e.g. needs-input.approval' }),
+  budget_minutes: t.Number(),
+  policy: Policy,
+  effective_policy: t.Union([Policy, t.Null()]),
+  cost_ledger: t.Object({
+    runtime_millis: t.Number(),
+    input_tokens: t.Number(),
+    output_tokens: t.Number(),
+    tool_calls: t.Number(),
+    estimated_cents: t.Number(),
+  }),
+  created_at: t.String(),
+  updated_at: t.String(),
+  events: t.Array(Event),
+  attempts: t.Array(Attempt),
+  current_attempt: t.Union([Attempt, t.Null()]),
+  last_seq: t.Integer(),
+  event_count: t.Integer(),
+  events_truncated: t.Boolean(),
+})
+
+export const ErrorResponse = t.Object({
+  error: t.Object({
+    code: t.String(),
+    message: t.String(),
+    details: t.Optional(t.Record(t.String(), t.Unknown())),
+  }),
+})
+
+export const EventsEmbedQuery = t.Optional(
+  t.String({ pattern: '^(none|all|[0-9]{1,6})$', description: 'embedded events: none, all, or the newest N (default 100)' }),
+)

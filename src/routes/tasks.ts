@@ -1,0 +1,157 @@
+import { Elysia, t } from 'elysia'
+import type { RunnerKind, TaskStatus } from '../domain'
+import type { Runtime } from '../runtime'
+import { decodeCursor, encodeCursor, parseEventsEmbed } from './pagination'
+import {
+  CreateTaskBody,
+  ErrorResponse,
+  Event,
+  EventsEmbedQuery,
+  Runner,
+  Status,
+  Task,
+  TaskParams,
+} from './schemas'
+
+const errors = { 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse }
+
+/** The task API: create, list, inspect, and drive tasks through their lifecycle. */
+export function taskRoutes(runtime: Runtime) {
+  const { tasks } = runtime
+  return new Elysia({ name: 'task-routes', tags: ['tasks'] })
+    .get(
+      '/tasks',
+      ({ query, set }) => {
+        const limit = query.limit ?? 50
+        const page = tasks.list(
+          {
+            limit: limit + 1,
+            after: query.cursor ? decodeCursor(query.cursor) : undefined,
+            status: query.status?.split(',') as TaskStatus[] | undefined,
+            workspace: query.workspace,
+            runner: query.runner as RunnerKind | undefined,
+          },
+          parseEventsEmbed(query.events),
+        )
+        const items = page.slice(0, limit)
+        const last = items.at(-1)
+        if (page.length > limit && last) {
+          const cursor = encodeCursor({ updated_at: last.updated_at, id: last.id })
+          set.headers['x-next-cursor'] = cursor
+          set.headers.link = `</tasks?cursor=${cursor}&limit=${limit}>; rel="next"`
+        }
+        return items
+      },
+      {
+        query: t.Object({
+          limit: t.Optional(t.Integer({ minimum: 1, maximum: 500 })),
+          cursor: t.Optional(t.String({ maxLength: 512 })),
+          status: t.Optional(
+            t.String({
+              pattern: '^(queued|running|needs-input|ready-for-review|completed|failed|stopped)(,(queued|running|needs-input|ready-for-review|completed|failed|stopped))*$',
+              description: 'comma-separated statuses',
+            }),
+          ),
+          workspace: t.Optional(t.String({ maxLength: 4096 })),
+          runner: t.Optional(Runner),
+          events: EventsEmbedQuery,
+        }),
+        response: { 200: t.Array(Task), 400: ErrorResponse },
+        detail: {
+          summary: 'List tasks, newest activity first',
+          description:
+            'Paginated (default 50). The next page is named by the `x-next-cursor` header (also a `Link: rel="next"`). Each task embeds its newest events (default 100).',
+        },
+      },
+    )
+    .post(
+      '/tasks',
+      ({ body, set }) => {
+        const task = tasks.create({
+          title: body.title,
+          prompt: body.prompt,
+          runner: body.runner,
+          command: body.command ?? undefined,
+          workspace: body.workspace ?? undefined,
+          budget_minutes: body.budget_minutes ?? undefined,
+          policy: body.policy ?? undefined,
+        })
+        set.status = 200
+        return tasks.view(task.id, 'all')
+      },
+      {
+        body: CreateTaskBody,
+        response: { 200: Task, 400: ErrorResponse, 403: ErrorResponse },
+        detail: { summary: 'Create a task (status queued; nothing runs until it is started)' },
+      },
+    )
+    .get('/tasks/:id', ({ params, query }) => tasks.view(params.id, parseEventsEmbed(query.events)), {
+      params: TaskParams,
+      query: t.Object({ events: EventsEmbedQuery }),
+      response: { 200: Task, ...errors },
+      detail: { summary: 'One task with its attempts and newest events' },
+    })
+    .delete(
+      '/tasks/:id',
+      ({ params, query }) => {
+        tasks.delete(params.id, query.force === 'true')
+        return { deleted: params.id }
+      },
+      {
+        params: TaskParams,
+        query: t.Object({ force: t.Optional(t.Union([t.Literal('true'), t.Literal('false')])) }),
+        response: { 200: t.Object({ deleted: t.String() }), ...errors },
+        detail: {
+          summary: 'Delete a task and its events',
+          description: 'Refused while it runs, and while its worktree holds unmerged changes unless force=true.',
+        },
+      },
+    )
+    .get(
+      '/tasks/:id/events',
+      ({ params, query }) => tasks.events(params.id, query.after ?? 0, query.limit ?? 1000),
+      {
+        params: TaskParams,
+        query: t.Object({
+          after: t.Optional(t.Integer({ minimum: 0, description: 'return events with seq greater than this' })),
+          limit: t.Optional(t.Integer({ minimum: 1, maximum: 10_000 })),
+        }),
+        response: { 200: t.Array(Event), ...errors },
+        detail: { summary: 'Page through a task timeline in seq order' },
+      },
+    )
+    .post('/tasks/:id/start', async ({ params }) => tasks.view((await tasks.start(params.id)).id, 100), {
+      params: TaskParams,
+      response: { 200: Task, ...errors, 403: ErrorResponse, 412: ErrorResponse },
+      detail: { summary: 'Start or restart a task; it waits in queued until a runner slot is free' },
+    })
+    .post('/tasks/:id/stop', async ({ params }) => tasks.view((await tasks.stop(params.id)).id, 100), {
+      params: TaskParams,
+      response: { 200: Task, ...errors },
+      detail: { summary: 'Stop a queued or running task (SIGTERM to its process group, then SIGKILL)' },
+    })
+    .post(
+      '/tasks/:id/approve',
+      async ({ params, body }) =>
+        tasks.view((await tasks.approve(params.id, { note: body?.note ?? undefined, start: body?.start ?? undefined })).id, 100),
+      {
+        params: TaskParams,
+        body: t.Optional(
+          t.Object({
+            note: t.Optional(t.Union([t.String({ maxLength: 10_000 }), t.Null()])),
+            start: t.Optional(t.Union([t.Boolean(), t.Null()])),
+          }),
+        ),
+        response: { 200: Task, ...errors, 412: ErrorResponse },
+        detail: { summary: 'Approve a task held at the approval gate (and start it unless start=false)' },
+      },
+    )
+    .post('/tasks/:id/reply', ({ params, body }) => tasks.view(tasks.reply(params.id, body.message).id, 100), {
+      params: TaskParams,
+      body: t.Object({ message: t.String({ maxLength: 100_000 }) }),
+      response: { 200: Task, ...errors, 403: ErrorResponse },
+      detail: { summary: 'Answer a running task: written to its stdin as a line' },
+    })
+}
+
+

@@ -1,0 +1,108 @@
+import type { Config } from './config'
+import { EventBus } from './events/event-bus'
+import { EventLog } from './events/event-log'
+import { InstanceLock } from './storage/instance-lock'
+import { Store } from './storage/store'
+import { TaskLifecycle } from './tasks/lifecycle'
+import { type RecoveryReport, recoverAfterRestart } from './tasks/recovery'
+import { TaskService, type TaskServiceDeps } from './tasks/task-service'
+import type { Isolation } from './workers/isolation'
+import { LiveRuns } from './workers/live-runs'
+import { RunQueue } from './workers/run-queue'
+import { RunWorker } from './workers/run-worker'
+import { runnerEnvironment } from './workers/runner-env'
+
+/** Everything the server runs on, wired together once. Routes receive this; nothing below knows HTTP. */
+export interface Runtime {
+  config: Config
+  store: Store
+  bus: EventBus
+  eventLog: EventLog
+  lifecycle: TaskLifecycle
+  liveRuns: LiveRuns
+  tasks: TaskService
+  recovery: RecoveryReport
+  close(): Promise<void>
+}
+
+/** The project's git, workspace and policy modules, as the core uses them (wired in src/compose.ts). */
+export interface RuntimeAdapters {
+  isolation: Isolation
+  resolveWorkspace: TaskServiceDeps['resolveWorkspace']
+  normalizePolicy: TaskServiceDeps['normalizePolicy']
+}
+
+export async function startRuntime(config: Config, adapters: RuntimeAdapters): Promise<Runtime> {
+  const { isolation } = adapters
+  // The lock comes first: a second server must not even open the queue (its recovery would fail
+  // the first server's running jobs).
+  const lock = InstanceLock.acquire(config.lockPath)
+  let store: Store | null = null
+  try {
+    store = Store.open(config.dbPath)
+    const bus = new EventBus()
+    const eventLog = new EventLog(store, bus, { flushMs: config.eventFlushMs })
+    const lifecycle = new TaskLifecycle(store, eventLog, bus)
+    const liveRuns = new LiveRuns()
+    const openStore = store
+    const worker = new RunWorker({
+      config,
+      store: openStore,
+      eventLog,
+      lifecycle,
+      liveRuns,
+      isolation,
+      runnerEnvironment: (task) => runnerEnvironment(task),
+    })
+    // Jobs wait until recovery has reconciled the previous run's state.
+    let recovered!: () => void
+    const recoveryDone = new Promise<void>((resolve) => (recovered = resolve))
+    const queue = new RunQueue({
+      dataPath: config.queuePath,
+      concurrency: config.maxParallel,
+      processRun: async (job) => {
+        await recoveryDone
+        await worker.processRun(job)
+      },
+    })
+    const tasks = new TaskService({
+      store: openStore,
+      eventLog,
+      lifecycle,
+      liveRuns,
+      scheduler: queue,
+      resolveWorkspace: adapters.resolveWorkspace,
+      normalizePolicy: adapters.normalizePolicy,
+    })
+    const recovery = await recoverAfterRestart(openStore, lifecycle, queue, config.stopGraceMs)
+    recovered()
+
+    let closed = false
+    return {
+      config,
+      store: openStore,
+      bus,
+      eventLog,
+      lifecycle,
+      liveRuns,
+      tasks,
+      recovery,
+      async close() {
+        if (closed) return
+        closed = true
+        await liveRuns.stopAll('server-shutdown')
+        await queue.close()
+        try {
+          eventLog.flush()
+        } finally {
+          openStore.close()
+          lock.release()
+        }
+      },
+    }
+  } catch (error) {
+    store?.close()
+    lock.release()
+    throw error
+  }
+}

@@ -1,0 +1,123 @@
+import type { Database, Statement } from 'bun:sqlite'
+import type { AttemptRecord, RunnerKind, TaskStatus } from '../domain'
+
+interface AttemptRow {
+  id: string
+  task_id: string
+  attempt_number: number
+  runner: string
+  status: string
+  execution_workspace: string | null
+  runner_session_id: string | null
+  started_at: string
+  finished_at: string | null
+  exit_status: string | null
+  summary: string | null
+}
+
+/** What is needed to find a runner's process group again after the server died. */
+export interface ProcessMark {
+  attempt_id: string
+  task_id: string
+  pgid: number
+  process_started: string | null
+}
+
+export type AttemptPatch = Partial<
+  Pick<AttemptRecord, 'status' | 'execution_workspace' | 'runner_session_id' | 'finished_at' | 'exit_status' | 'summary'>
+> & { stop_reason?: string | null }
+
+const COLUMNS =
+  'id, task_id, attempt_number, runner, status, execution_workspace, runner_session_id, started_at, finished_at, exit_status, summary'
+
+const toRecord = (row: AttemptRow): AttemptRecord => ({
+  ...row,
+  runner: row.runner as RunnerKind,
+  status: row.status as TaskStatus,
+})
+
+const PATCHABLE = new Set([
+  'status',
+  'execution_workspace',
+  'runner_session_id',
+  'finished_at',
+  'exit_status',
+  'summary',
+  'stop_reason',
+])
+
+export class AttemptTable {
+  private readonly insertRow: Statement
+  private readonly forTask: Statement<AttemptRow, [string]>
+  private readonly byId: Statement<AttemptRow, [string]>
+  private readonly latestForTask: Statement<AttemptRow, [string]>
+  private readonly nextNumber: Statement<{ next: number }, [string]>
+  private readonly markRow: Statement
+  private readonly clearMarkRow: Statement
+
+  constructor(private readonly db: Database) {
+    this.insertRow = db.prepare(
+      `INSERT INTO task_attempts (${COLUMNS}) VALUES ($id, $task_id, $attempt_number, $runner, $status, $execution_workspace, $runner_session_id, $started_at, NULL, NULL, NULL)`,
+    )
+    this.forTask = db.query(`SELECT ${COLUMNS} FROM task_attempts WHERE task_id = ? ORDER BY attempt_number`)
+    this.byId = db.query(`SELECT ${COLUMNS} FROM task_attempts WHERE id = ?`)
+    this.latestForTask = db.query(
+      `SELECT ${COLUMNS} FROM task_attempts WHERE task_id = ? ORDER BY attempt_number DESC LIMIT 1`,
+    )
+    this.nextNumber = db.query(
+      'SELECT COALESCE(MAX(attempt_number), 0) + 1 AS next FROM task_attempts WHERE task_id = ?',
+    )
+    this.markRow = db.prepare('UPDATE task_attempts SET pgid = ?, process_started = ? WHERE id = ?')
+    this.clearMarkRow = db.prepare('UPDATE task_attempts SET pgid = NULL, process_started = NULL WHERE id = ?')
+  }
+
+  insert(
+    attempt: Pick<
+      AttemptRecord,
+      'id' | 'task_id' | 'runner' | 'status' | 'execution_workspace' | 'runner_session_id' | 'started_at'
+    >,
+  ): AttemptRecord {
+    const attempt_number = this.nextNumber.get(attempt.task_id)?.next ?? 1
+    this.insertRow.run({ ...attempt, attempt_number })
+    return { ...attempt, attempt_number, finished_at: null, exit_status: null, summary: null }
+  }
+
+  get(id: string): AttemptRecord | null {
+    const row = this.byId.get(id)
+    return row ? toRecord(row) : null
+  }
+
+  list(taskId: string): AttemptRecord[] {
+    return this.forTask.all(taskId).map(toRecord)
+  }
+
+  latest(taskId: string): AttemptRecord | null {
+    const row = this.latestForTask.get(taskId)
+    return row ? toRecord(row) : null
+  }
+
+  patch(id: string, patch: AttemptPatch): void {
+    const entries = Object.entries(patch).filter(([key]) => PATCHABLE.has(key))
+    if (entries.length === 0) return
+    this.db
+      .prepare(`UPDATE task_attempts SET ${entries.map(([key]) => `${key} = ?`).join(', ')} WHERE id = ?`)
+      .run(...(entries.map(([, value]) => value ?? null) as (string | number | null)[]), id)
+  }
+
+  markProcess(id: string, pgid: number, processStarted: string | null): void {
+    this.markRow.run(pgid, processStarted, id)
+  }
+
+  clearProcess(id: string): void {
+    this.clearMarkRow.run(id)
+  }
+
+  /** Attempts whose process group was recorded and never seen to end. */
+  markedProcesses(): ProcessMark[] {
+    return this.db
+      .query<ProcessMark, []>(
+        'SELECT id AS attempt_id, task_id, pgid, process_started FROM task_attempts WHERE pgid IS NOT NULL',
+      )
+      .all()
+  }
+}

@@ -1,0 +1,37 @@
+import type { Database } from 'bun:sqlite'
+import { AttemptTable } from './attempts'
+import { openDatabase } from './database'
+import { EventTable } from './events'
+import { migrate } from './migrate'
+import { TaskTable } from './tasks'
+import { WorkspaceTable } from './workspaces'
+
+/** The only owner of SQL: one connection, its tables, and transactions over them. */
+export class Store {
+  readonly tasks: TaskTable
+  readonly attempts: AttemptTable
+  readonly events: EventTable
+  readonly workspaces: WorkspaceTable
+
+  constructor(readonly db: Database) {
+    this.tasks = new TaskTable(db)
+    this.attempts = new AttemptTable(db)
+    this.events = new EventTable(db)
+    this.workspaces = new WorkspaceTable(db)
+  }
+
+  static open(path: string): Store {
+    const db = openDatabase(path)
+    migrate(db)
+    return new Store(db)
+  }
+
+  /** Runs `work` in one SQLite transaction (nested calls become savepoints). */
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work)()
+  }
+
+  close(): void {
+    this.db.close()
+  }
+}

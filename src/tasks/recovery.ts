@@ -1,0 +1,63 @@
+import { groupBelongsToRun, terminateGroup } from '../workers/process-group'
+import type { Store } from '../storage/store'
+import type { TaskLifecycle } from './lifecycle'
+import type { RunScheduler } from './task-service'
+
+export interface RecoveryReport {
+  stopped: string[]
+  killedGroups: number[]
+  requeued: string[]
+}
+
+/**
+ * Runs at start-up, before any worker takes a job: what was running when the previous server died
+ * is ended (its process group killed, if still alive; nobody would observe it) and recorded as
+ * `stopped`; what was queued is queued again if the queue lost its job.
+ */
+export async function recoverAfterRestart(
+  store: Store,
+  lifecycle: TaskLifecycle,
+  scheduler: RunScheduler & { isPending(job: { taskId: string; run: number }): Promise<boolean> },
+  graceMs: number,
+): Promise<RecoveryReport> {
+  const report: RecoveryReport = { stopped: [], killedGroups: [], requeued: [] }
+
+  for (const mark of store.attempts.markedProcesses()) {
+    if (groupBelongsToRun(mark.pgid, mark.process_started)) {
+      await terminateGroup(mark.pgid, graceMs)
+      report.killedGroups.push(mark.pgid)
+    }
+    store.attempts.clearProcess(mark.attempt_id)
+  }
+
+  for (const taskId of store.tasks.idsWithStatus(['running', 'needs-input', 'queued'])) {
+    const snapshot = lifecycle.snapshot(taskId)
+    if (snapshot.can({ type: 'RECOVER' })) {
+      const attempt = store.attempts.latest(taskId)
+      const summary = 'Stopped: the server restarted while this run was in progress; nothing was attached to it'
+      lifecycle.transition(
+        taskId,
+        { type: 'RECOVER' },
+        {
+          message: summary,
+          category: 'attempt-stopped',
+          attempt_id: attempt?.id ?? null,
+          metadata: { attempt_id: attempt?.id ?? null, reason: 'server-restarted' },
+          write: (at) => {
+            if (attempt && attempt.finished_at === null) {
+              store.attempts.patch(attempt.id, { status: 'stopped', finished_at: at, summary, stop_reason: 'server-restarted' })
+            }
+          },
+        },
+      )
+      report.stopped.push(taskId)
+    } else if (snapshot.matches({ queued: 'waiting' })) {
+      const job = { taskId, run: snapshot.context.starts }
+      if (!(await scheduler.isPending(job))) {
+        await scheduler.enqueue(job)
+        report.requeued.push(taskId)
+      }
+    }
+  }
+  return report
+}

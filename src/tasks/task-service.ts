@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto'
+import { type NewEvent, now, type RunnerKind, type TaskPolicy, type TaskRecord, emptyLedger } from '../domain'
+import { AppError, conflict, invalid, notFound } from '../errors'
+import type { EventLog } from '../events/event-log'
+import type { LiveRuns } from '../workers/live-runs'
+import type { RunJob } from '../workers/run-queue'
+import type { TaskLifecycle } from './lifecycle'
+import { type EventsEmbed, type TaskView, taskView } from './views'
+import type { Store } from '../storage/store'
+import type { TaskListQuery } from '../storage/tasks'
+
+export interface CreateTaskInput {
+  title: string
+  prompt?: string
+  runner: RunnerKind
+  command?: string
+  /** Defaults to the server's working directory, like the original. */
+  workspace?: string
+  budget_minutes?: number
+  policy?: Partial<TaskPolicy>
+}
+
+/** The queue as the task service sees it. */
+export interface RunScheduler {
+  enqueue(job: RunJob): Promise<void>
+  remove(job: RunJob): Promise<void>
+}
+
+export interface TaskServiceDeps {
+  /** Canonical absolute directory for a workspace path (throws a 400-kind error otherwise). */
+  resolveWorkspace: (path: string | undefined) => string
+  /** The full policy for a request's partial one (defaults, presets, clamps). */
+  normalizePolicy: (input: Partial<TaskPolicy> | undefined) => TaskPolicy
+  store: Store
+  eventLog: EventLog
+  lifecycle: TaskLifecycle
+  liveRuns: LiveRuns
+  scheduler: RunScheduler
+}
+
+export const BUDGET_MINUTES = { default: 15, min: 0.05, max: 240 }
+
+/** The operations the API offers on tasks. Routes translate HTTP to these calls and back. */
+export class TaskService {
+  constructor(private readonly deps: TaskServiceDeps) {}
+
+  create(input: CreateTaskInput): TaskRecord {
+    const { store, lifecycle, eventLog } = this.deps
+    const title = input.title.trim()
+    const prompt = (input.prompt ?? '').trim()
+    const command = (input.command ?? '').trim()
+    if (title === '') throw invalid('title must not be blank')
+    if (input.runner === 'shell' && command === '') throw invalid('command is required for the shell runner')
+    if (input.runner !== 'shell' && prompt === '') throw invalid(`goal is required for the ${input.runner} runner`)
+    const budget = input.budget_minutes ?? BUDGET_MINUTES.default
+    const policy = this.deps.normalizePolicy(input.policy)
+    const workspace = this.deps.resolveWorkspace(input.workspace)
+    const at = now()
+    const initial = lifecycle.initialSnapshot(policy.require_approval)
+    const task: TaskRecord = {
+      id: randomUUID(),
+      title,
+      prompt,
+      runner: input.runner,
+      command: input.runner === 'shell' ? command : agentCommandText(input.runner, prompt),
+      workspace,
+      worktree_path: null,
+      execution_workspace: null,
+      runner_session_id: null,
+      base_commit: null,
+      diff_stat: null,
+      approved_at: null,
+      worktree_merged_at: null,
+      worktree_cleaned_at: null,
+      status: initial.status,
+      budget_minutes: Math.min(BUDGET_MINUTES.max, Math.max(BUDGET_MINUTES.min, budget)),
+      policy,
+      effective_policy: null,
+      cost_ledger: emptyLedger(),
+      created_at: at,
+      updated_at: at,
+    }
+    eventLog.flush()
+    store.transaction(() => {
+      store.tasks.insert(task, initial.snapshot)
+      eventLog.writeInTransaction(task.id, [
+        { kind: 'lifecycle', message: `Task created: ${title}`, metadata: { category: 'created', status: task.status } },
+      ])
+    })
+    return task
+  }
+
+  get(id: string): TaskRecord {
+    const task = this.deps.store.tasks.get(id)
+    if (!task) throw notFound('task', id)
+    return task
+  }
+
+  view(id: string, embed: EventsEmbed): TaskView {
+    return taskView(this.deps.store, this.deps.lifecycle, this.get(id), embed)
+  }
+
+  list(query: TaskListQuery, embed: EventsEmbed): TaskView[] {
+    return this.deps.store.tasks
+      .list(query)
+      .map((task) => taskView(this.deps.store, this.deps.lifecycle, task, embed))
+  }
+
+  /** Starts (or restarts) a task: it waits in `queued` until a runner slot is free. */
+  async start(id: string): Promise<TaskRecord> {
+    const { store, lifecycle } = this.deps
+    const task = this.get(id)
+    lifecycle.assertCan(id, { type: 'START' })
+    const freezing = task.effective_policy === null
+    const result = lifecycle.transition(
+      id,
+      { type: 'START' },
+      {
+        message: 'Start requested',
+        category: 'start-requested',
+        write: (at) => {
+          if (freezing) store.tasks.freezePolicy(id, task.policy, at)
+        },
+        extraEvents: freezing
+          ? [{ kind: 'lifecycle', message: 'Effective policy frozen for every attempt of this task', metadata: { category: 'policy-frozen' } }]
+          : [],
+      },
+    )
+    if (result.state === 'queued.waiting') await this.enqueue(id, result.context.starts)
+    return this.get(id)
+  }
+
+  async stop(id: string): Promise<TaskRecord> {
+    const { lifecycle, liveRuns, scheduler } = this.deps
+    this.get(id)
+    lifecycle.assertCan(id, { type: 'STOP' })
+    const live = liveRuns.get(id)
+    if (live) {
+      await live.stop('user')
+      return this.get(id)
+    }
+    const snapshot = lifecycle.snapshot(id)
+    const wasWaiting = snapshot.matches({ queued: 'waiting' })
+    lifecycle.transition(
+      id,
+      { type: 'STOP' },
+      { message: 'Stopped by the user', category: 'attempt-stopped', metadata: { attempt_id: null, reason: 'user' } },
+    )
+    // After the transition a worker that claims the job finds nothing to do, so removing it can lag.
+    if (wasWaiting) await scheduler.remove({ taskId: id, run: snapshot.context.starts }).catch(() => undefined)
+    return this.get(id)
+  }
+
+  /** Writes a reply to the live process's stdin (the shell runner). */
+  reply(id: string, message: string): TaskRecord {
+    const text = message.trim()
+    if (text === '') throw invalid('message must not be blank')
+    this.get(id)
+    const live = this.deps.liveRuns.get(id)
+    if (!live || live.stopping) {
+      throw conflict('no_live_process', `task ${id} has no running process to reply to`)
+    }
+    if (!live.write(`${text}\n`)) {
+      throw conflict('no_live_stdin', `the process of task ${id} does not accept input on stdin`)
+    }
+    this.record(id, {
+      kind: 'input',
+      attempt_id: live.attemptId,
+      message: `User reply: ${text}`,
+      metadata: { category: 'reply', attempt_id: live.attemptId, delivery: 'stdin' },
+    })
+    live.resumeAfterInput('reply delivered')
+    return this.get(id)
+  }
+
+  async approve(id: string, options: { note?: string; start?: boolean; by?: string }): Promise<TaskRecord> {
+    const { store, lifecycle } = this.deps
+    this.get(id)
+    const start = options.start ?? true
+    const note = options.note?.trim() || null
+    const by = options.by ?? 'local user'
+    const result = lifecycle.transition(
+      id,
+      { type: 'APPROVE', start },
+      {
+        message: note ? `Task approved: ${note}` : 'Task approved',
+        category: 'approved',
+        metadata: { approved_by: by, note },
+        write: (at) => store.tasks.patch(id, { approved_at: at }, at),
+      },
+    )
+    if (result.state === 'queued.waiting') await this.enqueue(id, result.context.starts)
+    return this.get(id)
+  }
+
+  events(id: string, after: number, limit: number) {
+    this.get(id)
+    return this.deps.store.events.after(id, after, limit)
+  }
+
+  delete(id: string, force: boolean): void {
+    const { store, lifecycle, liveRuns, eventLog } = this.deps
+    const task = this.get(id)
+    const snapshot = lifecycle.snapshot(id)
+    if (liveRuns.get(id) || task.status === 'running' || snapshot.matches({ 'needs-input': 'prompt' })) {
+      throw conflict('task_running', `task ${id} is running; stop it before deleting it`)
+    }
+    if (snapshot.matches({ queued: 'waiting' })) {
+      throw conflict('task_queued', `task ${id} is queued to run; stop it before deleting it`)
+    }
+    const unmerged = task.diff_stat !== null && task.worktree_merged_at === null && task.worktree_cleaned_at === null
+    if (unmerged && !force) {
+      throw conflict(
+        'unmerged_changes',
+        `task ${id} has changes that were never merged; merge them, or delete with force=true`,
+      )
+    }
+    eventLog.flush()
+    store.tasks.delete(id)
+    lifecycle.evict(id)
+    eventLog.forgetSeq(id)
+  }
+
+  private record(id: string, event: NewEvent): void {
+    this.deps.eventLog.append(id, event)
+  }
+
+  private async enqueue(id: string, run: number): Promise<void> {
+    try {
+      await this.deps.scheduler.enqueue({ taskId: id, run })
+    } catch (error) {
+      this.deps.lifecycle.transition(
+        id,
+        { type: 'FAIL' },
+        {
+          message: `could not queue the run: ${(error as Error).message}`,
+          category: 'enqueue-failed',
+        },
+      )
+      throw new AppError('unavailable', 'queue_unavailable', `could not queue task ${id}: ${(error as Error).message}`)
+    }
+  }
+}
+
+/** The placeholder command text stored for agent tasks (the original's format). */
+function agentCommandText(runner: RunnerKind, prompt: string): string {
+  return runner === 'codex' ? `codex app-server (goal: ${prompt})` : `claude -p ${prompt}`
+}

@@ -1,0 +1,23 @@
+import type { TaskRecord } from '../domain'
+
+/** Where a run executes, as decided by the git layer. */
+export interface PreparedWorkspace {
+  isolated: boolean
+  worktreePath: string | null
+  executionDir: string
+  baseCommit: string | null
+  /** A human sentence for the timeline ("Isolated in worktree …", "not isolated: …"). */
+  note: string
+}
+
+export interface ChangeSummary {
+  has_changes: boolean
+  /** Short summary for the task's diff_stat and the `diff` event. */
+  stat: string
+}
+
+/** What the worker needs from the git layer: prepare a run's directory, and tell what changed. */
+export interface Isolation {
+  prepare(task: TaskRecord): Promise<PreparedWorkspace>
+  summarizeChanges(task: TaskRecord): Promise<ChangeSummary | null>
+}

@@ -1,0 +1,71 @@
+import { Queue, shutdownManager, Worker } from 'bunqueue/client'
+
+export interface RunJob {
+  taskId: string
+  /** Which START of the task this job serves (a task can be started again after it ended). */
+  run: number
+}
+
+export interface RunQueueOptions {
+  dataPath: string
+  concurrency: number
+  /** Runs one job to its end; never throws for an expected outcome (the task records it). */
+  processRun: (job: RunJob) => Promise<void>
+}
+
+const QUEUE_NAME = 'openruntime-runs'
+
+export const jobIdOf = (job: RunJob) => `${job.taskId}:${job.run}`
+
+/**
+ * The persisted queue between "start" and a runner slot, bunqueue in embedded mode with its own
+ * SQLite file. Jobs run once: a run is never retried behind the user's back (attempts: 1); a crash
+ * mid-run is reconciled by the task recovery, not by the queue.
+ */
+export class RunQueue {
+  private readonly queue: Queue<RunJob>
+  private readonly worker: Worker<RunJob, void>
+
+  constructor(options: RunQueueOptions) {
+    this.queue = new Queue<RunJob>(QUEUE_NAME, {
+      embedded: true,
+      dataPath: options.dataPath,
+      defaultJobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: true, durable: true },
+    })
+    this.worker = new Worker<RunJob, void>(
+      QUEUE_NAME,
+      async (job) => {
+        await options.processRun(job.data)
+      },
+      {
+        embedded: true,
+        dataPath: options.dataPath,
+        concurrency: options.concurrency,
+        // Agent runs last minutes to hours; liveness is the supervisor's job, not the queue's.
+        skipStalledCheck: true,
+        skipLockRenewal: true,
+      },
+    )
+  }
+
+  async enqueue(job: RunJob): Promise<void> {
+    await this.queue.add('run', job, { jobId: jobIdOf(job), attempts: 1, durable: true })
+  }
+
+  /** Whether the job is still waiting for a slot or running (so it needs no re-enqueue after a restart). */
+  async isPending(job: RunJob): Promise<boolean> {
+    const state = await this.queue.getJobState(jobIdOf(job))
+    return state === 'waiting' || state === 'prioritized' || state === 'delayed' || state === 'active'
+  }
+
+  /** Drops a job that has not been claimed yet; a claimed one is stopped through its supervisor. */
+  async remove(job: RunJob): Promise<void> {
+    await this.queue.removeAsync(jobIdOf(job))
+  }
+
+  async close(): Promise<void> {
+    await this.worker.close(true)
+    await this.queue.close()
+    shutdownManager()
+  }
+}

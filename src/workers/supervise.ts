@@ -1,0 +1,183 @@
+import type { Subprocess } from 'bun'
+import { LineSplitter } from './line-splitter'
+import { processStartTime, terminateGroup } from './process-group'
+import { stdinIdentity, waitingOnStdin } from './stdin-wait'
+
+export type OutputStream = 'stdout' | 'stderr'
+
+export interface ProcessSpec {
+  argv: string[]
+  cwd: string
+  env: Record<string, string>
+  /** Keep stdin open so replies can be written to it (shell); agents talk over their own protocol. */
+  keepStdin: boolean
+}
+
+export interface SupervisorHooks {
+  /** One line of output (partial: flushed without a newline after an idle period). May return a promise to apply backpressure. */
+  onLine(stream: OutputStream, line: string, partial: boolean): undefined | Promise<void>
+  /** The run went quiet and appears to wait for input (`evidence` says how we know). */
+  onWaitingForInput(evidence: 'stdin-read' | 'prompt-text', prompt: string): void
+}
+
+export interface ProcessExit {
+  /** Exit code of the group leader, null when it ended by a signal. */
+  code: number | null
+  signal: string | null
+  /** Human text like the original's: "exit status: 0" or "signal: SIGTERM". */
+  text: string
+}
+
+export interface SupervisorOptions {
+  stopGraceMs: number
+  idleMs: number
+}
+
+const PROMPT_ENDING = /[?:>$#\]]\s*$/
+
+/**
+ * One runner process: spawned as the leader of its own process group, its output decoded (invalid
+ * UTF-8 becomes U+FFFD, never an error) and split into lines, its quiet periods checked for
+ * "waiting for input", and its end always ending the whole group so no grandchild survives.
+ */
+export class SupervisedProcess {
+  readonly pid: number
+  readonly startedTicks: string | null
+  readonly exited: Promise<ProcessExit>
+  private readonly child: Subprocess<'pipe' | 'ignore', 'pipe', 'pipe'>
+  private readonly stdinId: string | null
+  private lastOutputAt = Date.now()
+  private idleTimer: ReturnType<typeof setTimeout> | null = null
+  private idleBackoff: number
+  private reportedWaiting = false
+  private readonly splitters: Record<OutputStream, LineSplitter>
+  private ended = false
+
+  constructor(
+    spec: ProcessSpec,
+    private readonly hooks: SupervisorHooks,
+    private readonly options: SupervisorOptions,
+  ) {
+    this.child = Bun.spawn(spec.argv, {
+      cwd: spec.cwd,
+      env: spec.env,
+      stdin: spec.keepStdin ? 'pipe' : 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      detached: true,
+    })
+    this.pid = this.child.pid
+    this.startedTicks = processStartTime(this.pid)
+    this.stdinId = spec.keepStdin ? stdinIdentity(this.pid) : null
+    this.idleBackoff = options.idleMs
+    this.splitters = {
+      stdout: new LineSplitter((line, partial) => this.deliver('stdout', line, partial)),
+      stderr: new LineSplitter((line, partial) => this.deliver('stderr', line, partial)),
+    }
+    this.exited = this.watch()
+  }
+
+  /** Writes a reply to stdin. Returns false when the process has no open stdin. */
+  write(text: string): boolean {
+    const stdin = this.child.stdin
+    if (!stdin || typeof stdin === 'number' || this.ended) return false
+    try {
+      stdin.write(text)
+      stdin.flush()
+    } catch {
+      return false
+    }
+    this.reportedWaiting = false
+    this.armIdleCheck(this.options.idleMs)
+    return true
+  }
+
+  /** Ends the whole group: SIGTERM, then SIGKILL after the grace period. Resolves when it is gone. */
+  async stop(): Promise<ProcessExit> {
+    await terminateGroup(this.pid, this.options.stopGraceMs)
+    return this.exited
+  }
+
+  private pendingBackpressure: Promise<void> | null = null
+
+  private deliver(stream: OutputStream, line: string, partial: boolean): void {
+    const wait = this.hooks.onLine(stream, line, partial)
+    if (wait) this.pendingBackpressure = wait
+  }
+
+  private async watch(): Promise<ProcessExit> {
+    this.armIdleCheck(this.options.idleMs)
+    const readers = [this.read('stdout', this.child.stdout), this.read('stderr', this.child.stderr)]
+    await this.child.exited
+    this.ended = true
+    this.clearIdle()
+    // The leader is gone; anything it left running in its group would go on unobserved.
+    await terminateGroup(this.pid, Math.min(this.options.stopGraceMs, 1000))
+    await Promise.all(readers)
+    this.splitters.stdout.flushPartial()
+    this.splitters.stderr.flushPartial()
+    try {
+      if (this.child.stdin && typeof this.child.stdin !== 'number') this.child.stdin.end()
+    } catch {
+      // Already closed by the process ending.
+    }
+    const code = this.child.exitCode
+    const signal = this.child.signalCode === null ? null : String(this.child.signalCode)
+    return { code, signal, text: signal ? `signal: ${signal}` : `exit status: ${code ?? 'unknown'}` }
+  }
+
+  private async read(stream: OutputStream, source: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder('utf-8', { fatal: false })
+    const splitter = this.splitters[stream]
+    const reader = source.getReader()
+    while (true) {
+      const { value: chunk, done } = await reader.read()
+      if (done) break
+      this.lastOutputAt = Date.now()
+      this.reportedWaiting = false
+      splitter.push(decoder.decode(chunk, { stream: true }))
+      if (this.pendingBackpressure) {
+        const wait = this.pendingBackpressure
+        this.pendingBackpressure = null
+        await wait
+      }
+      this.armIdleCheck(this.options.idleMs)
+    }
+    splitter.push(decoder.decode())
+  }
+
+  private armIdleCheck(delay: number): void {
+    if (this.ended) return
+    this.clearIdle()
+    this.idleBackoff = delay
+    this.idleTimer = setTimeout(() => this.checkIdle(), delay)
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer)
+    this.idleTimer = null
+  }
+
+  private checkIdle(): void {
+    this.idleTimer = null
+    if (this.ended) return
+    if (Date.now() - this.lastOutputAt < this.options.idleMs) {
+      this.armIdleCheck(this.options.idleMs)
+      return
+    }
+    const prompt = this.splitters.stdout.pendingPartial || this.splitters.stderr.pendingPartial
+    this.splitters.stdout.flushPartial()
+    this.splitters.stderr.flushPartial()
+    if (!this.reportedWaiting && this.stdinId !== null) {
+      const waiting = waitingOnStdin(this.pid, this.stdinId)
+      const byText = waiting === null && prompt !== '' && PROMPT_ENDING.test(prompt)
+      if (waiting || byText) {
+        this.reportedWaiting = true
+        this.hooks.onWaitingForInput(waiting ? 'stdin-read' : 'prompt-text', prompt)
+      }
+    }
+    // A quiet run is re-checked with growing intervals: cheap, yet a later read is still noticed.
+    this.idleTimer = setTimeout(() => this.checkIdle(), Math.min(this.idleBackoff * 2, 5000))
+    this.idleBackoff = Math.min(this.idleBackoff * 2, 5000)
+  }
+}

@@ -1,0 +1,95 @@
+import { describe, expect, test } from 'bun:test'
+import { groupAlive, processLiving } from '../../src/workers/process-group'
+import { type OutputStream, SupervisedProcess } from '../../src/workers/supervise'
+import { waitFor } from '../support/temp'
+
+interface Captured {
+  lines: { stream: OutputStream; line: string; partial: boolean }[]
+  waiting: { evidence: string; prompt: string }[]
+}
+
+function run(script: string, options: { keepStdin?: boolean; graceMs?: number } = {}) {
+  const captured: Captured = { lines: [], waiting: [] }
+  const process = new SupervisedProcess(
+    {
+      argv: ['/bin/sh', '-c', script],
+      cwd: '/tmp',
+      env: { PATH: '/usr/bin:/bin' },
+      keepStdin: options.keepStdin ?? true,
+    },
+    {
+      onLine: (stream, line, partial) => {
+        captured.lines.push({ stream, line, partial })
+        return undefined
+      },
+      onWaitingForInput: (evidence, prompt) => {
+        captured.waiting.push({ evidence, prompt })
+      },
+    },
+    { stopGraceMs: options.graceMs ?? 2000, idleMs: 150 },
+  )
+  return { process, captured }
+}
+
+describe('supervised process', () => {
+  test('stdout and stderr become lines in order; the exit status is reported', async () => {
+    const { process: child, captured } = run('printf "a\\nb\\r\\n"; echo err >&2; exit 3')
+    const exit = await child.exited
+    expect(exit).toEqual({ code: 3, signal: null, text: 'exit status: 3' })
+    expect(captured.lines.filter((l) => l.stream === 'stdout').map((l) => l.line)).toEqual(['a', 'b'])
+    expect(captured.lines.filter((l) => l.stream === 'stderr').map((l) => l.line)).toEqual(['err'])
+  })
+
+  test('invalid UTF-8 never breaks the reader', async () => {
+    const { process: child, captured } = run("printf 'ok\\377\\376bad\\nafter\\n'")
+    expect((await child.exited).code).toBe(0)
+    expect(captured.lines.map((l) => l.line)).toEqual(['ok\uFFFD\uFFFDbad', 'after'])
+  })
+
+  test('stop ends the whole process group, grandchildren included', async () => {
+    const { process: child, captured } = run('sleep 1000 & echo $!; wait')
+    const pid = Number((await waitFor('grandchild pid', () => captured.lines[0])).line)
+    expect(processLiving(pid)).toBe(true)
+    const exit = await child.stop()
+    expect(exit.signal).toBe('SIGTERM')
+    expect(processLiving(pid)).toBe(false)
+    expect(groupAlive(child.pid)).toBe(false)
+  })
+
+  test('a grandchild that ignores SIGTERM is killed after the grace period', async () => {
+    const { process: child, captured } = run("trap '' TERM; sh -c \"trap '' TERM; sleep 1000\" & echo $!; wait", {
+      graceMs: 300,
+    })
+    const pid = Number((await waitFor('grandchild pid', () => captured.lines[0])).line)
+    expect(processLiving(pid)).toBe(true)
+    await child.stop()
+    expect(processLiving(pid)).toBe(false)
+    expect(groupAlive(child.pid)).toBe(false)
+  })
+
+  test('background processes left behind by a finished command do not survive it', async () => {
+    const { process: child, captured } = run('sleep 1000 > /dev/null 2>&1 & echo $!')
+    const exit = await child.exited
+    expect(exit.code).toBe(0)
+    const pid = Number(captured.lines[0]?.line)
+    expect(processLiving(pid)).toBe(false)
+  })
+
+  test('a prompt without a newline is flushed and recognised as waiting for input; a reply continues', async () => {
+    const { process: child, captured } = run('printf "Name? "; read name; echo "hello $name"')
+    const waiting = await waitFor('waiting for input', () => captured.waiting[0])
+    expect(waiting.prompt).toBe('Name? ')
+    expect(waiting.evidence).toBe(process.platform === 'linux' ? 'stdin-read' : 'prompt-text')
+    expect(captured.lines[0]).toEqual({ stream: 'stdout', line: 'Name? ', partial: true })
+    expect(child.write('Ada\n')).toBe(true)
+    expect((await child.exited).code).toBe(0)
+    expect(captured.lines.at(-1)?.line).toBe('hello Ada')
+  })
+
+  test('a quiet process that is not reading stdin is not reported as waiting', async () => {
+    const { process: child, captured } = run('printf "working... "; sleep 0.8; echo done')
+    expect((await child.exited).code).toBe(0)
+    if (process.platform === 'linux') expect(captured.waiting).toEqual([])
+    expect(captured.lines.map((l) => l.line)).toEqual(['working... ', 'done'])
+  })
+})

@@ -1,0 +1,97 @@
+import type { Conversation } from './conversation'
+
+/**
+ * The scripted model. A prompt picks a script with a marker such as `SCRIPT:write-file hello.txt`;
+ * the step is the number of tool results since that prompt. Planning only from the history makes
+ * retries, non-streaming fallbacks and resumed sessions all get the same answer.
+ *
+ * Scripts:
+ * - `write-file <path> [content…]`  one file write (Claude Write, Codex apply_patch), then a summary
+ * - `bash <command…>`               one shell command, then a summary
+ * - `escalate <command…>`           like bash, but Codex is asked to run it outside its sandbox,
+ *                                    which is what makes Codex ask for approval
+ * - `long [seconds]`                a short text, then the stream is held open (with pings)
+ * - `usage <in> <out> <cacheRead> <cacheWrite>`  a text answer with these per-request token counts
+ * - `echo` or no marker             a text answer that echoes the prompt and the history size
+ */
+
+export type ToolCall =
+  | { kind: 'write'; path: string; content: string }
+  | { kind: 'bash'; command: string; escalate: boolean }
+
+/** Token counts of one model request; `input` excludes cached tokens (Anthropic's convention). */
+export interface Usage {
+  input: number
+  output: number
+  cacheRead: number
+  cacheWrite: number
+}
+
+export interface Reply {
+  text: string
+  tool?: ToolCall
+  /** Hold the stream open this long after the text, as a long-running generation would. */
+  holdMs?: number
+  usage: Usage
+}
+
+export const DEFAULT_USAGE: Usage = { input: 100, output: 20, cacheRead: 30, cacheWrite: 5 }
+
+const DEFAULT_HOLD_SECONDS = 60
+
+interface Marker {
+  name: string
+  args: string[]
+}
+
+function markerOf(prompt: string): Marker {
+  const match = /SCRIPT:([\w-]+)([^\n]*)/.exec(prompt)
+  if (!match?.[1]) return { name: 'echo', args: [] }
+  return { name: match[1], args: (match[2] ?? '').trim().split(/\s+/).filter(Boolean) }
+}
+
+function summary(conversation: Conversation, usage: Usage): Reply {
+  const last = conversation.toolResults.at(-1)
+  const outcome = last?.isError ? 'Tool failed' : 'Tool done'
+  return { text: `${outcome}: ${(last?.output ?? '').slice(0, 300)}`, usage }
+}
+
+function echo(conversation: Conversation, usage: Usage): Reply {
+  return { text: `echo: ${conversation.prompt} | prompts in history: ${conversation.promptCount}`, usage }
+}
+
+function usageOf(args: string[]): Usage {
+  const [input, output, cacheRead, cacheWrite] = args.map(Number)
+  return {
+    input: input || DEFAULT_USAGE.input,
+    output: output || DEFAULT_USAGE.output,
+    cacheRead: cacheRead ?? DEFAULT_USAGE.cacheRead,
+    cacheWrite: cacheWrite ?? DEFAULT_USAGE.cacheWrite,
+  }
+}
+
+export function plan(conversation: Conversation): Reply {
+  if (conversation.sideCall) return { text: '{"title":"Scripted session"}', usage: DEFAULT_USAGE }
+  const { name, args } = markerOf(conversation.prompt)
+  const step = conversation.toolResults.length
+  const usage = name === 'usage' ? usageOf(args) : DEFAULT_USAGE
+  if (step > 0) return summary(conversation, usage)
+  switch (name) {
+    case 'write-file': {
+      const path = args[0] ?? 'hello.txt'
+      const content = `${args.slice(1).join(' ') || 'hello from the scripted model'}\n`
+      return { text: `Writing ${path}.`, tool: { kind: 'write', path, content }, usage }
+    }
+    case 'bash':
+    case 'escalate':
+      return {
+        text: 'Running a command.',
+        tool: { kind: 'bash', command: args.join(' ') || 'true', escalate: name === 'escalate' },
+        usage,
+      }
+    case 'long':
+      return { text: 'Working on a long task.', holdMs: Number(args[0] ?? DEFAULT_HOLD_SECONDS) * 1000, usage }
+    default:
+      return echo(conversation, usage)
+  }
+}
