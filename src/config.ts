@@ -27,18 +27,21 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>
 
-function positiveInt(env: Env, name: string, fallback: number): number {
+function integerSetting(env: Env, name: string, fallback: number, min = 1): number {
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw)
-  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`)
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigError(`${name} must be an integer of at least ${min}, got "${raw}"`)
+  }
   return value
 }
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const dbPath = resolve(cwd, env.OPENRUNTIME_DB || env.MANAGED_AGENTS_DB || 'data/openruntime.sqlite3')
   const base = dbPath.replace(/\.sqlite3?$|\.db$/, '')
-  const port = positiveInt(env, 'PORT', 8080)
+  // PORT=0 asks the OS for a free port (the server prints the one it got).
+  const port = integerSetting(env, 'PORT', 8080, 0)
   if (port > 65535) throw new ConfigError(`PORT must be at most 65535, got ${port}`)
   return {
     host: env.HOST || '127.0.0.1',
@@ -47,10 +50,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     queuePath: `${base}.queue.sqlite3`,
     lockPath: `${base}.lock`,
     dataDir: dirname(dbPath),
-    maxParallel: positiveInt(env, 'OPENRUNTIME_MAX_PARALLEL', 4),
-    stopGraceMs: positiveInt(env, 'OPENRUNTIME_STOP_GRACE_MS', 5000),
-    partialLineIdleMs: positiveInt(env, 'OPENRUNTIME_PARTIAL_LINE_MS', 400),
-    eventFlushMs: positiveInt(env, 'OPENRUNTIME_EVENT_FLUSH_MS', 25),
+    maxParallel: integerSetting(env, 'OPENRUNTIME_MAX_PARALLEL', 4),
+    stopGraceMs: integerSetting(env, 'OPENRUNTIME_STOP_GRACE_MS', 5000),
+    partialLineIdleMs: integerSetting(env, 'OPENRUNTIME_PARTIAL_LINE_MS', 400),
+    eventFlushMs: integerSetting(env, 'OPENRUNTIME_EVENT_FLUSH_MS', 25),
     token: env.OPENRUNTIME_TOKEN || undefined,
     corsOrigins: (env.OPENRUNTIME_CORS_ORIGINS ?? '')
       .split(',')

@@ -24,7 +24,8 @@ export class AppError extends Error {
   }
 }
 
-export const notFound = (what: string, id: string) => new AppError('not_found', `${what}_not_found`, `${what} ${id} not found`)
+export const notFound = (what: string, id: string) =>
+  new AppError('not_found', `${what}_not_found`, `${what} ${id} not found`)
 export const invalid = (message: string, details?: Record<string, unknown>) =>
   new AppError('invalid', 'invalid_request', message, details)
 export const conflict = (code: string, message: string, details?: Record<string, unknown>) =>

@@ -21,7 +21,8 @@ export function parseJsonObject(line: string): Json | null {
 
 export const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
 
-export const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0)
+export const num = (value: unknown): number =>
+  typeof value === 'number' && Number.isFinite(value) ? value : 0
 
 export const obj = (value: unknown): Json => (isObject(value) ? value : {})
 

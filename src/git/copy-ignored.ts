@@ -12,7 +12,14 @@ import { git, splitNul } from './exec.ts'
 export async function copyIgnoredFiles(from: string, to: string, globs: string[]): Promise<string[]> {
   if (globs.length === 0) return []
   const matchers = globs.map((pattern) => ({ glob: new Bun.Glob(pattern), byName: !pattern.includes('/') }))
-  const out = await git(from, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'])
+  const out = await git(from, [
+    'ls-files',
+    '-z',
+    '--others',
+    '--ignored',
+    '--exclude-standard',
+    '--directory',
+  ])
   const copied: string[] = []
   for (const entry of splitNul(out)) {
     const rel = entry.replace(/\/$/, '')

@@ -109,7 +109,11 @@ function parseNumstat(out: string): Map<string, Counts> {
       i += 2
     }
     const binary = added === '-'
-    counts.set(path, { binary, additions: binary ? 0 : Number(added), deletions: binary ? 0 : Number(deleted) })
+    counts.set(path, {
+      binary,
+      additions: binary ? 0 : Number(added),
+      deletions: binary ? 0 : Number(deleted),
+    })
   }
   return counts
 }

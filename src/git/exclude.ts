@@ -10,7 +10,9 @@ const LINE = '.openruntime/'
  * may not exist yet.
  */
 export async function ensureExcluded(repoRoot: string): Promise<void> {
-  const file = (await git(repoRoot, ['rev-parse', '--path-format=absolute', '--git-path', 'info/exclude'])).trim()
+  const file = (
+    await git(repoRoot, ['rev-parse', '--path-format=absolute', '--git-path', 'info/exclude'])
+  ).trim()
   const current = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return ''
     throw error

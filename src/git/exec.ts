@@ -51,8 +51,9 @@ function withIndexEnv(indexFile: string): Record<string, string> {
 /**
  * Runs one git command in `cwd` and returns its stdout. Any failure becomes a 412 AppError carrying
  * git's own message: a broken repository must stop the caller, never be mistaken for "no changes".
- * Note that simple-git resolves a non-zero exit with an empty stderr, so callers avoid commands
- * whose only signal is the exit status.
+ * Two simple-git traits shape the callers: a non-zero exit with an empty stderr resolves (so no
+ * command is used whose only signal is its exit status), and a command that prints nothing costs
+ * an extra 50 ms wait (so silent commands are kept out of the per-repository lock where possible).
  */
 export async function git(cwd: string, args: string[], options: GitOptions = {}): Promise<string> {
   const instance = simpleGit({

@@ -6,7 +6,11 @@ const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/
 
 export function assertTaskId(taskId: string): void {
   if (!TASK_ID.test(taskId)) {
-    throw new AppError('invalid', 'invalid_task_id', `task id ${JSON.stringify(taskId)} cannot name a worktree`)
+    throw new AppError(
+      'invalid',
+      'invalid_task_id',
+      `task id ${JSON.stringify(taskId)} cannot name a worktree`,
+    )
   }
 }
 

@@ -33,3 +33,23 @@ export async function requireRepo(dir: string): Promise<RepoInfo> {
   if (!repo) throw new AppError('precondition', 'not_a_repository', `${dir} is not inside a git repository`)
   return repo
 }
+
+/**
+ * Whether `path` is the root of a linked worktree of `repo` (not its main checkout, not some other
+ * directory). Checked before anything is reused or deleted at a path taken from a task record.
+ */
+export async function isLinkedWorktreeOf(repo: RepoInfo, path: string): Promise<boolean> {
+  const own = await locateRepo(path).catch(() => null)
+  if (!own || own.commonDir !== repo.commonDir || own.root !== (await realpath(path))) return false
+  const gitDir = await realpath((await git(path, ['rev-parse', '--absolute-git-dir'])).trim())
+  return gitDir !== repo.commonDir
+}
+
+/**
+ * A worktree directory deleted behind git's back stays registered and blocks adding one at the
+ * same path. Pruning only when git lists one as prunable avoids a silent command on every add.
+ */
+export async function pruneStaleWorktrees(repoRoot: string): Promise<void> {
+  const listing = await git(repoRoot, ['worktree', 'list', '--porcelain'])
+  if (/^prunable/m.test(listing)) await git(repoRoot, ['worktree', 'prune'])
+}

@@ -10,7 +10,9 @@ import { EMPTY_TREE, git } from './exec.ts'
  * files that actually changed, which keeps this fast on large checkouts.
  */
 export async function snapshotTree(worktreePath: string): Promise<string> {
-  const realIndex = (await git(worktreePath, ['rev-parse', '--path-format=absolute', '--git-path', 'index'])).trim()
+  const realIndex = (
+    await git(worktreePath, ['rev-parse', '--path-format=absolute', '--git-path', 'index'])
+  ).trim()
   const scratch = await mkdtemp(join(tmpdir(), 'openruntime-index-'))
   const indexFile = join(scratch, 'index')
   try {

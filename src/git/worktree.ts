@@ -1,12 +1,13 @@
-import { mkdir, realpath, stat } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { dirname, join, relative, sep } from 'node:path'
 import { AppError } from '../errors.ts'
 import { canonicalDirectory } from '../workspaces/paths.ts'
 import { copyIgnoredFiles } from './copy-ignored.ts'
-import { EMPTY_TREE, git, OWN_IDENTITY, resolveCommit } from './exec.ts'
 import { ensureExcluded } from './exclude.ts'
+import { EMPTY_TREE, git, OWN_IDENTITY, resolveCommit } from './exec.ts'
+import { isDirectory } from './files.ts'
 import { assertTaskId, defaultWorktreePath, taskBranch } from './names.ts'
-import { locateRepo, type RepoInfo } from './repo.ts'
+import { isLinkedWorktreeOf, locateRepo, pruneStaleWorktrees, type RepoInfo } from './repo.ts'
 import { withRepoLock } from './repo-lock.ts'
 
 export interface ExistingWorktree {
@@ -59,9 +60,7 @@ export async function prepareWorkspace(input: PrepareWorkspaceInput): Promise<Pr
   const reused = await isDirectory(worktreePath)
   const prepared = reused
     ? await describeExisting(repo, workspace, worktreePath, input.existing?.baseCommit)
-    : await withRepoLock(repo.commonDir, () =>
-        addWorktree(repo, workspace, worktreePath, taskBranch(input.taskId), input.existing?.baseCommit),
-      )
+    : await addWorktree(repo, workspace, worktreePath, taskBranch(input.taskId), input.existing?.baseCommit)
   if (!reused) await copyIgnoredFiles(repo.root, worktreePath, input.copyIgnoredGlobs ?? [])
   const executionDir = await executionDirFor(worktreePath, subdir, input.existing?.executionDir)
   return { isolated: true, worktreePath, executionDir, repoRoot: repo.root, ...prepared }
@@ -75,8 +74,7 @@ async function describeExisting(
   worktreePath: string,
   knownBase: string | null | undefined,
 ): Promise<Prepared> {
-  const own = await locateRepo(worktreePath)
-  if (!own || own.root !== (await realpath(worktreePath)) || own.commonDir !== repo.commonDir) {
+  if (!(await isLinkedWorktreeOf(repo, worktreePath))) {
     throw new AppError(
       'precondition',
       'worktree_invalid',
@@ -95,29 +93,41 @@ async function addWorktree(
   branch: string,
   knownBase: string | null | undefined,
 ): Promise<Prepared> {
-  await ensureExcluded(repo.root)
-  // A worktree directory deleted behind git's back stays registered and blocks a new add until pruned.
-  await git(repo.root, ['worktree', 'prune'])
-  await mkdir(dirname(worktreePath), { recursive: true })
-  if (await resolveCommit(repo.root, `refs/heads/${branch}`)) {
-    await git(repo.root, ['worktree', 'add', worktreePath, branch])
-    const baseCommit = knownBase !== undefined ? knownBase : await forkPoint(workspace, branch, repo.root)
-    return { baseCommit, branch, note: `isolated: re-created worktree ${worktreePath} from branch ${branch}` }
-  }
-  const head = await resolveCommit(workspace, 'HEAD')
-  if (head) {
-    await git(repo.root, ['worktree', 'add', '-b', branch, worktreePath, head])
-    return { baseCommit: head, branch, note: `isolated in worktree ${worktreePath} on branch ${branch}` }
-  }
-  // git 2.39 cannot add a worktree in a repository without commits (no --orphan yet). The task
-  // branch gets an empty root commit of its own; the user's branch and HEAD stay untouched.
-  const root = (await git(repo.root, [...OWN_IDENTITY, 'commit-tree', EMPTY_TREE, '-m', 'openRuntime: empty base'])).trim()
-  await git(repo.root, ['worktree', 'add', '-b', branch, worktreePath, root])
-  return {
-    baseCommit: root,
-    branch,
-    note: `isolated in worktree ${worktreePath} on branch ${branch}; the repository has no commits yet, so the task starts from an empty tree`,
-  }
+  // Reads first and outside the lock: only the writes below need the repository to themselves.
+  const [head, branchTip] = await Promise.all([
+    resolveCommit(workspace, 'HEAD'),
+    resolveCommit(repo.root, `refs/heads/${branch}`),
+  ])
+  const baseCommit =
+    knownBase !== undefined ? knownBase : branchTip ? await forkPoint(workspace, branch, repo.root) : head
+  return withRepoLock(repo.commonDir, async () => {
+    await ensureExcluded(repo.root)
+    await pruneStaleWorktrees(repo.root)
+    await mkdir(dirname(worktreePath), { recursive: true })
+    if (branchTip) {
+      await git(repo.root, ['worktree', 'add', worktreePath, branch])
+      return {
+        baseCommit,
+        branch,
+        note: `isolated: re-created worktree ${worktreePath} from branch ${branch}`,
+      }
+    }
+    if (head) {
+      await git(repo.root, ['worktree', 'add', '-b', branch, worktreePath, head])
+      return { baseCommit, branch, note: `isolated in worktree ${worktreePath} on branch ${branch}` }
+    }
+    // git 2.39 cannot add a worktree in a repository without commits (no --orphan yet). The task
+    // branch gets an empty root commit of its own; the user's branch and HEAD stay untouched.
+    const emptyBase = (
+      await git(repo.root, [...OWN_IDENTITY, 'commit-tree', EMPTY_TREE, '-m', 'openRuntime: empty base'])
+    ).trim()
+    await git(repo.root, ['worktree', 'add', '-b', branch, worktreePath, emptyBase])
+    return {
+      baseCommit: emptyBase,
+      branch,
+      note: `isolated in worktree ${worktreePath} on branch ${branch}; the repository has no commits yet, so the task starts from an empty tree`,
+    }
+  })
 }
 
 /** Where the task's line of work left the workspace's history; null when they share none. */
@@ -127,14 +137,14 @@ async function forkPoint(workspace: string, rev: string, revCwd: string): Promis
   return (await git(workspace, ['merge-base', head, tip])).trim() || null
 }
 
-async function executionDirFor(worktreePath: string, subdir: string, previous?: string | null): Promise<string> {
-  if (previous && previous.startsWith(worktreePath + sep) && (await isDirectory(previous))) return previous
+async function executionDirFor(
+  worktreePath: string,
+  subdir: string,
+  previous?: string | null,
+): Promise<string> {
+  if (previous?.startsWith(worktreePath + sep) && (await isDirectory(previous))) return previous
   const dir = join(worktreePath, subdir)
   // The subdirectory may be untracked or empty in HEAD; the runner must still be able to start in it.
   await mkdir(dir, { recursive: true })
   return dir
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => null))?.isDirectory() ?? false
 }

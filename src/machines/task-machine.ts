@@ -61,7 +61,12 @@ export const taskMachine = setup({
   },
 }).createMachine({
   id: 'task',
-  context: ({ input }) => ({ requiresApproval: input.requiresApproval, approved: false, merged: false, starts: 0 }),
+  context: ({ input }) => ({
+    requiresApproval: input.requiresApproval,
+    approved: false,
+    merged: false,
+    starts: 0,
+  }),
   initial: 'queued',
   states: {
     queued: {
@@ -109,7 +114,11 @@ export const taskMachine = setup({
         approval: {
           on: {
             APPROVE: [
-              { guard: 'approveAndStart', target: '#task.queued.waiting', actions: ['recordApproval', 'startRun'] },
+              {
+                guard: 'approveAndStart',
+                target: '#task.queued.waiting',
+                actions: ['recordApproval', 'startRun'],
+              },
               { actions: 'recordApproval' },
             ],
             START: { guard: not('heldForApproval'), target: '#task.queued.waiting', actions: 'startRun' },

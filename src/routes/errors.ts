@@ -29,27 +29,42 @@ function json(status: number, body: ErrorBody): Response {
  * status its kind implies. Anything unexpected is logged and answered as a generic 500 without a
  * stack trace.
  */
-export const errorHandling = new Elysia({ name: 'error-handling' }).onError({ as: 'global' }, ({ code, error }) => {
-  if (error instanceof AppError) return json(STATUS[error.kind], errorBody(error.code, error.message, error.details))
-  switch (code) {
-    case 'VALIDATION': {
-      const first = error.all[0]
-      const where = first && 'path' in first && first.path ? `${first.path.replace(/^\//, '').replaceAll('/', '.')}: ` : ''
-      const what = first?.summary ?? first?.message ?? 'invalid value'
-      return json(400, errorBody('invalid_request', `invalid ${error.type}: ${where}${what}`))
+export const errorHandling = new Elysia({ name: 'error-handling' }).onError(
+  { as: 'global' },
+  ({ code, error }) => {
+    if (error instanceof AppError)
+      return json(STATUS[error.kind], errorBody(error.code, error.message, error.details))
+    switch (code) {
+      case 'VALIDATION': {
+        const first = error.all[0]
+        const where =
+          first && 'path' in first && first.path
+            ? `${first.path.replace(/^\//, '').replaceAll('/', '.')}: `
+            : ''
+        const what = first?.summary ?? first?.message ?? 'invalid value'
+        return json(400, errorBody('invalid_request', `invalid ${error.type}: ${where}${what}`))
+      }
+      case 'PARSE':
+        return json(
+          400,
+          errorBody(
+            'malformed_body',
+            'the request body is not valid JSON (or not the declared content type)',
+          ),
+        )
+      case 'NOT_FOUND':
+        return json(404, errorBody('route_not_found', 'no such route'))
+      case 'INVALID_COOKIE_SIGNATURE':
+        return json(400, errorBody('invalid_cookie', 'a cookie has an invalid signature'))
+      default: {
+        const status = 'status' in error && typeof error.status === 'number' ? error.status : 500
+        if (status === 413)
+          return json(413, errorBody('body_too_large', 'the request body is over the size limit'))
+        if (status >= 400 && status < 500)
+          return json(status, errorBody('bad_request', (error as Error).message))
+        console.error('unexpected error', error)
+        return json(500, errorBody('internal_error', 'internal error; see the server log'))
+      }
     }
-    case 'PARSE':
-      return json(400, errorBody('malformed_body', 'the request body is not valid JSON (or not the declared content type)'))
-    case 'NOT_FOUND':
-      return json(404, errorBody('route_not_found', 'no such route'))
-    case 'INVALID_COOKIE_SIGNATURE':
-      return json(400, errorBody('invalid_cookie', 'a cookie has an invalid signature'))
-    default: {
-      const status = 'status' in error && typeof error.status === 'number' ? error.status : 500
-      if (status === 413) return json(413, errorBody('body_too_large', 'the request body is over the size limit'))
-      if (status >= 400 && status < 500) return json(status, errorBody('bad_request', (error as Error).message))
-      console.error('unexpected error', error)
-      return json(500, errorBody('internal_error', 'internal error; see the server log'))
-    }
-  }
-})
+  },
+)

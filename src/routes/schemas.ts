@@ -48,7 +48,10 @@ export const Policy = t.Object({
 
 export const CreateTaskBody = t.Object({
   title: t.String({ maxLength: 500, description: 'non-blank title' }),
-  prompt: t.String({ maxLength: 200_000, description: 'the goal for agent runners (may be empty for shell)' }),
+  prompt: t.String({
+    maxLength: 200_000,
+    description: 'the goal for agent runners (may be empty for shell)',
+  }),
   runner: Runner,
   command: t.Optional(t.Union([t.String({ maxLength: 100_000 }), t.Null()])),
   workspace: t.Optional(t.Union([t.String({ maxLength: 4096 }), t.Null()])),
@@ -129,5 +132,8 @@ export const ErrorResponse = t.Object({
 })
 
 export const EventsEmbedQuery = t.Optional(
-  t.String({ pattern: '^(none|all|[0-9]{1,6})$', description: 'embedded events: none, all, or the newest N (default 100)' }),
+  t.String({
+    pattern: '^(none|all|[0-9]{1,6})$',
+    description: 'embedded events: none, all, or the newest N (default 100)',
+  }),
 )

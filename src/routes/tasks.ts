@@ -8,7 +8,6 @@ import {
   Event,
   EventsEmbedQuery,
   Runner,
-  Status,
   Task,
   TaskParams,
 } from './schemas'
@@ -48,7 +47,8 @@ export function taskRoutes(runtime: Runtime) {
           cursor: t.Optional(t.String({ maxLength: 512 })),
           status: t.Optional(
             t.String({
-              pattern: '^(queued|running|needs-input|ready-for-review|completed|failed|stopped)(,(queued|running|needs-input|ready-for-review|completed|failed|stopped))*$',
+              pattern:
+                '^(queued|running|needs-input|ready-for-review|completed|failed|stopped)(,(queued|running|needs-input|ready-for-review|completed|failed|stopped))*$',
               description: 'comma-separated statuses',
             }),
           ),
@@ -66,8 +66,8 @@ export function taskRoutes(runtime: Runtime) {
     )
     .post(
       '/tasks',
-      ({ body, set }) => {
-        const task = tasks.create({
+      async ({ body }) => {
+        const task = await tasks.create({
           title: body.title,
           prompt: body.prompt,
           runner: body.runner,
@@ -76,7 +76,6 @@ export function taskRoutes(runtime: Runtime) {
           budget_minutes: body.budget_minutes ?? undefined,
           policy: body.policy ?? undefined,
         })
-        set.status = 200
         return tasks.view(task.id, 'all')
       },
       {
@@ -103,7 +102,8 @@ export function taskRoutes(runtime: Runtime) {
         response: { 200: t.Object({ deleted: t.String() }), ...errors },
         detail: {
           summary: 'Delete a task and its events',
-          description: 'Refused while it runs, and while its worktree holds unmerged changes unless force=true.',
+          description:
+            'Refused while it runs, and while its worktree holds unmerged changes unless force=true.',
         },
       },
     )
@@ -113,7 +113,9 @@ export function taskRoutes(runtime: Runtime) {
       {
         params: TaskParams,
         query: t.Object({
-          after: t.Optional(t.Integer({ minimum: 0, description: 'return events with seq greater than this' })),
+          after: t.Optional(
+            t.Integer({ minimum: 0, description: 'return events with seq greater than this' }),
+          ),
           limit: t.Optional(t.Integer({ minimum: 1, maximum: 10_000 })),
         }),
         response: { 200: t.Array(Event), ...errors },
@@ -133,7 +135,11 @@ export function taskRoutes(runtime: Runtime) {
     .post(
       '/tasks/:id/approve',
       async ({ params, body }) =>
-        tasks.view((await tasks.approve(params.id, { note: body?.note ?? undefined, start: body?.start ?? undefined })).id, 100),
+        tasks.view(
+          (await tasks.approve(params.id, { note: body?.note ?? undefined, start: body?.start ?? undefined }))
+            .id,
+          100,
+        ),
       {
         params: TaskParams,
         body: t.Optional(
@@ -146,12 +152,14 @@ export function taskRoutes(runtime: Runtime) {
         detail: { summary: 'Approve a task held at the approval gate (and start it unless start=false)' },
       },
     )
-    .post('/tasks/:id/reply', ({ params, body }) => tasks.view(tasks.reply(params.id, body.message).id, 100), {
-      params: TaskParams,
-      body: t.Object({ message: t.String({ maxLength: 100_000 }) }),
-      response: { 200: Task, ...errors, 403: ErrorResponse },
-      detail: { summary: 'Answer a running task: written to its stdin as a line' },
-    })
+    .post(
+      '/tasks/:id/reply',
+      ({ params, body }) => tasks.view(tasks.reply(params.id, body.message).id, 100),
+      {
+        params: TaskParams,
+        body: t.Object({ message: t.String({ maxLength: 100_000 }) }),
+        response: { 200: Task, ...errors, 403: ErrorResponse },
+        detail: { summary: 'Answer a running task: written to its stdin as a line' },
+      },
+    )
 }
-
-

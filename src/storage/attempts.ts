@@ -24,7 +24,10 @@ export interface ProcessMark {
 }
 
 export type AttemptPatch = Partial<
-  Pick<AttemptRecord, 'status' | 'execution_workspace' | 'runner_session_id' | 'finished_at' | 'exit_status' | 'summary'>
+  Pick<
+    AttemptRecord,
+    'status' | 'execution_workspace' | 'runner_session_id' | 'finished_at' | 'exit_status' | 'summary'
+  >
 > & { stop_reason?: string | null }
 
 const COLUMNS =
@@ -68,7 +71,9 @@ export class AttemptTable {
       'SELECT COALESCE(MAX(attempt_number), 0) + 1 AS next FROM task_attempts WHERE task_id = ?',
     )
     this.markRow = db.prepare('UPDATE task_attempts SET pgid = ?, process_started = ? WHERE id = ?')
-    this.clearMarkRow = db.prepare('UPDATE task_attempts SET pgid = NULL, process_started = NULL WHERE id = ?')
+    this.clearMarkRow = db.prepare(
+      'UPDATE task_attempts SET pgid = NULL, process_started = NULL WHERE id = ?',
+    )
   }
 
   insert(

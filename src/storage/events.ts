@@ -50,7 +50,9 @@ export class EventTable {
       'INSERT INTO events (task_id, seq, attempt_id, kind, message, metadata_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     )
     this.maxSeqRow = db.query('SELECT MAX(seq) AS seq FROM events WHERE task_id = ?')
-    this.afterRows = db.query(`SELECT ${COLUMNS} FROM events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?`)
+    this.afterRows = db.query(
+      `SELECT ${COLUMNS} FROM events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    )
     this.latestRows = db.query(`SELECT ${COLUMNS} FROM events WHERE task_id = ? ORDER BY seq DESC LIMIT ?`)
     this.beforeRows = db.query(
       `SELECT ${COLUMNS} FROM events WHERE task_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,

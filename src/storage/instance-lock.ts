@@ -1,5 +1,6 @@
 import { Database } from 'bun:sqlite'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { AppError } from '../errors'
 
 /**
@@ -11,6 +12,7 @@ export class InstanceLock {
   private constructor(private readonly db: Database) {}
 
   static acquire(lockPath: string): InstanceLock {
+    mkdirSync(dirname(lockPath), { recursive: true })
     const db = new Database(lockPath, { create: true })
     try {
       db.exec('PRAGMA locking_mode = EXCLUSIVE')

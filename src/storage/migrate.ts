@@ -25,7 +25,9 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
     .sort((a, b) => a.version - b.version)
   migrations.forEach((migration, index) => {
     if (migration.version !== index + 1) {
-      throw new MigrationError(`migrations must be numbered 1, 2, 3…; found ${migration.name} at position ${index + 1}`)
+      throw new MigrationError(
+        `migrations must be numbered 1, 2, 3…; found ${migration.name} at position ${index + 1}`,
+      )
     }
   })
   return migrations
@@ -35,7 +37,9 @@ export function currentVersion(db: Database): number {
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
   )
-  const row = db.query<{ version: number | null }, []>('SELECT MAX(version) AS version FROM schema_migrations').get()
+  const row = db
+    .query<{ version: number | null }, []>('SELECT MAX(version) AS version FROM schema_migrations')
+    .get()
   return row?.version ?? 0
 }
 

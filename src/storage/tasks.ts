@@ -100,7 +100,10 @@ const PATCH_COLUMNS: Record<keyof TaskPatch, { column: string; encode: (value: u
   approved_at: { column: 'approved_at', encode: (v) => v },
   worktree_merged_at: { column: 'worktree_merged_at', encode: (v) => v },
   worktree_cleaned_at: { column: 'worktree_cleaned_at', encode: (v) => v },
-  effective_policy: { column: 'effective_policy_json', encode: (v) => (v === null ? null : JSON.stringify(v)) },
+  effective_policy: {
+    column: 'effective_policy_json',
+    encode: (v) => (v === null ? null : JSON.stringify(v)),
+  },
   cost_ledger: { column: 'cost_ledger_json', encode: (v) => JSON.stringify(v) },
 }
 
@@ -164,14 +167,20 @@ export class TaskTable {
     const entries = Object.entries(patch) as [keyof TaskPatch, unknown][]
     if (entries.length === 0) return
     const sets = entries.map(([key]) => `${PATCH_COLUMNS[key].column} = ?`)
-    const values = entries.map(([key, value]) => PATCH_COLUMNS[key].encode(value)) as (string | number | null)[]
+    const values = entries.map(([key, value]) => PATCH_COLUMNS[key].encode(value)) as (
+      | string
+      | number
+      | null
+    )[]
     this.db.prepare(`UPDATE tasks SET ${sets.join(', ')}, updated_at = ? WHERE id = ?`).run(...values, at, id)
   }
 
   /** Writes the frozen policy only if none was frozen before (the snapshot is write-once). */
   freezePolicy(id: string, policy: TaskPolicy, at: string): boolean {
     const result = this.db
-      .prepare('UPDATE tasks SET effective_policy_json = ?, updated_at = ? WHERE id = ? AND effective_policy_json IS NULL')
+      .prepare(
+        'UPDATE tasks SET effective_policy_json = ?, updated_at = ? WHERE id = ? AND effective_policy_json IS NULL',
+      )
       .run(JSON.stringify(policy), at, id)
     return result.changes === 1
   }

@@ -20,7 +20,9 @@ export class WorkspaceTable {
 
   list(): WorkspaceRecord[] {
     return this.db
-      .query<WorkspaceRecord, []>('SELECT path, name, created_at, updated_at FROM workspaces ORDER BY updated_at DESC')
+      .query<WorkspaceRecord, []>(
+        'SELECT path, name, created_at, updated_at FROM workspaces ORDER BY updated_at DESC',
+      )
       .all()
   }
 }

@@ -15,7 +15,10 @@ import type { Store } from '../storage/store'
 
 export class TransitionRefused extends AppError {
   constructor(taskId: string, state: string, action: string) {
-    super('conflict', 'invalid_transition', `cannot ${action} task ${taskId}: it is ${state}`, { state, action })
+    super('conflict', 'invalid_transition', `cannot ${action} task ${taskId}: it is ${state}`, {
+      state,
+      action,
+    })
   }
 }
 
@@ -63,8 +66,9 @@ export class TaskLifecycle {
     const actor = createActor(taskMachine, { input: { requiresApproval } })
     actor.start()
     const snapshot = actor.getSnapshot()
+    const persisted = JSON.stringify(actor.getPersistedSnapshot())
     actor.stop()
-    return { snapshot: JSON.stringify(actor.getPersistedSnapshot()), status: statusOf(snapshot) }
+    return { snapshot: persisted, status: statusOf(snapshot) }
   }
 
   snapshot(taskId: string): TaskSnapshot {
@@ -118,7 +122,8 @@ export class TaskLifecycle {
     }
     this.eventLog.published(taskId, events)
     const lifecycleSeq = events[0]?.seq ?? 0
-    if (status !== from) this.bus.publishStatus({ task_id: taskId, status, from, state, seq: lifecycleSeq, at })
+    if (status !== from)
+      this.bus.publishStatus({ task_id: taskId, status, from, state, seq: lifecycleSeq, at })
     return { from, status, state, context: after.context, events }
   }
 
@@ -146,7 +151,11 @@ export class TaskLifecycle {
     actor.subscribe({ error: (error) => (restoreError = error) })
     actor.start()
     if (restoreError || actor.getSnapshot().status !== 'active') {
-      throw new AppError('unavailable', 'task_state_unreadable', `the stored state of task ${taskId} cannot be read`)
+      throw new AppError(
+        'unavailable',
+        'task_state_unreadable',
+        `the stored state of task ${taskId} cannot be read`,
+      )
     }
     this.actors.set(taskId, actor)
     if (this.actors.size > ACTOR_CACHE_LIMIT) {

@@ -1,5 +1,5 @@
-import { groupBelongsToRun, terminateGroup } from '../workers/process-group'
 import type { Store } from '../storage/store'
+import { groupBelongsToRun, terminateGroup } from '../workers/process-group'
 import type { TaskLifecycle } from './lifecycle'
 import type { RunScheduler } from './task-service'
 
@@ -34,7 +34,8 @@ export async function recoverAfterRestart(
     const snapshot = lifecycle.snapshot(taskId)
     if (snapshot.can({ type: 'RECOVER' })) {
       const attempt = store.attempts.latest(taskId)
-      const summary = 'Stopped: the server restarted while this run was in progress; nothing was attached to it'
+      const summary =
+        'Stopped: the server restarted while this run was in progress; nothing was attached to it'
       lifecycle.transition(
         taskId,
         { type: 'RECOVER' },
@@ -45,7 +46,12 @@ export async function recoverAfterRestart(
           metadata: { attempt_id: attempt?.id ?? null, reason: 'server-restarted' },
           write: (at) => {
             if (attempt && attempt.finished_at === null) {
-              store.attempts.patch(attempt.id, { status: 'stopped', finished_at: at, summary, stop_reason: 'server-restarted' })
+              store.attempts.patch(attempt.id, {
+                status: 'stopped',
+                finished_at: at,
+                summary,
+                stop_reason: 'server-restarted',
+              })
             }
           },
         },

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto'
-import { type NewEvent, now, type RunnerKind, type TaskPolicy, type TaskRecord, emptyLedger } from '../domain'
+import { emptyLedger, type NewEvent, now, type RunnerKind, type TaskPolicy, type TaskRecord } from '../domain'
 import { AppError, conflict, invalid, notFound } from '../errors'
 import type { EventLog } from '../events/event-log'
+import type { Store } from '../storage/store'
+import type { TaskListQuery } from '../storage/tasks'
 import type { LiveRuns } from '../workers/live-runs'
 import type { RunJob } from '../workers/run-queue'
 import type { TaskLifecycle } from './lifecycle'
 import { type EventsEmbed, type TaskView, taskView } from './views'
-import type { Store } from '../storage/store'
-import type { TaskListQuery } from '../storage/tasks'
 
 export interface CreateTaskInput {
   title: string
@@ -28,7 +28,7 @@ export interface RunScheduler {
 
 export interface TaskServiceDeps {
   /** Canonical absolute directory for a workspace path (throws a 400-kind error otherwise). */
-  resolveWorkspace: (path: string | undefined) => string
+  resolveWorkspace: (path: string | undefined) => Promise<string>
   /** The full policy for a request's partial one (defaults, presets, clamps). */
   normalizePolicy: (input: Partial<TaskPolicy> | undefined) => TaskPolicy
   store: Store
@@ -44,17 +44,18 @@ export const BUDGET_MINUTES = { default: 15, min: 0.05, max: 240 }
 export class TaskService {
   constructor(private readonly deps: TaskServiceDeps) {}
 
-  create(input: CreateTaskInput): TaskRecord {
+  async create(input: CreateTaskInput): Promise<TaskRecord> {
     const { store, lifecycle, eventLog } = this.deps
     const title = input.title.trim()
     const prompt = (input.prompt ?? '').trim()
     const command = (input.command ?? '').trim()
     if (title === '') throw invalid('title must not be blank')
     if (input.runner === 'shell' && command === '') throw invalid('command is required for the shell runner')
-    if (input.runner !== 'shell' && prompt === '') throw invalid(`goal is required for the ${input.runner} runner`)
+    if (input.runner !== 'shell' && prompt === '')
+      throw invalid(`goal is required for the ${input.runner} runner`)
     const budget = input.budget_minutes ?? BUDGET_MINUTES.default
     const policy = this.deps.normalizePolicy(input.policy)
-    const workspace = this.deps.resolveWorkspace(input.workspace)
+    const workspace = await this.deps.resolveWorkspace(input.workspace)
     const at = now()
     const initial = lifecycle.initialSnapshot(policy.require_approval)
     const task: TaskRecord = {
@@ -84,7 +85,11 @@ export class TaskService {
     store.transaction(() => {
       store.tasks.insert(task, initial.snapshot)
       eventLog.writeInTransaction(task.id, [
-        { kind: 'lifecycle', message: `Task created: ${title}`, metadata: { category: 'created', status: task.status } },
+        {
+          kind: 'lifecycle',
+          message: `Task created: ${title}`,
+          metadata: { category: 'created', status: task.status },
+        },
       ])
     })
     return task
@@ -122,7 +127,13 @@ export class TaskService {
           if (freezing) store.tasks.freezePolicy(id, task.policy, at)
         },
         extraEvents: freezing
-          ? [{ kind: 'lifecycle', message: 'Effective policy frozen for every attempt of this task', metadata: { category: 'policy-frozen' } }]
+          ? [
+              {
+                kind: 'lifecycle',
+                message: 'Effective policy frozen for every attempt of this task',
+                metadata: { category: 'policy-frozen' },
+              },
+            ]
           : [],
       },
     )
@@ -144,10 +155,15 @@ export class TaskService {
     lifecycle.transition(
       id,
       { type: 'STOP' },
-      { message: 'Stopped by the user', category: 'attempt-stopped', metadata: { attempt_id: null, reason: 'user' } },
+      {
+        message: 'Stopped by the user',
+        category: 'attempt-stopped',
+        metadata: { attempt_id: null, reason: 'user' },
+      },
     )
     // After the transition a worker that claims the job finds nothing to do, so removing it can lag.
-    if (wasWaiting) await scheduler.remove({ taskId: id, run: snapshot.context.starts }).catch(() => undefined)
+    if (wasWaiting)
+      await scheduler.remove({ taskId: id, run: snapshot.context.starts }).catch(() => undefined)
     return this.get(id)
   }
 
@@ -208,7 +224,8 @@ export class TaskService {
     if (snapshot.matches({ queued: 'waiting' })) {
       throw conflict('task_queued', `task ${id} is queued to run; stop it before deleting it`)
     }
-    const unmerged = task.diff_stat !== null && task.worktree_merged_at === null && task.worktree_cleaned_at === null
+    const unmerged =
+      task.diff_stat !== null && task.worktree_merged_at === null && task.worktree_cleaned_at === null
     if (unmerged && !force) {
       throw conflict(
         'unmerged_changes',
@@ -237,7 +254,11 @@ export class TaskService {
           category: 'enqueue-failed',
         },
       )
-      throw new AppError('unavailable', 'queue_unavailable', `could not queue task ${id}: ${(error as Error).message}`)
+      throw new AppError(
+        'unavailable',
+        'queue_unavailable',
+        `could not queue task ${id}: ${(error as Error).message}`,
+      )
     }
   }
 }

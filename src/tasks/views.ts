@@ -22,7 +22,12 @@ export interface TaskView extends TaskRecord {
   events_truncated: boolean
 }
 
-export function taskView(store: Store, lifecycle: TaskLifecycle, task: TaskRecord, embed: EventsEmbed): TaskView {
+export function taskView(
+  store: Store,
+  lifecycle: TaskLifecycle,
+  task: TaskRecord,
+  embed: EventsEmbed,
+): TaskView {
   const attempts = store.attempts.list(task.id)
   const lastSeq = store.events.maxSeq(task.id)
   const events =

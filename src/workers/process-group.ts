@@ -47,7 +47,9 @@ export function groupAlive(pgid: number): boolean {
   if (process.platform !== 'linux') return true
   const members = groupMembers(pgid)
   // Without a readable /proc we cannot tell zombies apart; trust the signal check.
-  return members.length === 0 ? !existsSync('/proc/self/stat') : members.some((pid) => processState(pid) !== 'Z')
+  return members.length === 0
+    ? !existsSync('/proc/self/stat')
+    : members.some((pid) => processState(pid) !== 'Z')
 }
 
 export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
@@ -93,7 +95,10 @@ export function groupBelongsToRun(pgid: number, leaderStarted: string | null): b
 }
 
 /** SIGTERM to the whole group, then SIGKILL to whatever is left after the grace period. */
-export async function terminateGroup(pgid: number, graceMs: number): Promise<'terminated' | 'killed' | 'gone'> {
+export async function terminateGroup(
+  pgid: number,
+  graceMs: number,
+): Promise<'terminated' | 'killed' | 'gone'> {
   if (!groupAlive(pgid)) return 'gone'
   signalGroup(pgid, 'SIGTERM')
   const deadline = Date.now() + graceMs

@@ -97,7 +97,11 @@ class ActiveRun implements LiveRun {
         message: `Starting ${RUNNER_LABELS[this.task.runner]} runner (attempt ${this.attemptNumber})`,
         category: 'attempt-started',
         attempt_id: this.attemptId,
-        metadata: { attempt_id: this.attemptId, attempt_number: this.attemptNumber, runner: this.task.runner },
+        metadata: {
+          attempt_id: this.attemptId,
+          attempt_number: this.attemptNumber,
+          runner: this.task.runner,
+        },
         write: (at) => {
           store.attempts.insert({
             id: this.attemptId,
@@ -129,7 +133,11 @@ class ActiveRun implements LiveRun {
         kind: 'lifecycle',
         attempt_id: this.attemptId,
         message: prepared.note,
-        metadata: { category: 'workspace', isolated: prepared.isolated, execution_workspace: prepared.executionDir },
+        metadata: {
+          category: 'workspace',
+          isolated: prepared.isolated,
+          execution_workspace: prepared.executionDir,
+        },
       })
       executionDir = prepared.executionDir
     } catch (error) {
@@ -206,7 +214,8 @@ class ActiveRun implements LiveRun {
         category: 'needs-input',
         attempt_id: this.attemptId,
         metadata: { attempt_id: this.attemptId, reason, source: 'runner', evidence },
-        write: () => this.deps.store.attempts.patch(this.attemptId, { status: 'needs-input', summary: reason }),
+        write: () =>
+          this.deps.store.attempts.patch(this.attemptId, { status: 'needs-input', summary: reason }),
       },
     )
     this.waitingForInput = true
@@ -258,13 +267,19 @@ class ActiveRun implements LiveRun {
       return
     }
     const outcome: ExitOutcome = exit.code !== 0 ? 'failed' : changes?.has_changes ? 'changes' : 'no-changes'
-    const status: TaskStatus = outcome === 'failed' ? 'failed' : outcome === 'changes' ? 'ready-for-review' : 'completed'
+    const status: TaskStatus =
+      outcome === 'failed' ? 'failed' : outcome === 'changes' ? 'ready-for-review' : 'completed'
     const verb = outcome === 'failed' ? 'failed' : 'completed'
-    this.finish(status, { type: 'EXIT', outcome }, `${RUNNER_LABELS[task.runner]} runner ${verb} with ${exit.text}`, {
-      ...options,
-      category: outcome === 'failed' ? 'attempt-failed' : 'attempt-completed',
-      extraMetadata: { exit_status: exit.text, has_changes: changes?.has_changes ?? false },
-    })
+    this.finish(
+      status,
+      { type: 'EXIT', outcome },
+      `${RUNNER_LABELS[task.runner]} runner ${verb} with ${exit.text}`,
+      {
+        ...options,
+        category: outcome === 'failed' ? 'attempt-failed' : 'attempt-completed',
+        extraMetadata: { exit_status: exit.text, has_changes: changes?.has_changes ?? false },
+      },
+    )
   }
 
   /** Records the end of the run: one transition, with the attempt, ledger and diff in its transaction. */

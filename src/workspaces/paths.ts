@@ -1,6 +1,6 @@
 import { realpath, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { basename, resolve } from 'node:path'
+import { basename, isAbsolute, sep } from 'node:path'
 import { AppError } from '../errors.ts'
 
 export interface WorkspaceRef {
@@ -8,7 +8,8 @@ export interface WorkspaceRef {
   path: string
 }
 
-const reject = (code: string, message: string, path: string) => new AppError('invalid', code, message, { path })
+const reject = (code: string, message: string, path: string) =>
+  new AppError('invalid', code, message, { path })
 
 /**
  * Canonical absolute path of an existing directory: `~` expanded, relative paths taken against
@@ -20,15 +21,19 @@ export async function canonicalDirectory(input: string, base: string = process.c
   const expanded = input === '~' || input.startsWith('~/') ? homedir() + input.slice(1) : input
   let canonical: string
   try {
-    canonical = await realpath(resolve(base, expanded))
+    // No lexical normalisation first: `file.txt/../src` must fail as it does in a shell, so the
+    // operating system resolves every `..` against what is really on disk.
+    canonical = await realpath(isAbsolute(expanded) ? expanded : `${base}${sep}${expanded}`)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') throw reject('path_not_found', `${input} does not exist`, input)
     if (code === 'ENOTDIR') throw reject('not_a_directory', `${input} is not a directory`, input)
-    if (code === 'EACCES') throw reject('path_unreadable', `${input} cannot be read (permission denied)`, input)
+    if (code === 'EACCES')
+      throw reject('path_unreadable', `${input} cannot be read (permission denied)`, input)
     throw reject('invalid_path', `${input} cannot be resolved: ${(error as Error).message}`, input)
   }
-  if (!(await stat(canonical)).isDirectory()) throw reject('not_a_directory', `${input} is not a directory`, input)
+  if (!(await stat(canonical)).isDirectory())
+    throw reject('not_a_directory', `${input} is not a directory`, input)
   return canonical
 }
 

@@ -25,7 +25,9 @@ describe('migrations', () => {
     expect(tables(db)).toEqual(
       expect.arrayContaining(['tasks', 'task_attempts', 'events', 'workspaces', 'schema_migrations']),
     )
-    const recorded = db.query<{ name: string }, []>('SELECT name FROM schema_migrations ORDER BY version').all()
+    const recorded = db
+      .query<{ name: string }, []>('SELECT name FROM schema_migrations ORDER BY version')
+      .all()
     expect(recorded.map((row) => row.name)).toEqual(all.map((m) => m.name))
     expect(migrate(db)).toEqual([])
     expect(db.query<{ journal_mode: string }, []>('PRAGMA journal_mode').get()?.journal_mode).toBe('wal')
@@ -43,8 +45,12 @@ describe('migrations', () => {
     expect(currentVersion(old)).toBe(previous)
     old.exec(`INSERT INTO tasks (id, title, prompt, runner, command, workspace, status, budget_minutes, policy_json, cost_ledger_json, machine_snapshot, created_at, updated_at)
       VALUES ('t1', 'kept', '', 'shell', 'echo', '/tmp', 'completed', 15, '{}', '{}', '{}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`)
-    old.exec(`INSERT INTO task_attempts (id, task_id, attempt_number, runner, status, started_at) VALUES ('a1', 't1', 1, 'shell', 'completed', '2026-01-01T00:00:00.000Z')`)
-    old.exec(`INSERT INTO events (task_id, seq, kind, message, created_at) VALUES ('t1', 1, 'stdout', 'hello', '2026-01-01T00:00:00.000Z')`)
+    old.exec(
+      `INSERT INTO task_attempts (id, task_id, attempt_number, runner, status, started_at) VALUES ('a1', 't1', 1, 'shell', 'completed', '2026-01-01T00:00:00.000Z')`,
+    )
+    old.exec(
+      `INSERT INTO events (task_id, seq, kind, message, created_at) VALUES ('t1', 1, 'stdout', 'hello', '2026-01-01T00:00:00.000Z')`,
+    )
     old.close()
 
     const db = openDatabase(path)
@@ -65,7 +71,10 @@ describe('migrations', () => {
     const migrationsDir = join(dir.path, 'migrations')
     mkdirSync(migrationsDir)
     writeFileSync(join(migrationsDir, '001_first.sql'), 'CREATE TABLE a (x INTEGER);')
-    writeFileSync(join(migrationsDir, '002_broken.sql'), 'CREATE TABLE b (y INTEGER); INSERT INTO missing VALUES (1);')
+    writeFileSync(
+      join(migrationsDir, '002_broken.sql'),
+      'CREATE TABLE b (y INTEGER); INSERT INTO missing VALUES (1);',
+    )
     const db = openDatabase(join(dir.path, 'db.sqlite3'))
     expect(() => migrate(db, loadMigrations(migrationsDir))).toThrow(MigrationError)
     expect(currentVersion(db)).toBe(1)

@@ -57,9 +57,12 @@ describe('supervised process', () => {
   })
 
   test('a grandchild that ignores SIGTERM is killed after the grace period', async () => {
-    const { process: child, captured } = run("trap '' TERM; sh -c \"trap '' TERM; sleep 1000\" & echo $!; wait", {
-      graceMs: 300,
-    })
+    const { process: child, captured } = run(
+      "trap '' TERM; sh -c \"trap '' TERM; sleep 1000\" & echo $!; wait",
+      {
+        graceMs: 300,
+      },
+    )
     const pid = Number((await waitFor('grandchild pid', () => captured.lines[0])).line)
     expect(processLiving(pid)).toBe(true)
     await child.stop()

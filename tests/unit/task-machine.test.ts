@@ -48,8 +48,20 @@ const FREE: Record<string, Row> = {
     FAIL: 'failed',
   }),
   'queued.waiting': row({ CLAIM: 'running', STOP: 'stopped', FAIL: 'failed' }),
-  running: row({ NEED_INPUT: 'needs-input.prompt', ...EXITS, FAIL: 'failed', STOP: 'stopped', RECOVER: 'stopped' }),
-  'needs-input.prompt': row({ RESUME: 'running', ...EXITS, FAIL: 'failed', STOP: 'stopped', RECOVER: 'stopped' }),
+  running: row({
+    NEED_INPUT: 'needs-input.prompt',
+    ...EXITS,
+    FAIL: 'failed',
+    STOP: 'stopped',
+    RECOVER: 'stopped',
+  }),
+  'needs-input.prompt': row({
+    RESUME: 'running',
+    ...EXITS,
+    FAIL: 'failed',
+    STOP: 'stopped',
+    RECOVER: 'stopped',
+  }),
   'needs-input.approval': row({
     START: 'queued.waiting',
     'APPROVE+start': 'queued.waiting',

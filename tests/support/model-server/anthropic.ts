@@ -13,7 +13,12 @@ function blocksOf(reply: Reply, cwd: string | null, id: string): Block[] {
   const tool = reply.tool
   if (tool?.kind === 'write') {
     const filePath = isAbsolute(tool.path) ? tool.path : join(cwd ?? '/', tool.path)
-    blocks.push({ type: 'tool_use', id: `toolu_${id}`, name: 'Write', input: { file_path: filePath, content: tool.content } })
+    blocks.push({
+      type: 'tool_use',
+      id: `toolu_${id}`,
+      name: 'Write',
+      input: { file_path: filePath, content: tool.content },
+    })
   } else if (tool?.kind === 'bash') {
     blocks.push({
       type: 'tool_use',
@@ -66,7 +71,11 @@ export function anthropicStream(
     const blocks = blocksOf(reply, cwd, id)
     for (const [index, block] of blocks.entries()) {
       if (block.type === 'text') {
-        sse.send('content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } })
+        sse.send('content_block_start', {
+          type: 'content_block_start',
+          index,
+          content_block: { type: 'text', text: '' },
+        })
         sse.send('content_block_delta', {
           type: 'content_block_delta',
           index,

@@ -51,7 +51,8 @@ export function fromAnthropic(body: Json): Conversation {
   let toolResults: ToolResult[] = []
   for (const message of messages) {
     if (message.role !== 'user') continue
-    const parts = typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : message.content
+    const parts =
+      typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : message.content
     if (!Array.isArray(parts)) continue
     const results = parts.filter((part): part is Json => isObject(part) && part.type === 'tool_result')
     if (results.length > 0) {

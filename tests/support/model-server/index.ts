@@ -67,7 +67,10 @@ export function startModelServer(): ModelServer {
     idleTimeout: 0,
     async fetch(req) {
       const url = new URL(req.url, 'http://127.0.0.1')
-      const headers = Object.fromEntries(req.headers.entries())
+      const headers: Record<string, string> = {}
+      req.headers.forEach((value, key) => {
+        headers[key] = value
+      })
       const host = headers.host ?? ''
       if (req.method === 'CONNECT' || !/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(host)) {
         outsideAttempts.push(req.method === 'CONNECT' ? req.url : host)
@@ -102,7 +105,10 @@ export function startModelServer(): ModelServer {
         noteHold(record.reply)
         return openaiStream(record.reply, model, nextId(), req.signal)
       }
-      return Response.json({ type: 'error', error: { type: 'not_found_error', message: 'no such route' } }, { status: 404 })
+      return Response.json(
+        { type: 'error', error: { type: 'not_found_error', message: 'no such route' } },
+        { status: 404 },
+      )
     },
   })
   const port = server.port ?? 0
@@ -119,7 +125,10 @@ export function startModelServer(): ModelServer {
         return Promise.resolve()
       }
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('the model was never asked for a long reply')), timeoutMs)
+        const timer = setTimeout(
+          () => reject(new Error('the model was never asked for a long reply')),
+          timeoutMs,
+        )
         holdWaiters.push(() => {
           clearTimeout(timer)
           resolve()

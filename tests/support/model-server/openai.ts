@@ -19,7 +19,13 @@ function itemsOf(reply: Reply, id: string): unknown[] {
   if (tool?.kind === 'write') {
     const lines = tool.content.replace(/\n$/, '').split('\n')
     const patch = `*** Begin Patch\n*** Add File: ${tool.path}\n${lines.map((l) => `+${l}`).join('\n')}\n*** End Patch\n`
-    items.push({ type: 'custom_tool_call', id: `ctc_${id}`, call_id: `call_${id}`, name: 'apply_patch', input: patch })
+    items.push({
+      type: 'custom_tool_call',
+      id: `ctc_${id}`,
+      call_id: `call_${id}`,
+      name: 'apply_patch',
+      input: patch,
+    })
   } else if (tool?.kind === 'bash') {
     const args: Record<string, string> = { cmd: tool.command }
     if (tool.escalate) {
@@ -45,7 +51,11 @@ export function openaiStream(reply: Reply, model: string, id: string, signal: Ab
     sse.send('response.output_item.done', { type: 'response.output_item.done', output_index: 0, item: first })
     if (reply.holdMs) await sse.hold(reply.holdMs, KEEPALIVE_MS, () => sse.comment('keepalive'))
     for (const [index, item] of rest.entries())
-      sse.send('response.output_item.done', { type: 'response.output_item.done', output_index: index + 1, item })
+      sse.send('response.output_item.done', {
+        type: 'response.output_item.done',
+        output_index: index + 1,
+        item,
+      })
     const { input, output, cacheRead } = reply.usage
     sse.send('response.completed', {
       type: 'response.completed',

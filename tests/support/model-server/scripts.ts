@@ -90,7 +90,11 @@ export function plan(conversation: Conversation): Reply {
         usage,
       }
     case 'long':
-      return { text: 'Working on a long task.', holdMs: Number(args[0] ?? DEFAULT_HOLD_SECONDS) * 1000, usage }
+      return {
+        text: 'Working on a long task.',
+        holdMs: Number(args[0] ?? DEFAULT_HOLD_SECONDS) * 1000,
+        usage,
+      }
     default:
       return echo(conversation, usage)
   }

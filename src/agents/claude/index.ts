@@ -1,0 +1,11 @@
+import { findAgentBinary } from '../availability'
+import type { AgentAdapter } from '../types'
+import { buildClaudeLaunch } from './launch'
+import { ClaudeSession } from './session'
+
+export const claudeAdapter: AgentAdapter = {
+  runner: 'claude-code',
+  availability: (options) => findAgentBinary('claude-code', 'claude', options),
+  buildLaunch: (request) => buildClaudeLaunch(request),
+  createSession: (request, io) => new ClaudeSession(request, io),
+}

@@ -1,0 +1,19 @@
+import { findAgentBinary } from '../availability'
+import type { AgentAdapter } from '../types'
+import { buildCodexLaunch } from './launch'
+import type { PriceTable } from './pricing'
+import { CodexSession } from './session'
+
+export { codexCostUsd, DEFAULT_CODEX_PRICES, type ModelPrice, type PriceTable, priceFor } from './pricing'
+
+/** `prices` replaces the default table used to estimate Codex's cost (it reports none). */
+export function createCodexAdapter(options: { prices?: PriceTable } = {}): AgentAdapter {
+  return {
+    runner: 'codex',
+    availability: (availabilityOptions) => findAgentBinary('codex', 'codex', availabilityOptions),
+    buildLaunch: (request) => buildCodexLaunch(request),
+    createSession: (request, io) => new CodexSession(request, io, options.prices),
+  }
+}
+
+export const codexAdapter = createCodexAdapter()

@@ -1,0 +1,317 @@
+import { lstat, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { AppError, conflict } from '../errors.ts'
+import { canonicalDirectory } from '../workspaces/paths.ts'
+import { EMPTY_TREE, git, identityFallback, OWN_IDENTITY, resolveCommit, splitNul } from './exec.ts'
+import { isDirectory } from './files.ts'
+import { assertTaskId } from './names.ts'
+import { locateRepo, requireRepo } from './repo.ts'
+import { withRepoLock } from './repo-lock.ts'
+import { snapshotTree, treeOf } from './snapshot.ts'
+
+export type MergeStrategy = 'apply' | 'commit'
+
+export interface MergeTaskInput {
+  taskId: string
+  /** Top level of the target checkout (the user's working tree the task was started from). */
+  repoRoot: string
+  /** The registered workspace; when given it must lie in the target checkout, guarding against stale records. */
+  workspace?: string
+  worktreePath: string
+  baseCommit: string | null
+  /** 'apply' (default) leaves the changes uncommitted in the target; 'commit' makes one commit. */
+  strategy?: MergeStrategy
+  message?: string
+}
+
+export interface MergeResult {
+  merged_files: string[]
+  commit?: string
+  message: string
+}
+
+interface Change {
+  path: string
+  created: boolean
+}
+
+/**
+ * Brings the task's changes (commits, uncommitted edits and untracked files in its worktree,
+ * relative to the base) into the target checkout with a three-way merge. All checks happen before
+ * the first write: a conflict with the target's history or with its uncommitted files throws
+ * `merge_conflict` and leaves working tree, index and HEAD exactly as they were.
+ */
+export async function mergeTask(input: MergeTaskInput): Promise<MergeResult> {
+  assertTaskId(input.taskId)
+  const repo = await requireRepo(input.repoRoot)
+  if (repo.root !== (await realpath(input.repoRoot))) {
+    throw new AppError(
+      'precondition',
+      'merge_target_invalid',
+      `${input.repoRoot} is not the top level of a checkout`,
+    )
+  }
+  if (input.workspace) {
+    const owner = await locateRepo(await canonicalDirectory(input.workspace))
+    if (owner?.root !== repo.root) {
+      throw new AppError(
+        'precondition',
+        'merge_target_invalid',
+        `${input.workspace} is not inside ${repo.root}`,
+      )
+    }
+  }
+  if (!(await isDirectory(input.worktreePath))) {
+    throw new AppError(
+      'precondition',
+      'worktree_missing',
+      `the task's worktree ${input.worktreePath} no longer exists`,
+    )
+  }
+  // The task side is read before queueing for the repository: it touches only the task's worktree.
+  const [taskTree, baseTree] = await Promise.all([
+    snapshotTree(input.worktreePath),
+    treeOf(repo.root, input.baseCommit),
+  ])
+  return withRepoLock(repo.commonDir, () => mergeLocked(repo.root, input, taskTree, baseTree))
+}
+
+async function mergeLocked(
+  root: string,
+  input: MergeTaskInput,
+  taskTree: string,
+  baseTree: string,
+): Promise<MergeResult> {
+  const targetHead = await resolveCommit(root, 'HEAD')
+  const oursTree = await treeOf(root, targetHead)
+  const merged = oursTree === baseTree ? taskTree : await threeWay(root, input.baseCommit, oursTree, taskTree)
+  const changes = await changesBetween(root, oursTree, merged)
+  if (changes.length === 0) {
+    return {
+      merged_files: [],
+      message: 'nothing to merge: the target already contains all of the task changes',
+    }
+  }
+  const [taskChanges, dirty] = await Promise.all([
+    changesBetween(root, baseTree, taskTree),
+    uncommitted(root),
+  ])
+  const taskPaths = taskChanges.map((change) => change.path)
+  const blocked = await blockedPaths(root, dirty, changes, taskPaths)
+  if (blocked.length > 0) {
+    throw conflict(
+      'merge_conflict',
+      `the target has uncommitted changes to files the task also changes (${blocked.join(', ')}); commit, stash or discard them and merge again`,
+      { files: blocked },
+    )
+  }
+  const scratch = await mkdtemp(join(tmpdir(), 'openruntime-merge-'))
+  try {
+    const plan = await writePlan(scratch, changes)
+    const files = changes.map((change) => change.path)
+    if (input.strategy === 'commit') {
+      const commit = await commitInto(root, input, merged, targetHead, oursTree, plan)
+      return {
+        merged_files: files,
+        commit,
+        message: `committed ${files.length} file(s) as ${commit.slice(0, 12)}`,
+      }
+    }
+    await writeOrRollBack(root, ['--worktree'], merged, oursTree, plan)
+    return { merged_files: files, message: `applied ${files.length} file(s) as uncommitted changes` }
+  } finally {
+    await rm(scratch, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Cherry-pick semantics: the base is exactly the task's base commit, whatever the target's branch
+ * history. git 2.39's merge-tree has no --merge-base, so both sides become throwaway commits whose
+ * only parent is the base. Nothing is written outside the object store.
+ */
+async function threeWay(root: string, baseCommit: string | null, oursTree: string, taskTree: string) {
+  const commitTree = async (tree: string, parent: string | null) =>
+    (
+      await git(root, [
+        ...OWN_IDENTITY,
+        'commit-tree',
+        tree,
+        ...(parent ? ['-p', parent] : []),
+        '-m',
+        'openRuntime merge side',
+      ])
+    ).trim()
+  const base = baseCommit ?? (await commitTree(EMPTY_TREE, null))
+  const [ours, theirs] = await Promise.all([commitTree(oursTree, base), commitTree(taskTree, base)])
+  const out = await git(root, [
+    'merge-tree',
+    '--write-tree',
+    '--name-only',
+    '--no-messages',
+    '-z',
+    ours,
+    theirs,
+  ])
+  const [tree, ...conflicted] = splitNul(out)
+  if (conflicted.length > 0) {
+    const files = [...new Set(conflicted)]
+    throw conflict(
+      'merge_conflict',
+      `the task's changes conflict with the target in ${files.join(', ')}; nothing was changed`,
+      { files },
+    )
+  }
+  if (!tree) throw new AppError('precondition', 'git_failed', 'git merge-tree returned no tree')
+  return tree
+}
+
+async function changesBetween(root: string, from: string, to: string): Promise<Change[]> {
+  const fields = splitNul(await git(root, ['diff', '--no-renames', '--name-status', '-z', from, to]))
+  const changes: Change[] = []
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    changes.push({ path: fields[i + 1] as string, created: fields[i] === 'A' })
+  }
+  return changes
+}
+
+/**
+ * Paths the merge must not write: anything uncommitted in the target (staged, unstaged, untracked)
+ * at a path the task touches, including file/directory overlaps, and any file already on disk
+ * (an ignored one, say) where the merge would create a new file.
+ */
+async function blockedPaths(root: string, dirty: Set<string>, changes: Change[], taskPaths: string[]) {
+  const dirtyDirs = new Set([...dirty].flatMap(ancestors))
+  const touched = [...new Set([...changes.map((change) => change.path), ...taskPaths])]
+  const blocked = new Set(
+    touched.filter(
+      (path) => dirty.has(path) || dirtyDirs.has(path) || ancestors(path).some((dir) => dirty.has(dir)),
+    ),
+  )
+  for (const change of changes) {
+    if (change.created && !blocked.has(change.path) && (await occupied(join(root, change.path)))) {
+      blocked.add(change.path)
+    }
+  }
+  return [...blocked].sort()
+}
+
+/** Every path with staged, unstaged or untracked changes in the target. */
+async function uncommitted(root: string): Promise<Set<string>> {
+  // --no-optional-locks: status must not refresh and rewrite the target's index, even on refusal.
+  // --branch adds a "## …" header, which also spares simple-git's wait for output that never comes.
+  const out = await git(root, [
+    '--no-optional-locks',
+    'status',
+    '--porcelain=v1',
+    '--branch',
+    '-z',
+    '--untracked-files=all',
+    '--no-renames',
+  ])
+  return new Set(
+    splitNul(out)
+      .filter((entry) => !entry.startsWith('## '))
+      .map((entry) => entry.slice(3)),
+  )
+}
+
+const ancestors = (path: string): string[] => {
+  const dirs: string[] = []
+  for (let dir = dirname(path); dir !== '.' && dir !== '/'; dir = dirname(dir)) dirs.push(dir)
+  return dirs
+}
+
+async function occupied(path: string): Promise<boolean> {
+  try {
+    await lstat(path)
+    return true
+  } catch (error) {
+    // ENOTDIR: an ancestor is a file, which the merge could not replace either.
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT'
+  }
+}
+
+async function commitInto(
+  root: string,
+  input: MergeTaskInput,
+  merged: string,
+  targetHead: string | null,
+  oursTree: string,
+  plan: WritePlan,
+): Promise<string> {
+  const message = input.message?.trim() || `openRuntime: merge task ${input.taskId}`
+  const identity = await identityFallback(root)
+  const parent = targetHead ? ['-p', targetHead] : []
+  const commit = (await git(root, [...identity, 'commit-tree', merged, ...parent, '-m', message])).trim()
+  // Only the merged paths move in the index, so whatever else the user has staged stays staged and
+  // out of this commit. The HEAD update is compare-and-swap against the head the merge was built on.
+  await writeOrRollBack(root, ['--staged', '--worktree'], commit, oursTree, plan, async () => {
+    const expected = targetHead ?? '0'.repeat(40)
+    await git(root, ['update-ref', '-m', `openRuntime: merge task ${input.taskId}`, 'HEAD', commit, expected])
+  })
+  return commit
+}
+
+/** Pathspec files (NUL-separated, read literally) for every changed path and for the pre-existing ones. */
+interface WritePlan {
+  all: string
+  existing: string | null
+  created: string[]
+}
+
+async function writePlan(scratch: string, changes: Change[]): Promise<WritePlan> {
+  const all = join(scratch, 'all')
+  await writeFile(all, changes.map((change) => change.path).join('\0'))
+  const kept = changes.filter((change) => !change.created).map((change) => change.path)
+  const existing = kept.length > 0 ? join(scratch, 'existing') : null
+  if (existing) await writeFile(existing, kept.join('\0'))
+  return { all, existing, created: changes.filter((change) => change.created).map((change) => change.path) }
+}
+
+/**
+ * Writes the merged versions of exactly the changed paths. Those paths were verified clean, so on
+ * an unexpected failure restoring the pre-existing ones from the target's own tree, and removing
+ * the files the merge created, puts the checkout back as it was.
+ */
+async function writeOrRollBack(
+  root: string,
+  targets: string[],
+  source: string,
+  oursTree: string,
+  plan: WritePlan,
+  then?: () => Promise<void>,
+): Promise<void> {
+  const restore = (from: string, pathspec: string) =>
+    git(
+      root,
+      [
+        '--literal-pathspecs',
+        'restore',
+        `--source=${from}`,
+        ...targets,
+        `--pathspec-from-file=${pathspec}`,
+        '--pathspec-file-nul',
+      ],
+      { noHooks: true },
+    )
+  try {
+    await restore(source, plan.all)
+    await then?.()
+  } catch (error) {
+    if (plan.existing) await restore(oursTree, plan.existing).catch(() => {})
+    if (plan.created.length > 0 && targets.includes('--staged')) {
+      await git(root, [
+        '--literal-pathspecs',
+        'rm',
+        '-q',
+        '--cached',
+        '--ignore-unmatch',
+        '--',
+        ...plan.created,
+      ]).catch(() => {})
+    }
+    await Promise.all(plan.created.map((path) => rm(join(root, path), { force: true })))
+    throw error
+  }
+}

@@ -1,0 +1,157 @@
+import { DEFAULT_BLOCKED_COMMANDS, defaultPolicy, NETWORK_MODES, type NetworkMode, type TaskPolicy } from '../domain'
+
+/**
+ * The policy the runtime enforces: the wire `TaskPolicy` plus the fields this engine adds.
+ * `require_sandbox` refuses to start a task when bubblewrap cannot run; `approval_timeout_seconds`
+ * bounds how long a tool approval may wait before it counts as refused.
+ */
+export type EffectivePolicy = TaskPolicy & { require_sandbox: boolean; approval_timeout_seconds: number }
+
+export type PolicyInput = Partial<EffectivePolicy>
+
+export const PRESET_IDS = ['default', 'auto-review', 'full', 'custom'] as const
+export type PresetId = (typeof PRESET_IDS)[number]
+
+export interface PolicyPreset {
+  id: PresetId
+  label: string
+  description: string
+  policy: EffectivePolicy
+}
+
+const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 600
+const MAX_RUNTIME_MINUTES = 1440
+const MAX_APPROVAL_TIMEOUT_SECONDS = 86_400
+
+/** The original UI called the auto-review preset `review`; stored forms and links may still say so. */
+const PRESET_ALIASES: Record<string, PresetId> = { review: 'auto-review' }
+
+function basePolicy(): EffectivePolicy {
+  return { ...defaultPolicy(), require_sandbox: false, approval_timeout_seconds: DEFAULT_APPROVAL_TIMEOUT_SECONDS }
+}
+
+function buildPresets(): PolicyPreset[] {
+  return [
+    {
+      id: 'default',
+      label: 'Default permissions',
+      description: 'No network, no git writes, no secrets; the default blocked commands apply.',
+      policy: basePolicy(),
+    },
+    {
+      id: 'auto-review',
+      label: 'Auto-review',
+      description: 'Like the default, but the task waits for your approval before it starts.',
+      policy: { ...basePolicy(), require_approval: true },
+    },
+    {
+      id: 'full',
+      label: 'Full access',
+      description: 'Network, git writes and secrets allowed, nothing blocked, no sandbox.',
+      policy: {
+        ...basePolicy(),
+        allow_network: true,
+        network_mode: 'enabled',
+        allow_git_write: true,
+        allow_secrets: true,
+        blocked_commands: [],
+      },
+    },
+    {
+      id: 'custom',
+      label: 'Custom policy',
+      description: 'Start from the defaults and edit every field.',
+      policy: basePolicy(),
+    },
+  ]
+}
+
+export function listPresets(): PolicyPreset[] {
+  return buildPresets()
+}
+
+/** Accepts the original's `review` id too. */
+export function getPreset(id: string): PolicyPreset | undefined {
+  const wanted = PRESET_ALIASES[id] ?? id
+  return buildPresets().find((preset) => preset.id === wanted)
+}
+
+/** The preset a policy equals, or `custom` when it equals none (`custom` itself is never matched). */
+export function detectPreset(input: PolicyInput | undefined): PresetId {
+  const policy = normalizePolicy(input)
+  const match = buildPresets().find((preset) => preset.id !== 'custom' && samePolicy(preset.policy, policy))
+  return match?.id ?? 'custom'
+}
+
+/**
+ * Fills every absent field with its default and brings the rest into range. An absent
+ * `blocked_commands` means the default list while an explicit `[]` means none, as in the original.
+ * `allow_network` is the legacy switch for `network_mode: 'enabled'`; both are made to agree so
+ * nothing downstream has to reconcile them.
+ */
+export function normalizePolicy(input: PolicyInput | undefined): EffectivePolicy {
+  const given = input ?? {}
+  const base = basePolicy()
+  const requestedMode = isNetworkMode(given.network_mode) ? given.network_mode : base.network_mode
+  const networkMode: NetworkMode = given.allow_network === true ? 'enabled' : requestedMode
+  return {
+    allow_network: networkMode === 'enabled',
+    allow_git_write: given.allow_git_write === true,
+    allow_secrets: given.allow_secrets === true,
+    require_approval: given.require_approval === true,
+    blocked_commands: Array.isArray(given.blocked_commands)
+      ? cleanList(given.blocked_commands)
+      : [...DEFAULT_BLOCKED_COMMANDS],
+    allowed_workspaces: cleanList(given.allowed_workspaces),
+    allowed_file_globs: cleanList(given.allowed_file_globs),
+    allowed_mcp_tools: cleanList(given.allowed_mcp_tools),
+    network_mode: networkMode,
+    budget_cents: clampOrNull(given.budget_cents, 0, Number.MAX_SAFE_INTEGER),
+    max_runtime_minutes: clampOrNull(given.max_runtime_minutes, 1, MAX_RUNTIME_MINUTES),
+    require_sandbox: given.require_sandbox === true,
+    approval_timeout_seconds:
+      clampOrNull(given.approval_timeout_seconds, 1, MAX_APPROVAL_TIMEOUT_SECONDS) ??
+      DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+  }
+}
+
+function isNetworkMode(value: unknown): value is NetworkMode {
+  return typeof value === 'string' && (NETWORK_MODES as readonly string[]).includes(value)
+}
+
+function cleanList(values: readonly unknown[] | undefined): string[] {
+  if (!Array.isArray(values)) return []
+  const kept = values.filter((value): value is string => typeof value === 'string').map((value) => value.trim())
+  return [...new Set(kept.filter((value) => value !== ''))]
+}
+
+function clampOrNull(value: unknown, min: number, max: number): number | null {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return null
+  return Math.min(max, Math.max(min, Math.round(value)))
+}
+
+function samePolicy(a: EffectivePolicy, b: EffectivePolicy): boolean {
+  return (
+    a.allow_network === b.allow_network &&
+    a.network_mode === b.network_mode &&
+    a.allow_git_write === b.allow_git_write &&
+    a.allow_secrets === b.allow_secrets &&
+    a.require_approval === b.require_approval &&
+    a.require_sandbox === b.require_sandbox &&
+    a.approval_timeout_seconds === b.approval_timeout_seconds &&
+    a.budget_cents === b.budget_cents &&
+    a.max_runtime_minutes === b.max_runtime_minutes &&
+    sameSet(a.blocked_commands, b.blocked_commands, true) &&
+    sameSet(a.allowed_workspaces, b.allowed_workspaces, false) &&
+    sameSet(a.allowed_file_globs, b.allowed_file_globs, false) &&
+    sameSet(a.allowed_mcp_tools, b.allowed_mcp_tools, false)
+  )
+}
+
+function sameSet(a: string[], b: string[], ignoreCase: boolean): boolean {
+  const norm = (values: string[]) =>
+    [...new Set(values.map((value) => (ignoreCase ? value.toLowerCase() : value)))].sort()
+  const left = norm(a)
+  const right = norm(b)
+  return left.length === right.length && left.every((value, index) => value === right[index])
+}

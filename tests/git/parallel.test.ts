@@ -1,0 +1,61 @@
+import { expect, test } from 'bun:test'
+import { captureDiff, cleanupWorktree, mergeTask, prepareWorkspace } from '../../src/git/index.ts'
+import { gitSync, makeRepo, read, scratchSpace, status, write } from './helpers.ts'
+
+const dir = scratchSpace()
+
+test('20 tasks on one repository: prepared, edited, merged and cleaned up concurrently without lock errors', async () => {
+  const repo = makeRepo(dir('busy'), { 'README.md': 'shared\n' })
+  const startHead = gitSync(repo, 'rev-parse', 'HEAD').trim()
+  const ids = Array.from({ length: 20 }, () => crypto.randomUUID())
+
+  const tasks = await Promise.all(ids.map((taskId) => prepareWorkspace({ taskId, workspace: repo })))
+  expect(new Set(tasks.map((task) => task.worktreePath)).size).toBe(20)
+  expect(tasks.every((task) => task.isolated && task.baseCommit === startHead)).toBe(true)
+
+  tasks.forEach((task, i) => {
+    write(task.worktreePath as string, `task-${i}.txt`, `work of task ${i}\n`)
+  })
+  const diffs = await Promise.all(
+    tasks.map((task) =>
+      captureDiff({ worktreePath: task.worktreePath as string, baseCommit: task.baseCommit }),
+    ),
+  )
+  diffs.forEach((diff, i) => {
+    expect(diff.files.map((file) => file.path)).toEqual([`task-${i}.txt`])
+  })
+
+  // Every merge is requested at once; the per-repository lock runs them one after another, each
+  // three-way against the commits the previous ones made.
+  const merges = await Promise.all(
+    tasks.map((task, i) =>
+      mergeTask({
+        taskId: ids[i] as string,
+        repoRoot: repo,
+        worktreePath: task.worktreePath as string,
+        baseCommit: task.baseCommit,
+        strategy: 'commit',
+        message: `task ${i}`,
+      }),
+    ),
+  )
+  expect(merges.every((merge) => merge.merged_files.length === 1)).toBe(true)
+  expect(gitSync(repo, 'rev-list', '--count', `${startHead}..HEAD`).trim()).toBe('20')
+  tasks.forEach((_, i) => {
+    expect(read(repo, `task-${i}.txt`)).toBe(`work of task ${i}\n`)
+  })
+
+  await Promise.all(
+    tasks.map((task, i) =>
+      cleanupWorktree({
+        repoRoot: repo,
+        worktreePath: task.worktreePath as string,
+        taskId: ids[i] as string,
+        branch: task.branch,
+      }),
+    ),
+  )
+  expect(gitSync(repo, 'worktree', 'list', '--porcelain').match(/^worktree /gm)?.length).toBe(1)
+  expect(gitSync(repo, 'branch', '--format=%(refname:short)').trim()).toBe('main')
+  expect(status(repo)).toEqual([])
+}, 60_000)

@@ -1,0 +1,134 @@
+import { afterEach, describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
+import { defaultPolicy, emptyLedger, type TaskEvent } from '../../src/domain'
+import { EventBus } from '../../src/events/event-bus'
+import { EventLog } from '../../src/events/event-log'
+import { Store } from '../../src/storage/store'
+import { tempDir } from '../support/temp'
+
+let dir: ReturnType<typeof tempDir>
+let store: Store
+afterEach(() => {
+  store?.close()
+  dir?.cleanup()
+})
+
+function setup(options: { flushMs?: number; batchSize?: number; highWater?: number } = {}) {
+  dir = tempDir()
+  store = Store.open(join(dir.path, 'db.sqlite3'))
+  const bus = new EventBus()
+  const log = new EventLog(store, bus, { flushMs: options.flushMs ?? 5, ...options })
+  for (const id of ['t1', 't2']) {
+    store.tasks.insert(
+      {
+        id,
+        title: id,
+        prompt: '',
+        runner: 'shell',
+        command: 'true',
+        workspace: '/tmp',
+        worktree_path: null,
+        execution_workspace: null,
+        runner_session_id: null,
+        base_commit: null,
+        diff_stat: null,
+        approved_at: null,
+        worktree_merged_at: null,
+        worktree_cleaned_at: null,
+        status: 'queued',
+        budget_minutes: 15,
+        policy: defaultPolicy(),
+        effective_policy: null,
+        cost_ledger: emptyLedger(),
+        created_at: '2026-01-01T00:00:00.000Z',
+        updated_at: '2026-01-01T00:00:00.000Z',
+      },
+      '{}',
+    )
+  }
+  return { bus, log }
+}
+
+describe('event log', () => {
+  test('seq per task starts at 1, is contiguous and follows append order across tasks', () => {
+    const { log } = setup()
+    for (let i = 0; i < 5; i++) {
+      log.append('t1', { kind: 'stdout', message: `a${i}` })
+      log.append('t2', { kind: 'stderr', message: `b${i}` })
+    }
+    log.flush()
+    const t1 = store.events.after('t1', 0, 100)
+    expect(t1.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5])
+    expect(t1.map((e) => e.message)).toEqual(['a0', 'a1', 'a2', 'a3', 'a4'])
+    expect(store.events.after('t2', 0, 100).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5])
+  })
+
+  test('subscribers see a batch only once it is in the database', async () => {
+    const { bus, log } = setup()
+    const seen: { event: TaskEvent; stored: boolean }[] = []
+    bus.onTaskEvents('t1', (events) => {
+      for (const event of events) {
+        seen.push({ event, stored: store.events.after('t1', event.seq - 1, 1)[0]?.message === event.message })
+      }
+    })
+    log.append('t1', { kind: 'stdout', message: 'one' })
+    log.append('t1', { kind: 'stdout', message: 'two', metadata: { partial: true } })
+    expect(seen).toEqual([])
+    await Bun.sleep(50)
+    expect(seen.map((s) => [s.event.seq, s.event.message, s.stored])).toEqual([
+      [1, 'one', true],
+      [2, 'two', true],
+    ])
+    expect(seen[1]?.event.metadata).toEqual({ partial: true })
+  })
+
+  test('a storage failure keeps the batch buffered; nothing is lost or reordered when writes work again', async () => {
+    const { log } = setup()
+    log.append('t1', { kind: 'stdout', message: 'before' })
+    log.flush()
+    store.db.exec('PRAGMA query_only = ON')
+    log.append('t1', { kind: 'stdout', message: 'during-1' })
+    log.append('t1', { kind: 'stdout', message: 'during-2' })
+    expect(() => log.flush()).toThrow()
+    expect(log.writeError).not.toBeNull()
+    expect(log.bufferedCount).toBe(2)
+    store.db.exec('PRAGMA query_only = OFF')
+    log.append('t1', { kind: 'stdout', message: 'after' })
+    log.flush()
+    expect(log.writeError).toBeNull()
+    expect(store.events.after('t1', 0, 10).map((e) => `${e.seq}:${e.message}`)).toEqual([
+      '1:before',
+      '2:during-1',
+      '3:during-2',
+      '4:after',
+    ])
+  })
+
+  test('producers are asked to wait above the high-water mark and released by a flush', async () => {
+    const { log } = setup({ flushMs: 10_000, batchSize: 1_000_000, highWater: 3 })
+    log.append('t1', { kind: 'stdout', message: '1' })
+    log.append('t1', { kind: 'stdout', message: '2' })
+    expect(log.room()).toBeNull()
+    log.append('t1', { kind: 'stdout', message: '3' })
+    const wait = log.room()
+    expect(wait).toBeInstanceOf(Promise)
+    let released = false
+    wait?.then(() => (released = true))
+    await Bun.sleep(10)
+    expect(released).toBe(false)
+    log.flush()
+    await wait
+    expect(released).toBe(true)
+  })
+
+  test('a task continues its seq after a restart (new log over the same database)', () => {
+    const { log } = setup()
+    log.append('t1', { kind: 'stdout', message: 'x' })
+    log.append('t1', { kind: 'stdout', message: 'y' })
+    log.flush()
+    const restarted = new EventLog(store, new EventBus(), { flushMs: 5 })
+    restarted.append('t1', { kind: 'stdout', message: 'z' })
+    restarted.flush()
+    expect(store.events.latest('t1', 1)[0]?.seq).toBe(3)
+  })
+})
