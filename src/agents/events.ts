@@ -10,18 +10,20 @@ import type { AgentOutput, AgentRunner, AgentSignal } from './types'
  * | `session`          | stdout | session_id                                      | "Session <id>"              |
  * | `assistant_text`   | stdout | —                                               | the text                    |
  * | `thinking`         | stdout | —                                               | the reasoning text          |
- * | `tool_call`        | stdout | tool, input, call_id                            | "Write a.txt", "$ ls", …    |
+ * | `tool_call`        | stdout | tool, input, call_id, parent_call_id?           | "Write a.txt", "$ ls", …    |
  * | `tool_result`      | stdout | call_id, output, is_error                       | first line of the output    |
  * | `command`          | stdout | command, output, exit_code, status, call_id     | "$ <command>"               |
  * | `file_change`      | stdout | changes [{path, kind, diff?}], status, call_id  | "Add a.txt, Update b.ts"    |
- * | `approval_request` | stdout | request_id, tool, input, reason?                | "Approval needed: …"        |
+ * | `approval_request` | stdout | request_id, tool, input, call_id, reason        | "Approval needed: …"        |
  * | `permission_denied`| stdout | tool, input, call_id                            | "Denied: …"                 |
- * | `result`           | stdout | turns, duration_ms, is_error, status            | "Turn completed …"          |
+ * | `result`           | stdout | turns (model calls), duration_ms, is_error, status, stop_reason? | "Turn completed …" |
  * | `usage`            | stdout | input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd? (deltas) |
- * | `notice`           | stdout | —                                               | a CLI status note (retry, warning, interruption) |
+ * | `notice`           | stdout | request_id? (withdrawn approvals)               | a status note: API retry, warning, "[Request interrupted by user]", approval withdrawn |
  * | `error`            | error  | —                                               | the error text              |
  * | `raw`              | stdout or stderr | —                                     | the line as printed         |
  *
+ * `status` is the CLI's own word: Claude's result subtype ("success", "error_during_execution", …)
+ * or Codex's turn and item status ("completed", "interrupted", "failed", "declined").
  * Claude tool uses are `tool_call` + `tool_result`; Codex shell commands and patches arrive
  * already finished as `command` and `file_change` (their start only raises a `tool-call` signal).
  * A line no parser understands becomes `raw`: output is never dropped, only summarised.
@@ -77,5 +79,3 @@ export class OutputBuilder {
     return { events: this.events, signals: this.signals }
   }
 }
-
-export const emptyOutput = (): AgentOutput => ({ events: [], signals: [] })

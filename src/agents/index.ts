@@ -2,15 +2,26 @@ import { claudeAdapter } from './claude'
 import { codexAdapter } from './codex'
 import type { AgentAdapter, AgentRunner } from './types'
 
+/** The agent CLIs' protocol adapters (see types.ts) and the local session inventory. */
+
 export { claudeAdapter } from './claude'
 export {
   codexAdapter,
   codexCostUsd,
   createCodexAdapter,
   DEFAULT_CODEX_PRICES,
+  type ModelPrice,
   type PriceTable,
+  priceFor,
 } from './codex'
 export { type AgentEventType, agentEvent } from './events'
+export {
+  type InventoryOptions,
+  type LocalRunnerSession,
+  type RunnerSessionList,
+  SessionInventory,
+  sessionRoots,
+} from './inventory'
 export type * from './types'
 
 export const agentAdapters: Record<AgentRunner, AgentAdapter> = {

@@ -101,7 +101,10 @@ export interface AgentSession {
   begin(prompt: string): void
   onStdoutLine(line: string): AgentOutput
   onStderrLine(line: string): AgentOutput
-  /** The next user turn in the same live process. */
+  /**
+   * The next user turn in the same live process. Sent while a turn runs, Claude queues it as the
+   * following turn, while Codex adds it to the running turn; so send it after `turn-complete`.
+   */
   sendUserTurn(text: string): void
   /** Asks the CLI to stop the current turn; false when no turn is running. */
   interrupt(): boolean

@@ -3,13 +3,6 @@ import type { UsageSignal } from './types'
 
 export type TokenCounts = Omit<UsageSignal, 'type' | 'cost_usd'>
 
-export const ZERO_TOKENS: TokenCounts = {
-  input_tokens: 0,
-  output_tokens: 0,
-  cache_read_tokens: 0,
-  cache_write_tokens: 0,
-}
-
 const isZero = (tokens: TokenCounts, cost: number | undefined): boolean =>
   !cost && Object.values(tokens).every((value) => value === 0)
 

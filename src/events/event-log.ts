@@ -1,4 +1,4 @@
-import { type JsonObject, type NewEvent, now, type TaskEvent } from '../domain'
+import type { JsonObject, NewEvent, TaskEvent } from '../domain'
 import type { EventInsert } from '../storage/events'
 import type { Store } from '../storage/store'
 import type { EventBus } from './event-bus'
@@ -135,8 +135,20 @@ export class EventLog {
       message: event.message,
       metadata,
       metadata_json: metadata === null ? null : JSON.stringify(metadata),
-      created_at: now(),
+      created_at: this.timestamp(),
     }
+  }
+
+  // Formatting a date costs more than storing a short line; output arrives in bursts within a millisecond.
+  private stampMs = 0
+  private stamp = ''
+  private timestamp(): string {
+    const ms = Date.now()
+    if (ms !== this.stampMs) {
+      this.stampMs = ms
+      this.stamp = new Date(ms).toISOString()
+    }
+    return this.stamp
   }
 
   private toTaskEvent(id: number, row: Pending): TaskEvent {

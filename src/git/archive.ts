@@ -44,6 +44,13 @@ export interface RestoreResult {
  */
 export async function cleanupWorktree(input: CleanupWorktreeInput): Promise<CleanupResult> {
   assertTaskId(input.taskId)
+  if (input.branch && !input.branch.startsWith('openruntime/')) {
+    throw new AppError(
+      'invalid',
+      'invalid_branch',
+      `${input.branch} is not a task branch; refusing to delete it`,
+    )
+  }
   const repo = await requireRepo(input.repoRoot)
   const present = await isDirectory(input.worktreePath)
   if (present && !(await isLinkedWorktreeOf(repo, input.worktreePath))) {
@@ -59,11 +66,13 @@ export async function cleanupWorktree(input: CleanupWorktreeInput): Promise<Clea
     : [null, null]
   return withRepoLock(repo.commonDir, async () => {
     const branchTip = input.branch ? await resolveCommit(repo.root, `refs/heads/${input.branch}`) : null
+    // With the directory gone, the branch's commits are what is left to keep; with neither, an
+    // earlier cleanup's archive is reported again.
     const archived = tree
       ? await recordArchive(repo, input, tree, head)
       : branchTip
         ? await recordArchive(repo, input, await treeOf(repo.root, branchTip), branchTip)
-        : null
+        : await resolveCommit(repo.root, archiveRef(input.taskId))
     if (present) {
       // The archive holds everything, so a worktree git refuses to remove (locked, half-registered)
       // is deleted anyway and its registration pruned.

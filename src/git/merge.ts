@@ -52,8 +52,10 @@ export async function mergeTask(input: MergeTaskInput): Promise<MergeResult> {
       `${input.repoRoot} is not the top level of a checkout`,
     )
   }
-  if (input.workspace) {
-    const owner = await locateRepo(await canonicalDirectory(input.workspace))
+  // A workspace folder that no longer exists proves nothing either way; the task can recreate it.
+  const workspace = input.workspace ? await canonicalDirectory(input.workspace).catch(() => null) : null
+  if (workspace) {
+    const owner = await locateRepo(workspace)
     if (owner?.root !== repo.root) {
       throw new AppError(
         'precondition',

@@ -22,7 +22,9 @@ export function commandMatchesEntry(cmd: SimpleCommand, entry: string): boolean 
  * punctuation ignored: `rm -rf` matches "then run `rm -rf build`" and `curl` does not match "curly".
  */
 export function proseMatchesEntry(prose: string, entry: string): boolean {
-  const fragment = entryWords(entry).map(trimPunctuation).filter((word) => word !== '')
+  const fragment = entryWords(entry)
+    .map(trimPunctuation)
+    .filter((word) => word !== '')
   if (fragment.length === 0) return false
   const words = proseWords(prose)
   for (let i = 0; i + fragment.length <= words.length; i++) {
@@ -32,7 +34,11 @@ export function proseMatchesEntry(prose: string, entry: string): boolean {
 }
 
 function entryWords(entry: string): string[] {
-  return entry.trim().toLowerCase().split(/\s+/).filter((word) => word !== '')
+  return entry
+    .trim()
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((word) => word !== '')
 }
 
 function proseWords(prose: string): string[] {

@@ -53,7 +53,12 @@ export interface CheckContext {
 
 type CommandPolicy = Pick<
   TaskPolicy,
-  'allow_network' | 'network_mode' | 'allow_git_write' | 'allow_secrets' | 'blocked_commands' | 'allowed_workspaces'
+  | 'allow_network'
+  | 'network_mode'
+  | 'allow_git_write'
+  | 'allow_secrets'
+  | 'blocked_commands'
+  | 'allowed_workspaces'
 >
 
 const OK: CheckResult = { ok: true }
@@ -83,7 +88,11 @@ export function checkPrompt(prompt: string, policy: CommandPolicy, ctx: CheckCon
   if (!workspace.ok) return workspace
   const entry = policy.blocked_commands.find((candidate) => proseMatchesEntry(prompt, candidate))
   if (entry === undefined) return OK
-  return violation('blocked-command', entry, `the prompt mentions '${entry}', which this task's policy blocks`)
+  return violation(
+    'blocked-command',
+    entry,
+    `the prompt mentions '${entry}', which this task's policy blocks`,
+  )
 }
 
 /** Throws the 403 the HTTP layer reports for a refused check. */
@@ -96,7 +105,9 @@ export function assertAllowed(result: CheckResult): void {
 }
 
 /** `allow_network` is the legacy switch for `enabled`. */
-export function effectiveNetworkMode(policy: Pick<TaskPolicy, 'allow_network' | 'network_mode'>): NetworkMode {
+export function effectiveNetworkMode(
+  policy: Pick<TaskPolicy, 'allow_network' | 'network_mode'>,
+): NetworkMode {
   return policy.allow_network ? 'enabled' : policy.network_mode
 }
 
@@ -120,25 +131,33 @@ function checkWorkspace(policy: CommandPolicy, ctx: CheckContext): CheckResult {
 
 function blockedRule(cmd: SimpleCommand, policy: CommandPolicy): PolicyViolation | undefined {
   const entry = policy.blocked_commands.find((candidate) => commandMatchesEntry(cmd, candidate))
-  return entry === undefined ? undefined : violation('blocked-command', cmd.source, `'${entry}' is blocked by this task's policy`)
+  return entry === undefined
+    ? undefined
+    : violation('blocked-command', cmd.source, `'${entry}' is blocked by this task's policy`)
 }
 
 function networkRule(cmd: SimpleCommand, mode: NetworkMode): PolicyViolation | undefined {
   if (mode === 'enabled') return undefined
   const hosts = networkHosts(cmd.argv)
   if (hosts === null) return undefined
-  if (mode === 'disabled') return violation('network', cmd.source, "network access is disabled by this task's policy")
+  if (mode === 'disabled')
+    return violation('network', cmd.source, "network access is disabled by this task's policy")
   const remote = hosts.find((host) => !isLocalHost(host))
   if (remote === undefined) return undefined
   const where = remote === '' ? 'a host the command does not name' : remote
-  return violation('network', cmd.source, `this task's policy allows only localhost, and the command reaches ${where}`)
+  return violation(
+    'network',
+    cmd.source,
+    `this task's policy allows only localhost, and the command reaches ${where}`,
+  )
 }
 
 function gitRule(cmd: SimpleCommand): PolicyViolation | undefined {
   const git = parseGit(cmd.argv)
   if (git === null) return undefined
   const kind = gitWriteKind(git)
-  if (kind === 'write') return violation('git-write', cmd.source, "git writes are not allowed by this task's policy")
+  if (kind === 'write')
+    return violation('git-write', cmd.source, "git writes are not allowed by this task's policy")
   if (kind === 'unknown')
     return violation('dynamic-command', cmd.source, 'the git subcommand is only known when the command runs')
   return undefined

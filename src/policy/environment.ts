@@ -26,12 +26,14 @@ export function scrubEnvironment(serverEnv: Environment, options: ScrubOptions =
   const env: Record<string, string> = {}
   for (const [name, value] of Object.entries(serverEnv)) {
     if (value === undefined) continue
-    if (exact.has(name) || prefixes.some((prefix) => prefix !== '' && name.startsWith(prefix))) env[name] = value
+    if (exact.has(name) || prefixes.some((prefix) => prefix !== '' && name.startsWith(prefix)))
+      env[name] = value
   }
   return Object.assign(env, options.set ?? {})
 }
 
-const SECRET_WORD = /(?:^|_)(?:KEY|KEYS|TOKEN|TOKENS|SECRET|SECRETS|CREDENTIALS?|PASSPHRASE|AUTH|COOKIE|PAT)(?:_|$)/
+const SECRET_WORD =
+  /(?:^|_)(?:KEY|KEYS|TOKEN|TOKENS|SECRET|SECRETS|CREDENTIALS?|PASSPHRASE|AUTH|COOKIE|PAT)(?:_|$)/
 const SECRET_PART = /PASSWORD|PASSWD|SECRET|TOKEN|APIKEY|API_KEY|PRIVATE_KEY|ACCESS_KEY/
 /** Names that match the patterns but hold no secret. */
 const NOT_SECRET = new Set(['PWD', 'OLDPWD', 'SSH_AUTH_SOCK', 'GPG_AGENT_INFO', 'TOKENIZERS_PARALLELISM'])

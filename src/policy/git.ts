@@ -13,7 +13,15 @@ export interface GitInvocation {
   definesAlias: boolean
 }
 
-const GLOBAL_WITH_VALUE = new Set(['-C', '-c', '--git-dir', '--work-tree', '--namespace', '--super-prefix', '--config-env'])
+const GLOBAL_WITH_VALUE = new Set([
+  '-C',
+  '-c',
+  '--git-dir',
+  '--work-tree',
+  '--namespace',
+  '--super-prefix',
+  '--config-env',
+])
 
 export function parseGit(argv: ShellWord[]): GitInvocation | null {
   const head = argv[0]
@@ -61,7 +69,8 @@ const READ_FORMS: Record<string, (args: string[]) => boolean> = {
   submodule: (args) => args.length === 0 || ['status', 'summary'].includes(args[0] ?? ''),
   reflog: (args) => !['expire', 'delete'].includes(args[0] ?? ''),
   'symbolic-ref': (args) => parseArgs(args, 0, { short: 'm' }).operands.length < 2,
-  tag: (args) => listsOnly(args, 'lnv', ['list', 'contains', 'no-contains', 'points-at', 'merged', 'no-merged', 'verify']),
+  tag: (args) =>
+    listsOnly(args, 'lnv', ['list', 'contains', 'no-contains', 'points-at', 'merged', 'no-merged', 'verify']),
   branch: (args) =>
     listsOnly(args, 'larv', [
       'list',
@@ -97,7 +106,9 @@ const BRANCH_TAG_WRITE_LONG = new Set([
 
 /** `git branch`/`git tag`: listing unless a writing flag or a name to create is given. */
 function listsOnly(args: string[], listFlags: string, listLong: string[]): boolean {
-  const parsed = parseArgs(args, 0, { long: ['contains', 'no-contains', 'points-at', 'merged', 'no-merged', 'format', 'sort'] })
+  const parsed = parseArgs(args, 0, {
+    long: ['contains', 'no-contains', 'points-at', 'merged', 'no-merged', 'format', 'sort'],
+  })
   const flags = [...parsed.flags]
   if (flags.some((flag) => BRANCH_TAG_WRITE_FLAGS.has(flag) || BRANCH_TAG_WRITE_LONG.has(flag))) return false
   const listing = flags.some((flag) => listFlags.includes(flag) || listLong.includes(flag))
@@ -169,7 +180,10 @@ export function gitNetworkHosts(git: GitInvocation): string[] | null {
   if (sub === 'remote' && git.args[0] === 'update') return ['']
   if (sub === 'submodule' && ['update', 'sync'].includes(git.args[0] ?? '')) return ['']
   if (sub === 'archive') {
-    const remote = parseArgs(git.args, 0, { short: 'o', long: ['remote', 'output', 'format', 'prefix'] }).values
+    const remote = parseArgs(git.args, 0, {
+      short: 'o',
+      long: ['remote', 'output', 'format', 'prefix'],
+    }).values
     const target = remote.get('remote')?.[0]
     return target === undefined ? null : repositoryHosts(target)
   }

@@ -21,7 +21,8 @@ export function hostOf(target: string): string | undefined {
   }
   rest = rest.split(/[/?#]/)[0] ?? ''
   rest = rest.slice(rest.lastIndexOf('@') + 1)
-  if (rest.startsWith('[')) return rest.slice(1, rest.indexOf(']') < 0 ? undefined : rest.indexOf(']')).toLowerCase()
+  if (rest.startsWith('['))
+    return rest.slice(1, rest.indexOf(']') < 0 ? undefined : rest.indexOf(']')).toLowerCase()
   if ((rest.match(/:/g)?.length ?? 0) >= 2) return rest.toLowerCase()
   return (rest.split(':')[0] ?? '').toLowerCase()
 }

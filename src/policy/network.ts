@@ -1,7 +1,7 @@
 import { gitNetworkHosts, parseGit } from './git'
 import { hostOf } from './hosts'
-import { type ParsedArgs, parseArgs, skipOptions } from './options'
 import { INTERPRETER, inlineCode } from './interpreters'
+import { type ParsedArgs, parseArgs, skipOptions } from './options'
 import type { ShellWord } from './shell-words'
 import { basename } from './wrappers'
 
@@ -148,7 +148,9 @@ function remoteOperand(operand: string): string | undefined {
 
 /** `ssh -o ProxyCommand=…` runs a local command to connect: where it goes is unknown. */
 function sshOptionHosts(args: ParsedArgs): string[] {
-  return values(args, 'o').some((option) => /^(?:proxycommand|proxyjump|localcommand)/i.test(option)) ? [''] : []
+  return values(args, 'o').some((option) => /^(?:proxycommand|proxyjump|localcommand)/i.test(option))
+    ? ['']
+    : []
 }
 
 const destinationTool =
@@ -221,7 +223,17 @@ const TOOLS: Record<string, Tool> = {
 function netcat(texts: string[]): string[] | null {
   const args = parseArgs(texts, 1, {
     short: 'eIiMmOpqsTVwXx',
-    long: ['exec', 'sh-exec', 'lua-exec', 'proxy', 'proxy-type', 'proxy-auth', 'source', 'source-port', 'wait'],
+    long: [
+      'exec',
+      'sh-exec',
+      'lua-exec',
+      'proxy',
+      'proxy-type',
+      'proxy-auth',
+      'source',
+      'source-port',
+      'wait',
+    ],
   })
   if (args.flags.has('l') || args.flags.has('listen') || args.flags.has('U') || args.flags.has('unixsock'))
     return ['localhost']
@@ -234,7 +246,18 @@ function netcat(texts: string[]): string[] | null {
 function httpie(texts: string[]): string[] | null {
   const args = parseArgs(texts, 1, {
     short: 'aAop',
-    long: ['auth', 'auth-type', 'output', 'print', 'session', 'proxy', 'timeout', 'verify', 'cert', 'cert-key'],
+    long: [
+      'auth',
+      'auth-type',
+      'output',
+      'print',
+      'session',
+      'proxy',
+      'timeout',
+      'verify',
+      'cert',
+      'cert-key',
+    ],
   })
   const operands = /^[A-Z]+$/.test(args.operands[0] ?? '') ? args.operands.slice(1) : args.operands
   const url = operands[0]

@@ -26,7 +26,12 @@ export function skipOptions(words: readonly string[], start: number, spec: Optio
 }
 
 /** Parses options anywhere among the operands (GNU order), as most tools accept. */
-export function parseArgs(words: readonly string[], start: number, spec: OptionSpec, stopAtOperand = false): ParsedArgs {
+export function parseArgs(
+  words: readonly string[],
+  start: number,
+  spec: OptionSpec,
+  stopAtOperand = false,
+): ParsedArgs {
   const flags = new Set<string>()
   const values = new Map<string, string[]>()
   const operands: string[] = []

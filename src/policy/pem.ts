@@ -64,7 +64,8 @@ function couldBeginHeader(tail: string): boolean {
   for (let split = 0; split <= Math.min(rest.length, 40); split++) {
     const kind = rest.slice(0, split)
     const key = rest.slice(split)
-    if (/^[A-Z0-9 ]*$/.test(kind) && key.length < KEY_LITERAL.length && KEY_LITERAL.startsWith(key)) return true
+    if (/^[A-Z0-9 ]*$/.test(kind) && key.length < KEY_LITERAL.length && KEY_LITERAL.startsWith(key))
+      return true
   }
   return false
 }

@@ -1,4 +1,10 @@
-import { DEFAULT_BLOCKED_COMMANDS, defaultPolicy, NETWORK_MODES, type NetworkMode, type TaskPolicy } from '../domain'
+import {
+  DEFAULT_BLOCKED_COMMANDS,
+  defaultPolicy,
+  NETWORK_MODES,
+  type NetworkMode,
+  type TaskPolicy,
+} from '../domain'
 
 /**
  * The policy the runtime enforces: the wire `TaskPolicy` plus the fields this engine adds.
@@ -27,7 +33,11 @@ const MAX_APPROVAL_TIMEOUT_SECONDS = 86_400
 const PRESET_ALIASES: Record<string, PresetId> = { review: 'auto-review' }
 
 function basePolicy(): EffectivePolicy {
-  return { ...defaultPolicy(), require_sandbox: false, approval_timeout_seconds: DEFAULT_APPROVAL_TIMEOUT_SECONDS }
+  return {
+    ...defaultPolicy(),
+    require_sandbox: false,
+    approval_timeout_seconds: DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+  }
 }
 
 function buildPresets(): PolicyPreset[] {
@@ -121,7 +131,9 @@ function isNetworkMode(value: unknown): value is NetworkMode {
 
 function cleanList(values: readonly unknown[] | undefined): string[] {
   if (!Array.isArray(values)) return []
-  const kept = values.filter((value): value is string => typeof value === 'string').map((value) => value.trim())
+  const kept = values
+    .filter((value): value is string => typeof value === 'string')
+    .map((value) => value.trim())
   return [...new Set(kept.filter((value) => value !== ''))]
 }
 

@@ -116,7 +116,8 @@ function replaceMatch(match: string, groups: Groups): string {
   if (groups.urlPass !== undefined) return `${groups.urlUser}${REDACTED}`
   if (groups.authValue !== undefined) {
     const value = groups.authValue
-    if (keepsValue(value) || (groups.authScheme === undefined && value.length < MIN_SECRET_VALUE_LENGTH)) return match
+    if (keepsValue(value) || (groups.authScheme === undefined && value.length < MIN_SECRET_VALUE_LENGTH))
+      return match
     return `${groups.auth}${REDACTED}`
   }
   if (groups.bearerValue !== undefined) {
@@ -127,7 +128,14 @@ function replaceMatch(match: string, groups: Groups): string {
   if (groups.pair !== undefined) {
     const value = groups.escaped ?? groups.double ?? groups.single ?? groups.bare ?? ''
     if (keepsValue(value)) return match
-    const quote = groups.escaped !== undefined ? '\\"' : groups.double !== undefined ? '"' : groups.single !== undefined ? "'" : ''
+    const quote =
+      groups.escaped !== undefined
+        ? '\\"'
+        : groups.double !== undefined
+          ? '"'
+          : groups.single !== undefined
+            ? "'"
+            : ''
     return `${groups.pair}${quote}${REDACTED}${quote}`
   }
   return REDACTED

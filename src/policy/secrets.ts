@@ -27,7 +27,8 @@ function dumpsEnvironment(cmd: SimpleCommand): string | undefined {
     return secret === undefined ? undefined : `printenv ${secret}`
   }
   if (name === 'set' && rest.length === 0) return 'set'
-  if (['export', 'declare', 'typeset'].includes(name) && operands.length === 0) return [head, ...rest].join(' ')
+  if (['export', 'declare', 'typeset'].includes(name) && operands.length === 0)
+    return [head, ...rest].join(' ')
   return undefined
 }
 
@@ -55,7 +56,13 @@ const CREDENTIAL_HELPERS: string[][] = [
 function credentialHelper(argv: ShellWord[]): string | undefined {
   const head = argv[0]
   if (head === undefined) return undefined
-  const words = [basename(head.text), ...argv.slice(1).map((w) => w.text).filter((text) => !text.startsWith('-'))]
+  const words = [
+    basename(head.text),
+    ...argv
+      .slice(1)
+      .map((w) => w.text)
+      .filter((text) => !text.startsWith('-')),
+  ]
   const helper = CREDENTIAL_HELPERS.find((sequence) => sequence.every((part, i) => words[i] === part))
   return helper?.join(' ')
 }
@@ -131,11 +138,18 @@ export function isSecretPath(path: string, pattern: boolean): boolean {
   if (parts.some((part) => SECRET_DIRS.some((dir) => is(part, dir)))) return true
   if (parts[0] === 'proc' && last === 'environ') return true
   for (let i = 0; i + 1 < parts.length; i++) {
-    if (SECRET_DIR_PAIRS.some(([dir, entry]) => is(parts[i] as string, dir as string) && is(parts[i + 1] as string, entry as string)))
+    if (
+      SECRET_DIR_PAIRS.some(
+        ([dir, entry]) =>
+          is(parts[i] as string, dir as string) && is(parts[i + 1] as string, entry as string),
+      )
+    )
       return true
   }
   if (pattern) return SECRET_SAMPLES.some((name) => aimsAt(last, name))
-  return SECRET_FILES.includes(last) || (ENV_FILE.test(last) && !ENV_TEMPLATE.test(last)) || KEY_FILE.test(last)
+  return (
+    SECRET_FILES.includes(last) || (ENV_FILE.test(last) && !ENV_TEMPLATE.test(last)) || KEY_FILE.test(last)
+  )
 }
 
 /** Shell glob semantics for one path component, including that `*` does not match a leading dot. */
@@ -150,7 +164,10 @@ function globMatches(glob: string, name: string): boolean {
       const end = glob.indexOf(']', i + 2)
       if (end < 0) source += '\\['
       else {
-        source += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`
+        source += `[${glob
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`
         i = end
       }
     } else if (c === '{') {

@@ -75,9 +75,17 @@ function addCommand(
   out: SimpleCommand[],
 ): void {
   const unwrapped = unwrap(words)
-  out.push({ words, views: unwrapped.views, argv: unwrapped.argv, redirects, opaque: unwrapped.opaque, source })
+  out.push({
+    words,
+    views: unwrapped.views,
+    argv: unwrapped.argv,
+    redirects,
+    opaque: unwrapped.opaque,
+    source,
+  })
   for (const script of unwrapped.scripts) collect(script, nesting + 1, out)
-  for (const inner of unwrapped.commands) addCommand(inner, [], inner.map((w) => w.text).join(' '), nesting + 1, out)
+  for (const inner of unwrapped.commands)
+    addCommand(inner, [], inner.map((w) => w.text).join(' '), nesting + 1, out)
 }
 
 function opaqueCommand(source: string, reason: string): SimpleCommand {
@@ -100,7 +108,21 @@ interface PendingHeredoc {
 type CaseState = 'pattern' | 'body'
 
 /** Words that only shape control flow; the command proper follows them. */
-const KEYWORDS = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', '!', '{', '}', 'coproc'])
+const KEYWORDS = new Set([
+  'if',
+  'then',
+  'else',
+  'elif',
+  'fi',
+  'do',
+  'done',
+  'while',
+  'until',
+  '!',
+  '{',
+  '}',
+  'coproc',
+])
 /** Keywords whose remaining words up to the separator are not a command (`for x in a b`). */
 const HEADERS = new Set(['for', 'select', 'function', 'case'])
 
@@ -221,7 +243,8 @@ class Lexer {
   private readRedirect(cur: MutableCommand): void {
     const src = this.src
     cur.start ??= this.pos
-    const op = /^(?:<<<|<<-|<<|&>>|&>|>>|>\||>&|<&|<>|<\(|>\(|<|>)/.exec(src.slice(this.pos, this.pos + 3))?.[0] ?? '<'
+    const op =
+      /^(?:<<<|<<-|<<|&>>|&>|>>|>\||>&|<&|<>|<\(|>\(|<|>)/.exec(src.slice(this.pos, this.pos + 3))?.[0] ?? '<'
     this.pos += op.length
     if (op === '<(' || op === '>(') {
       const start = this.pos - 2
@@ -297,7 +320,6 @@ class Lexer {
         this.pos++
         this.merge(word, this.readDoubleQuoted(true))
         bare += '\0'
-
       } else if (c === '$') {
         this.merge(word, this.readDollar(false))
         bare += '\0'
@@ -355,7 +377,12 @@ class Lexer {
     const src = this.src
     const start = this.pos
     const next = src[this.pos + 1]
-    const dynamic = (): ShellWord => ({ text: src.slice(start, this.pos), dynamic: true, pattern: false, quoted: false })
+    const dynamic = (): ShellWord => ({
+      text: src.slice(start, this.pos),
+      dynamic: true,
+      pattern: false,
+      quoted: false,
+    })
     if (next === '(' && src[this.pos + 2] === '(') {
       this.pos = skipBalanced(src, this.pos + 1, '(', ')')
       return dynamic()
@@ -398,9 +425,10 @@ class Lexer {
         continue
       }
       const rest = src.slice(this.pos + 1)
-      const escape = /^(?:x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|[0-7]{1,3}|c.|.)/s.exec(rest)?.[0] ?? ''
-      text += decodeEscape(escape)
-      this.pos += 1 + escape.length
+      const sequence =
+        /^(?:x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|[0-7]{1,3}|c.|.)/s.exec(rest)?.[0] ?? ''
+      text += decodeEscape(sequence)
+      this.pos += 1 + sequence.length
     }
     this.pos++
     return text
@@ -486,10 +514,11 @@ const SIMPLE_ESCAPES: Record<string, string> = {
   v: '\v',
 }
 
-function decodeEscape(escape: string): string {
-  const head = escape[0] ?? ''
-  if (head === 'x' || head === 'u' || head === 'U') return String.fromCodePoint(Number.parseInt(escape.slice(1), 16))
-  if (/^[0-7]/.test(escape)) return String.fromCharCode(Number.parseInt(escape, 8))
-  if (head === 'c') return String.fromCharCode((escape.charCodeAt(1) || 64) & 31)
+function decodeEscape(sequence: string): string {
+  const head = sequence[0] ?? ''
+  if (head === 'x' || head === 'u' || head === 'U')
+    return String.fromCodePoint(Number.parseInt(sequence.slice(1), 16))
+  if (/^[0-7]/.test(sequence)) return String.fromCharCode(Number.parseInt(sequence, 8))
+  if (head === 'c') return String.fromCharCode((sequence.charCodeAt(1) || 64) & 31)
   return SIMPLE_ESCAPES[head] ?? head
 }

@@ -32,7 +32,18 @@ const WRAPPERS: Record<string, Wrapper> = {
   sudo: (texts) => {
     const first = skipOptions(texts, 1, {
       short: 'gCDprtTUu',
-      long: ['user', 'group', 'chdir', 'prompt', 'role', 'type', 'close-from', 'command-timeout', 'other-user', 'host'],
+      long: [
+        'user',
+        'group',
+        'chdir',
+        'prompt',
+        'role',
+        'type',
+        'close-from',
+        'command-timeout',
+        'other-user',
+        'host',
+      ],
     })
     return first < texts.length ? first : null
   },
@@ -52,7 +63,12 @@ const WRAPPERS: Record<string, Wrapper> = {
     long: ['arg-file', 'delimiter', 'max-args', 'max-procs', 'max-chars', 'process-slot-var'],
   }),
   ionice: (texts) => {
-    const args = parseArgs(texts, 1, { short: 'cnpPu', long: ['class', 'classdata', 'pid', 'pgid', 'uid'] }, true)
+    const args = parseArgs(
+      texts,
+      1,
+      { short: 'cnpPu', long: ['class', 'classdata', 'pid', 'pgid', 'uid'] },
+      true,
+    )
     if (['p', 'P', 'u', 'pid', 'pgid', 'uid'].some((flag) => args.flags.has(flag))) return null
     return args.firstOperand < texts.length ? args.firstOperand : null
   },
@@ -165,7 +181,8 @@ function inspectProgram(argv: ShellWord[], result: Unwrapped): void {
     const first = skipOptions(texts, 1, { short: 'n', long: ['interval'] })
     const rest = argv.slice(first)
     if (rest.length === 0) return
-    if (texts.slice(1, first).some((option) => option === '-x' || option === '--exec')) result.commands.push(rest)
+    if (texts.slice(1, first).some((option) => option === '-x' || option === '--exec'))
+      result.commands.push(rest)
     else result.scripts.push(rest.map((w) => w.text).join(' '))
   } else if (name === 'su') {
     const args = parseArgs(texts, 1, { short: 'cgGs', long: ['command', 'group', 'supp-group', 'shell'] })

@@ -90,6 +90,7 @@ export class TaskLifecycle {
     const before = actor.getSnapshot()
     if (!before.can(event)) throw new TransitionRefused(taskId, stateName(before), actionName(event))
     const from = statusOf(before)
+    const fromState = stateName(before)
 
     // Buffered output belongs before the transition in the timeline, and must not ride in a
     // transaction that may roll back.

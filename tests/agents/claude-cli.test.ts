@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { claudeAdapter, type LaunchRequest, type PermissionMode } from '../../src/agents'
-import { SessionInventory } from '../../src/agents/inventory'
+import { claudeAdapter, type LaunchRequest, type PermissionMode, SessionInventory } from '../../src/agents'
 import { DEFAULT_USAGE, type ModelServer, startModelServer } from '../support/model-server'
 import { AgentRun, agentBinary, agentEnv, makeSandbox, type Sandbox, totalUsage } from './harness'
 
@@ -193,6 +192,30 @@ describe('claude-code adapter with the real CLI', () => {
       await run.waitForTurns(2)
       expect(run.signalsOf('turn-complete')[1]?.isError).toBe(false)
       expect(assistantTexts(run).at(-1)).toContain('after the interruption')
+      expect(await run.finish()).toBe(0)
+    },
+    CLI_TIMEOUT_MS,
+  )
+
+  test(
+    'interrupt while an approval is pending withdraws it',
+    async () => {
+      const box = sandbox()
+      const run = start(request(box, 'supervised'), 'SCRIPT:bash touch pending.txt')
+      const approval = await run.waitForApproval()
+      expect(run.session.interrupt()).toBe(true)
+      await run.waitForTurns(1)
+      expect(run.signalsOf('turn-complete')[0]?.isError).toBe(true)
+      // Codex reports the withdrawal just after the turn's end.
+      await run.waitUntil('the approval to be withdrawn', () =>
+        run.eventsOf('notice').some((e) => e.message === 'The agent withdrew its approval request'),
+      )
+      expect(run.session.answerApproval(approval.id, { allow: true })).toBe(false)
+      expect(existsSync(join(box.cwd, 'pending.txt'))).toBe(false)
+
+      run.session.sendUserTurn('SCRIPT:echo still here')
+      await run.waitForTurns(2)
+      expect(assistantTexts(run).at(-1)).toContain('still here')
       expect(await run.finish()).toBe(0)
     },
     CLI_TIMEOUT_MS,

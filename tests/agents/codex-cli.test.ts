@@ -1,8 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { codexAdapter, codexCostUsd, type LaunchRequest, type PermissionMode } from '../../src/agents'
-import { SessionInventory } from '../../src/agents/inventory'
+import {
+  codexAdapter,
+  codexCostUsd,
+  type LaunchRequest,
+  type PermissionMode,
+  SessionInventory,
+} from '../../src/agents'
 import { DEFAULT_USAGE, type ModelServer, startModelServer } from '../support/model-server'
 import {
   AgentRun,
@@ -195,6 +200,30 @@ describe('codex adapter with the real CLI', () => {
       await run.waitForTurns(2)
       expect(run.signalsOf('turn-complete')[1]?.isError).toBe(false)
       expect(assistantTexts(run).at(-1)).toContain('after the interruption')
+      expect(await run.finish()).toBe(0)
+    },
+    CLI_TIMEOUT_MS,
+  )
+
+  test(
+    'interrupt while an approval is pending withdraws it',
+    async () => {
+      const box = sandbox()
+      const run = start(request(box, 'supervised'), 'SCRIPT:escalate touch pending.txt')
+      const approval = await run.waitForApproval()
+      expect(run.session.interrupt()).toBe(true)
+      await run.waitForTurns(1)
+      expect(run.signalsOf('turn-complete')[0]?.isError).toBe(true)
+      // Codex reports the withdrawal just after the turn's end.
+      await run.waitUntil('the approval to be withdrawn', () =>
+        run.eventsOf('notice').some((e) => e.message === 'The agent withdrew its approval request'),
+      )
+      expect(run.session.answerApproval(approval.id, { allow: true })).toBe(false)
+      expect(existsSync(join(box.cwd, 'pending.txt'))).toBe(false)
+
+      run.session.sendUserTurn('SCRIPT:echo still here')
+      await run.waitForTurns(2)
+      expect(assistantTexts(run).at(-1)).toContain('still here')
       expect(await run.finish()).toBe(0)
     },
     CLI_TIMEOUT_MS,

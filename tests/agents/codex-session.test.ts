@@ -1,6 +1,11 @@
 import { describe, expect, test } from 'bun:test'
-import { codexAdapter, codexCostUsd, createCodexAdapter, DEFAULT_CODEX_PRICES } from '../../src/agents'
-import { priceFor } from '../../src/agents/codex/pricing'
+import {
+  codexAdapter,
+  codexCostUsd,
+  createCodexAdapter,
+  DEFAULT_CODEX_PRICES,
+  priceFor,
+} from '../../src/agents'
 import { FIXTURE_CWD, fixtureLines, Replay } from './replay'
 
 /** The Codex app-server JSON-RPC client, on lines recorded from codex-cli 0.169.0. */

@@ -11,7 +11,7 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { SessionInventory, sessionRoots } from '../../src/agents/inventory'
+import { SessionInventory, sessionRoots } from '../../src/agents'
 
 const scratch = mkdtempSync(join(tmpdir(), 'openruntime-inventory-'))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))

@@ -70,6 +70,13 @@ describe('cleanupWorktree and restoreWorktree', () => {
     })
     expect(branches(repo)).toEqual(['main'])
     expect(gitSync(repo, 'show', `${cleaned.archive_ref}:work.txt`)).toBe('done\n')
+    const again = await cleanupWorktree({
+      repoRoot: repo,
+      worktreePath: worktree,
+      taskId,
+      branch: prepared.branch,
+    })
+    expect(again.archive_commit).toBe(cleaned.archive_commit)
 
     await restoreWorktree({
       repoRoot: repo,
@@ -81,7 +88,7 @@ describe('cleanupWorktree and restoreWorktree', () => {
     expect(status(worktree)).toEqual([])
   })
 
-  test('cleanup refuses to delete a directory that is not one of the repository worktrees', async () => {
+  test("cleanup refuses to delete anything but the task's own worktree and branch", async () => {
     const repo = makeRepo(dir('refuse'))
     const before = hashFiles(repo)
     await expect(
@@ -94,6 +101,18 @@ describe('cleanupWorktree and restoreWorktree', () => {
     ).rejects.toMatchObject({ kind: 'precondition' })
     expect(hashFiles(repo)).toEqual(before)
     expect(existsSync(join(stranger, 'precious.txt'))).toBe(true)
+
+    const taskId = crypto.randomUUID()
+    const prepared = await prepareWorkspace({ taskId, workspace: repo })
+    const worktreePath = prepared.worktreePath as string
+    await expect(
+      cleanupWorktree({ repoRoot: repo, worktreePath, taskId, branch: 'main' }),
+    ).rejects.toMatchObject({
+      kind: 'invalid',
+      code: 'invalid_branch',
+    })
+    expect(existsSync(worktreePath)).toBe(true)
+    expect(branches(repo)).toContain('main')
   })
 
   test('restore without an archive, or onto an existing directory, is refused', async () => {

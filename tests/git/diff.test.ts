@@ -126,11 +126,11 @@ describe('captureDiff', () => {
 
   // Kept small so the suite stays quick on a busy disk; the same code handles 20,000 files with
   // 2,000 changed in about a second (a fixed number of git processes, none per file).
-  test('a larger repository: 2,000 files with 200 changed', async () => {
+  test('a larger repository: 1,000 files with 100 changed', async () => {
     const repo = dir('large')
     for (let d = 0; d < 10; d++) {
       mkdirSync(join(repo, `d${d}`))
-      for (let f = 0; f < 200; f++)
+      for (let f = 0; f < 100; f++)
         writeFileSync(join(repo, `d${d}`, `f${f}.txt`), `file ${d}/${f}\nline two\n`)
     }
     gitSync(repo, 'init', '-q', '-b', 'main')
@@ -139,7 +139,7 @@ describe('captureDiff', () => {
     const { worktree, base } = await taskOn(repo)
     const changed = new Set<string>()
     for (let d = 0; d < 10; d++) {
-      for (let f = 0; f < 20; f++) {
+      for (let f = 0; f < 10; f++) {
         writeFileSync(join(worktree, `d${d}`, `f${f * 10}.txt`), `changed ${d}/${f}\n`)
         changed.add(`d${d}/f${f * 10}.txt`)
       }

@@ -146,7 +146,9 @@ export class CodexSession implements AgentSession {
     const fullParams = resume ? { ...params, threadId: resume, excludeTurns: true } : params
     this.call(method, fullParams, (message, out) => {
       if (this.failed(message, out, method)) {
-        for (const _ of this.queued.splice(0)) out.signal({ type: 'turn-complete', isError: true })
+        // Each waiting prompt was a turn the supervisor expects an end for.
+        const dropped = this.queued.splice(0)
+        for (let i = 0; i < dropped.length; i++) out.signal({ type: 'turn-complete', isError: true })
         return
       }
       const result = obj(message.result)
@@ -197,16 +199,22 @@ export class CodexSession implements AgentSession {
         itemStarted(item, out)
         return
       }
-      case 'item/completed':
-        itemCompleted(obj(params.item), out, this.request.cwd)
+      case 'item/completed': {
+        const item = obj(params.item)
+        this.fileChanges.delete(str(item.id) ?? '')
+        itemCompleted(item, out, this.request.cwd)
         return
+      }
       case 'thread/tokenUsage/updated':
         this.tokenUsage(params, out)
         return
-      case 'serverRequest/resolved':
-        // Answered, or withdrawn by Codex (e.g. the turn was interrupted): no longer answerable.
-        this.approvals.delete(String(params.requestId))
+      case 'serverRequest/resolved': {
+        // Still pending means Codex withdrew it (e.g. the turn was interrupted) before we answered.
+        const requestId = String(params.requestId)
+        if (this.approvals.delete(requestId))
+          out.event('notice', 'The agent withdrew its approval request', { request_id: requestId })
         return
+      }
       case 'error': {
         const error = obj(params.error)
         const text = str(error.message) ?? 'Codex reported an error'

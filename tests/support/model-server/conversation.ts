@@ -54,12 +54,9 @@ export function fromAnthropic(body: Json): Conversation {
     const parts =
       typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : message.content
     if (!Array.isArray(parts)) continue
-    const results = parts.filter((part): part is Json => isObject(part) && part.type === 'tool_result')
-    if (results.length > 0) {
-      for (const result of results)
-        toolResults.push({ output: textOf(result.content), isError: result.is_error === true })
-      continue
-    }
+    for (const result of parts.filter((part): part is Json => isObject(part) && part.type === 'tool_result'))
+      toolResults.push({ output: textOf(result.content), isError: result.is_error === true })
+    // After an interrupted tool use, Claude sends the next prompt in the same message as the result.
     const texts = parts
       .filter((part): part is Json => isObject(part) && part.type === 'text' && typeof part.text === 'string')
       .map((part) => String(part.text))

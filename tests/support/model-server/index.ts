@@ -125,14 +125,15 @@ export function startModelServer(): ModelServer {
         return Promise.resolve()
       }
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error('the model was never asked for a long reply')),
-          timeoutMs,
-        )
-        holdWaiters.push(() => {
+        const waiter = () => {
           clearTimeout(timer)
           resolve()
-        })
+        }
+        const timer = setTimeout(() => {
+          holdWaiters.splice(holdWaiters.indexOf(waiter), 1)
+          reject(new Error('the model was never asked for a long reply'))
+        }, timeoutMs)
+        holdWaiters.push(waiter)
       })
     },
     proxyEnv: () => ({

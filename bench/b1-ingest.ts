@@ -1,0 +1,79 @@
+import { Database } from 'bun:sqlite'
+import { join } from 'node:path'
+import { openDatabase } from '../src/storage/database'
+import { migrate } from '../src/storage/migrate'
+import { makeRepo } from '../tests/support/git-repo'
+import { api, spawnServer } from '../tests/support/server-process'
+import { tempDir, waitFor } from '../tests/support/temp'
+import { peakMemoryMiB, round } from './lib/measure'
+
+const LINES = 1_000_000
+// 100 bytes per line: a 7-digit counter and padding, as `awk` prints them.
+const COMMAND = `awk 'BEGIN { for (i = 1; i <= ${LINES}; i++) printf "%07d %092s\\n", i, "x" }'`
+
+/** The machine's own limit: the same rows inserted straight into the same schema, batched. */
+function rawInsert(dir: string): { seconds: number; peakMiB: number | null } {
+  const db = openDatabase(join(dir, 'raw.sqlite3'))
+  migrate(db)
+  db.exec(`INSERT INTO tasks (id, title, prompt, runner, command, workspace, status, budget_minutes, policy_json, cost_ledger_json, machine_snapshot, created_at, updated_at)
+    VALUES ('t', 't', '', 'shell', '', '/', 'running', 15, '{}', '{}', '{}', '', '')`)
+  const insert = db.prepare(
+    'INSERT INTO events (task_id, seq, attempt_id, kind, message, metadata_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  )
+  // Rows are built before the clock starts: the baseline is SQLite's insert rate alone.
+  const lines = Array.from({ length: LINES + 1 }, (_, i) => `${String(i).padStart(7, '0')} ${'x'.padStart(92, ' ')}`)
+  const at = new Date().toISOString()
+  const started = performance.now()
+  const batch = db.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i++) insert.run('t', i, 'a', 'stdout', lines[i] as string, null, at)
+  })
+  for (let i = 1; i <= LINES; i += 5000) batch(i, Math.min(LINES + 1, i + 5000))
+  const seconds = (performance.now() - started) / 1000
+  db.close()
+  return { seconds, peakMiB: peakMemoryMiB(process.pid) }
+}
+
+export async function benchIngest() {
+  const dir = tempDir('openruntime-bench-')
+  try {
+    const raw = rawInsert(dir.path)
+    const repo = makeRepo(join(dir.path, 'repo'))
+    const server = await spawnServer({ OPENRUNTIME_DB: join(dir.path, 'data', 'db.sqlite3') })
+    try {
+      const created = await api(server.url, 'POST', '/tasks', { title: 'ingest', prompt: '', runner: 'shell', command: COMMAND, workspace: repo })
+      const id = created.body.id
+      await api(server.url, 'POST', `/tasks/${id}/start`)
+      const task = await waitFor('ingest to finish', async () => {
+        const t = (await api(server.url, 'GET', `/tasks/${id}?events=none`)).body
+        return t.status === 'completed' ? t : null
+      }, 600_000)
+      const db = new Database(join(dir.path, 'data', 'db.sqlite3'), { readonly: true })
+      const span = db
+        .query<{ n: number; first: string; last: string }, [string]>(
+          "SELECT COUNT(*) AS n, MIN(created_at) AS first, MAX(created_at) AS last FROM events WHERE task_id = ? AND kind = 'stdout'",
+        )
+        .get(id)
+      db.close()
+      const seconds = (Date.parse(span?.last ?? '') - Date.parse(span?.first ?? '')) / 1000
+      return {
+        lines: span?.n ?? 0,
+        seconds: round(seconds, 2),
+        lines_per_second: Math.round((span?.n ?? 0) / seconds),
+        runtime_seconds: round(task.cost_ledger.runtime_millis / 1000, 2),
+        server_peak_mib: peakMemoryMiB(server.proc.pid),
+        raw_seconds: round(raw.seconds, 2),
+        raw_lines_per_second: Math.round(LINES / raw.seconds),
+        ratio_to_raw: round(raw.seconds / seconds, 2),
+      }
+    } finally {
+      await server.kill('SIGTERM')
+    }
+  } finally {
+    dir.cleanup()
+  }
+}
+
+if (import.meta.main) {
+  console.log(JSON.stringify(await benchIngest(), null, 2))
+  process.exit(0)
+}
