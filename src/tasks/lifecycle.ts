@@ -123,7 +123,7 @@ export class TaskLifecycle {
     }
     this.eventLog.published(taskId, events)
     const lifecycleSeq = events[0]?.seq ?? 0
-    if (status !== from)
+    if (state !== fromState)
       this.bus.publishStatus({ task_id: taskId, status, from, state, seq: lifecycleSeq, at })
     return { from, status, state, context: after.context, events }
   }

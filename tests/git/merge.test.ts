@@ -30,6 +30,13 @@ async function repoWithTask(name: string) {
   return { repo, taskId, worktree, base: prepared.baseCommit }
 }
 
+const mergeInput = (task: Awaited<ReturnType<typeof repoWithTask>>) => ({
+  taskId: task.taskId,
+  repoRoot: task.repo,
+  worktreePath: task.worktree,
+  baseCommit: task.base,
+})
+
 const taskFiles = ['task-delete.txt', 'task-edit.txt', 'task-new/added.txt', 'task-new/blob.bin']
 
 /** The user's own work in progress, in files the task does not touch. */
@@ -212,6 +219,29 @@ describe('mergeTask', () => {
     expect(after.files).toEqual(before.files)
     expect(after.head).toBe(before.head)
     expect(gitSync(repo, 'ls-files', '--stage')).toBe(indexEntries)
+  })
+
+  test("the merge commit carries the repository's own identity, or openRuntime's when it has none", async () => {
+    const owned = await repoWithTask('identity-own')
+    gitSync(owned.repo, 'config', 'user.name', 'Repo Owner')
+    gitSync(owned.repo, 'config', 'user.email', 'owner@example.com')
+    await mergeTask({ ...mergeInput(owned), strategy: 'commit' })
+    expect(gitSync(owned.repo, 'log', '-1', '--format=%an <%ae>').trim()).toBe(
+      'Repo Owner <owner@example.com>',
+    )
+
+    const bare = await repoWithTask('identity-none')
+    const saved = { HOME: process.env.HOME, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME }
+    process.env.HOME = dir('empty-home')
+    process.env.XDG_CONFIG_HOME = dir('empty-home')
+    try {
+      await mergeTask({ ...mergeInput(bare), strategy: 'commit' })
+    } finally {
+      Object.assign(process.env, saved)
+    }
+    expect(gitSync(bare.repo, 'log', '-1', '--format=%an <%ae>').trim()).toBe(
+      'openRuntime <openruntime@localhost>',
+    )
   })
 
   test('a task with nothing new merges nothing', async () => {
