@@ -1,13 +1,24 @@
 import { Elysia } from 'elysia'
+import packageJson from '../package.json'
 import { errorHandling } from './routes/errors'
 import { healthRoutes } from './routes/health'
+import { loginRoutes } from './routes/login'
+import { openApi } from './routes/openapi'
+import { security } from './routes/security'
 import { streamRoutes } from './routes/streams'
 import { taskRoutes } from './routes/tasks'
 import type { Runtime } from './runtime'
 
 /** The HTTP application over a runtime, without listening (tests call `app.handle`). */
 export function createApp(runtime: Runtime) {
-  return new Elysia().use(errorHandling).use(healthRoutes).use(taskRoutes(runtime)).use(streamRoutes(runtime))
+  return new Elysia()
+    .use(errorHandling)
+    .use(security(runtime.config))
+    .use(loginRoutes(runtime.config))
+    .use(openApi(packageJson.version))
+    .use(healthRoutes)
+    .use(taskRoutes(runtime))
+    .use(streamRoutes(runtime))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -19,7 +19,7 @@ import type { AgentOutput, AgentRunner, AgentSignal } from './types'
  * | `result`           | stdout | turns (model calls), duration_ms, is_error, status, stop_reason? | "Turn completed …" |
  * | `usage`            | stdout | input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd? (deltas) |
  * | `notice`           | stdout | request_id? (withdrawn approvals)               | a status note: API retry, warning, "[Request interrupted by user]", approval withdrawn |
- * | `error`            | error  | —                                               | the error text              |
+ * | `error`            | error  | details? (Codex)                                | the error text              |
  * | `raw`              | stdout or stderr | —                                     | the line as printed         |
  *
  * `status` is the CLI's own word: Claude's result subtype ("success", "error_during_execution", …)

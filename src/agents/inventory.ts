@@ -88,7 +88,6 @@ export class SessionInventory {
     for (const session of codexSessions) {
       const entry = index.get(session.session_id)
       index.delete(session.session_id)
-      // Cached objects are shared between scans; the index overlay must not leak into them.
       sessions.push(
         entry
           ? {
@@ -112,6 +111,8 @@ export class SessionInventory {
       })
 
     this.cache = seen
-    return { sessions: sessions.sort(byRecency), codex_home: codexHome, claude_home: claudeHome }
+    // Copies: callers link sessions to tasks by setting fields, which must not reach the cache.
+    const list = sessions.sort(byRecency).map((session) => ({ ...session }))
+    return { sessions: list, codex_home: codexHome, claude_home: claudeHome }
   }
 }

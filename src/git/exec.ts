@@ -11,22 +11,7 @@ export interface GitOptions {
   noHooks?: boolean
 }
 
-/**
- * `-c` options supplying openRuntime's identity where the repository has none of its own, for
- * commits made on the user's behalf (the merge commit).
- */
-export async function identityFallback(cwd: string): Promise<string[]> {
-  const [name, email] = await Promise.all([
-    git(cwd, ['config', '--get', 'user.name']),
-    git(cwd, ['config', '--get', 'user.email']),
-  ])
-  return [
-    ...(name.trim() ? [] : ['-c', 'user.name=openRuntime']),
-    ...(email.trim() ? [] : ['-c', 'user.email=openruntime@localhost']),
-  ]
-}
-
-/** The identity for commits openRuntime makes on its own behalf (snapshots, archives, merge scaffolding). */
+/** The identity for commits openRuntime makes for itself: archives, merge scaffolding, an empty base. */
 export const OWN_IDENTITY = ['-c', 'user.name=openRuntime', '-c', 'user.email=openruntime@localhost']
 
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
@@ -89,4 +74,19 @@ export const splitNul = (out: string): string[] => out.split('\0').filter((field
 export async function resolveCommit(cwd: string, rev: string): Promise<string | null> {
   const out = await git(cwd, ['rev-parse', '-q', '--verify', `${rev}^{commit}`])
   return out.trim() || null
+}
+
+/**
+ * `-c` options supplying openRuntime's identity where the repository has none of its own, for
+ * commits made on the user's behalf (the merge commit).
+ */
+export async function identityFallback(cwd: string): Promise<string[]> {
+  const [name, email] = await Promise.all([
+    git(cwd, ['config', '--get', 'user.name']),
+    git(cwd, ['config', '--get', 'user.email']),
+  ])
+  return [
+    ...(name.trim() ? [] : ['-c', 'user.name=openRuntime']),
+    ...(email.trim() ? [] : ['-c', 'user.email=openruntime@localhost']),
+  ]
 }

@@ -1,10 +1,12 @@
-import { lstat, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, realpath, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { AppError, conflict } from '../errors.ts'
 import { canonicalDirectory } from '../workspaces/paths.ts'
 import { EMPTY_TREE, git, identityFallback, OWN_IDENTITY, resolveCommit, splitNul } from './exec.ts'
 import { isDirectory } from './files.ts'
+import { blockedPaths, type Change, uncommitted } from './merge-guard.ts'
+import { type WritePlan, writeOrRollBack, writePlan } from './merge-write.ts'
 import { assertTaskId } from './names.ts'
 import { locateRepo, requireRepo } from './repo.ts'
 import { withRepoLock } from './repo-lock.ts'
@@ -29,11 +31,6 @@ export interface MergeResult {
   merged_files: string[]
   commit?: string
   message: string
-}
-
-interface Change {
-  path: string
-  created: boolean
 }
 
 /**
@@ -177,63 +174,6 @@ async function changesBetween(root: string, from: string, to: string): Promise<C
   return changes
 }
 
-/**
- * Paths the merge must not write: anything uncommitted in the target (staged, unstaged, untracked)
- * at a path the task touches, including file/directory overlaps, and any file already on disk
- * (an ignored one, say) where the merge would create a new file.
- */
-async function blockedPaths(root: string, dirty: Set<string>, changes: Change[], taskPaths: string[]) {
-  const dirtyDirs = new Set([...dirty].flatMap(ancestors))
-  const touched = [...new Set([...changes.map((change) => change.path), ...taskPaths])]
-  const blocked = new Set(
-    touched.filter(
-      (path) => dirty.has(path) || dirtyDirs.has(path) || ancestors(path).some((dir) => dirty.has(dir)),
-    ),
-  )
-  for (const change of changes) {
-    if (change.created && !blocked.has(change.path) && (await occupied(join(root, change.path)))) {
-      blocked.add(change.path)
-    }
-  }
-  return [...blocked].sort()
-}
-
-/** Every path with staged, unstaged or untracked changes in the target. */
-async function uncommitted(root: string): Promise<Set<string>> {
-  // --no-optional-locks: status must not refresh and rewrite the target's index, even on refusal.
-  // --branch adds a "## …" header, which also spares simple-git's wait for output that never comes.
-  const out = await git(root, [
-    '--no-optional-locks',
-    'status',
-    '--porcelain=v1',
-    '--branch',
-    '-z',
-    '--untracked-files=all',
-    '--no-renames',
-  ])
-  return new Set(
-    splitNul(out)
-      .filter((entry) => !entry.startsWith('## '))
-      .map((entry) => entry.slice(3)),
-  )
-}
-
-const ancestors = (path: string): string[] => {
-  const dirs: string[] = []
-  for (let dir = dirname(path); dir !== '.' && dir !== '/'; dir = dirname(dir)) dirs.push(dir)
-  return dirs
-}
-
-async function occupied(path: string): Promise<boolean> {
-  try {
-    await lstat(path)
-    return true
-  } catch (error) {
-    // ENOTDIR: an ancestor is a file, which the merge could not replace either.
-    return (error as NodeJS.ErrnoException).code !== 'ENOENT'
-  }
-}
-
 async function commitInto(
   root: string,
   input: MergeTaskInput,
@@ -253,67 +193,4 @@ async function commitInto(
     await git(root, ['update-ref', '-m', `openRuntime: merge task ${input.taskId}`, 'HEAD', commit, expected])
   })
   return commit
-}
-
-/** Pathspec files (NUL-separated, read literally) for every changed path and for the pre-existing ones. */
-interface WritePlan {
-  all: string
-  existing: string | null
-  created: string[]
-}
-
-async function writePlan(scratch: string, changes: Change[]): Promise<WritePlan> {
-  const all = join(scratch, 'all')
-  await writeFile(all, changes.map((change) => change.path).join('\0'))
-  const kept = changes.filter((change) => !change.created).map((change) => change.path)
-  const existing = kept.length > 0 ? join(scratch, 'existing') : null
-  if (existing) await writeFile(existing, kept.join('\0'))
-  return { all, existing, created: changes.filter((change) => change.created).map((change) => change.path) }
-}
-
-/**
- * Writes the merged versions of exactly the changed paths. Those paths were verified clean, so on
- * an unexpected failure restoring the pre-existing ones from the target's own tree, and removing
- * the files the merge created, puts the checkout back as it was.
- */
-async function writeOrRollBack(
-  root: string,
-  targets: string[],
-  source: string,
-  oursTree: string,
-  plan: WritePlan,
-  then?: () => Promise<void>,
-): Promise<void> {
-  const restore = (from: string, pathspec: string) =>
-    git(
-      root,
-      [
-        '--literal-pathspecs',
-        'restore',
-        `--source=${from}`,
-        ...targets,
-        `--pathspec-from-file=${pathspec}`,
-        '--pathspec-file-nul',
-      ],
-      { noHooks: true },
-    )
-  try {
-    await restore(source, plan.all)
-    await then?.()
-  } catch (error) {
-    if (plan.existing) await restore(oursTree, plan.existing).catch(() => {})
-    if (plan.created.length > 0 && targets.includes('--staged')) {
-      await git(root, [
-        '--literal-pathspecs',
-        'rm',
-        '-q',
-        '--cached',
-        '--ignore-unmatch',
-        '--',
-        ...plan.created,
-      ]).catch(() => {})
-    }
-    await Promise.all(plan.created.map((path) => rm(join(root, path), { force: true })))
-    throw error
-  }
 }

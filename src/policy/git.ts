@@ -69,25 +69,38 @@ const READ_FORMS: Record<string, (args: string[]) => boolean> = {
   submodule: (args) => args.length === 0 || ['status', 'summary'].includes(args[0] ?? ''),
   reflog: (args) => !['expire', 'delete'].includes(args[0] ?? ''),
   'symbolic-ref': (args) => parseArgs(args, 0, { short: 'm' }).operands.length < 2,
-  tag: (args) =>
-    listsOnly(args, 'lnv', ['list', 'contains', 'no-contains', 'points-at', 'merged', 'no-merged', 'verify']),
-  branch: (args) =>
-    listsOnly(args, 'larv', [
-      'list',
-      'all',
-      'remotes',
-      'contains',
-      'no-contains',
-      'merged',
-      'no-merged',
-      'points-at',
-      'show-current',
-      'verbose',
-    ]),
+  tag: (args) => listsOnly(args, TAG_FLAGS),
+  branch: (args) => listsOnly(args, BRANCH_FLAGS),
 }
 
-const BRANCH_TAG_WRITE_FLAGS = new Set(['d', 'D', 'm', 'M', 'c', 'C', 'f', 'a', 's', 'u', 'F', 'e'])
-const BRANCH_TAG_WRITE_LONG = new Set([
+interface ListingFlags {
+  writes: string
+  lists: string
+  listsLong: string[]
+}
+
+const BRANCH_FLAGS: ListingFlags = {
+  writes: 'dDmMcCfu',
+  lists: 'larv',
+  listsLong: [
+    'list',
+    'all',
+    'remotes',
+    'contains',
+    'no-contains',
+    'merged',
+    'no-merged',
+    'points-at',
+    'show-current',
+    'verbose',
+  ],
+}
+const TAG_FLAGS: ListingFlags = {
+  writes: 'dasumFfe',
+  lists: 'lnv',
+  listsLong: ['list', 'contains', 'no-contains', 'points-at', 'merged', 'no-merged', 'verify'],
+}
+const WRITES_LONG = new Set([
   'delete',
   'move',
   'copy',
@@ -105,13 +118,16 @@ const BRANCH_TAG_WRITE_LONG = new Set([
 ])
 
 /** `git branch`/`git tag`: listing unless a writing flag or a name to create is given. */
-function listsOnly(args: string[], listFlags: string, listLong: string[]): boolean {
+function listsOnly(args: string[], known: ListingFlags): boolean {
   const parsed = parseArgs(args, 0, {
     long: ['contains', 'no-contains', 'points-at', 'merged', 'no-merged', 'format', 'sort'],
   })
   const flags = [...parsed.flags]
-  if (flags.some((flag) => BRANCH_TAG_WRITE_FLAGS.has(flag) || BRANCH_TAG_WRITE_LONG.has(flag))) return false
-  const listing = flags.some((flag) => listFlags.includes(flag) || listLong.includes(flag))
+  if (flags.some((flag) => (flag.length === 1 && known.writes.includes(flag)) || WRITES_LONG.has(flag)))
+    return false
+  const listing = flags.some(
+    (flag) => (flag.length === 1 && known.lists.includes(flag)) || known.listsLong.includes(flag),
+  )
   return listing || parsed.operands.length === 0
 }
 

@@ -63,7 +63,7 @@ const RULES = [
   `(?<urlUser>\\b[A-Za-z][A-Za-z0-9+.-]*://[^\\s/@:'"]+:)(?<urlPass>[^\\s/@'"]+)(?=@)`,
   `(?<auth>\\b${ci('authorization')}(?:\\\\?["'])?${PAIR_SEPARATOR}(?:\\\\?["'])?(?<authScheme>${AUTH_SCHEME}[ \\t]+)?)(?<authValue>[^\\s"',;\\\\]+)`,
   `(?<bearer>\\b${ci('bearer')}[ \\t]+)(?<bearerValue>[A-Za-z0-9._~+/=-]{8,})`,
-  `(?<pair>(?<![A-Za-z0-9_])${SECRET_NAME}(?:\\\\?["'])?${PAIR_SEPARATOR})(?:\\\\"(?<escaped>[^"\\\\\\n]*)\\\\"|"(?<double>[^"\\n]*)"|'(?<single>[^'\\n]*)'|(?<bare>[^\\s"',;&)}\\]<>\\\\]+))`,
+  `(?<pair>(?<![A-Za-z0-9_])${SECRET_NAME}(?:\\\\?["'])?${PAIR_SEPARATOR})(?:(?<already>\\[redacted\\])|\\\\"(?<escaped>[^"\\\\\\n]*)\\\\"|"(?<double>[^"\\n]*)"|'(?<single>[^'\\n]*)'|(?<bare>[^\\s"',;&)}\\]<>\\\\]+))`,
   `(?<token>(?<![A-Za-z0-9_-])(?:${TOKENS.join('|')}))`,
 ]
 
@@ -126,6 +126,7 @@ function replaceMatch(match: string, groups: Groups): string {
     return tokenLike ? `${groups.bearer}${REDACTED}` : match
   }
   if (groups.pair !== undefined) {
+    if (groups.already !== undefined) return match
     const value = groups.escaped ?? groups.double ?? groups.single ?? groups.bare ?? ''
     if (keepsValue(value)) return match
     const quote =

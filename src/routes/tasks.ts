@@ -2,15 +2,7 @@ import { Elysia, t } from 'elysia'
 import type { RunnerKind, TaskStatus } from '../domain'
 import type { Runtime } from '../runtime'
 import { decodeCursor, encodeCursor, parseEventsEmbed } from './pagination'
-import {
-  CreateTaskBody,
-  ErrorResponse,
-  Event,
-  EventsEmbedQuery,
-  Runner,
-  Task,
-  TaskParams,
-} from './schemas'
+import { CreateTaskBody, ErrorResponse, Event, EventsEmbedQuery, Runner, Task, TaskParams } from './schemas'
 
 const errors = { 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse }
 

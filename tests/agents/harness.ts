@@ -100,6 +100,8 @@ export class AgentRun {
       stdin: 'pipe',
       stdout: 'pipe',
       stderr: 'pipe',
+      // Its own process group: the codex launcher is a Node wrapper around the native binary.
+      detached: true,
     })
     this.session = adapter.createSession(request, {
       writeLine: (line) => {
@@ -173,8 +175,14 @@ export class AgentRun {
     return this.exited
   }
 
+  /** Ends the whole process group; killing only the wrapper would orphan the native CLI. */
   kill(): void {
-    if (!this.ended) this.child.kill('SIGKILL')
+    if (this.ended) return
+    try {
+      process.kill(-this.child.pid, 'SIGKILL')
+    } catch {
+      // Already gone.
+    }
   }
 
   private async pump(

@@ -237,7 +237,10 @@ describe('mergeTask', () => {
     try {
       await mergeTask({ ...mergeInput(bare), strategy: 'commit' })
     } finally {
-      Object.assign(process.env, saved)
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key]
+        else process.env[key] = value
+      }
     }
     expect(gitSync(bare.repo, 'log', '-1', '--format=%an <%ae>').trim()).toBe(
       'openRuntime <openruntime@localhost>',

@@ -46,12 +46,15 @@ describe('task stream', () => {
       if (received.filter((e) => e.kind === 'stdout').length >= 1000) break
     }
     abort.abort()
-    expect(Number(lastId)).toBe(received.at(-1)?.seq)
+    expect(Number(lastId)).toBe(received.at(-1)?.seq as number)
 
     // Reconnect from where we were, and read until the run is over.
     const second = await fetch(`${server.url}/tasks/${id}/stream`, { headers: { 'Last-Event-ID': lastId } })
     for await (const frame of readSse(second)) {
-      if (frame.event === 'status' && ['completed', 'ready-for-review', 'failed'].includes(frame.data.status)) {
+      if (
+        frame.event === 'status' &&
+        ['completed', 'ready-for-review', 'failed'].includes(frame.data.status)
+      ) {
         if (received.some((e) => e.message.startsWith('Shell runner completed'))) break
       }
       if (frame.event !== 'message') continue
@@ -70,7 +73,13 @@ describe('task stream', () => {
 
   test('the status stream carries every task change', async () => {
     const response = await fetch(`${server.url}/events/stream`)
-    const created = await api(server.url, 'POST', '/tasks', { title: 's', prompt: '', runner: 'shell', command: 'true', workspace: repo })
+    const created = await api(server.url, 'POST', '/tasks', {
+      title: 's',
+      prompt: '',
+      runner: 'shell',
+      command: 'true',
+      workspace: repo,
+    })
     const id = created.body.id
     const changes: string[] = []
     const reading = (async () => {
@@ -85,8 +94,16 @@ describe('task stream', () => {
   })
 
   test('a bad Last-Event-ID is a 400, an unknown task a 404', async () => {
-    const created = await api(server.url, 'POST', '/tasks', { title: 'x', prompt: '', runner: 'shell', command: 'true', workspace: repo })
-    const bad = await fetch(`${server.url}/tasks/${created.body.id}/stream`, { headers: { 'Last-Event-ID': 'abc' } })
+    const created = await api(server.url, 'POST', '/tasks', {
+      title: 'x',
+      prompt: '',
+      runner: 'shell',
+      command: 'true',
+      workspace: repo,
+    })
+    const bad = await fetch(`${server.url}/tasks/${created.body.id}/stream`, {
+      headers: { 'Last-Event-ID': 'abc' },
+    })
     expect(bad.status).toBe(400)
     expect((await bad.json()).error.code).toBe('invalid_request')
     const missing = await fetch(`${server.url}/tasks/00000000-0000-4000-8000-000000000000/stream`)
@@ -107,7 +124,8 @@ test('a client that stops reading is disconnected once its buffer is full; inges
     const reader = stream.getReader()
     await reader.read() // the ready frame; from now on the client reads nothing
     await Bun.sleep(5)
-    for (let i = 0; i < 20_000; i++) log.append('t', { kind: 'stdout', message: `line ${i} ${'x'.repeat(50)}` })
+    for (let i = 0; i < 20_000; i++)
+      log.append('t', { kind: 'stdout', message: `line ${i} ${'x'.repeat(50)}` })
     log.flush()
     expect(store.events.count('t')).toBe(20_000)
     let text = ''
