@@ -4,9 +4,12 @@ import { errorHandling } from './routes/errors'
 import { healthRoutes } from './routes/health'
 import { loginRoutes } from './routes/login'
 import { openApi } from './routes/openapi'
+import { reviewRoutes } from './routes/review'
 import { security } from './routes/security'
 import { streamRoutes } from './routes/streams'
+import { systemRoutes } from './routes/system'
 import { taskRoutes } from './routes/tasks'
+import { workspaceRoutes } from './routes/workspaces'
 import type { Runtime } from './runtime'
 
 /** The HTTP application over a runtime, without listening (tests call `app.handle`). */
@@ -19,6 +22,9 @@ export function createApp(runtime: Runtime) {
     .use(healthRoutes)
     .use(taskRoutes(runtime))
     .use(streamRoutes(runtime))
+    .use(reviewRoutes(runtime))
+    .use(systemRoutes(runtime))
+    .use(workspaceRoutes(runtime))
 }
 
 export type App = ReturnType<typeof createApp>

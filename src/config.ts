@@ -19,6 +19,8 @@ export interface Config {
   corsOrigins: string[]
   claudeBin: string | undefined
   codexBin: string | undefined
+  /** Where to look for git repositories to offer as workspaces (default: the home directory). */
+  discoveryRoots: string[] | undefined
 }
 
 export class ConfigError extends Error {
@@ -61,6 +63,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       .filter(Boolean),
     claudeBin: env.OPENRUNTIME_CLAUDE_BIN || undefined,
     codexBin: env.OPENRUNTIME_CODEX_BIN || undefined,
+    discoveryRoots: env.OPENRUNTIME_DISCOVERY_ROOTS
+      ? env.OPENRUNTIME_DISCOVERY_ROOTS.split(':').filter(Boolean)
+      : undefined,
   }
 }
 

@@ -1,3 +1,4 @@
+import { SessionInventory } from './agents'
 import type { Config } from './config'
 import { EventBus } from './events/event-bus'
 import { EventLog } from './events/event-log'
@@ -5,12 +6,16 @@ import { InstanceLock } from './storage/instance-lock'
 import { Store } from './storage/store'
 import { TaskLifecycle } from './tasks/lifecycle'
 import { type RecoveryReport, recoverAfterRestart } from './tasks/recovery'
+import { ReviewService } from './tasks/review-service'
+import { TaskOperations } from './tasks/task-operations'
 import { TaskService, type TaskServiceDeps } from './tasks/task-service'
 import type { Isolation } from './workers/isolation'
 import { LiveRuns } from './workers/live-runs'
 import { RunQueue } from './workers/run-queue'
 import { RunWorker } from './workers/run-worker'
+import { RunnerCatalog } from './workers/runner-catalog'
 import { runnerEnvironment } from './workers/runner-env'
+import { WorkspaceRegistry } from './workspaces/registry'
 
 /** Everything the server runs on, wired together once. Routes receive this; nothing below knows HTTP. */
 export interface Runtime {
@@ -21,6 +26,10 @@ export interface Runtime {
   lifecycle: TaskLifecycle
   liveRuns: LiveRuns
   tasks: TaskService
+  review: ReviewService
+  runners: RunnerCatalog
+  workspaces: WorkspaceRegistry
+  sessions: SessionInventory
   recovery: RecoveryReport
   close(): Promise<void>
 }
@@ -65,7 +74,9 @@ export async function startRuntime(config: Config, adapters: RuntimeAdapters): P
         await worker.processRun(job)
       },
     })
+    const operations = new TaskOperations()
     const tasks = new TaskService({
+      operations,
       store: openStore,
       eventLog,
       lifecycle,
@@ -86,6 +97,10 @@ export async function startRuntime(config: Config, adapters: RuntimeAdapters): P
       lifecycle,
       liveRuns,
       tasks,
+      review: new ReviewService({ store: openStore, eventLog, lifecycle, operations }),
+      runners: new RunnerCatalog(config),
+      workspaces: new WorkspaceRegistry(openStore, config.discoveryRoots),
+      sessions: new SessionInventory(),
       recovery,
       async close() {
         if (closed) return

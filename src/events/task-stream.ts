@@ -14,7 +14,12 @@ export interface StreamOptions {
 const encoder = new TextEncoder()
 
 /** One SSE frame. Data is JSON, so it never contains a raw newline. */
-export function sseFrame(fields: { id?: number | string; event?: string; data: unknown; retry?: number }): string {
+export function sseFrame(fields: {
+  id?: number | string
+  event?: string
+  data: unknown
+  retry?: number
+}): string {
   let frame = ''
   if (fields.retry !== undefined) frame += `retry: ${fields.retry}\n`
   if (fields.id !== undefined) frame += `id: ${fields.id}\n`
@@ -30,7 +35,12 @@ export function sseFrame(fields: { id?: number | string; event?: string; data: u
  * `event: status`. A client that falls too far behind is told so and disconnected: a slow reader
  * never slows ingestion or grows the server's memory.
  */
-export function taskEventStream(store: Store, bus: EventBus, taskId: string, options: StreamOptions): ReadableStream {
+export function taskEventStream(
+  store: Store,
+  bus: EventBus,
+  taskId: string,
+  options: StreamOptions,
+): ReadableStream {
   const maxBuffered = options.maxBufferedBytes ?? 4 * 1024 * 1024
   const page = options.backlogPage ?? 500
   let cursor = options.after
@@ -54,7 +64,12 @@ export function taskEventStream(store: Store, bus: EventBus, taskId: string, opt
     controller.enqueue(encoder.encode(text))
     if ((controller.desiredSize ?? 0) < -maxBuffered) {
       controller.enqueue(
-        encoder.encode(sseFrame({ event: 'overflow', data: { reason: 'client too slow; reconnect with Last-Event-ID', last_seq: cursor } })),
+        encoder.encode(
+          sseFrame({
+            event: 'overflow',
+            data: { reason: 'client too slow; reconnect with Last-Event-ID', last_seq: cursor },
+          }),
+        ),
       )
       close(controller)
     }
@@ -81,13 +96,16 @@ export function taskEventStream(store: Store, bus: EventBus, taskId: string, opt
             if (text) send(controller, text)
           }),
           bus.onStatus((change: StatusChange) => {
-            if (change.task_id === taskId && live) send(controller, sseFrame({ event: 'status', data: change }))
+            if (change.task_id === taskId && live)
+              send(controller, sseFrame({ event: 'status', data: change }))
           }),
         )
         const heartbeat = setInterval(() => send(controller, ': ping\n\n'), options.heartbeatMs ?? 15_000)
         cleanups.push(() => clearInterval(heartbeat))
         // Headers only go out with the first bytes; send them at once so the client knows it is connected.
-        controller.enqueue(encoder.encode(sseFrame({ event: 'ready', retry: 2000, data: { task_id: taskId, after: cursor } })))
+        controller.enqueue(
+          encoder.encode(sseFrame({ event: 'ready', retry: 2000, data: { task_id: taskId, after: cursor } })),
+        )
       },
       pull(controller) {
         if (live || closed) return
@@ -99,7 +117,12 @@ export function taskEventStream(store: Store, bus: EventBus, taskId: string, opt
         // The backlog is drained; from here on the bus delivers (same tick, so no gap).
         live = true
         const task = store.tasks.get(taskId)
-        if (task) controller.enqueue(encoder.encode(sseFrame({ event: 'status', data: { task_id: taskId, status: task.status, seq: cursor } })))
+        if (task)
+          controller.enqueue(
+            encoder.encode(
+              sseFrame({ event: 'status', data: { task_id: taskId, status: task.status, seq: cursor } }),
+            ),
+          )
       },
       cancel() {
         closed = true

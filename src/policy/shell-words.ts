@@ -124,7 +124,7 @@ const KEYWORDS = new Set([
   'coproc',
 ])
 /** Keywords whose remaining words up to the separator are not a command (`for x in a b`). */
-const HEADERS = new Set(['for', 'select', 'function', 'case'])
+const HEADERS = new Set(['for', 'select', 'case'])
 
 const BLANKS = ' \t\r'
 const OPERATORS = '|&;()<>\n'
@@ -214,10 +214,8 @@ class Lexer {
     const atCommandStart = cur.words.length === 0 && cur.skipping === undefined
     const keyword = !word.quoted && !word.dynamic ? word.text : undefined
     if (cur.skipping !== undefined) {
-      if (cur.skipping === 'case' && keyword === 'in') {
-        cases.push('pattern')
-        cur.skipping = undefined
-      }
+      if (cur.skipping === 'case' && keyword === 'in') cases.push('pattern')
+      if (cur.skipping === 'name' || (cur.skipping === 'case' && keyword === 'in')) cur.skipping = undefined
       return
     }
     if (atCommandStart && cases.at(-1) === 'pattern') {
@@ -232,6 +230,10 @@ class Lexer {
       if (KEYWORDS.has(keyword)) return
       if (HEADERS.has(keyword)) {
         cur.skipping = keyword === 'case' ? 'case' : 'header'
+        return
+      }
+      if (keyword === 'function') {
+        cur.skipping = 'name'
         return
       }
     }
@@ -483,8 +485,8 @@ interface MutableCommand {
   redirects: ShellWord[]
   start: number | undefined
   end: number
-  /** Set while the words are a loop/case header rather than a command. */
-  skipping: 'case' | 'header' | undefined
+  /** Set while the words are a loop/case header or a function's name rather than a command. */
+  skipping: 'case' | 'header' | 'name' | undefined
 }
 
 /** Index just past the bracket that closes the one at `open` (quotes inside are skipped). */

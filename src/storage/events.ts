@@ -45,7 +45,7 @@ export class EventTable {
   private readonly beforeRows: Statement<EventRow, [string, number, number]>
   private readonly countRow: Statement<{ n: number }, [string]>
 
-  constructor(db: Database) {
+  constructor(private readonly db: Database) {
     this.insertRow = db.prepare(
       'INSERT INTO events (task_id, seq, attempt_id, kind, message, metadata_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     )
@@ -91,6 +91,17 @@ export class EventTable {
   /** The `limit` events just before `seq`, oldest first (for loading older history on demand). */
   before(taskId: string, seq: number, limit: number): TaskEvent[] {
     return this.beforeRows.all(taskId, seq, limit).map(toEvent).reverse()
+  }
+
+  /** The newest `limit` events that satisfy a fixed SQL condition (owned by the caller's module), oldest first. */
+  latestMatching(taskId: string, limit: number, condition: string): TaskEvent[] {
+    return this.db
+      .query<EventRow, [string, number]>(
+        `SELECT ${COLUMNS} FROM events WHERE task_id = ? AND ${condition} ORDER BY seq DESC LIMIT ?`,
+      )
+      .all(taskId, limit)
+      .map(toEvent)
+      .reverse()
   }
 
   count(taskId: string): number {

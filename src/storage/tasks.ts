@@ -230,6 +230,21 @@ export class TaskTable {
       .map((row) => row.workspace)
   }
 
+  /** Task ids by agent session id, for linking the local session inventory to tasks. */
+  idsBySession(sessionIds: string[]): Map<string, string> {
+    const result = new Map<string, string>()
+    for (let i = 0; i < sessionIds.length; i += 500) {
+      const chunk = sessionIds.slice(i, i + 500)
+      const rows = this.db
+        .query<{ id: string; runner_session_id: string }, string[]>(
+          `SELECT id, runner_session_id FROM tasks WHERE runner_session_id IN (${chunk.map(() => '?').join(', ')})`,
+        )
+        .all(...chunk)
+      for (const row of rows) result.set(row.runner_session_id, row.id)
+    }
+    return result
+  }
+
   delete(id: string): boolean {
     return this.deleteRow.run(id).changes === 1
   }

@@ -7,6 +7,7 @@ import type { TaskListQuery } from '../storage/tasks'
 import type { LiveRuns } from '../workers/live-runs'
 import type { RunJob } from '../workers/run-queue'
 import type { TaskLifecycle } from './lifecycle'
+import type { TaskOperations } from './task-operations'
 import { type EventsEmbed, type TaskView, taskView } from './views'
 
 export interface CreateTaskInput {
@@ -27,6 +28,7 @@ export interface RunScheduler {
 }
 
 export interface TaskServiceDeps {
+  operations: TaskOperations
   /** Canonical absolute directory for a workspace path (throws a 400-kind error otherwise). */
   resolveWorkspace: (path: string | undefined) => Promise<string>
   /** The full policy for a request's partial one (defaults, presets, clamps). */
@@ -37,6 +39,10 @@ export interface TaskServiceDeps {
   liveRuns: LiveRuns
   scheduler: RunScheduler
 }
+
+// The original's filter: output, plus lifecycle events about the runner or its session.
+const RUNNER_EVENT_FILTER =
+  "(kind IN ('stdout', 'stderr') OR (kind = 'lifecycle' AND (lower(message) LIKE '%runner%' OR lower(message) LIKE '%session%' OR lower(message) LIKE 'starting %')))"
 
 export const BUDGET_MINUTES = { default: 15, min: 0.05, max: 240 }
 
@@ -116,6 +122,7 @@ export class TaskService {
     const { store, lifecycle } = this.deps
     const task = this.get(id)
     lifecycle.assertCan(id, { type: 'START' })
+    this.deps.operations.assertIdle(id)
     const freezing = task.effective_policy === null
     const result = lifecycle.transition(
       id,
@@ -212,6 +219,11 @@ export class TaskService {
   events(id: string, after: number, limit: number) {
     this.get(id)
     return this.deps.store.events.after(id, after, limit)
+  }
+
+  /** The runner's part of the timeline (output and runner lifecycle events), newest `limit`, oldest first. */
+  runnerLog(id: string, limit: number) {
+    return this.deps.store.events.latestMatching(id, limit, RUNNER_EVENT_FILTER)
   }
 
   delete(id: string, force: boolean): void {

@@ -88,7 +88,7 @@ describe('network', () => {
     'git pull origin main',
     'git ls-remote git@github.com:a/b',
     'python3 -c "import urllib.request as u; u.urlopen(\'https://x\')"',
-    "node -e \"fetch('https://x')\"",
+    'node -e "fetch(\'https://x\')"',
     'gh pr list',
   ])('disabled refuses %s', (command) => {
     expect(commandRule(command, RULES_ONLY)).toBe('network')
@@ -116,7 +116,7 @@ describe('network', () => {
     'ssh localhost',
     'nc 127.0.0.1 9000',
     'http :3000/api',
-    "node -e \"fetch('http://localhost:3000')\"",
+    'node -e "fetch(\'http://localhost:3000\')"',
   ])('localhost allows %s', (command) => {
     expect(commandRule(command, LOCALHOST)).toBeNull()
   })
@@ -193,7 +193,9 @@ describe('git writes', () => {
   })
 
   test('allowed when the policy allows git writes', () => {
-    expect(commandRule('git commit -m x', policy({ network_mode: 'enabled', allow_git_write: true }))).toBeNull()
+    expect(
+      commandRule('git commit -m x', policy({ network_mode: 'enabled', allow_git_write: true })),
+    ).toBeNull()
   })
 })
 
@@ -219,11 +221,12 @@ describe('secrets', () => {
     'sudo env',
     'export -p',
     'echo $OPENAI_API_KEY',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell text
     'curl -H "Authorization: Bearer ${GITHUB_TOKEN}" x',
     'security find-generic-password -s svc -w',
     'gh auth token',
     'cat /proc/self/environ',
-    "python3 -c \"print(open('.env').read())\"",
+    'python3 -c "print(open(\'.env\').read())"',
     'node -e "console.log(process.env.ANTHROPIC_API_KEY)"',
   ])('refuses %s', (command) => {
     expect(commandRule(command, policy({ network_mode: 'enabled' }))).toBe('secrets')
@@ -253,7 +256,12 @@ describe('secrets', () => {
 
 describe('blocked entries', () => {
   const only = (...entries: string[]) =>
-    normalizePolicy({ blocked_commands: entries, network_mode: 'enabled', allow_git_write: true, allow_secrets: true })
+    normalizePolicy({
+      blocked_commands: entries,
+      network_mode: 'enabled',
+      allow_git_write: true,
+      allow_secrets: true,
+    })
   test('match whole words and argv, not substrings', () => {
     expect(commandRule('npm publish', only('npm publish'))).toBe('blocked-command')
     expect(commandRule('npm --tag beta publish', only('npm publish'))).toBe('blocked-command')
@@ -306,7 +314,8 @@ describe('workspace allowlist', () => {
   symlinkSync(join(root, 'a/b/c'), join(root, 'link-in'))
   symlinkSync(join(root, 'other'), join(root, 'a/b/link-out'))
   const allowlisted = normalizePolicy({ allowed_workspaces: [join(root, 'a/b')] })
-  const at = (workspace: string) => ruleOf(checkCommand('ls', allowlisted, { workspace: join(root, workspace) }))
+  const at = (workspace: string) =>
+    ruleOf(checkCommand('ls', allowlisted, { workspace: join(root, workspace) }))
 
   test('inside or equal is allowed, compared by components after resolving links', () => {
     expect(at('a/b')).toBeNull()
@@ -319,7 +328,9 @@ describe('workspace allowlist', () => {
     expect(at('a/bc')).toBe('workspace-allowlist')
     expect(at('a')).toBe('workspace-allowlist')
     expect(at('a/b/link-out')).toBe('workspace-allowlist')
-    expect(ruleOf(checkPrompt('hello', allowlisted, { workspace: join(root, 'other') }))).toBe('workspace-allowlist')
+    expect(ruleOf(checkPrompt('hello', allowlisted, { workspace: join(root, 'other') }))).toBe(
+      'workspace-allowlist',
+    )
   })
 })
 

@@ -39,7 +39,11 @@ describe('redacts each kind of secret', () => {
       'jwt [redacted]',
     ],
     ['Authorization header', 'Authorization: Bearer abc.def-123', 'Authorization: Bearer [redacted]'],
-    ['lowercase bearer', 'curl -H "authorization: bearer abcdefgh12345678"', 'curl -H "authorization: bearer [redacted]"'],
+    [
+      'lowercase bearer',
+      'curl -H "authorization: bearer abcdefgh12345678"',
+      'curl -H "authorization: bearer [redacted]"',
+    ],
     ['bare bearer', 'sent bearer 0123456789abcdef', 'sent bearer [redacted]'],
     ['password=', 'password=hunter2 next', 'password=[redacted] next'],
     ['password:', 'password: hunter2', 'password: [redacted]'],
@@ -48,7 +52,11 @@ describe('redacts each kind of secret', () => {
     ['api_key=', 'api_key=abc&x=1', 'api_key=[redacted]&x=1'],
     ['token=', 'MY_TOKEN=short', 'MY_TOKEN=[redacted]'],
     ['secret=', "client_secret='s3cr3t'", "client_secret='[redacted]'"],
-    ['URL credentials', 'postgres://user:pa55word@db.example.com/x', 'postgres://user:[redacted]@db.example.com/x'],
+    [
+      'URL credentials',
+      'postgres://user:pa55word@db.example.com/x',
+      'postgres://user:[redacted]@db.example.com/x',
+    ],
     ['exact value', 'the value is hunter2hunter2.', 'the value is [redacted].'],
     ['exact value with spaces', `said ${EXTRA}!`, 'said [redacted]!'],
   ])('%s', (_kind, input, expected) => {
@@ -90,6 +98,7 @@ describe('leaves ordinary text alone', () => {
     'http://localhost:3000/path?x=1',
     'git@github.com:org/repo.git',
     'task-abcdefghijklmnopqrstuvwxyz0123 and risk-management-framework-2024-edition',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell text
     'password=$DB_PASSWORD and token=${TOKEN}',
   ])('%s', (text) => {
     expect(redact(text)).toBe(text)
@@ -97,7 +106,9 @@ describe('leaves ordinary text alone', () => {
 
   test('whitespace and indentation are preserved exactly', () => {
     const text = '\t  indented   line\twith  spaces  hunter2hunter2   and\ttabs  \n\n    password:   x  '
-    expect(redact(text)).toBe('\t  indented   line\twith  spaces  [redacted]   and\ttabs  \n\n    password:   [redacted]  ')
+    expect(redact(text)).toBe(
+      '\t  indented   line\twith  spaces  [redacted]   and\ttabs  \n\n    password:   [redacted]  ',
+    )
   })
 
   test('is idempotent', () => {

@@ -12,7 +12,7 @@ describe('parseShell', () => {
     ['\\c\\u\\r\\l x', 'curl x'],
     ["$'\\x63url' x", 'curl x'],
     ['git  push', 'git push'],
-    ["echo 'a  b' \"c $HOME\"", 'echo a  b c $HOME'],
+    ['echo \'a  b\' "c $HOME"', 'echo a  b c $HOME'],
   ])('resolves quotes and escapes: %s', (command, expected) => {
     expect(argvs(command)).toEqual([expected])
   })
@@ -23,6 +23,8 @@ describe('parseShell', () => {
     expect(argvs('{ curl a; }')).toEqual(['curl a'])
     expect(argvs('if curl x; then echo y; fi')).toEqual(['curl x', 'echo y'])
     expect(argvs('while true; do wget z; done')).toEqual(['true', 'wget z'])
+    expect(argvs('function f { curl a; }; f')).toEqual(['curl a', 'f'])
+    expect(argvs('g() { ssh b; }')).toEqual(['g', 'ssh b'])
   })
 
   test('substitutions contribute their inner commands', () => {

@@ -1,0 +1,148 @@
+import { Elysia, t } from 'elysia'
+import type { Runtime } from '../runtime'
+import { ErrorResponse, TaskParams } from './schemas'
+
+const errors = { 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 412: ErrorResponse }
+
+/** Diff-first review: live diff, merge into the workspace, archive-then-remove cleanup, restore. */
+export function reviewRoutes(runtime: Runtime) {
+  const { tasks, review } = runtime
+  return new Elysia({ name: 'review-routes', tags: ['review'] })
+    .get('/tasks/:id/diff', ({ params, query }) => review.diff(tasks.get(params.id), query.max_bytes), {
+      params: TaskParams,
+      query: t.Object({ max_bytes: t.Optional(t.Integer({ minimum: 1024, maximum: 50_000_000 })) }),
+      response: {
+        200: t.Object({
+          task_id: t.String(),
+          isolated: t.Boolean(),
+          worktree_path: t.Union([t.String(), t.Null()]),
+          runner_session_id: t.Union([t.String(), t.Null()]),
+          base_commit: t.Union([t.String(), t.Null()]),
+          stat: t.String(),
+          patch: t.String(),
+          files: t.Array(
+            t.Object({
+              path: t.String(),
+              old_path: t.Optional(t.String()),
+              status: t.String(),
+              additions: t.Number(),
+              deletions: t.Number(),
+              binary: t.Boolean(),
+            }),
+          ),
+          additions: t.Number(),
+          deletions: t.Number(),
+          truncated: t.Boolean(),
+          has_changes: t.Boolean(),
+        }),
+        ...errors,
+      },
+      detail: { summary: 'Live diff against the base commit: commits, uncommitted and untracked changes' },
+    })
+    .post(
+      '/tasks/:id/worktree/merge',
+      async ({ params, body }) => {
+        const result = await review.merge(tasks.get(params.id), {
+          strategy: body?.strategy,
+          message: body?.message ?? undefined,
+        })
+        return { task: tasks.view(params.id, 100), message: result.message, merge: result }
+      },
+      {
+        params: TaskParams,
+        body: t.Optional(
+          t.Object({
+            strategy: t.Optional(t.UnionEnum(['apply', 'commit'])),
+            message: t.Optional(t.Union([t.String({ maxLength: 10_000 }), t.Null()])),
+          }),
+        ),
+        response: { 409: ErrorResponse, 404: ErrorResponse, 400: ErrorResponse, 412: ErrorResponse },
+        detail: {
+          summary: 'Merge the task changes into its workspace (apply as uncommitted changes, or one commit)',
+          description:
+            'Refused while the task runs, and a second time. On conflict (409) nothing in the target changed; the conflicting files are in error.details.files.',
+        },
+      },
+    )
+    .post(
+      '/tasks/:id/worktree/cleanup',
+      async ({ params, query }) => {
+        const result = await review.cleanup(tasks.get(params.id), query.force === 'true')
+        return { task: tasks.view(params.id, 100), message: result.message, archive_ref: result.archive_ref }
+      },
+      {
+        params: TaskParams,
+        query: t.Object({ force: t.Optional(t.Union([t.Literal('true'), t.Literal('false')])) }),
+        response: { ...errors },
+        detail: {
+          summary: 'Archive the worktree under refs/openruntime/archive/<id>, then remove it and its branch',
+          description: 'Needs force=true when the changes were never merged.',
+        },
+      },
+    )
+    .post(
+      '/tasks/:id/worktree/restore',
+      async ({ params }) => {
+        await review.restore(tasks.get(params.id))
+        return { task: tasks.view(params.id, 100), message: 'worktree restored from its archive' }
+      },
+      {
+        params: TaskParams,
+        response: { ...errors },
+        detail: { summary: 'Bring a cleaned-up worktree back from its archive' },
+      },
+    )
+    .get(
+      '/tasks/:id/runner/logs',
+      ({ params, query }) => {
+        const task = tasks.get(params.id)
+        const events = tasks.runnerLog(task.id, query.limit ?? 500)
+        return {
+          task_id: task.id,
+          runner: task.runner,
+          session_id: task.runner_session_id,
+          events,
+          message: `${events.length} runner event(s), newest last`,
+        }
+      },
+      {
+        params: TaskParams,
+        query: t.Object({ limit: t.Optional(t.Integer({ minimum: 1, maximum: 10_000 })) }),
+        response: { 400: ErrorResponse, 404: ErrorResponse },
+        detail: { summary: 'The runner session part of the timeline (output and runner lifecycle events)' },
+      },
+    )
+    .post(
+      '/tasks/:id/runner/attach',
+      ({ params }) => {
+        const task = tasks.get(params.id)
+        const id = task.runner_session_id
+        const command =
+          id === null
+            ? null
+            : task.runner === 'claude-code'
+              ? `claude --resume ${id}`
+              : task.runner === 'codex'
+                ? `codex resume ${id}`
+                : null
+        return {
+          task_id: task.id,
+          runner: task.runner,
+          session_id: id,
+          supported: command !== null,
+          command,
+          message:
+            command === null
+              ? task.runner === 'shell'
+                ? 'shell tasks have no agent session to attach to; reply to them instead'
+                : 'no agent session has been recorded for this task yet'
+              : `run this in a terminal in ${task.execution_workspace ?? task.workspace} to continue the session interactively`,
+        }
+      },
+      {
+        params: TaskParams,
+        response: { 400: ErrorResponse, 404: ErrorResponse },
+        detail: { summary: 'The command that resumes the agent session in a terminal' },
+      },
+    )
+}

@@ -1,0 +1,68 @@
+import { Elysia, t } from 'elysia'
+import type { Runtime } from '../runtime'
+import { pickFolder } from '../workspaces'
+import { listFolders } from '../workspaces/browse'
+import { ErrorResponse } from './schemas'
+
+const WorkspaceRef = t.Object({ name: t.String(), path: t.String() })
+const PathBody = t.Object({ path: t.String({ minLength: 1, maxLength: 4096 }) })
+
+/** Registering, listing, discovering and choosing workspaces. */
+export function workspaceRoutes(runtime: Runtime) {
+  const { workspaces } = runtime
+  return new Elysia({ name: 'workspace-routes', tags: ['workspaces'] })
+    .get('/workspaces', () => workspaces.list(), {
+      response: {
+        200: t.Array(
+          t.Object({ name: t.String(), path: t.String(), registered: t.Boolean(), current: t.Boolean() }),
+        ),
+      },
+      detail: {
+        summary: 'Workspaces: registered ones (the current first), ones tasks used, the server directory',
+      },
+    })
+    .post('/workspaces/register', ({ body }) => workspaces.register(body.path), {
+      body: PathBody,
+      response: { 200: WorkspaceRef, 400: ErrorResponse },
+      detail: {
+        summary: 'Register a directory as a workspace (canonical absolute path; becomes the current one)',
+      },
+    })
+    .post('/workspaces/current', ({ body }) => workspaces.register(body.path), {
+      body: PathBody,
+      response: { 200: WorkspaceRef, 400: ErrorResponse },
+      detail: { summary: 'Switch the current workspace' },
+    })
+    .get('/workspaces/discover', ({ query }) => workspaces.discover(query.refresh === 'true'), {
+      query: t.Object({ refresh: t.Optional(t.Union([t.Literal('true'), t.Literal('false')])) }),
+      response: { 200: t.Array(WorkspaceRef) },
+      detail: {
+        summary: 'Git repositories found under the discovery roots (default: home, three levels deep)',
+      },
+    })
+    .get(
+      '/workspaces/browse',
+      ({ query }) => listFolders(query.path, { showHidden: query.hidden === 'true' }),
+      {
+        query: t.Object({
+          path: t.Optional(t.String({ maxLength: 4096 })),
+          hidden: t.Optional(t.Union([t.Literal('true'), t.Literal('false')])),
+        }),
+        response: {
+          200: t.Object({
+            path: t.String(),
+            parent: t.Union([t.String(), t.Null()]),
+            entries: t.Array(t.Object({ name: t.String(), path: t.String(), is_git: t.Boolean() })),
+          }),
+          400: ErrorResponse,
+        },
+        detail: { summary: 'Sub-folders of a path: the folder browser the UI falls back to' },
+      },
+    )
+    .post('/workspaces/pick', () => pickFolder(), {
+      response: { 200: t.Union([WorkspaceRef, t.Null()]), 501: ErrorResponse },
+      detail: {
+        summary: 'Open the OS folder dialog on this machine (501 where there is none); null when cancelled',
+      },
+    })
+}

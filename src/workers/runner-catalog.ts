@@ -1,0 +1,74 @@
+import { agentAdapters } from '../agents'
+import type { Config } from '../config'
+import type { RunnerKind } from '../domain'
+import { detectSandbox } from '../policy'
+
+export interface RunnerInfo {
+  runner: RunnerKind
+  available: boolean
+  /** The original's field: how the runner is invoked. */
+  command: string
+  path: string | null
+  version: string | null
+  reason: string | null
+  /** Whether runs of this runner execute inside the bubblewrap sandbox on this machine. */
+  sandboxed: boolean
+  sandbox_reason: string | null
+}
+
+const COMMANDS: Record<RunnerKind, string> = {
+  codex: 'codex app-server',
+  'claude-code': 'claude -p --input-format stream-json --output-format stream-json --verbose',
+  shell: '/bin/sh -lc',
+}
+
+const CACHE_MS = 30_000
+
+/**
+ * Which runners this machine can run, with the CLI's path and version or the reason it cannot.
+ * Probing runs `--version`, so results are cached briefly; `refresh` forces a new look.
+ */
+export class RunnerCatalog {
+  private cached: { at: number; runners: Promise<RunnerInfo[]> } | null = null
+
+  constructor(private readonly config: Pick<Config, 'claudeBin' | 'codexBin'>) {}
+
+  list(refresh = false): Promise<RunnerInfo[]> {
+    if (!refresh && this.cached && Date.now() - this.cached.at < CACHE_MS) return this.cached.runners
+    const runners = this.probe()
+    this.cached = { at: Date.now(), runners }
+    runners.catch(() => (this.cached = null))
+    return runners
+  }
+
+  async get(runner: RunnerKind): Promise<RunnerInfo> {
+    const found = (await this.list()).find((info) => info.runner === runner)
+    if (!found) throw new Error(`unknown runner ${runner}`)
+    return found
+  }
+
+  private async probe(): Promise<RunnerInfo[]> {
+    const sandbox = await detectSandbox()
+    const sandboxFields = {
+      sandboxed: sandbox.available,
+      sandbox_reason: sandbox.available ? null : (sandbox.reason ?? null),
+    }
+    const [codex, claude] = await Promise.all([
+      agentAdapters.codex.availability({ bin: this.config.codexBin }),
+      agentAdapters['claude-code'].availability({ bin: this.config.claudeBin }),
+    ])
+    return [
+      { ...codex, command: COMMANDS.codex, ...sandboxFields },
+      { ...claude, runner: 'claude-code', command: COMMANDS['claude-code'], ...sandboxFields },
+      {
+        runner: 'shell',
+        available: true,
+        command: COMMANDS.shell,
+        path: '/bin/sh',
+        version: null,
+        reason: null,
+        ...sandboxFields,
+      },
+    ]
+  }
+}

@@ -1,0 +1,69 @@
+import { basename } from 'node:path'
+import { now } from '../domain'
+import type { Store } from '../storage/store'
+import { discoverRepositories } from './discover'
+import { canonicalDirectory, resolveWorkspace, type WorkspaceRef } from './paths'
+
+export interface WorkspaceListing extends WorkspaceRef {
+  /** Registered by the user (as opposed to only used by a task or found on disk). */
+  registered: boolean
+  /** The most recently registered or selected workspace: the UI's default. */
+  current: boolean
+}
+
+const DISCOVERY_CACHE_MS = 60_000
+
+/** Workspaces the user can run tasks in: registered ones, ones tasks used, and git repos found on disk. */
+export class WorkspaceRegistry {
+  private discovery: { at: number; found: Promise<WorkspaceRef[]> } | null = null
+
+  constructor(
+    private readonly store: Store,
+    private readonly discoveryRoots?: string[],
+  ) {}
+
+  /** Like the original: registered first, then workspaces of recent tasks, then the server's directory. */
+  async list(): Promise<WorkspaceListing[]> {
+    const registered = this.store.workspaces.list()
+    const seen = new Set<string>()
+    const result: WorkspaceListing[] = []
+    const add = async (path: string, isRegistered: boolean) => {
+      if (seen.has(path)) return
+      seen.add(path)
+      try {
+        const canonical = await canonicalDirectory(path)
+        result.push({
+          name: basename(canonical) || canonical,
+          path: canonical,
+          registered: isRegistered,
+          current: false,
+        })
+      } catch {
+        // A workspace that no longer exists is not offered.
+      }
+    }
+    for (const row of registered) await add(row.path, true)
+    for (const path of this.store.tasks.recentWorkspaces(50)) await add(path, false)
+    await add(process.cwd(), false)
+    const first = result[0]
+    if (first && first.registered) first.current = true
+    return result
+  }
+
+  /** Registers (or selects again) a workspace; it becomes the current one. */
+  async register(path: string): Promise<WorkspaceRef> {
+    const workspace = await resolveWorkspace(path)
+    this.store.workspaces.upsert(workspace.path, workspace.name, now())
+    return workspace
+  }
+
+  /** Git repositories under the configured roots (default: home, three levels deep), cached briefly. */
+  discover(refresh = false): Promise<WorkspaceRef[]> {
+    if (!refresh && this.discovery && Date.now() - this.discovery.at < DISCOVERY_CACHE_MS)
+      return this.discovery.found
+    const found = discoverRepositories(this.discoveryRoots ? { roots: this.discoveryRoots } : {})
+    this.discovery = { at: Date.now(), found }
+    found.catch(() => (this.discovery = null))
+    return found
+  }
+}
