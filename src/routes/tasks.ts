@@ -84,8 +84,8 @@ export function taskRoutes(runtime: Runtime) {
     })
     .delete(
       '/tasks/:id',
-      ({ params, query }) => {
-        tasks.delete(params.id, query.force === 'true')
+      async ({ params, query }) => {
+        await tasks.delete(params.id, query.force === 'true')
         return { deleted: params.id }
       },
       {

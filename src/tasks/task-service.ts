@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { emptyLedger, type NewEvent, now, type RunnerKind, type TaskPolicy, type TaskRecord } from '../domain'
 import { AppError, conflict, invalid, notFound } from '../errors'
 import type { EventLog } from '../events/event-log'
+import { hasTaskChanges } from '../git'
 import type { Store } from '../storage/store'
 import type { TaskListQuery } from '../storage/tasks'
 import type { LiveRuns } from '../workers/live-runs'
@@ -226,8 +227,9 @@ export class TaskService {
     return this.deps.store.events.latestMatching(id, limit, RUNNER_EVENT_FILTER)
   }
 
-  delete(id: string, force: boolean): void {
-    const { store, lifecycle, liveRuns, eventLog } = this.deps
+  /** Removes a task and its events; its worktree, if any, stays on disk until cleaned up. */
+  async delete(id: string, force: boolean): Promise<void> {
+    const { store, lifecycle, liveRuns, eventLog, operations } = this.deps
     const task = this.get(id)
     const snapshot = lifecycle.snapshot(id)
     if (liveRuns.get(id) || task.status === 'running' || snapshot.matches({ 'needs-input': 'prompt' })) {
@@ -236,18 +238,23 @@ export class TaskService {
     if (snapshot.matches({ queued: 'waiting' })) {
       throw conflict('task_queued', `task ${id} is queued to run; stop it before deleting it`)
     }
-    const unmerged =
-      task.diff_stat !== null && task.worktree_merged_at === null && task.worktree_cleaned_at === null
-    if (unmerged && !force) {
-      throw conflict(
-        'unmerged_changes',
-        `task ${id} has changes that were never merged; merge them, or delete with force=true`,
-      )
-    }
-    eventLog.flush()
-    store.tasks.delete(id)
-    lifecycle.evict(id)
-    eventLog.forgetSeq(id)
+    await operations.exclusive(id, 'a delete', async () => {
+      const unmerged =
+        task.worktree_path !== null &&
+        task.worktree_cleaned_at === null &&
+        !snapshot.context.merged &&
+        (await hasTaskChanges(task.worktree_path, task.base_commit).catch(() => task.diff_stat !== null))
+      if (unmerged && !force) {
+        throw conflict(
+          'unmerged_changes',
+          `task ${id} has changes that were never merged; merge them, or delete with force=true`,
+        )
+      }
+      eventLog.flush()
+      store.tasks.delete(id)
+      lifecycle.evict(id)
+      eventLog.forgetSeq(id)
+    })
   }
 
   private record(id: string, event: NewEvent): void {
