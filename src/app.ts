@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
 import packageJson from '../package.json'
+import { bodyLimit } from './routes/body-limit'
 import { errorHandling } from './routes/errors'
 import { healthRoutes } from './routes/health'
 import { loginRoutes } from './routes/login'
@@ -17,6 +18,7 @@ export function createApp(runtime: Runtime) {
   return new Elysia()
     .use(errorHandling)
     .use(security(runtime.config))
+    .use(bodyLimit)
     .use(loginRoutes(runtime.config))
     .use(openApi(packageJson.version))
     .use(healthRoutes)

@@ -1,4 +1,5 @@
 import { createApp } from './app'
+import { MAX_BODY_BYTES } from './routes/body-limit'
 import { composeAdapters } from './compose'
 import { ConfigError, loadConfig } from './config'
 import { AppError } from './errors'
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
     hostname: config.host,
     port: config.port,
     reusePort: false,
-    maxRequestBodySize: 2 * 1024 * 1024,
+    maxRequestBodySize: MAX_BODY_BYTES,
   })
   const { recovery } = runtime
   if (recovery.stopped.length || recovery.killedGroups.length || recovery.requeued.length) {

@@ -4,6 +4,7 @@ import { swagger } from '@elysiajs/swagger'
 import { Elysia, t } from 'elysia'
 import { swaggerPage } from '../views/swagger-page'
 import { errorBody } from './errors'
+import { normalizeOpenApiDocument } from './openapi-document'
 
 const SWAGGER_UI_DIR = dirname(Bun.resolveSync('swagger-ui-dist/package.json', import.meta.dir))
 const ASSETS: Record<string, string> = {
@@ -17,6 +18,11 @@ const ASSETS: Record<string, string> = {
  */
 export function openApi(version: string) {
   return new Elysia({ name: 'openapi' })
+    .onAfterHandle({ as: 'global' }, ({ request, responseValue }) => {
+      if (new URL(request.url).pathname === '/swagger/json' && responseValue && typeof responseValue === 'object') {
+        return normalizeOpenApiDocument(responseValue as Record<string, unknown>)
+      }
+    })
     .use(
       swagger({
         path: '/swagger/plugin-page',

@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { gitSync, makeRepo } from '../support/git-repo'
+import { startTestRuntime, type TestRuntime } from '../support/runtime'
+import { waitFor } from '../support/temp'
+
+let rt: TestRuntime
+let repo: string
+
+beforeAll(async () => {
+  rt = await startTestRuntime({ OPENRUNTIME_MAX_PARALLEL: '4' })
+  repo = makeRepo(join(rt.dir, 'repo'), { 'README.md': 'hello\n', 'src/app.txt': 'one\ntwo\nthree\n' })
+})
+afterAll(() => rt?.close())
+
+async function runToReview(command: string, target = repo) {
+  const created = await rt.call('POST', '/tasks', { title: command.slice(0, 40), prompt: '', runner: 'shell', command, workspace: target })
+  const id = created.body.id as string
+  await rt.call('POST', `/tasks/${id}/start`)
+  const task = await waitFor('review', async () => {
+    const t = (await rt.call('GET', `/tasks/${id}?events=none`)).body
+    return ['ready-for-review', 'completed', 'failed', 'stopped'].includes(t.status) ? t : null
+  })
+  expect(task.status).toBe('ready-for-review')
+  return id
+}
+
+const snapshotOf = (dir: string) => ({
+  status: gitSync(dir, 'status', '--porcelain=v1', '-uall'),
+  head: gitSync(dir, 'rev-parse', 'HEAD'),
+  app: readFileSync(join(dir, 'src/app.txt'), 'utf8'),
+})
+
+describe('review through the API', () => {
+  test('diff covers committed, uncommitted and untracked changes with per-file counts', async () => {
+    const id = await runToReview(
+      "printf 'one\\n2\\nthree\\n' > src/app.txt && git -c user.name=a -c user.email=a@b commit -qam edit && echo extra >> README.md && echo new > new.txt",
+    )
+    const diff = (await rt.call('GET', `/tasks/${id}/diff`)).body
+    expect(diff).toMatchObject({ task_id: id, isolated: true, has_changes: true, truncated: false })
+    const files = Object.fromEntries(diff.files.map((f: any) => [f.path, f]))
+    expect(files['src/app.txt']).toMatchObject({ status: 'modified', additions: 1, deletions: 1 })
+    expect(files['README.md']).toMatchObject({ status: 'modified', additions: 1, deletions: 0 })
+    expect(files['new.txt']).toMatchObject({ status: 'added', additions: 1 })
+    expect(diff.patch).toContain('+new')
+    expect(diff.stat).toContain('new.txt')
+  })
+
+  test('merge (apply) lands the changes uncommitted, completes the task, and cannot run twice', async () => {
+    const id = await runToReview('echo merged > merged.txt')
+    const headBefore = gitSync(repo, 'rev-parse', 'HEAD')
+    const merged = await rt.call('POST', `/tasks/${id}/worktree/merge`, {})
+    expect(merged.status).toBe(200)
+    expect(merged.body.task.status).toBe('completed')
+    expect(merged.body.task.worktree_merged_at).toBeString()
+    expect(readFileSync(join(repo, 'merged.txt'), 'utf8')).toBe('merged\n')
+    expect(gitSync(repo, 'rev-parse', 'HEAD')).toBe(headBefore)
+    const again = await rt.call('POST', `/tasks/${id}/worktree/merge`, {})
+    expect(again.status).toBe(409)
+    gitSync(repo, 'add', 'merged.txt')
+    gitSync(repo, 'commit', '-qm', 'take merged')
+  })
+
+  test('merge (commit) makes one commit and keeps unrelated dirty files of the target', async () => {
+    const id = await runToReview('echo committed > committed.txt')
+    writeFileSync(join(repo, 'unrelated.txt'), 'mine\n')
+    const merged = await rt.call('POST', `/tasks/${id}/worktree/merge`, { strategy: 'commit', message: 'Add committed.txt' })
+    expect(merged.status).toBe(200)
+    expect(merged.body.merge.commit).toBeString()
+    expect(gitSync(repo, 'log', '-1', '--format=%s').trim()).toBe('Add committed.txt')
+    expect(gitSync(repo, 'show', '--name-only', '--format=', 'HEAD').trim()).toBe('committed.txt')
+    expect(readFileSync(join(repo, 'unrelated.txt'), 'utf8')).toBe('mine\n')
+  })
+
+  test('a conflicting merge is a 409 listing the files, and leaves the target exactly as it was', async () => {
+    const id = await runToReview("printf 'one\\nTASK\\nthree\\n' > src/app.txt")
+    writeFileSync(join(repo, 'src/app.txt'), 'one\nUSER\nthree\n')
+    const before = snapshotOf(repo)
+    const refused = await rt.call('POST', `/tasks/${id}/worktree/merge`, {})
+    expect(refused.status).toBe(409)
+    expect(refused.body.error.code).toBe('merge_conflict')
+    expect(refused.body.error.details.files).toContain('src/app.txt')
+    expect(snapshotOf(repo)).toEqual(before)
+    expect((await rt.call('GET', `/tasks/${id}?events=none`)).body.status).toBe('ready-for-review')
+    gitSync(repo, 'checkout', '--', 'src/app.txt')
+  })
+
+  test('merge is refused while the task runs', async () => {
+    const created = await rt.call('POST', '/tasks', { title: 'busy', prompt: '', runner: 'shell', command: 'echo x > x.txt; sleep 1000', workspace: repo })
+    const id = created.body.id
+    await rt.call('POST', `/tasks/${id}/start`)
+    await waitFor('running', async () => (await rt.call('GET', `/tasks/${id}?events=none`)).body.status === 'running')
+    const refused = await rt.call('POST', `/tasks/${id}/worktree/merge`, {})
+    expect(refused.status).toBe(409)
+    expect(refused.body.error.message).toContain('running')
+    expect((await rt.call('POST', `/tasks/${id}/worktree/cleanup?force=true`)).status).toBe(409)
+    await rt.call('POST', `/tasks/${id}/stop`)
+  })
+
+  test('cleanup archives first (force needed when unmerged); restore gives the exact files back', async () => {
+    const id = await runToReview('echo keep > keep.txt && echo edit >> README.md')
+    const task = (await rt.call('GET', `/tasks/${id}?events=none`)).body
+    const worktree = task.worktree_path
+    const refused = await rt.call('POST', `/tasks/${id}/worktree/cleanup`)
+    expect(refused.status).toBe(409)
+    expect(refused.body.error.code).toBe('unmerged_changes')
+    expect(existsSync(worktree)).toBe(true)
+    const cleaned = await rt.call('POST', `/tasks/${id}/worktree/cleanup?force=true`)
+    expect(cleaned.status).toBe(200)
+    expect(cleaned.body.archive_ref).toBe(`refs/openruntime/archive/${id}`)
+    expect(existsSync(worktree)).toBe(false)
+    expect(gitSync(repo, 'show', `refs/openruntime/archive/${id}:keep.txt`)).toBe('keep\n')
+    expect((await rt.call('POST', `/tasks/${id}/worktree/cleanup?force=true`)).status).toBe(409)
+    const restored = await rt.call('POST', `/tasks/${id}/worktree/restore`)
+    expect(restored.status).toBe(200)
+    expect(restored.body.task.worktree_cleaned_at).toBeNull()
+    expect(readFileSync(join(worktree, 'keep.txt'), 'utf8')).toBe('keep\n')
+    expect(readFileSync(join(worktree, 'README.md'), 'utf8')).toBe('hello\nedit\n')
+  })
+
+  test('a task outside git runs in place, says it is not isolated, and has nothing to merge', async () => {
+    const plain = join(rt.dir, 'plain')
+    await Bun.write(join(plain, 'a.txt'), 'a')
+    const created = await rt.call('POST', '/tasks', { title: 'plain', prompt: '', runner: 'shell', command: 'echo b > b.txt', workspace: plain })
+    const id = created.body.id
+    await rt.call('POST', `/tasks/${id}/start`)
+    const task = await waitFor('done', async () => {
+      const t = (await rt.call('GET', `/tasks/${id}?events=all`)).body
+      return t.status === 'completed' ? t : null
+    })
+    expect(task.worktree_path).toBeNull()
+    expect(task.events.some((e: any) => e.message.includes('not isolated'))).toBe(true)
+    expect(existsSync(join(plain, 'b.txt'))).toBe(true)
+    expect((await rt.call('GET', `/tasks/${id}/diff`)).body.isolated).toBe(false)
+    expect((await rt.call('POST', `/tasks/${id}/worktree/merge`, {})).status).toBe(409)
+  })
+})
+
+describe('races: exactly one wins each conflict', () => {
+  test('simultaneous starts spawn one run; the other is a 409', async () => {
+    const created = await rt.call('POST', '/tasks', { title: 'race', prompt: '', runner: 'shell', command: 'echo once >> /dev/null', workspace: repo })
+    const id = created.body.id
+    const results = await Promise.all([1, 2, 3].map(() => rt.call('POST', `/tasks/${id}/start`)))
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409])
+    await waitFor('done', async () => (await rt.call('GET', `/tasks/${id}?events=none`)).body.status === 'completed')
+    expect((await rt.call('GET', `/tasks/${id}?events=none`)).body.attempts.length).toBe(1)
+  })
+
+  test('simultaneous stops: one stops the run, the others are 409', async () => {
+    const created = await rt.call('POST', '/tasks', { title: 'stop race', prompt: '', runner: 'shell', command: 'echo go; sleep 1000', workspace: repo })
+    const id = created.body.id
+    await rt.call('POST', `/tasks/${id}/start`)
+    await waitFor('output', async () => (await rt.call('GET', `/tasks/${id}/events`)).body.some((e: any) => e.message === 'go'))
+    const results = await Promise.all([1, 2].map(() => rt.call('POST', `/tasks/${id}/stop`)))
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409])
+    expect((await rt.call('GET', `/tasks/${id}?events=none`)).body.status).toBe('stopped')
+  })
+
+  test('simultaneous merges and cleanups: one wins, the repository stays consistent', async () => {
+    const id = await runToReview('echo race > race.txt')
+    const merges = await Promise.all([1, 2].map(() => rt.call('POST', `/tasks/${id}/worktree/merge`, {})))
+    expect(merges.map((r) => r.status).sort()).toEqual([200, 409])
+    expect(readFileSync(join(repo, 'race.txt'), 'utf8')).toBe('race\n')
+    const cleanups = await Promise.all([1, 2].map(() => rt.call('POST', `/tasks/${id}/worktree/cleanup`)))
+    expect(cleanups.map((r) => r.status).sort()).toEqual([200, 409])
+    expect(gitSync(repo, 'worktree', 'list', '--porcelain')).not.toContain(id)
+    expect(gitSync(repo, 'fsck', '--no-dangling', '--no-progress').trim()).toBe('')
+  })
+
+  test('20 tasks on one repository run in parallel, each in its own worktree, then merge one after another', async () => {
+    const ids = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const created = await rt.call('POST', '/tasks', { title: `p${i}`, prompt: '', runner: 'shell', command: `echo ${i} > parallel-${i}.txt`, workspace: repo })
+        await rt.call('POST', `/tasks/${created.body.id}/start`)
+        return created.body.id as string
+      }),
+    )
+    for (const id of ids) {
+      const task = await waitFor('review', async () => {
+        const t = (await rt.call('GET', `/tasks/${id}?events=none`)).body
+        return t.status === 'ready-for-review' ? t : null
+      }, 60_000)
+      expect(task.worktree_path).toContain(id)
+    }
+    for (const id of ids) expect((await rt.call('POST', `/tasks/${id}/worktree/merge`, {})).status).toBe(200)
+    for (let i = 0; i < 20; i++) expect(readFileSync(join(repo, `parallel-${i}.txt`), 'utf8')).toBe(`${i}\n`)
+  }, 120_000)
+})

@@ -1,0 +1,211 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { makeRepo } from '../support/git-repo'
+import { startTestRuntime, type TestRuntime } from '../support/runtime'
+import { waitFor } from '../support/temp'
+
+let rt: TestRuntime
+let repo: string
+const UNKNOWN = '00000000-0000-4000-8000-000000000000'
+
+beforeAll(async () => {
+  rt = await startTestRuntime({ OPENRUNTIME_MAX_PARALLEL: '4' })
+  repo = makeRepo(join(rt.dir, 'repo'))
+})
+afterAll(() => rt?.close())
+
+const shell = (command: string, extra: Record<string, unknown> = {}) =>
+  rt.call('POST', '/tasks', { title: `t ${command.slice(0, 30)}`, prompt: '', runner: 'shell', command, workspace: repo, ...extra })
+
+const settled = (id: string) =>
+  waitFor(`task ${id} to settle`, async () => {
+    const task = (await rt.call('GET', `/tasks/${id}?events=none`)).body
+    return ['completed', 'ready-for-review', 'failed', 'stopped'].includes(task.status) ? task : null
+  })
+
+describe('system routes', () => {
+  test('health, runners, runner sessions, presets', async () => {
+    expect((await rt.call('GET', '/health')).body).toEqual({ status: 'ok', storage: 'sqlite' })
+    const runners = (await rt.call('GET', '/runners')).body
+    expect(runners.map((r: any) => r.runner).sort()).toEqual(['claude-code', 'codex', 'shell'])
+    expect(runners.find((r: any) => r.runner === 'shell')).toMatchObject({ available: true, command: '/bin/sh -lc' })
+    for (const r of runners.filter((r: any) => !r.available)) expect(r.reason).toBeString()
+    const sessions = (await rt.call('GET', '/runner-sessions')).body
+    expect(Array.isArray(sessions.sessions)).toBe(true)
+    expect(sessions.claude_home).toBeString()
+    const presets = (await rt.call('GET', '/policies/presets')).body
+    expect(presets.map((p: any) => p.id)).toEqual(expect.arrayContaining(['default', 'auto-review', 'full', 'custom']))
+  })
+
+  test('unknown routes are JSON 404s', async () => {
+    const response = await rt.call('GET', '/nope')
+    expect(response.status).toBe(404)
+    expect(response.body.error.code).toBe('route_not_found')
+  })
+})
+
+describe('workspaces', () => {
+  test('register canonicalises, lists as current, and refuses what is not a directory', async () => {
+    const sub = join(repo, 'pkg')
+    mkdirSync(sub, { recursive: true })
+    writeFileSync(join(repo, 'file.txt'), 'x')
+    const registered = await rt.call('POST', '/workspaces/register', { path: `${sub}/../pkg/` })
+    expect(registered.status).toBe(200)
+    expect(registered.body).toEqual({ name: 'pkg', path: sub })
+    const listed = (await rt.call('GET', '/workspaces')).body
+    expect(listed[0]).toMatchObject({ path: sub, registered: true, current: true })
+    for (const bad of [join(rt.dir, 'missing'), join(repo, 'file.txt'), `${join(repo, 'file.txt')}/../..`, '']) {
+      const refused = await rt.call('POST', '/workspaces/register', { path: bad })
+      expect(refused.status).toBe(400)
+      expect(refused.body.error.message).toBeString()
+    }
+    const switched = await rt.call('POST', '/workspaces/current', { path: repo })
+    expect(switched.body.path).toBe(repo)
+    expect((await rt.call('GET', '/workspaces')).body[0]).toMatchObject({ path: repo, current: true })
+  })
+
+  test('browse lists sub-folders and flags git repositories; traversal into a file is refused', async () => {
+    const listing = (await rt.call('GET', `/workspaces/browse?path=${encodeURIComponent(rt.dir)}`)).body
+    expect(listing.entries.find((e: any) => e.name === 'repo')).toMatchObject({ path: repo, is_git: true })
+    const refused = await rt.call('GET', `/workspaces/browse?path=${encodeURIComponent(`${repo}/file.txt/..`)}`)
+    expect(refused.status).toBe(400)
+  })
+
+  test('pick answers 501 with a clear message where no folder dialog exists', async () => {
+    const hasDialog = ['zenity', 'kdialog', 'osascript'].some((cmd) => Bun.which(cmd) !== null)
+    const picked = await rt.call('POST', '/workspaces/pick')
+    if (hasDialog) expect([200, 501]).toContain(picked.status)
+    else {
+      expect(picked.status).toBe(501)
+      expect(picked.body.error.message).toMatch(/dialog/i)
+    }
+  })
+})
+
+describe('task validation', () => {
+  const cases: [string, unknown, number, RegExp][] = [
+    ['missing title', { prompt: '', runner: 'shell', command: 'true' }, 400, /title/],
+    ['blank title', { title: '  ', prompt: '', runner: 'shell', command: 'true' }, 400, /title/],
+    ['shell without command', { title: 'x', prompt: '', runner: 'shell' }, 400, /command/],
+    ['agent without goal', { title: 'x', prompt: ' ', runner: 'codex' }, 400, /goal/],
+    ['unknown runner', { title: 'x', prompt: '', runner: 'python', command: 'true' }, 400, /runner/],
+    ['wrong type', { title: 42, prompt: '', runner: 'shell', command: 'true' }, 400, /title/],
+    ['missing workspace', { title: 'x', prompt: '', runner: 'shell', command: 'true', workspace: '/no/such/dir' }, 400, /does not exist/],
+  ]
+  for (const [name, body, status, message] of cases) {
+    test(`${name} → ${status}`, async () => {
+      const before = (await rt.call('GET', '/tasks?limit=500&events=none')).body.length
+      const response = await rt.call('POST', '/tasks', body)
+      expect(response.status).toBe(status)
+      expect(response.body.error.code).toBeString()
+      expect(response.body.error.message).toMatch(message)
+      expect((await rt.call('GET', '/tasks?limit=500&events=none')).body.length).toBe(before)
+    })
+  }
+
+  test('malformed JSON, bad ids, unknown ids, oversized bodies', async () => {
+    const malformed = await rt.app.handle(
+      new Request('http://localhost/tasks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":' }),
+    )
+    expect(malformed.status).toBe(400)
+    expect((await malformed.json()).error.code).toBe('malformed_body')
+    expect((await rt.call('GET', '/tasks/not-a-uuid')).status).toBe(400)
+    expect((await rt.call('GET', `/tasks/${UNKNOWN}`)).status).toBe(404)
+    for (const path of ['start', 'stop', 'approve']) expect((await rt.call('POST', `/tasks/${UNKNOWN}/${path}`)).status).toBe(404)
+    expect((await rt.call('GET', `/tasks/${UNKNOWN}/diff`)).status).toBe(404)
+    expect((await rt.call('POST', `/tasks/${UNKNOWN}/reply`, { message: 'x' })).status).toBe(404)
+    const huge = await rt.app.handle(
+      new Request('http://localhost/tasks', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(3 * 1024 * 1024) },
+        body: 'x',
+      }),
+    )
+    expect(huge.status).toBe(413)
+    expect((await huge.json()).error.code).toBe('body_too_large')
+  })
+})
+
+describe('listing', () => {
+  test('pages with a cursor, filters, and bounds the embedded events', async () => {
+    const ids: string[] = []
+    for (let i = 0; i < 5; i++) ids.push((await shell(`echo page ${i}`, { title: `page-${i}` })).body.id)
+    const seen: string[] = []
+    let path = '/tasks?limit=2&events=none'
+    for (let guard = 0; guard < 100 && path; guard++) {
+      const response = await rt.app.handle(new Request(`http://localhost${path}`))
+      const page = (await response.json()) as any[]
+      expect(page.length).toBeLessThanOrEqual(2)
+      seen.push(...page.map((t) => t.id))
+      const cursor = response.headers.get('x-next-cursor')
+      path = cursor ? `/tasks?limit=2&events=none&cursor=${cursor}` : ''
+    }
+    expect(new Set(seen).size).toBe(seen.length)
+    for (const id of ids) expect(seen).toContain(id)
+    const queued = (await rt.call('GET', '/tasks?status=queued&runner=shell&limit=500&events=1')).body
+    expect(queued.every((t: any) => t.status === 'queued' && t.runner === 'shell' && t.events.length <= 1)).toBe(true)
+    expect((await rt.call('GET', `/tasks?workspace=${encodeURIComponent('/elsewhere')}`)).body).toEqual([])
+    expect((await rt.call('GET', '/tasks?status=bogus')).status).toBe(400)
+    expect((await rt.call('GET', '/tasks?cursor=garbage')).status).toBe(400)
+  })
+
+  test('events page by seq with after and limit', async () => {
+    const id = (await shell('for i in 1 2 3 4 5 6; do echo $i; done')).body.id
+    await rt.call('POST', `/tasks/${id}/start`)
+    await settled(id)
+    const all = (await rt.call('GET', `/tasks/${id}/events?limit=1000`)).body
+    const page = (await rt.call('GET', `/tasks/${id}/events?after=2&limit=3`)).body
+    expect(page.map((e: any) => e.seq)).toEqual([3, 4, 5])
+    expect(page).toEqual(all.slice(2, 5))
+    const task = (await rt.call('GET', `/tasks/${id}?events=2`)).body
+    expect(task.events.map((e: any) => e.seq)).toEqual(all.slice(-2).map((e: any) => e.seq))
+    expect(task.events_truncated).toBe(true)
+    expect(task.last_seq).toBe(all.at(-1).seq)
+  })
+})
+
+describe('approval, logs, attach, delete', () => {
+  test('a gated task waits in needs-input until approved; the approval records who, when and the note', async () => {
+    const id = (await shell('echo approved run', { policy: { require_approval: true } })).body.id
+    const started = await rt.call('POST', `/tasks/${id}/start`)
+    expect(started.body).toMatchObject({ status: 'needs-input', state: 'needs-input.approval' })
+    expect((await rt.call('POST', `/tasks/${id}/start`)).status).toBe(409)
+    const approved = await rt.call('POST', `/tasks/${id}/approve`, { note: 'looks safe' })
+    expect(approved.status).toBe(200)
+    expect(approved.body.approved_at).toBeString()
+    expect((await settled(id)).status).toBe('completed')
+    const events = (await rt.call('GET', `/tasks/${id}/events`)).body
+    const approval = events.find((e: any) => e.metadata?.category === 'approved')
+    expect(approval).toMatchObject({ kind: 'lifecycle', message: 'Task approved: looks safe' })
+    expect(approval.metadata).toMatchObject({ approved_by: 'local user', note: 'looks safe' })
+    expect(approval.created_at).toBeString()
+  })
+
+  test('runner logs and attach', async () => {
+    const id = (await shell('echo to the log')).body.id
+    await rt.call('POST', `/tasks/${id}/start`)
+    await settled(id)
+    const logs = (await rt.call('GET', `/tasks/${id}/runner/logs`)).body
+    expect(logs).toMatchObject({ task_id: id, runner: 'shell', session_id: null })
+    expect(logs.events.some((e: any) => e.message === 'to the log')).toBe(true)
+    const attach = (await rt.call('POST', `/tasks/${id}/runner/attach`)).body
+    expect(attach).toMatchObject({ task_id: id, supported: false, command: null })
+  })
+
+  test('delete is refused while running and for unmerged changes unless forced', async () => {
+    const id = (await shell('echo change > change.txt; echo ready; sleep 1000')).body.id
+    await rt.call('POST', `/tasks/${id}/start`)
+    await waitFor('the change to be made', async () =>
+      (await rt.call('GET', `/tasks/${id}/events`)).body.some((e: any) => e.message === 'ready'),
+    )
+    expect((await rt.call('DELETE', `/tasks/${id}`)).status).toBe(409)
+    await rt.call('POST', `/tasks/${id}/stop`)
+    const refused = await rt.call('DELETE', `/tasks/${id}`)
+    expect(refused.status).toBe(409)
+    expect(refused.body.error.code).toBe('unmerged_changes')
+    expect((await rt.call('DELETE', `/tasks/${id}?force=true`)).status).toBe(200)
+    expect((await rt.call('GET', `/tasks/${id}`)).status).toBe(404)
+    expect(rt.runtime.store.events.count(id)).toBe(0)
+  })
+})
