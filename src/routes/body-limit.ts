@@ -11,7 +11,9 @@ export const bodyLimit = new Elysia({ name: 'body-limit' }).onRequest(({ request
   const length = Number(request.headers.get('content-length') ?? 0)
   if (length > MAX_BODY_BYTES) {
     return new Response(
-      JSON.stringify(errorBody('body_too_large', `the request body is ${length} bytes; the limit is ${MAX_BODY_BYTES}`)),
+      JSON.stringify(
+        errorBody('body_too_large', `the request body is ${length} bytes; the limit is ${MAX_BODY_BYTES}`),
+      ),
       { status: 413, headers: { 'content-type': 'application/json' } },
     )
   }

@@ -49,7 +49,8 @@ export function normalizeOpenApiDocument(document: Json): Json {
       const responses = (operation.responses ?? {}) as Record<string, Json>
       for (const [status, response] of Object.entries(responses)) {
         const cleaned: Json = {}
-        for (const [key, value] of Object.entries(response)) if (RESPONSE_KEYS.has(key) && value !== undefined) cleaned[key] = value
+        for (const [key, value] of Object.entries(response))
+          if (RESPONSE_KEYS.has(key) && value !== undefined) cleaned[key] = value
         cleaned.description ??= STATUS_CODES[Number(status)] ?? 'Response'
         responses[status] = cleaned
       }

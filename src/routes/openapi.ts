@@ -19,7 +19,11 @@ const ASSETS: Record<string, string> = {
 export function openApi(version: string) {
   return new Elysia({ name: 'openapi' })
     .onAfterHandle({ as: 'global' }, ({ request, responseValue }) => {
-      if (new URL(request.url).pathname === '/swagger/json' && responseValue && typeof responseValue === 'object') {
+      if (
+        new URL(request.url).pathname === '/swagger/json' &&
+        responseValue &&
+        typeof responseValue === 'object'
+      ) {
         return normalizeOpenApiDocument(responseValue as Record<string, unknown>)
       }
     })

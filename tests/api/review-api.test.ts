@@ -15,7 +15,13 @@ beforeAll(async () => {
 afterAll(() => rt?.close())
 
 async function runToReview(command: string, target = repo) {
-  const created = await rt.call('POST', '/tasks', { title: command.slice(0, 40), prompt: '', runner: 'shell', command, workspace: target })
+  const created = await rt.call('POST', '/tasks', {
+    title: command.slice(0, 40),
+    prompt: '',
+    runner: 'shell',
+    command,
+    workspace: target,
+  })
   const id = created.body.id as string
   await rt.call('POST', `/tasks/${id}/start`)
   const task = await waitFor('review', async () => {
@@ -65,7 +71,10 @@ describe('review through the API', () => {
   test('merge (commit) makes one commit and keeps unrelated dirty files of the target', async () => {
     const id = await runToReview('echo committed > committed.txt')
     writeFileSync(join(repo, 'unrelated.txt'), 'mine\n')
-    const merged = await rt.call('POST', `/tasks/${id}/worktree/merge`, { strategy: 'commit', message: 'Add committed.txt' })
+    const merged = await rt.call('POST', `/tasks/${id}/worktree/merge`, {
+      strategy: 'commit',
+      message: 'Add committed.txt',
+    })
     expect(merged.status).toBe(200)
     expect(merged.body.merge.commit).toBeString()
     expect(gitSync(repo, 'log', '-1', '--format=%s').trim()).toBe('Add committed.txt')
@@ -87,10 +96,19 @@ describe('review through the API', () => {
   })
 
   test('merge is refused while the task runs', async () => {
-    const created = await rt.call('POST', '/tasks', { title: 'busy', prompt: '', runner: 'shell', command: 'echo x > x.txt; sleep 1000', workspace: repo })
+    const created = await rt.call('POST', '/tasks', {
+      title: 'busy',
+      prompt: '',
+      runner: 'shell',
+      command: 'echo x > x.txt; sleep 1000',
+      workspace: repo,
+    })
     const id = created.body.id
     await rt.call('POST', `/tasks/${id}/start`)
-    await waitFor('running', async () => (await rt.call('GET', `/tasks/${id}?events=none`)).body.status === 'running')
+    await waitFor(
+      'running',
+      async () => (await rt.call('GET', `/tasks/${id}?events=none`)).body.status === 'running',
+    )
     const refused = await rt.call('POST', `/tasks/${id}/worktree/merge`, {})
     expect(refused.status).toBe(409)
     expect(refused.body.error.message).toContain('running')
@@ -122,7 +140,13 @@ describe('review through the API', () => {
   test('a task outside git runs in place, says it is not isolated, and has nothing to merge', async () => {
     const plain = join(rt.dir, 'plain')
     await Bun.write(join(plain, 'a.txt'), 'a')
-    const created = await rt.call('POST', '/tasks', { title: 'plain', prompt: '', runner: 'shell', command: 'echo b > b.txt', workspace: plain })
+    const created = await rt.call('POST', '/tasks', {
+      title: 'plain',
+      prompt: '',
+      runner: 'shell',
+      command: 'echo b > b.txt',
+      workspace: plain,
+    })
     const id = created.body.id
     await rt.call('POST', `/tasks/${id}/start`)
     const task = await waitFor('done', async () => {
@@ -139,19 +163,36 @@ describe('review through the API', () => {
 
 describe('races: exactly one wins each conflict', () => {
   test('simultaneous starts spawn one run; the other is a 409', async () => {
-    const created = await rt.call('POST', '/tasks', { title: 'race', prompt: '', runner: 'shell', command: 'echo once >> /dev/null', workspace: repo })
+    const created = await rt.call('POST', '/tasks', {
+      title: 'race',
+      prompt: '',
+      runner: 'shell',
+      command: 'echo once >> /dev/null',
+      workspace: repo,
+    })
     const id = created.body.id
     const results = await Promise.all([1, 2, 3].map(() => rt.call('POST', `/tasks/${id}/start`)))
     expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409])
-    await waitFor('done', async () => (await rt.call('GET', `/tasks/${id}?events=none`)).body.status === 'completed')
+    await waitFor(
+      'done',
+      async () => (await rt.call('GET', `/tasks/${id}?events=none`)).body.status === 'completed',
+    )
     expect((await rt.call('GET', `/tasks/${id}?events=none`)).body.attempts.length).toBe(1)
   })
 
   test('simultaneous stops: one stops the run, the others are 409', async () => {
-    const created = await rt.call('POST', '/tasks', { title: 'stop race', prompt: '', runner: 'shell', command: 'echo go; sleep 1000', workspace: repo })
+    const created = await rt.call('POST', '/tasks', {
+      title: 'stop race',
+      prompt: '',
+      runner: 'shell',
+      command: 'echo go; sleep 1000',
+      workspace: repo,
+    })
     const id = created.body.id
     await rt.call('POST', `/tasks/${id}/start`)
-    await waitFor('output', async () => (await rt.call('GET', `/tasks/${id}/events`)).body.some((e: any) => e.message === 'go'))
+    await waitFor('output', async () =>
+      (await rt.call('GET', `/tasks/${id}/events`)).body.some((e: any) => e.message === 'go'),
+    )
     const results = await Promise.all([1, 2].map(() => rt.call('POST', `/tasks/${id}/stop`)))
     expect(results.map((r) => r.status).sort()).toEqual([200, 409])
     expect((await rt.call('GET', `/tasks/${id}?events=none`)).body.status).toBe('stopped')
@@ -171,16 +212,26 @@ describe('races: exactly one wins each conflict', () => {
   test('20 tasks on one repository run in parallel, each in its own worktree, then merge one after another', async () => {
     const ids = await Promise.all(
       Array.from({ length: 20 }, async (_, i) => {
-        const created = await rt.call('POST', '/tasks', { title: `p${i}`, prompt: '', runner: 'shell', command: `echo ${i} > parallel-${i}.txt`, workspace: repo })
+        const created = await rt.call('POST', '/tasks', {
+          title: `p${i}`,
+          prompt: '',
+          runner: 'shell',
+          command: `echo ${i} > parallel-${i}.txt`,
+          workspace: repo,
+        })
         await rt.call('POST', `/tasks/${created.body.id}/start`)
         return created.body.id as string
       }),
     )
     for (const id of ids) {
-      const task = await waitFor('review', async () => {
-        const t = (await rt.call('GET', `/tasks/${id}?events=none`)).body
-        return t.status === 'ready-for-review' ? t : null
-      }, 60_000)
+      const task = await waitFor(
+        'review',
+        async () => {
+          const t = (await rt.call('GET', `/tasks/${id}?events=none`)).body
+          return t.status === 'ready-for-review' ? t : null
+        },
+        60_000,
+      )
       expect(task.worktree_path).toContain(id)
     }
     for (const id of ids) expect((await rt.call('POST', `/tasks/${id}/worktree/merge`, {})).status).toBe(200)

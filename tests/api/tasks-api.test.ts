@@ -16,7 +16,14 @@ beforeAll(async () => {
 afterAll(() => rt?.close())
 
 const shell = (command: string, extra: Record<string, unknown> = {}) =>
-  rt.call('POST', '/tasks', { title: `t ${command.slice(0, 30)}`, prompt: '', runner: 'shell', command, workspace: repo, ...extra })
+  rt.call('POST', '/tasks', {
+    title: `t ${command.slice(0, 30)}`,
+    prompt: '',
+    runner: 'shell',
+    command,
+    workspace: repo,
+    ...extra,
+  })
 
 const settled = (id: string) =>
   waitFor(`task ${id} to settle`, async () => {
@@ -29,13 +36,18 @@ describe('system routes', () => {
     expect((await rt.call('GET', '/health')).body).toEqual({ status: 'ok', storage: 'sqlite' })
     const runners = (await rt.call('GET', '/runners')).body
     expect(runners.map((r: any) => r.runner).sort()).toEqual(['claude-code', 'codex', 'shell'])
-    expect(runners.find((r: any) => r.runner === 'shell')).toMatchObject({ available: true, command: '/bin/sh -lc' })
+    expect(runners.find((r: any) => r.runner === 'shell')).toMatchObject({
+      available: true,
+      command: '/bin/sh -lc',
+    })
     for (const r of runners.filter((r: any) => !r.available)) expect(r.reason).toBeString()
     const sessions = (await rt.call('GET', '/runner-sessions')).body
     expect(Array.isArray(sessions.sessions)).toBe(true)
     expect(sessions.claude_home).toBeString()
     const presets = (await rt.call('GET', '/policies/presets')).body
-    expect(presets.map((p: any) => p.id)).toEqual(expect.arrayContaining(['default', 'auto-review', 'full', 'custom']))
+    expect(presets.map((p: any) => p.id)).toEqual(
+      expect.arrayContaining(['default', 'auto-review', 'full', 'custom']),
+    )
   })
 
   test('unknown routes are JSON 404s', async () => {
@@ -55,7 +67,12 @@ describe('workspaces', () => {
     expect(registered.body).toEqual({ name: 'pkg', path: sub })
     const listed = (await rt.call('GET', '/workspaces')).body
     expect(listed[0]).toMatchObject({ path: sub, registered: true, current: true })
-    for (const bad of [join(rt.dir, 'missing'), join(repo, 'file.txt'), `${join(repo, 'file.txt')}/../..`, '']) {
+    for (const bad of [
+      join(rt.dir, 'missing'),
+      join(repo, 'file.txt'),
+      `${join(repo, 'file.txt')}/../..`,
+      '',
+    ]) {
       const refused = await rt.call('POST', '/workspaces/register', { path: bad })
       expect(refused.status).toBe(400)
       expect(refused.body.error.message).toBeString()
@@ -68,7 +85,10 @@ describe('workspaces', () => {
   test('browse lists sub-folders and flags git repositories; traversal into a file is refused', async () => {
     const listing = (await rt.call('GET', `/workspaces/browse?path=${encodeURIComponent(rt.dir)}`)).body
     expect(listing.entries.find((e: any) => e.name === 'repo')).toMatchObject({ path: repo, is_git: true })
-    const refused = await rt.call('GET', `/workspaces/browse?path=${encodeURIComponent(`${repo}/file.txt/..`)}`)
+    const refused = await rt.call(
+      'GET',
+      `/workspaces/browse?path=${encodeURIComponent(`${repo}/file.txt/..`)}`,
+    )
     expect(refused.status).toBe(400)
   })
 
@@ -91,7 +111,12 @@ describe('task validation', () => {
     ['agent without goal', { title: 'x', prompt: ' ', runner: 'codex' }, 400, /goal/],
     ['unknown runner', { title: 'x', prompt: '', runner: 'python', command: 'true' }, 400, /runner/],
     ['wrong type', { title: 42, prompt: '', runner: 'shell', command: 'true' }, 400, /title/],
-    ['missing workspace', { title: 'x', prompt: '', runner: 'shell', command: 'true', workspace: '/no/such/dir' }, 400, /does not exist/],
+    [
+      'missing workspace',
+      { title: 'x', prompt: '', runner: 'shell', command: 'true', workspace: '/no/such/dir' },
+      400,
+      /does not exist/,
+    ],
   ]
   for (const [name, body, status, message] of cases) {
     test(`${name} → ${status}`, async () => {
@@ -106,13 +131,18 @@ describe('task validation', () => {
 
   test('malformed JSON, bad ids, unknown ids, oversized bodies', async () => {
     const malformed = await rt.app.handle(
-      new Request('http://localhost/tasks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":' }),
+      new Request('http://localhost/tasks', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"title":',
+      }),
     )
     expect(malformed.status).toBe(400)
     expect((await malformed.json()).error.code).toBe('malformed_body')
     expect((await rt.call('GET', '/tasks/not-a-uuid')).status).toBe(400)
     expect((await rt.call('GET', `/tasks/${UNKNOWN}`)).status).toBe(404)
-    for (const path of ['start', 'stop', 'approve']) expect((await rt.call('POST', `/tasks/${UNKNOWN}/${path}`)).status).toBe(404)
+    for (const path of ['start', 'stop', 'approve'])
+      expect((await rt.call('POST', `/tasks/${UNKNOWN}/${path}`)).status).toBe(404)
     expect((await rt.call('GET', `/tasks/${UNKNOWN}/diff`)).status).toBe(404)
     expect((await rt.call('POST', `/tasks/${UNKNOWN}/reply`, { message: 'x' })).status).toBe(404)
     const huge = await rt.app.handle(
@@ -144,7 +174,9 @@ describe('listing', () => {
     expect(new Set(seen).size).toBe(seen.length)
     for (const id of ids) expect(seen).toContain(id)
     const queued = (await rt.call('GET', '/tasks?status=queued&runner=shell&limit=500&events=1')).body
-    expect(queued.every((t: any) => t.status === 'queued' && t.runner === 'shell' && t.events.length <= 1)).toBe(true)
+    expect(
+      queued.every((t: any) => t.status === 'queued' && t.runner === 'shell' && t.events.length <= 1),
+    ).toBe(true)
     expect((await rt.call('GET', `/tasks?workspace=${encodeURIComponent('/elsewhere')}`)).body).toEqual([])
     expect((await rt.call('GET', '/tasks?status=bogus')).status).toBe(400)
     expect((await rt.call('GET', '/tasks?cursor=garbage')).status).toBe(400)

@@ -1,0 +1,146 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
+import { startTestRuntime } from '../support/runtime'
+import { serverRefusal, spawnServer } from '../support/server-process'
+import { tempDir } from '../support/temp'
+
+const dir = tempDir()
+afterAll(() => dir.cleanup())
+
+const json = { 'content-type': 'application/json' }
+const body = JSON.stringify({ title: 'x', prompt: '', runner: 'shell', command: 'true', workspace: '/tmp' })
+
+describe('browser-facing protections (app.handle)', () => {
+  test('cross-origin requests are refused unless listed; listed origins get CORS headers', async () => {
+    const rt = await startTestRuntime({ OPENRUNTIME_CORS_ORIGINS: 'http://localhost:5173' })
+    try {
+      const count = () => rt.runtime.store.tasks.list({ limit: 100 }).length
+      const before = count()
+      const evil = await rt.app.handle(
+        new Request('http://localhost/tasks', {
+          method: 'POST',
+          headers: { ...json, origin: 'https://evil.example' },
+          body,
+        }),
+      )
+      expect(evil.status).toBe(403)
+      expect((await evil.json()).error.code).toBe('cross_origin_refused')
+      const readEvil = await rt.app.handle(
+        new Request('http://localhost/tasks', { headers: { origin: 'https://evil.example' } }),
+      )
+      expect(readEvil.status).toBe(403)
+      const noOriginCrossSite = await rt.app.handle(
+        new Request('http://localhost/tasks', {
+          method: 'POST',
+          headers: { ...json, 'sec-fetch-site': 'cross-site' },
+          body,
+        }),
+      )
+      expect(noOriginCrossSite.status).toBe(403)
+      expect(count()).toBe(before)
+
+      const sameOrigin = await rt.app.handle(
+        new Request('http://localhost/tasks', {
+          method: 'POST',
+          headers: { ...json, origin: 'http://localhost' },
+          body,
+        }),
+      )
+      expect(sameOrigin.status).toBe(200)
+      const preflight = await rt.app.handle(
+        new Request('http://localhost/tasks', {
+          method: 'OPTIONS',
+          headers: { origin: 'http://localhost:5173' },
+        }),
+      )
+      expect(preflight.status).toBe(204)
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:5173')
+      const listed = await rt.app.handle(
+        new Request('http://localhost/health', { headers: { origin: 'http://localhost:5173' } }),
+      )
+      expect(listed.status).toBe(200)
+      expect(listed.headers.get('access-control-allow-origin')).toBe('http://localhost:5173')
+      const rebinding = await rt.app.handle(new Request('http://attacker.example/tasks'))
+      expect(rebinding.status).toBe(403)
+      expect((await rebinding.json()).error.code).toBe('host_not_allowed')
+    } finally {
+      await rt.close()
+    }
+  })
+
+  test('with a token, every request needs it: Bearer header or the login cookie', async () => {
+    const rt = await startTestRuntime({ OPENRUNTIME_TOKEN: 's3cret-token' })
+    try {
+      const bare = await rt.app.handle(new Request('http://localhost/tasks'))
+      expect(bare.status).toBe(401)
+      expect((await bare.json()).error.code).toBe('unauthorized')
+      const wrong = await rt.app.handle(
+        new Request('http://localhost/tasks', { headers: { authorization: 'Bearer nope' } }),
+      )
+      expect(wrong.status).toBe(401)
+      const bearer = await rt.app.handle(
+        new Request('http://localhost/tasks', { headers: { authorization: 'Bearer s3cret-token' } }),
+      )
+      expect(bearer.status).toBe(200)
+      expect((await rt.app.handle(new Request('http://localhost/login'))).status).toBe(200)
+      const failed = await rt.app.handle(
+        new Request('http://localhost/login', {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'token=wrong',
+        }),
+      )
+      expect(failed.status).toBe(401)
+      const login = await rt.app.handle(
+        new Request('http://localhost/login', {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'token=s3cret-token',
+        }),
+      )
+      expect(login.status).toBe(303)
+      const cookie = login.headers.get('set-cookie') ?? ''
+      expect(cookie).toContain('HttpOnly')
+      expect(cookie).toContain('SameSite=Strict')
+      const withCookie = await rt.app.handle(
+        new Request('http://localhost/tasks', { headers: { cookie: cookie.split(';')[0] as string } }),
+      )
+      expect(withCookie.status).toBe(200)
+    } finally {
+      await rt.close()
+    }
+  })
+})
+
+describe('listening address', () => {
+  test('off loopback the server refuses to start without OPENRUNTIME_TOKEN', async () => {
+    const refusal = await serverRefusal({
+      HOST: '127.0.0.2',
+      OPENRUNTIME_DB: join(dir.path, 'a', 'db.sqlite3'),
+    })
+    expect(refusal.code).toBe(1)
+    expect(refusal.output).toContain('OPENRUNTIME_TOKEN')
+  })
+
+  test('off loopback with a token, requests without it are refused', async () => {
+    const server = await spawnServer({
+      HOST: '127.0.0.2',
+      OPENRUNTIME_TOKEN: 'lan-token',
+      OPENRUNTIME_DB: join(dir.path, 'b', 'db.sqlite3'),
+    })
+    try {
+      expect(server.url).toStartWith('http://127.0.0.2:')
+      expect((await fetch(`${server.url}/tasks`)).status).toBe(401)
+      const ok = await fetch(`${server.url}/tasks`, { headers: { authorization: 'Bearer lan-token' } })
+      expect(ok.status).toBe(200)
+      const oversized = await fetch(`${server.url}/tasks`, {
+        method: 'POST',
+        headers: { ...json, authorization: 'Bearer lan-token' },
+        body: 'x'.repeat(3 * 1024 * 1024),
+      })
+      expect(oversized.status).toBe(413)
+    } finally {
+      await server.kill('SIGTERM')
+    }
+  })
+})
