@@ -37,9 +37,18 @@ export interface TaskPolicy {
   max_runtime_minutes: number | null
 }
 
+/**
+ * The policy the runtime enforces: the wire `TaskPolicy` plus what this runtime adds.
+ * `require_sandbox` refuses to start a task when bubblewrap cannot run; `approval_timeout_seconds`
+ * bounds how long a tool approval may wait before it counts as refused.
+ */
+export type EffectivePolicy = TaskPolicy & { require_sandbox: boolean; approval_timeout_seconds: number }
+
 export const DEFAULT_BLOCKED_COMMANDS = ['rm -rf', 'sudo', 'git push', 'curl', 'wget', 'ssh', 'scp']
 
-export function defaultPolicy(): TaskPolicy {
+export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 600
+
+export function defaultPolicy(): EffectivePolicy {
   return {
     allow_network: false,
     allow_git_write: false,
@@ -52,19 +61,39 @@ export function defaultPolicy(): TaskPolicy {
     network_mode: 'disabled',
     budget_cents: null,
     max_runtime_minutes: null,
+    require_sandbox: false,
+    approval_timeout_seconds: DEFAULT_APPROVAL_TIMEOUT_SECONDS,
   }
 }
 
+/** `input_tokens` excludes cached ones: input, cache reads and cache writes are disjoint. */
 export interface CostLedger {
   runtime_millis: number
   input_tokens: number
   output_tokens: number
+  cache_read_tokens: number
+  cache_write_tokens: number
   tool_calls: number
   estimated_cents: number
 }
 
 export function emptyLedger(): CostLedger {
-  return { runtime_millis: 0, input_tokens: 0, output_tokens: 0, tool_calls: 0, estimated_cents: 0 }
+  return {
+    runtime_millis: 0,
+    input_tokens: 0,
+    output_tokens: 0,
+    cache_read_tokens: 0,
+    cache_write_tokens: 0,
+    tool_calls: 0,
+    estimated_cents: 0,
+  }
+}
+
+/** The ledger with every figure of `delta` added. */
+export function addToLedger(ledger: CostLedger, delta: Partial<CostLedger>): CostLedger {
+  const sum = { ...ledger }
+  for (const key of Object.keys(sum) as (keyof CostLedger)[]) sum[key] += delta[key] ?? 0
+  return sum
 }
 
 export type JsonObject = Record<string, unknown>
@@ -76,6 +105,8 @@ export interface TaskRecord {
   prompt: string
   runner: RunnerKind
   command: string
+  /** The model an agent runner is asked to use; null leaves the CLI's default. */
+  model: string | null
   workspace: string
   worktree_path: string | null
   execution_workspace: string | null
@@ -87,8 +118,8 @@ export interface TaskRecord {
   worktree_cleaned_at: string | null
   status: TaskStatus
   budget_minutes: number
-  policy: TaskPolicy
-  effective_policy: TaskPolicy | null
+  policy: EffectivePolicy
+  effective_policy: EffectivePolicy | null
   cost_ledger: CostLedger
   created_at: string
   updated_at: string
@@ -106,6 +137,11 @@ export interface AttemptRecord {
   finished_at: string | null
   exit_status: string | null
   summary: string | null
+  /** Whether the runner process ran inside the bubblewrap sandbox; null before it started. */
+  sandboxed: boolean | null
+  /** Whether it ran in its own worktree; null before the workspace was prepared. */
+  isolated: boolean | null
+  cost_ledger: CostLedger
 }
 
 export interface TaskEvent {

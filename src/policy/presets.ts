@@ -1,17 +1,13 @@
 import {
+  DEFAULT_APPROVAL_TIMEOUT_SECONDS,
   DEFAULT_BLOCKED_COMMANDS,
   defaultPolicy,
+  type EffectivePolicy,
   NETWORK_MODES,
   type NetworkMode,
-  type TaskPolicy,
 } from '../domain'
 
-/**
- * The policy the runtime enforces: the wire `TaskPolicy` plus the fields this engine adds.
- * `require_sandbox` refuses to start a task when bubblewrap cannot run; `approval_timeout_seconds`
- * bounds how long a tool approval may wait before it counts as refused.
- */
-export type EffectivePolicy = TaskPolicy & { require_sandbox: boolean; approval_timeout_seconds: number }
+export type { EffectivePolicy }
 
 export type PolicyInput = Partial<EffectivePolicy>
 
@@ -25,20 +21,12 @@ export interface PolicyPreset {
   policy: EffectivePolicy
 }
 
-const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 600
 const MAX_RUNTIME_MINUTES = 1440
 const MAX_APPROVAL_TIMEOUT_SECONDS = 86_400
 
 /** The original UI called the auto-review preset `review`; stored forms and links may still say so. */
 const PRESET_ALIASES: Record<string, PresetId> = { review: 'auto-review' }
 
-function basePolicy(): EffectivePolicy {
-  return {
-    ...defaultPolicy(),
-    require_sandbox: false,
-    approval_timeout_seconds: DEFAULT_APPROVAL_TIMEOUT_SECONDS,
-  }
-}
 
 function buildPresets(): PolicyPreset[] {
   return [
@@ -46,20 +34,20 @@ function buildPresets(): PolicyPreset[] {
       id: 'default',
       label: 'Default permissions',
       description: 'No network, no git writes, no secrets; the default blocked commands apply.',
-      policy: basePolicy(),
+      policy: defaultPolicy(),
     },
     {
       id: 'auto-review',
       label: 'Auto-review',
       description: 'Like the default, but the task waits for your approval before it starts.',
-      policy: { ...basePolicy(), require_approval: true },
+      policy: { ...defaultPolicy(), require_approval: true },
     },
     {
       id: 'full',
       label: 'Full access',
       description: 'Network, git writes and secrets allowed, nothing blocked, no sandbox.',
       policy: {
-        ...basePolicy(),
+        ...defaultPolicy(),
         allow_network: true,
         network_mode: 'enabled',
         allow_git_write: true,
@@ -71,7 +59,7 @@ function buildPresets(): PolicyPreset[] {
       id: 'custom',
       label: 'Custom policy',
       description: 'Start from the defaults and edit every field.',
-      policy: basePolicy(),
+      policy: defaultPolicy(),
     },
   ]
 }
@@ -101,7 +89,7 @@ export function detectPreset(input: PolicyInput | undefined): PresetId {
  */
 export function normalizePolicy(input: PolicyInput | undefined): EffectivePolicy {
   const given = input ?? {}
-  const base = basePolicy()
+  const base = defaultPolicy()
   const requestedMode = isNetworkMode(given.network_mode) ? given.network_mode : base.network_mode
   const networkMode: NetworkMode = given.allow_network === true ? 'enabled' : requestedMode
   return {

@@ -1,8 +1,36 @@
 import { Elysia, t } from 'elysia'
 import type { Runtime } from '../runtime'
-import { ErrorResponse, TaskParams } from './schemas'
+import { ErrorResponse, Event, Runner, Task, TaskParams } from './schemas'
 
 const errors = { 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 412: ErrorResponse }
+const Nullable = (schema: ReturnType<typeof t.String>) => t.Union([schema, t.Null()])
+const MergeResponse = t.Object({
+  task: Task,
+  message: t.String(),
+  merge: t.Object({
+    merged_files: t.Array(t.String()),
+    commit: t.Optional(t.String()),
+    message: t.String(),
+    strategy: t.String(),
+  }),
+})
+const CleanupResponse = t.Object({ task: Task, message: t.String(), archive_ref: Nullable(t.String()) })
+const RestoreResponse = t.Object({ task: Task, message: t.String() })
+const LogsResponse = t.Object({
+  task_id: t.String(),
+  runner: Runner,
+  session_id: Nullable(t.String()),
+  events: t.Array(Event),
+  message: t.String(),
+})
+const AttachResponse = t.Object({
+  task_id: t.String(),
+  runner: Runner,
+  session_id: Nullable(t.String()),
+  supported: t.Boolean(),
+  command: Nullable(t.String()),
+  message: t.String(),
+})
 
 /** Diff-first review: live diff, merge into the workspace, archive-then-remove cleanup, restore. */
 export function reviewRoutes(runtime: Runtime) {
@@ -56,7 +84,7 @@ export function reviewRoutes(runtime: Runtime) {
             message: t.Optional(t.Union([t.String({ maxLength: 10_000 }), t.Null()])),
           }),
         ),
-        response: { 409: ErrorResponse, 404: ErrorResponse, 400: ErrorResponse, 412: ErrorResponse },
+        response: { 200: MergeResponse, ...errors },
         detail: {
           summary: 'Merge the task changes into its workspace (apply as uncommitted changes, or one commit)',
           description:
@@ -73,7 +101,7 @@ export function reviewRoutes(runtime: Runtime) {
       {
         params: TaskParams,
         query: t.Object({ force: t.Optional(t.Union([t.Literal('true'), t.Literal('false')])) }),
-        response: { ...errors },
+        response: { 200: CleanupResponse, ...errors },
         detail: {
           summary: 'Archive the worktree under refs/openruntime/archive/<id>, then remove it and its branch',
           description: 'Needs force=true when the changes were never merged.',
@@ -88,7 +116,7 @@ export function reviewRoutes(runtime: Runtime) {
       },
       {
         params: TaskParams,
-        response: { ...errors },
+        response: { 200: RestoreResponse, ...errors },
         detail: { summary: 'Bring a cleaned-up worktree back from its archive' },
       },
     )
@@ -108,7 +136,7 @@ export function reviewRoutes(runtime: Runtime) {
       {
         params: TaskParams,
         query: t.Object({ limit: t.Optional(t.Integer({ minimum: 1, maximum: 10_000 })) }),
-        response: { 400: ErrorResponse, 404: ErrorResponse },
+        response: { 200: LogsResponse, 400: ErrorResponse, 404: ErrorResponse },
         detail: { summary: 'The runner session part of the timeline (output and runner lifecycle events)' },
       },
     )
@@ -141,7 +169,7 @@ export function reviewRoutes(runtime: Runtime) {
       },
       {
         params: TaskParams,
-        response: { 400: ErrorResponse, 404: ErrorResponse },
+        response: { 200: AttachResponse, 400: ErrorResponse, 404: ErrorResponse },
         detail: { summary: 'The command that resumes the agent session in a terminal' },
       },
     )

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'bun:sqlite'
-import type { AttemptRecord, RunnerKind, TaskStatus } from '../domain'
+import { type AttemptRecord, type CostLedger, emptyLedger, type RunnerKind, type TaskStatus } from '../domain'
+import { parseStoredJson } from './json'
 
 interface AttemptRow {
   id: string
@@ -13,6 +14,9 @@ interface AttemptRow {
   finished_at: string | null
   exit_status: string | null
   summary: string | null
+  sandboxed: number | null
+  isolated: number | null
+  cost_ledger_json: string
 }
 
 /** What is needed to find a runner's process group again after the server died. */
@@ -26,28 +30,45 @@ export interface ProcessMark {
 export type AttemptPatch = Partial<
   Pick<
     AttemptRecord,
-    'status' | 'execution_workspace' | 'runner_session_id' | 'finished_at' | 'exit_status' | 'summary'
+    | 'status'
+    | 'execution_workspace'
+    | 'runner_session_id'
+    | 'finished_at'
+    | 'exit_status'
+    | 'summary'
+    | 'sandboxed'
+    | 'isolated'
+    | 'cost_ledger'
   >
 > & { stop_reason?: string | null }
 
 const COLUMNS =
-  'id, task_id, attempt_number, runner, status, execution_workspace, runner_session_id, started_at, finished_at, exit_status, summary'
+  'id, task_id, attempt_number, runner, status, execution_workspace, runner_session_id, started_at, finished_at, exit_status, summary, sandboxed, isolated, cost_ledger_json'
 
-const toRecord = (row: AttemptRow): AttemptRecord => ({
+const flag = (value: number | null): boolean | null => (value === null ? null : value === 1)
+
+const toRecord = ({ cost_ledger_json, ...row }: AttemptRow): AttemptRecord => ({
   ...row,
   runner: row.runner as RunnerKind,
   status: row.status as TaskStatus,
+  sandboxed: flag(row.sandboxed),
+  isolated: flag(row.isolated),
+  cost_ledger: { ...emptyLedger(), ...parseStoredJson<Partial<CostLedger>>(cost_ledger_json, {}) },
 })
 
-const PATCHABLE = new Set([
-  'status',
-  'execution_workspace',
-  'runner_session_id',
-  'finished_at',
-  'exit_status',
-  'summary',
-  'stop_reason',
-])
+/** Patchable fields and how each is stored. */
+const PATCH_COLUMNS: Record<keyof AttemptPatch, { column: string; encode: (value: unknown) => unknown }> = {
+  status: { column: 'status', encode: (v) => v },
+  execution_workspace: { column: 'execution_workspace', encode: (v) => v },
+  runner_session_id: { column: 'runner_session_id', encode: (v) => v },
+  finished_at: { column: 'finished_at', encode: (v) => v },
+  exit_status: { column: 'exit_status', encode: (v) => v },
+  summary: { column: 'summary', encode: (v) => v },
+  stop_reason: { column: 'stop_reason', encode: (v) => v },
+  sandboxed: { column: 'sandboxed', encode: (v) => (v === null ? null : v ? 1 : 0) },
+  isolated: { column: 'isolated', encode: (v) => (v === null ? null : v ? 1 : 0) },
+  cost_ledger: { column: 'cost_ledger_json', encode: (v) => JSON.stringify(v) },
+}
 
 export class AttemptTable {
   private readonly insertRow: Statement
@@ -60,7 +81,7 @@ export class AttemptTable {
 
   constructor(private readonly db: Database) {
     this.insertRow = db.prepare(
-      `INSERT INTO task_attempts (${COLUMNS}) VALUES ($id, $task_id, $attempt_number, $runner, $status, $execution_workspace, $runner_session_id, $started_at, NULL, NULL, NULL)`,
+      `INSERT INTO task_attempts (id, task_id, attempt_number, runner, status, execution_workspace, runner_session_id, started_at) VALUES ($id, $task_id, $attempt_number, $runner, $status, $execution_workspace, $runner_session_id, $started_at)`,
     )
     this.forTask = db.query(`SELECT ${COLUMNS} FROM task_attempts WHERE task_id = ? ORDER BY attempt_number`)
     this.byId = db.query(`SELECT ${COLUMNS} FROM task_attempts WHERE id = ?`)
@@ -84,7 +105,16 @@ export class AttemptTable {
   ): AttemptRecord {
     const attempt_number = this.nextNumber.get(attempt.task_id)?.next ?? 1
     this.insertRow.run({ ...attempt, attempt_number })
-    return { ...attempt, attempt_number, finished_at: null, exit_status: null, summary: null }
+    return {
+      ...attempt,
+      attempt_number,
+      finished_at: null,
+      exit_status: null,
+      summary: null,
+      sandboxed: null,
+      isolated: null,
+      cost_ledger: emptyLedger(),
+    }
   }
 
   get(id: string): AttemptRecord | null {
@@ -102,11 +132,17 @@ export class AttemptTable {
   }
 
   patch(id: string, patch: AttemptPatch): void {
-    const entries = Object.entries(patch).filter(([key]) => PATCHABLE.has(key))
+    const entries = (Object.entries(patch) as [keyof AttemptPatch, unknown][]).filter(
+      ([key]) => key in PATCH_COLUMNS,
+    )
     if (entries.length === 0) return
-    this.db
-      .prepare(`UPDATE task_attempts SET ${entries.map(([key]) => `${key} = ?`).join(', ')} WHERE id = ?`)
-      .run(...(entries.map(([, value]) => value ?? null) as (string | number | null)[]), id)
+    const sets = entries.map(([key]) => `${PATCH_COLUMNS[key].column} = ?`)
+    const values = entries.map(([key, value]) => PATCH_COLUMNS[key].encode(value ?? null)) as (
+      | string
+      | number
+      | null
+    )[]
+    this.db.prepare(`UPDATE task_attempts SET ${sets.join(', ')} WHERE id = ?`).run(...values, id)
   }
 
   markProcess(id: string, pgid: number, processStarted: string | null): void {

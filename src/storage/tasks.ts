@@ -2,9 +2,9 @@ import type { Database, Statement } from 'bun:sqlite'
 import {
   type CostLedger,
   defaultPolicy,
+  type EffectivePolicy,
   emptyLedger,
   type RunnerKind,
-  type TaskPolicy,
   type TaskRecord,
   type TaskStatus,
 } from '../domain'
@@ -16,6 +16,7 @@ interface TaskRow {
   prompt: string
   runner: string
   command: string
+  model: string | null
   workspace: string
   worktree_path: string | null
   execution_workspace: string | null
@@ -61,7 +62,7 @@ export interface TaskListQuery {
 }
 
 const COLUMNS =
-  'id, title, prompt, runner, command, workspace, worktree_path, execution_workspace, runner_session_id, base_commit, diff_stat, approved_at, worktree_merged_at, worktree_cleaned_at, status, budget_minutes, policy_json, effective_policy_json, cost_ledger_json, created_at, updated_at'
+  'id, title, prompt, runner, command, model, workspace, worktree_path, execution_workspace, runner_session_id, base_commit, diff_stat, approved_at, worktree_merged_at, worktree_cleaned_at, status, budget_minutes, policy_json, effective_policy_json, cost_ledger_json, created_at, updated_at'
 
 function toRecord(row: TaskRow): TaskRecord {
   return {
@@ -70,6 +71,7 @@ function toRecord(row: TaskRow): TaskRecord {
     prompt: row.prompt,
     runner: row.runner as RunnerKind,
     command: row.command,
+    model: row.model,
     workspace: row.workspace,
     worktree_path: row.worktree_path,
     execution_workspace: row.execution_workspace,
@@ -81,15 +83,19 @@ function toRecord(row: TaskRow): TaskRecord {
     worktree_cleaned_at: row.worktree_cleaned_at,
     status: row.status as TaskStatus,
     budget_minutes: row.budget_minutes,
-    policy: { ...defaultPolicy(), ...parseStoredJson<Partial<TaskPolicy>>(row.policy_json, {}) },
-    effective_policy: row.effective_policy_json
-      ? { ...defaultPolicy(), ...parseStoredJson<Partial<TaskPolicy>>(row.effective_policy_json, {}) }
-      : null,
+    policy: storedPolicy(row.policy_json),
+    effective_policy: row.effective_policy_json ? storedPolicy(row.effective_policy_json) : null,
     cost_ledger: { ...emptyLedger(), ...parseStoredJson<Partial<CostLedger>>(row.cost_ledger_json, {}) },
     created_at: row.created_at,
     updated_at: row.updated_at,
   }
 }
+
+/** Policies stored before a field existed get its default. */
+const storedPolicy = (json: string): EffectivePolicy => ({
+  ...defaultPolicy(),
+  ...parseStoredJson<Partial<EffectivePolicy>>(json, {}),
+})
 
 const PATCH_COLUMNS: Record<keyof TaskPatch, { column: string; encode: (value: unknown) => unknown }> = {
   worktree_path: { column: 'worktree_path', encode: (v) => v },
@@ -114,12 +120,16 @@ export class TaskTable {
   private readonly setStateRow: Statement
   private readonly touchRow: Statement
   private readonly deleteRow: Statement
+  private readonly followUpById: Statement<{ follow_up: string | null }, [string]>
+  private readonly setFollowUpRow: Statement
 
   constructor(private readonly db: Database) {
+    this.followUpById = db.query('SELECT follow_up FROM tasks WHERE id = ?')
+    this.setFollowUpRow = db.prepare('UPDATE tasks SET follow_up = ? WHERE id = ?')
     this.byId = db.query(`SELECT ${COLUMNS} FROM tasks WHERE id = ?`)
     this.snapshotById = db.query('SELECT machine_snapshot FROM tasks WHERE id = ?')
     this.insertRow = db.prepare(
-      `INSERT INTO tasks (${COLUMNS}, machine_snapshot) VALUES ($id, $title, $prompt, $runner, $command, $workspace, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, $status, $budget_minutes, $policy_json, NULL, $cost_ledger_json, $created_at, $updated_at, $machine_snapshot)`,
+      `INSERT INTO tasks (${COLUMNS}, machine_snapshot) VALUES ($id, $title, $prompt, $runner, $command, $model, $workspace, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, $status, $budget_minutes, $policy_json, NULL, $cost_ledger_json, $created_at, $updated_at, $machine_snapshot)`,
     )
     this.setStateRow = db.prepare(
       'UPDATE tasks SET status = ?, machine_snapshot = ?, updated_at = ? WHERE id = ?',
@@ -135,6 +145,7 @@ export class TaskTable {
       prompt: task.prompt,
       runner: task.runner,
       command: task.command,
+      model: task.model,
       workspace: task.workspace,
       status: task.status,
       budget_minutes: task.budget_minutes,
@@ -175,8 +186,17 @@ export class TaskTable {
     this.db.prepare(`UPDATE tasks SET ${sets.join(', ')}, updated_at = ? WHERE id = ?`).run(...values, at, id)
   }
 
+  /** The reply a follow-up attempt starts with (null when the next run is a fresh start). */
+  followUp(id: string): string | null {
+    return this.followUpById.get(id)?.follow_up ?? null
+  }
+
+  setFollowUp(id: string, text: string | null): void {
+    this.setFollowUpRow.run(text, id)
+  }
+
   /** Writes the frozen policy only if none was frozen before (the snapshot is write-once). */
-  freezePolicy(id: string, policy: TaskPolicy, at: string): boolean {
+  freezePolicy(id: string, policy: EffectivePolicy, at: string): boolean {
     const result = this.db
       .prepare(
         'UPDATE tasks SET effective_policy_json = ?, updated_at = ? WHERE id = ? AND effective_policy_json IS NULL',

@@ -193,7 +193,8 @@ test('random params, queries, headers and bodies on every route: never a 5xx, an
           }),
         )
         const streaming = response.headers.get('content-type')?.includes('text/event-stream')
-        const text = streaming ? (await response.body?.cancel(), '') : await response.text()
+        if (streaming) await response.body?.cancel()
+        const text = streaming ? '' : await response.text()
         statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
         expect(response.status).toBeLessThan(500)
         if (response.status >= 400) {
