@@ -21,7 +21,10 @@ function rawInsert(dir: string): { seconds: number; peakMiB: number | null } {
     'INSERT INTO events (task_id, seq, attempt_id, kind, message, metadata_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   )
   // Rows are built before the clock starts: the baseline is SQLite's insert rate alone.
-  const lines = Array.from({ length: LINES + 1 }, (_, i) => `${String(i).padStart(7, '0')} ${'x'.padStart(92, ' ')}`)
+  const lines = Array.from(
+    { length: LINES + 1 },
+    (_, i) => `${String(i).padStart(7, '0')} ${'x'.padStart(92, ' ')}`,
+  )
   const at = new Date().toISOString()
   const started = performance.now()
   const batch = db.transaction((from: number, to: number) => {
@@ -40,13 +43,23 @@ export async function benchIngest() {
     const repo = makeRepo(join(dir.path, 'repo'))
     const server = await spawnServer({ OPENRUNTIME_DB: join(dir.path, 'data', 'db.sqlite3') })
     try {
-      const created = await api(server.url, 'POST', '/tasks', { title: 'ingest', prompt: '', runner: 'shell', command: COMMAND, workspace: repo })
+      const created = await api(server.url, 'POST', '/tasks', {
+        title: 'ingest',
+        prompt: '',
+        runner: 'shell',
+        command: COMMAND,
+        workspace: repo,
+      })
       const id = created.body.id
       await api(server.url, 'POST', `/tasks/${id}/start`)
-      const task = await waitFor('ingest to finish', async () => {
-        const t = (await api(server.url, 'GET', `/tasks/${id}?events=none`)).body
-        return t.status === 'completed' ? t : null
-      }, 600_000)
+      const task = await waitFor(
+        'ingest to finish',
+        async () => {
+          const t = (await api(server.url, 'GET', `/tasks/${id}?events=none`)).body
+          return t.status === 'completed' ? t : null
+        },
+        600_000,
+      )
       const db = new Database(join(dir.path, 'data', 'db.sqlite3'), { readonly: true })
       const span = db
         .query<{ n: number; first: string; last: string }, [string]>(

@@ -24,6 +24,8 @@ interface Pending extends EventInsert {
  */
 export class EventLog {
   private pending: Pending[] = []
+  private lastFlushAt = 0
+  private timerDue = 0
   private readonly nextSeq = new Map<string, number>()
   private timer: ReturnType<typeof setTimeout> | null = null
   private roomWaiters: (() => void)[] = []
@@ -43,8 +45,10 @@ export class EventLog {
   /** Buffers an event; it is persisted within `flushMs` (or sooner when the batch is full). */
   append(taskId: string, event: NewEvent): void {
     this.pending.push(this.toPending(taskId, event))
+    // A quiet log writes on the next tick (low latency for the first line); a busy one at most once
+    // per flushMs, so a burst still lands as a few large transactions.
     if (this.pending.length >= this.batchSize) this.scheduleFlush(0)
-    else this.scheduleFlush(this.options.flushMs)
+    else this.scheduleFlush(Math.max(0, this.lastFlushAt + this.options.flushMs - Date.now()))
   }
 
   /**
@@ -78,6 +82,7 @@ export class EventLog {
       this.timer = null
     }
     if (this.pending.length === 0) return
+    this.lastFlushAt = Date.now()
     const batch = this.pending
     let written: Map<string, TaskEvent[]>
     try {
@@ -175,8 +180,11 @@ export class EventLog {
   }
 
   private scheduleFlush(delay: number): void {
-    if (this.timer && delay > 0) return
+    const due = Date.now() + delay
+    // An earlier (or equally early) flush is already scheduled: it will take this event too.
+    if (this.timer && this.timerDue <= due) return
     if (this.timer) clearTimeout(this.timer)
+    this.timerDue = due
     this.timer = setTimeout(() => {
       this.timer = null
       try {

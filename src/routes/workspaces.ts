@@ -33,6 +33,20 @@ export function workspaceRoutes(runtime: Runtime) {
       response: { 200: WorkspaceRef, 400: ErrorResponse },
       detail: { summary: 'Switch the current workspace' },
     })
+    .post('/workspaces/settings', ({ body }) => workspaces.setCopyGlobs(body.path, body.copy_globs), {
+      body: t.Object({
+        path: t.String({ minLength: 1, maxLength: 4096 }),
+        copy_globs: t.Array(t.String({ minLength: 1, maxLength: 512 }), { maxItems: 100 }),
+      }),
+      response: {
+        200: t.Object({ name: t.String(), path: t.String(), copy_globs: t.Array(t.String()) }),
+        400: ErrorResponse,
+      },
+      detail: {
+        summary:
+          'Set the git-ignored files (glob patterns, e.g. .env*) copied into each new worktree of a workspace',
+      },
+    })
     .get('/workspaces/discover', ({ query }) => workspaces.discover(query.refresh === 'true'), {
       query: t.Object({ refresh: t.Optional(t.Union([t.Literal('true'), t.Literal('false')])) }),
       response: { 200: t.Array(WorkspaceRef) },

@@ -1,11 +1,27 @@
 import type { Database } from 'bun:sqlite'
+import { parseStoredJson } from './json'
 
 export interface WorkspaceRecord {
   path: string
   name: string
+  /** Git-ignored files (glob patterns) copied into each new worktree of this workspace. */
+  copy_globs: string[]
   created_at: string
   updated_at: string
 }
+
+interface WorkspaceRow {
+  path: string
+  name: string
+  copy_globs_json: string
+  created_at: string
+  updated_at: string
+}
+
+const toRecord = ({ copy_globs_json, ...row }: WorkspaceRow): WorkspaceRecord => ({
+  ...row,
+  copy_globs: parseStoredJson<string[]>(copy_globs_json, []),
+})
 
 export class WorkspaceTable {
   constructor(private readonly db: Database) {}
@@ -18,11 +34,27 @@ export class WorkspaceTable {
       .run(path, name, at, at)
   }
 
+  setCopyGlobs(path: string, globs: string[]): void {
+    this.db
+      .prepare('UPDATE workspaces SET copy_globs_json = ? WHERE path = ?')
+      .run(JSON.stringify(globs), path)
+  }
+
+  get(path: string): WorkspaceRecord | null {
+    const row = this.db
+      .query<WorkspaceRow, [string]>(
+        'SELECT path, name, copy_globs_json, created_at, updated_at FROM workspaces WHERE path = ?',
+      )
+      .get(path)
+    return row ? toRecord(row) : null
+  }
+
   list(): WorkspaceRecord[] {
     return this.db
-      .query<WorkspaceRecord, []>(
-        'SELECT path, name, created_at, updated_at FROM workspaces ORDER BY updated_at DESC',
+      .query<WorkspaceRow, []>(
+        'SELECT path, name, copy_globs_json, created_at, updated_at FROM workspaces ORDER BY updated_at DESC',
       )
       .all()
+      .map(toRecord)
   }
 }

@@ -9,6 +9,8 @@ export interface WorkspaceListing extends WorkspaceRef {
   registered: boolean
   /** The most recently registered or selected workspace: the UI's default. */
   current: boolean
+  /** Git-ignored files (globs) copied into each new worktree; settable for registered workspaces. */
+  copy_globs: string[]
 }
 
 const DISCOVERY_CACHE_MS = 60_000
@@ -27,7 +29,7 @@ export class WorkspaceRegistry {
     const registered = this.store.workspaces.list()
     const seen = new Set<string>()
     const result: WorkspaceListing[] = []
-    const add = async (path: string, isRegistered: boolean) => {
+    const add = async (path: string, isRegistered: boolean, copyGlobs: string[] = []) => {
       if (seen.has(path)) return
       seen.add(path)
       try {
@@ -37,12 +39,13 @@ export class WorkspaceRegistry {
           path: canonical,
           registered: isRegistered,
           current: false,
+          copy_globs: copyGlobs,
         })
       } catch {
         // A workspace that no longer exists is not offered.
       }
     }
-    for (const row of registered) await add(row.path, true)
+    for (const row of registered) await add(row.path, true, row.copy_globs)
     for (const path of this.store.tasks.recentWorkspaces(50)) await add(path, false)
     await add(process.cwd(), false)
     const first = result[0]
@@ -55,6 +58,25 @@ export class WorkspaceRegistry {
     const workspace = await resolveWorkspace(path)
     this.store.workspaces.upsert(workspace.path, workspace.name, now())
     return workspace
+  }
+
+  /** Sets which git-ignored files are copied into new worktrees of a workspace (registering it if needed). */
+  async setCopyGlobs(path: string, globs: string[]): Promise<WorkspaceRef & { copy_globs: string[] }> {
+    const workspace = await this.register(path)
+    const cleaned = [...new Set(globs.map((glob) => glob.trim()).filter(Boolean))]
+    this.store.workspaces.setCopyGlobs(workspace.path, cleaned)
+    return { ...workspace, copy_globs: cleaned }
+  }
+
+  /** The copy globs that apply to a task's workspace: its own, or those of the registered workspace containing it. */
+  copyGlobsFor(workspace: string): string[] {
+    let best: { path: string; globs: string[] } | null = null
+    for (const row of this.store.workspaces.list()) {
+      const inside = workspace === row.path || workspace.startsWith(`${row.path}/`)
+      if (inside && (!best || row.path.length > best.path.length))
+        best = { path: row.path, globs: row.copy_globs }
+    }
+    return best?.globs ?? []
   }
 
   /** Git repositories under the configured roots (default: home, three levels deep), cached briefly. */

@@ -26,6 +26,7 @@ function setup(options: { flushMs?: number; batchSize?: number; highWater?: numb
         prompt: '',
         runner: 'shell',
         command: 'true',
+        model: null,
         workspace: '/tmp',
         worktree_path: null,
         execution_workspace: null,
@@ -106,6 +107,9 @@ describe('event log', () => {
 
   test('producers are asked to wait above the high-water mark and released by a flush', async () => {
     const { log } = setup({ flushMs: 10_000, batchSize: 1_000_000, highWater: 3 })
+    // After a flush the next timed one is flushMs away, so only the explicit flush below can release.
+    log.append('t2', { kind: 'stdout', message: 'warm-up' })
+    log.flush()
     log.append('t1', { kind: 'stdout', message: '1' })
     log.append('t1', { kind: 'stdout', message: '2' })
     expect(log.room()).toBeNull()

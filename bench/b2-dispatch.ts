@@ -1,0 +1,99 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { gitSync, makeRepo } from '../tests/support/git-repo'
+import { api, type ServerProcess, spawnServer } from '../tests/support/server-process'
+import { readSse } from '../tests/support/sse'
+import { tempDir } from '../tests/support/temp'
+import { percentile, round } from './lib/measure'
+
+/** Milliseconds from POST start to the first stdout event arriving on the task's SSE stream. */
+async function dispatchOnce(server: ServerProcess, workspace: string): Promise<number> {
+  const created = await api(server.url, 'POST', '/tasks', {
+    title: 'echo',
+    prompt: '',
+    runner: 'shell',
+    command: 'echo hi',
+    workspace,
+  })
+  const id = created.body.id
+  const abort = new AbortController()
+  const stream = await fetch(`${server.url}/tasks/${id}/stream`, { signal: abort.signal })
+  const started = performance.now()
+  await api(server.url, 'POST', `/tasks/${id}/start`)
+  for await (const frame of readSse(stream)) {
+    if (frame.event === 'message' && frame.data.kind === 'stdout') break
+  }
+  const elapsed = performance.now() - started
+  abort.abort()
+  return elapsed
+}
+
+async function rawSpawn(): Promise<number> {
+  const started = performance.now()
+  const child = Bun.spawn(['/bin/sh', '-lc', 'echo hi'], { stdout: 'pipe' })
+  const reader = child.stdout.getReader()
+  await reader.read()
+  const elapsed = performance.now() - started
+  await child.exited
+  return elapsed
+}
+
+function rawWorktree(repo: string, i: number): number {
+  const started = performance.now()
+  gitSync(
+    repo,
+    'worktree',
+    'add',
+    '-q',
+    '-b',
+    `raw-${i}`,
+    join(repo, '..', 'raw-worktrees', String(i)),
+    'HEAD',
+  )
+  return performance.now() - started
+}
+
+const stats = (values: number[]) => ({
+  p50: round(percentile(values, 50)),
+  p99: round(percentile(values, 99)),
+})
+
+export async function benchDispatch(runs = 200) {
+  const dir = tempDir('openruntime-bench-')
+  const plain = join(dir.path, 'plain')
+  mkdirSync(plain)
+  const repo = makeRepo(join(dir.path, 'repo'))
+  const server = await spawnServer({
+    OPENRUNTIME_DB: join(dir.path, 'data', 'db.sqlite3'),
+    OPENRUNTIME_MAX_PARALLEL: '4',
+  })
+  try {
+    const inPlace: number[] = []
+    const withWorktree: number[] = []
+    const spawn: number[] = []
+    const worktree: number[] = []
+    for (let i = 0; i < runs; i++) {
+      inPlace.push(await dispatchOnce(server, plain))
+      spawn.push(await rawSpawn())
+    }
+    for (let i = 0; i < Math.min(runs, 50); i++) {
+      withWorktree.push(await dispatchOnce(server, repo))
+      worktree.push(rawWorktree(repo, i))
+    }
+    return {
+      runs,
+      dispatch_ms: stats(inPlace),
+      raw_spawn_ms: stats(spawn),
+      dispatch_with_worktree_ms: stats(withWorktree),
+      raw_git_worktree_add_ms: stats(worktree),
+    }
+  } finally {
+    await server.kill('SIGTERM')
+    dir.cleanup()
+  }
+}
+
+if (import.meta.main) {
+  console.log(JSON.stringify(await benchDispatch(Number(process.argv[2] ?? 200)), null, 2))
+  process.exit(0)
+}

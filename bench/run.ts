@@ -1,0 +1,41 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { benchIngest } from './b1-ingest'
+import { benchDispatch } from './b2-dispatch'
+import { benchConcurrency } from './b3-concurrency'
+import { benchHistory } from './b4-history'
+import { benchReview } from './b5-review'
+
+/** `bun run bench`: every benchmark against a real server, each figure beside its same-run baseline. */
+const ROOT = join(import.meta.dir, '..')
+const taskPage = existsSync(join(ROOT, 'src', 'routes', 'pages'))
+  ? (id: string) => `/tasks/${id}/view`
+  : undefined
+
+const results: Record<string, unknown> = {
+  machine: { cores: navigator.hardwareConcurrency, bun: Bun.version },
+  at: new Date().toISOString(),
+}
+const only = process.argv.slice(2)
+const run = async (name: string, bench: () => Promise<unknown>) => {
+  if (only.length && !only.includes(name)) return
+  console.error(`running ${name}…`)
+  results[name] = await bench()
+}
+await run('b1', benchIngest)
+await run('b2', () => benchDispatch(200))
+await run('b3', () => benchConcurrency(taskPage))
+await run('b4', () => benchHistory(taskPage))
+await run('b5', benchReview)
+
+mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true })
+writeFileSync(join(ROOT, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`)
+const rows = Object.entries(results)
+  .filter(([name]) => /^b\d$/.test(name))
+  .flatMap(([name, figures]) =>
+    Object.entries(figures as Record<string, unknown>).map(
+      ([key, value]) => `| ${name} | ${key} | ${JSON.stringify(value)} |`,
+    ),
+  )
+console.log(['| bench | figure | value |', '| --- | --- | --- |', ...rows].join('\n'))
+process.exit(0)
