@@ -1,10 +1,12 @@
 import { Elysia } from 'elysia'
 import packageJson from '../package.json'
+import { approvalRoutes } from './routes/approvals'
 import { bodyLimit } from './routes/body-limit'
 import { errorHandling } from './routes/errors'
 import { healthRoutes } from './routes/health'
 import { loginRoutes } from './routes/login'
 import { openApi } from './routes/openapi'
+import { pageRoutes } from './routes/pages'
 import { reviewRoutes } from './routes/review'
 import { security } from './routes/security'
 import { streamRoutes } from './routes/streams'
@@ -23,10 +25,12 @@ export function createApp(runtime: Runtime) {
     .use(openApi(packageJson.version))
     .use(healthRoutes)
     .use(taskRoutes(runtime))
+    .use(approvalRoutes(runtime))
     .use(streamRoutes(runtime))
     .use(reviewRoutes(runtime))
     .use(systemRoutes(runtime))
     .use(workspaceRoutes(runtime))
+    .use(pageRoutes(runtime))
 }
 
 export type App = ReturnType<typeof createApp>

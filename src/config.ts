@@ -1,4 +1,15 @@
 import { dirname, join, resolve } from 'node:path'
+import type { AgentRunner, PriceTable } from './agents'
+
+/** How one agent CLI is launched: where it is, and what to add to its argv and environment. */
+export interface AgentSettings {
+  /** An explicit binary; without it the CLI is looked up on the server's PATH. */
+  bin: string | undefined
+  /** Appended to the adapter's own flags. */
+  args: string[]
+  /** Set over the scrubbed environment (e.g. a model server's URL and key). */
+  env: Record<string, string>
+}
 
 /** Every setting the server reads from its environment, resolved once at start-up. */
 export interface Config {
@@ -17,8 +28,13 @@ export interface Config {
   eventFlushMs: number
   token: string | undefined
   corsOrigins: string[]
-  claudeBin: string | undefined
-  codexBin: string | undefined
+  agents: Record<AgentRunner, AgentSettings>
+  /** Prices to estimate Codex's cost with, over the built-in table. */
+  codexPrices: PriceTable | undefined
+  /** The bubblewrap binary to use instead of the one on PATH (a missing one disables the sandbox). */
+  bwrapPath: string | undefined
+  /** The server's environment: runners start from a scrubbed copy, and its secret values are redacted. */
+  serverEnv: Env
   /** Where to look for git repositories to offer as workspaces (default: the home directory). */
   discoveryRoots: string[] | undefined
 }
@@ -27,7 +43,7 @@ export class ConfigError extends Error {
   readonly code = 'config_invalid'
 }
 
-type Env = Record<string, string | undefined>
+export type Env = Record<string, string | undefined>
 
 function integerSetting(env: Env, name: string, fallback: number, min = 1): number {
   const raw = env[name]
@@ -37,6 +53,50 @@ function integerSetting(env: Env, name: string, fallback: number, min = 1): numb
     throw new ConfigError(`${name} must be an integer of at least ${min}, got "${raw}"`)
   }
   return value
+}
+
+function jsonSetting<T>(
+  env: Env,
+  name: string,
+  valid: (value: unknown) => value is T,
+  shape: string,
+): T | undefined {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return undefined
+  let value: unknown
+  try {
+    value = JSON.parse(raw)
+  } catch {
+    throw new ConfigError(`${name} must be JSON (${shape}), got "${raw}"`)
+  }
+  if (!valid(value)) throw new ConfigError(`${name} must be ${shape}, got "${raw}"`)
+  return value
+}
+
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string')
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+const isStringRecord = (value: unknown): value is Record<string, string> =>
+  isObject(value) && Object.values(value).every((item) => typeof item === 'string')
+
+const isPriceTable = (value: unknown): value is PriceTable =>
+  isObject(value) &&
+  Object.values(value).every(
+    (price) =>
+      isObject(price) && ['input', 'cachedInput', 'output'].every((key) => typeof price[key] === 'number'),
+  )
+
+/** OPENRUNTIME_<NAME>_BIN, _ARGS (a JSON array of strings) and _ENV (a JSON object of strings). */
+function agentSettings(env: Env, name: string): AgentSettings {
+  const prefix = `OPENRUNTIME_${name}`
+  return {
+    bin: env[`${prefix}_BIN`] || undefined,
+    args: jsonSetting(env, `${prefix}_ARGS`, isStringArray, 'an array of strings') ?? [],
+    env: jsonSetting(env, `${prefix}_ENV`, isStringRecord, 'an object of strings') ?? {},
+  }
 }
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
@@ -61,8 +121,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       .split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
-    claudeBin: env.OPENRUNTIME_CLAUDE_BIN || undefined,
-    codexBin: env.OPENRUNTIME_CODEX_BIN || undefined,
+    agents: { 'claude-code': agentSettings(env, 'CLAUDE'), codex: agentSettings(env, 'CODEX') },
+    codexPrices: jsonSetting(
+      env,
+      'OPENRUNTIME_CODEX_PRICES',
+      isPriceTable,
+      'an object of {input, cachedInput, output} USD per million tokens by model',
+    ),
+    bwrapPath: env.OPENRUNTIME_BWRAP || undefined,
+    serverEnv: { ...env },
     discoveryRoots: env.OPENRUNTIME_DISCOVERY_ROOTS
       ? env.OPENRUNTIME_DISCOVERY_ROOTS.split(':').filter(Boolean)
       : undefined,

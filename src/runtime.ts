@@ -1,7 +1,16 @@
-import { SessionInventory } from './agents'
+import {
+  type AgentAdapter,
+  type AgentRunner,
+  claudeAdapter,
+  createCodexAdapter,
+  DEFAULT_CODEX_PRICES,
+  SessionInventory,
+} from './agents'
 import type { Config } from './config'
+import { now } from './domain'
 import { EventBus } from './events/event-bus'
 import { EventLog } from './events/event-log'
+import { detectSandbox } from './policy'
 import { InstanceLock } from './storage/instance-lock'
 import { Store } from './storage/store'
 import { TaskLifecycle } from './tasks/lifecycle'
@@ -11,10 +20,11 @@ import { TaskOperations } from './tasks/task-operations'
 import { TaskService, type TaskServiceDeps } from './tasks/task-service'
 import type { Isolation } from './workers/isolation'
 import { LiveRuns } from './workers/live-runs'
+import { Preflight } from './workers/preflight'
+import { Redaction } from './workers/redaction'
 import { RunQueue } from './workers/run-queue'
 import { RunWorker } from './workers/run-worker'
 import { RunnerCatalog } from './workers/runner-catalog'
-import { runnerEnvironment } from './workers/runner-env'
 import { WorkspaceRegistry } from './workspaces/registry'
 
 /** Everything the server runs on, wired together once. Routes receive this; nothing below knows HTTP. */
@@ -36,13 +46,21 @@ export interface Runtime {
 
 /** The project's git, workspace and policy modules, as the core uses them (wired in src/compose.ts). */
 export interface RuntimeAdapters {
-  isolation: Isolation
+  /** Built once the runtime knows each workspace's settings (which ignored files to copy). */
+  isolation: (settings: { copyGlobsFor(workspace: string): string[] }) => Isolation
   resolveWorkspace: TaskServiceDeps['resolveWorkspace']
   normalizePolicy: TaskServiceDeps['normalizePolicy']
 }
 
+/** The agent adapters, Codex's pricing its token usage with the configured prices over the defaults. */
+function agentAdapters(config: Config): Record<AgentRunner, AgentAdapter> {
+  return {
+    'claude-code': claudeAdapter,
+    codex: createCodexAdapter({ prices: { ...DEFAULT_CODEX_PRICES, ...config.codexPrices } }),
+  }
+}
+
 export async function startRuntime(config: Config, adapters: RuntimeAdapters): Promise<Runtime> {
-  const { isolation } = adapters
   // The lock comes first: a second server must not even open the queue (its recovery would fail
   // the first server's running jobs).
   const lock = InstanceLock.acquire(config.lockPath)
@@ -54,14 +72,24 @@ export async function startRuntime(config: Config, adapters: RuntimeAdapters): P
     const lifecycle = new TaskLifecycle(store, eventLog, bus)
     const liveRuns = new LiveRuns()
     const openStore = store
+    const workspaces = new WorkspaceRegistry(openStore, config.discoveryRoots)
+    const runners = new RunnerCatalog(config)
+    const redaction = new Redaction([
+      config.serverEnv,
+      ...Object.values(config.agents).map((agent) => agent.env),
+    ])
+    const sandbox = () => detectSandbox({ bwrap: config.bwrapPath })
     const worker = new RunWorker({
       config,
       store: openStore,
       eventLog,
       lifecycle,
       liveRuns,
-      isolation,
-      runnerEnvironment: (task) => runnerEnvironment(task),
+      isolation: adapters.isolation({ copyGlobsFor: (workspace) => workspaces.copyGlobsFor(workspace) }),
+      runners,
+      redaction,
+      adapters: agentAdapters(config),
+      sandbox,
     })
     // Jobs wait until recovery has reconciled the previous run's state.
     let recovered!: () => void
@@ -84,8 +112,16 @@ export async function startRuntime(config: Config, adapters: RuntimeAdapters): P
       scheduler: queue,
       resolveWorkspace: adapters.resolveWorkspace,
       normalizePolicy: adapters.normalizePolicy,
+      preflight: new Preflight(runners, sandbox),
+      redaction,
     })
     const recovery = await recoverAfterRestart(openStore, lifecycle, queue, config.stopGraceMs)
+    // No agent process survived the previous server, so nothing can receive an answer any more.
+    openStore.approvals.expireAll({
+      decided_by: 'openRuntime',
+      decided_at: now(),
+      message: 'the server restarted before an answer',
+    })
     recovered()
 
     let closed = false
@@ -98,8 +134,8 @@ export async function startRuntime(config: Config, adapters: RuntimeAdapters): P
       liveRuns,
       tasks,
       review: new ReviewService({ store: openStore, eventLog, lifecycle, operations }),
-      runners: new RunnerCatalog(config),
-      workspaces: new WorkspaceRegistry(openStore, config.discoveryRoots),
+      runners,
+      workspaces,
       sessions: new SessionInventory(),
       recovery,
       async close() {

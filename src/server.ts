@@ -1,8 +1,8 @@
 import { createApp } from './app'
-import { MAX_BODY_BYTES } from './routes/body-limit'
 import { composeAdapters } from './compose'
 import { ConfigError, loadConfig } from './config'
 import { AppError } from './errors'
+import { MAX_BODY_BYTES } from './routes/body-limit'
 import { startRuntime } from './runtime'
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])

@@ -57,9 +57,10 @@ export class EventLog {
    * transaction (so seq order holds and a rollback cannot take buffered output with it), calls
    * `published()` after the commit, and `forgetSeq()` after a rollback.
    */
-  writeInTransaction(taskId: string, events: NewEvent[]): TaskEvent[] {
+  writeInTransaction(taskId: string, events: NewEvent[], at?: string): TaskEvent[] {
     return events.map((event) => {
-      const row = this.toPending(taskId, event)
+      // The transaction's own time, so the events agree with the timestamps written beside them.
+      const row = this.toPending(taskId, event, at)
       const id = this.store.events.insert(row)
       return this.toTaskEvent(id, row)
     })
@@ -130,7 +131,7 @@ export class EventLog {
     return written
   }
 
-  private toPending(taskId: string, event: NewEvent): Pending {
+  private toPending(taskId: string, event: NewEvent, at?: string): Pending {
     const metadata = event.metadata ?? null
     return {
       task_id: taskId,
@@ -140,7 +141,7 @@ export class EventLog {
       message: event.message,
       metadata,
       metadata_json: metadata === null ? null : JSON.stringify(metadata),
-      created_at: this.timestamp(),
+      created_at: at ?? this.timestamp(),
     }
   }
 

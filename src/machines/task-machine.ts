@@ -9,7 +9,9 @@ import type { TaskStatus } from '../domain'
  * The top-level state is the wire status. Two states have substates the wire does not show:
  * - queued.draft: created, never started; queued.waiting: a run job is in the queue.
  * - needs-input.approval: held at the approval gate, no process; needs-input.prompt: a live
- *   process is waiting for an answer.
+ *   process is waiting for an answer (a prompt on stdin, or an agent's tool approval).
+ *
+ * FOLLOW_UP is a reply to an agent whose process has ended: a new run continuing its session.
  */
 
 export interface TaskMachineContext {
@@ -34,12 +36,20 @@ export type TaskMachineEvent =
   | { type: 'STOP' }
   | { type: 'RECOVER' }
   | { type: 'MERGE' }
+  | { type: 'FOLLOW_UP' }
 
 export type TaskAction = TaskMachineEvent['type']
 
 export interface TaskMachineInput {
   requiresApproval: boolean
 }
+
+/** From a settled state: a new run that continues the agent's session (never past the approval gate). */
+const followUp = {
+  guard: not('heldForApproval'),
+  target: '#task.queued.waiting',
+  actions: 'startRun',
+} as const
 
 export const taskMachine = setup({
   types: {
@@ -147,6 +157,7 @@ export const taskMachine = setup({
           { guard: 'heldForApproval', target: '#task.needs-input.approval' },
           { target: '#task.queued.waiting', actions: 'startRun' },
         ],
+        FOLLOW_UP: followUp,
         MERGE: { guard: 'notMergedYet', target: 'completed', actions: 'recordMerge' },
       },
     },
@@ -156,6 +167,7 @@ export const taskMachine = setup({
           { guard: 'heldForApproval', target: '#task.needs-input.approval' },
           { target: '#task.queued.waiting', actions: 'startRun' },
         ],
+        FOLLOW_UP: followUp,
       },
     },
     failed: {
@@ -164,6 +176,7 @@ export const taskMachine = setup({
           { guard: 'heldForApproval', target: '#task.needs-input.approval' },
           { target: '#task.queued.waiting', actions: 'startRun' },
         ],
+        FOLLOW_UP: followUp,
         MERGE: { guard: 'notMergedYet', target: 'completed', actions: 'recordMerge' },
       },
     },
@@ -173,6 +186,7 @@ export const taskMachine = setup({
           { guard: 'heldForApproval', target: '#task.needs-input.approval' },
           { target: '#task.queued.waiting', actions: 'startRun' },
         ],
+        FOLLOW_UP: followUp,
         MERGE: { guard: 'notMergedYet', target: 'completed', actions: 'recordMerge' },
       },
     },
@@ -212,4 +226,5 @@ export const ALL_ACTIONS: TaskAction[] = [
   'STOP',
   'RECOVER',
   'MERGE',
+  'FOLLOW_UP',
 ]

@@ -32,6 +32,7 @@ export {
 export { createRedactor, type Redactor, type RedactorOptions } from './redact'
 export { createStreamRedactor, HOLD_MAX, type StreamRedactor } from './redact-stream'
 export {
+  assertSandboxPossible,
   defaultHiddenPaths,
   detectSandbox,
   type SandboxedCommand,

@@ -27,7 +27,6 @@ const MAX_APPROVAL_TIMEOUT_SECONDS = 86_400
 /** The original UI called the auto-review preset `review`; stored forms and links may still say so. */
 const PRESET_ALIASES: Record<string, PresetId> = { review: 'auto-review' }
 
-
 function buildPresets(): PolicyPreset[] {
   return [
     {

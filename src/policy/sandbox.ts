@@ -1,4 +1,4 @@
-import { existsSync, realpathSync, statSync } from 'node:fs'
+import { accessSync, constants, existsSync, realpathSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { TaskPolicy } from '../domain'
 import { AppError } from '../errors'
@@ -47,6 +47,11 @@ export interface SandboxRequest {
   hideFiles?: string[]
   /** Overrides detection (tests, or a caller that already probed). */
   sandbox?: SandboxInfo
+  /**
+   * Keep the host network whatever the network mode: an agent CLI must reach its model API. The
+   * rest of the boundary (filesystem, hidden credentials, pid namespace) still applies.
+   */
+  shareNetwork?: boolean
 }
 
 export type SandboxedCommand =
@@ -84,19 +89,28 @@ const INSTALL_HINT =
   'Arch: sudo pacman -S bubblewrap) and make sure unprivileged user namespaces are allowed ' +
   '(sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04+ the AppArmor userns restriction must permit bwrap).'
 
-let cached: SandboxInfo | undefined
+const cached = new Map<string, SandboxInfo>()
 
-/** Whether bwrap can actually build a sandbox here (it may be installed but unusable). Cached. */
-export function detectSandbox(options: { refresh?: boolean } = {}): SandboxInfo {
-  if (cached === undefined || options.refresh) cached = probe()
-  return cached
+/**
+ * Whether bwrap can actually build a sandbox here (it may be installed but unusable). Cached per
+ * binary. `bwrap` names the binary to use instead of the one on PATH.
+ */
+export function detectSandbox(options: { refresh?: boolean; bwrap?: string } = {}): SandboxInfo {
+  const key = options.bwrap ?? ''
+  let info = cached.get(key)
+  if (info === undefined || options.refresh) {
+    info = probe(options.bwrap)
+    cached.set(key, info)
+  }
+  return info
 }
 
-function probe(): SandboxInfo {
+function probe(explicit: string | undefined): SandboxInfo {
   if (process.platform !== 'linux')
     return { available: false, reason: `bubblewrap needs Linux (this is ${process.platform})` }
-  const path = Bun.which('bwrap')
+  const path = explicit ?? Bun.which('bwrap')
   if (path === null) return { available: false, reason: 'bubblewrap (bwrap) is not installed' }
+  if (!isExecutable(path)) return { available: false, reason: `bubblewrap was not found at ${path}` }
   const versionRun = Bun.spawnSync([path, '--version'], {
     stdout: 'pipe',
     stderr: 'pipe',
@@ -118,23 +132,28 @@ function probe(): SandboxInfo {
   }
 }
 
+/** Throws the 412 `sandbox_required` when the policy requires a sandbox and none can be built here. */
+export function assertSandboxPossible(
+  policy: Pick<SandboxPolicy, 'require_sandbox'>,
+  info: SandboxInfo,
+): void {
+  if (info.available || !policy.require_sandbox) return
+  const reason = info.reason ?? 'bubblewrap is unavailable'
+  throw new AppError(
+    'precondition',
+    'sandbox_required',
+    `This task's policy requires a sandbox, but ${reason}. ${INSTALL_HINT}`,
+    { reason },
+  )
+}
+
 export function sandboxCommand(request: SandboxRequest): SandboxedCommand {
   const { argv, policy } = request
   const info = request.sandbox ?? detectSandbox()
   const mode = effectiveNetworkMode(policy)
   if (!info.available || info.bwrap_path === undefined) {
-    const reason = info.reason ?? 'bubblewrap is unavailable'
-    if (policy.require_sandbox) {
-      throw new AppError(
-        'precondition',
-        'sandbox_required',
-        `This task's policy requires a sandbox, but ${reason}. ${INSTALL_HINT}`,
-        {
-          reason,
-        },
-      )
-    }
-    return { argv, active: false, reason: `not sandboxed: ${reason}` }
+    assertSandboxPossible(policy, info)
+    return { argv, active: false, reason: `not sandboxed: ${info.reason ?? 'bubblewrap is unavailable'}` }
   }
   if (!policy.require_sandbox && mode === 'enabled' && policy.allow_secrets && policy.allow_git_write) {
     return { argv, active: false, reason: 'not sandboxed: the policy allows full access' }
@@ -154,9 +173,18 @@ export function sandboxCommand(request: SandboxRequest): SandboxedCommand {
     }
   }
   args.push(...ISOLATION_FLAGS)
-  if (mode !== 'enabled') args.push('--unshare-net')
+  if (mode !== 'enabled' && !request.shareNetwork) args.push('--unshare-net')
   args.push('--chdir', request.cwd, '--', ...argv)
   return { argv: args, active: true }
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK)
+    return statSync(path).isFile()
+  } catch {
+    return false
+  }
 }
 
 /** Canonical paths of those that exist: there is nothing to bind or hide at the others. */

@@ -28,6 +28,16 @@ export const PolicyInput = t.Object(
     network_mode: t.Optional(NetworkMode),
     budget_cents: t.Optional(t.Union([t.Integer({ minimum: 0, maximum: 10_000_000 }), t.Null()])),
     max_runtime_minutes: t.Optional(t.Union([t.Number({ minimum: 0.05, maximum: 1440 }), t.Null()])),
+    require_sandbox: t.Optional(
+      t.Boolean({ description: 'refuse to start (412) where the bubblewrap sandbox cannot run' }),
+    ),
+    approval_timeout_seconds: t.Optional(
+      t.Integer({
+        minimum: 1,
+        maximum: 86_400,
+        description: "an agent's tool approval left unanswered this long is denied (default 600)",
+      }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -44,6 +54,8 @@ export const Policy = t.Object({
   network_mode: NetworkMode,
   budget_cents: t.Union([t.Number(), t.Null()]),
   max_runtime_minutes: t.Union([t.Number(), t.Null()]),
+  require_sandbox: t.Optional(t.Boolean()),
+  approval_timeout_seconds: t.Optional(t.Number()),
 })
 
 export const CreateTaskBody = t.Object({
@@ -54,6 +66,12 @@ export const CreateTaskBody = t.Object({
   }),
   runner: Runner,
   command: t.Optional(t.Union([t.String({ maxLength: 100_000 }), t.Null()])),
+  model: t.Optional(
+    t.Union([
+      t.String({ maxLength: 200, description: 'the model an agent runner uses (its default when absent)' }),
+      t.Null(),
+    ]),
+  ),
   workspace: t.Optional(t.Union([t.String({ maxLength: 4096 }), t.Null()])),
   budget_minutes: t.Optional(t.Union([t.Number({ minimum: 0, maximum: 100_000 }), t.Null()])),
   policy: t.Optional(t.Union([PolicyInput, t.Null()])),
@@ -70,6 +88,18 @@ export const Event = t.Object({
   created_at: t.String(),
 })
 
+const NullableBoolean = t.Union([t.Boolean(), t.Null()])
+
+export const CostLedger = t.Object({
+  runtime_millis: t.Number(),
+  input_tokens: t.Number({ description: 'uncached input tokens' }),
+  output_tokens: t.Number(),
+  cache_read_tokens: t.Number(),
+  cache_write_tokens: t.Number(),
+  tool_calls: t.Number(),
+  estimated_cents: t.Number(),
+})
+
 export const Attempt = t.Object({
   id: t.String(),
   task_id: t.String(),
@@ -82,6 +112,9 @@ export const Attempt = t.Object({
   finished_at: t.Union([t.String(), t.Null()]),
   exit_status: t.Union([t.String(), t.Null()]),
   summary: t.Union([t.String(), t.Null()]),
+  sandboxed: t.Optional(NullableBoolean),
+  isolated: t.Optional(NullableBoolean),
+  cost_ledger: t.Optional(CostLedger),
 })
 
 const NullableString = t.Union([t.String(), t.Null()])
@@ -92,6 +125,7 @@ export const Task = t.Object({
   prompt: t.String(),
   runner: Runner,
   command: t.String(),
+  model: t.Optional(NullableString),
   workspace: t.String(),
   worktree_path: NullableString,
   execution_workspace: NullableString,
@@ -106,13 +140,7 @@ export const Task = t.Object({
   budget_minutes: t.Number(),
   policy: Policy,
   effective_policy: t.Union([Policy, t.Null()]),
-  cost_ledger: t.Object({
-    runtime_millis: t.Number(),
-    input_tokens: t.Number(),
-    output_tokens: t.Number(),
-    tool_calls: t.Number(),
-    estimated_cents: t.Number(),
-  }),
+  cost_ledger: CostLedger,
   created_at: t.String(),
   updated_at: t.String(),
   events: t.Array(Event),
@@ -121,6 +149,16 @@ export const Task = t.Object({
   last_seq: t.Integer(),
   event_count: t.Integer(),
   events_truncated: t.Boolean(),
+  sandboxed: t.Optional(
+    t.Union([t.Boolean(), t.Null()], {
+      description: 'whether the latest attempt ran inside the bubblewrap sandbox; null before any ran',
+    }),
+  ),
+  isolated: t.Optional(
+    t.Union([t.Boolean(), t.Null()], {
+      description: 'whether the latest attempt ran in its own worktree; null before any ran',
+    }),
+  ),
 })
 
 export const ErrorResponse = t.Object({

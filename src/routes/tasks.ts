@@ -64,6 +64,7 @@ export function taskRoutes(runtime: Runtime) {
           prompt: body.prompt,
           runner: body.runner,
           command: body.command ?? undefined,
+          model: body.model ?? undefined,
           workspace: body.workspace ?? undefined,
           budget_minutes: body.budget_minutes ?? undefined,
           policy: body.policy ?? undefined,
@@ -146,12 +147,16 @@ export function taskRoutes(runtime: Runtime) {
     )
     .post(
       '/tasks/:id/reply',
-      ({ params, body }) => tasks.view(tasks.reply(params.id, body.message).id, 100),
+      async ({ params, body }) => tasks.view((await tasks.reply(params.id, body.message)).id, 100),
       {
         params: TaskParams,
         body: t.Object({ message: t.String({ maxLength: 100_000 }) }),
-        response: { 200: Task, ...errors, 403: ErrorResponse },
-        detail: { summary: 'Answer a running task: written to its stdin as a line' },
+        response: { 200: Task, ...errors, 403: ErrorResponse, 412: ErrorResponse },
+        detail: {
+          summary: 'Answer a task',
+          description:
+            'A running shell gets the reply on its stdin as a line; a running agent as its next turn (queued until the current turn ends); an agent whose process has ended continues its session in a new attempt.',
+        },
       },
     )
 }

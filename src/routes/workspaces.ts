@@ -14,7 +14,13 @@ export function workspaceRoutes(runtime: Runtime) {
     .get('/workspaces', () => workspaces.list(), {
       response: {
         200: t.Array(
-          t.Object({ name: t.String(), path: t.String(), registered: t.Boolean(), current: t.Boolean() }),
+          t.Object({
+            name: t.String(),
+            path: t.String(),
+            registered: t.Boolean(),
+            current: t.Boolean(),
+            copy_globs: t.Array(t.String()),
+          }),
         ),
       },
       detail: {

@@ -1,4 +1,5 @@
 import type { Database } from 'bun:sqlite'
+import { ApprovalTable } from './approvals'
 import { AttemptTable } from './attempts'
 import { openDatabase } from './database'
 import { EventTable } from './events'
@@ -12,8 +13,10 @@ export class Store {
   readonly attempts: AttemptTable
   readonly events: EventTable
   readonly workspaces: WorkspaceTable
+  readonly approvals: ApprovalTable
 
   constructor(readonly db: Database) {
+    this.approvals = new ApprovalTable(db)
     this.tasks = new TaskTable(db)
     this.attempts = new AttemptTable(db)
     this.events = new EventTable(db)

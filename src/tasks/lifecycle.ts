@@ -105,15 +105,19 @@ export class TaskLifecycle {
       events = this.store.transaction(() => {
         this.store.tasks.setState(taskId, status, JSON.stringify(actor.getPersistedSnapshot()), at)
         effects.write?.(at)
-        return this.eventLog.writeInTransaction(taskId, [
-          {
-            kind: 'lifecycle',
-            attempt_id: effects.attempt_id ?? null,
-            message: effects.message,
-            metadata: { category: effects.category, ...effects.metadata, status, from, state },
-          },
-          ...(effects.extraEvents ?? []),
-        ])
+        return this.eventLog.writeInTransaction(
+          taskId,
+          [
+            {
+              kind: 'lifecycle',
+              attempt_id: effects.attempt_id ?? null,
+              message: effects.message,
+              metadata: { category: effects.category, ...effects.metadata, status, from, state },
+            },
+            ...(effects.extraEvents ?? []),
+          ],
+          at,
+        )
       })
     } catch (error) {
       // The stored state is still the old one: drop the advanced actor so the next use restores it.

@@ -144,18 +144,22 @@ export class ReviewService {
       eventLog.flush()
       store.transaction(() => {
         store.tasks.patch(task.id, { worktree_cleaned_at: at }, at)
-        eventLog.writeInTransaction(task.id, [
-          {
-            kind: 'lifecycle',
-            message: `Worktree removed; its final state is kept under ${result.archive_ref ?? 'no archive (nothing to keep)'}`,
-            metadata: {
-              category: 'worktree-cleaned',
-              archive_ref: result.archive_ref,
-              archive_commit: result.archive_commit,
-              forced: force,
+        eventLog.writeInTransaction(
+          task.id,
+          [
+            {
+              kind: 'lifecycle',
+              message: `Worktree removed; its final state is kept under ${result.archive_ref ?? 'no archive (nothing to keep)'}`,
+              metadata: {
+                category: 'worktree-cleaned',
+                archive_ref: result.archive_ref,
+                archive_commit: result.archive_commit,
+                forced: force,
+              },
             },
-          },
-        ])
+          ],
+          at,
+        )
       })
       return result
     })
@@ -185,13 +189,17 @@ export class ReviewService {
       eventLog.flush()
       store.transaction(() => {
         store.tasks.patch(task.id, { worktree_cleaned_at: null }, at)
-        eventLog.writeInTransaction(task.id, [
-          {
-            kind: 'lifecycle',
-            message: `Worktree restored from ${archiveRef(task.id)}`,
-            metadata: { category: 'worktree-restored', archive_commit: result.archive_commit },
-          },
-        ])
+        eventLog.writeInTransaction(
+          task.id,
+          [
+            {
+              kind: 'lifecycle',
+              message: `Worktree restored from ${archiveRef(task.id)}`,
+              metadata: { category: 'worktree-restored', archive_commit: result.archive_commit },
+            },
+          ],
+          at,
+        )
       })
       return result
     })

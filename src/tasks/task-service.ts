@@ -1,11 +1,22 @@
 import { randomUUID } from 'node:crypto'
-import { emptyLedger, type NewEvent, now, type RunnerKind, type TaskPolicy, type TaskRecord } from '../domain'
+import type { ApprovalAnswer } from '../agents'
+import {
+  type EffectivePolicy,
+  emptyLedger,
+  type NewEvent,
+  now,
+  type RunnerKind,
+  type TaskRecord,
+} from '../domain'
 import { AppError, conflict, invalid, notFound } from '../errors'
 import type { EventLog } from '../events/event-log'
 import { hasTaskChanges } from '../git'
+import type { ToolApproval } from '../storage/approvals'
 import type { Store } from '../storage/store'
 import type { TaskListQuery } from '../storage/tasks'
 import type { LiveRuns } from '../workers/live-runs'
+import type { Preflight } from '../workers/preflight'
+import type { Redaction } from '../workers/redaction'
 import type { RunJob } from '../workers/run-queue'
 import type { TaskLifecycle } from './lifecycle'
 import type { TaskOperations } from './task-operations'
@@ -16,10 +27,12 @@ export interface CreateTaskInput {
   prompt?: string
   runner: RunnerKind
   command?: string
+  /** The model an agent runner is asked to use (ignored for shell). */
+  model?: string
   /** Defaults to the server's working directory, like the original. */
   workspace?: string
   budget_minutes?: number
-  policy?: Partial<TaskPolicy>
+  policy?: Partial<EffectivePolicy>
 }
 
 /** The queue as the task service sees it. */
@@ -33,7 +46,10 @@ export interface TaskServiceDeps {
   /** Canonical absolute directory for a workspace path (throws a 400-kind error otherwise). */
   resolveWorkspace: (path: string | undefined) => Promise<string>
   /** The full policy for a request's partial one (defaults, presets, clamps). */
-  normalizePolicy: (input: Partial<TaskPolicy> | undefined) => TaskPolicy
+  normalizePolicy: (input: Partial<EffectivePolicy> | undefined) => EffectivePolicy
+  /** Refuses what cannot run (policy checks, a missing runner or sandbox) before anything changes. */
+  preflight: Preflight
+  redaction: Redaction
   store: Store
   eventLog: EventLog
   lifecycle: TaskLifecycle
@@ -60,6 +76,7 @@ export class TaskService {
     if (input.runner === 'shell' && command === '') throw invalid('command is required for the shell runner')
     if (input.runner !== 'shell' && prompt === '')
       throw invalid(`goal is required for the ${input.runner} runner`)
+    const model = input.runner === 'shell' ? '' : (input.model ?? '').trim()
     const budget = input.budget_minutes ?? BUDGET_MINUTES.default
     const policy = this.deps.normalizePolicy(input.policy)
     const workspace = await this.deps.resolveWorkspace(input.workspace)
@@ -71,6 +88,7 @@ export class TaskService {
       prompt,
       runner: input.runner,
       command: input.runner === 'shell' ? command : agentCommandText(input.runner, prompt),
+      model: model || null,
       workspace,
       worktree_path: null,
       execution_workspace: null,
@@ -91,13 +109,17 @@ export class TaskService {
     eventLog.flush()
     store.transaction(() => {
       store.tasks.insert(task, initial.snapshot)
-      eventLog.writeInTransaction(task.id, [
-        {
-          kind: 'lifecycle',
-          message: `Task created: ${title}`,
-          metadata: { category: 'created', status: task.status },
-        },
-      ])
+      eventLog.writeInTransaction(
+        task.id,
+        [
+          {
+            kind: 'lifecycle',
+            message: `Task created: ${title}`,
+            metadata: { category: 'created', status: task.status },
+          },
+        ],
+        at,
+      )
     })
     return task
   }
@@ -124,7 +146,8 @@ export class TaskService {
     const task = this.get(id)
     lifecycle.assertCan(id, { type: 'START' })
     this.deps.operations.assertIdle(id)
-    const freezing = task.effective_policy === null
+    await this.deps.preflight.assertCanRun(task, policyOf(task))
+    const freeze = this.freeze(task)
     const result = lifecycle.transition(
       id,
       { type: 'START' },
@@ -132,17 +155,11 @@ export class TaskService {
         message: 'Start requested',
         category: 'start-requested',
         write: (at) => {
-          if (freezing) store.tasks.freezePolicy(id, task.policy, at)
+          freeze.write(at)
+          // A start runs the task's own goal again; a reply that was waiting to follow up is dropped.
+          store.tasks.setFollowUp(id, null)
         },
-        extraEvents: freezing
-          ? [
-              {
-                kind: 'lifecycle',
-                message: 'Effective policy frozen for every attempt of this task',
-                metadata: { category: 'policy-frozen' },
-              },
-            ]
-          : [],
+        extraEvents: freeze.events,
       },
     )
     if (result.state === 'queued.waiting') await this.enqueue(id, result.context.starts)
@@ -175,34 +192,104 @@ export class TaskService {
     return this.get(id)
   }
 
-  /** Writes a reply to the live process's stdin (the shell runner). */
-  reply(id: string, message: string): TaskRecord {
+  /**
+   * Answers a task. A live shell gets the reply on stdin; a live agent as its next turn (after the
+   * current one); an agent whose process has ended continues its session in a new attempt.
+   */
+  async reply(id: string, message: string): Promise<TaskRecord> {
     const text = message.trim()
     if (text === '') throw invalid('message must not be blank')
-    this.get(id)
+    const task = this.get(id)
+    const policy = policyOf(task)
+    this.deps.preflight.assertText(task, policy, text)
+    const recorded = this.deps.redaction.text(policy, text)
     const live = this.deps.liveRuns.get(id)
-    if (!live || live.stopping) {
+    if (live && !live.stopping) {
+      const delivery = live.reply(text)
+      if (delivery) {
+        this.record(id, {
+          kind: 'input',
+          attempt_id: live.attemptId,
+          message: `User reply: ${recorded}`,
+          metadata: { category: 'reply', attempt_id: live.attemptId, delivery },
+        })
+        return this.get(id)
+      }
+      if (task.runner === 'shell')
+        throw conflict('no_live_stdin', `the process of task ${id} does not accept input on stdin`)
+      // The agent is finishing its last turn: the reply continues the session once it has.
+      await live.ended
+    }
+    if (task.runner === 'shell') {
       throw conflict('no_live_process', `task ${id} has no running process to reply to`)
     }
-    if (!live.write(`${text}\n`)) {
-      throw conflict('no_live_stdin', `the process of task ${id} does not accept input on stdin`)
-    }
-    this.record(id, {
-      kind: 'input',
-      attempt_id: live.attemptId,
-      message: `User reply: ${text}`,
-      metadata: { category: 'reply', attempt_id: live.attemptId, delivery: 'stdin' },
-    })
-    live.resumeAfterInput('reply delivered')
+    return this.followUp(this.get(id), recorded, text)
+  }
+
+  /** A new attempt that resumes the agent's session with the reply as its first turn. */
+  private async followUp(task: TaskRecord, recorded: string, text: string): Promise<TaskRecord> {
+    const { store, lifecycle, operations, preflight } = this.deps
+    const id = task.id
+    if (task.runner_session_id === null)
+      throw conflict('no_session', `task ${id} has no agent session to continue; start it instead`)
+    lifecycle.assertCan(id, { type: 'FOLLOW_UP' })
+    operations.assertIdle(id)
+    await preflight.assertCanRun(task, policyOf(task))
+    const result = lifecycle.transition(
+      id,
+      { type: 'FOLLOW_UP' },
+      {
+        message: `Follow-up requested: continuing session ${task.runner_session_id}`,
+        category: 'follow-up-requested',
+        metadata: { session_id: task.runner_session_id },
+        write: () => store.tasks.setFollowUp(id, text),
+        extraEvents: [
+          {
+            kind: 'input',
+            message: `User reply: ${recorded}`,
+            metadata: { category: 'reply', delivery: 'follow-up' },
+          },
+        ],
+      },
+    )
+    await this.enqueue(id, result.context.starts)
     return this.get(id)
+  }
+
+  /** The tool approvals an agent asked for, oldest first (pending ones survive a reload). */
+  approvals(id: string): ToolApproval[] {
+    this.get(id)
+    return this.deps.store.approvals.list(id)
+  }
+
+  /** Allows or denies a pending tool use; the answer goes to the agent and is recorded with who and when. */
+  answerApproval(id: string, approvalId: string, answer: ApprovalAnswer, by = 'local user'): ToolApproval {
+    const { store, liveRuns } = this.deps
+    this.get(id)
+    const approval = store.approvals.get(id, approvalId)
+    if (!approval) throw notFound('approval', approvalId)
+    if (approval.status !== 'pending') {
+      throw conflict('approval_closed', `approval ${approvalId} is already ${approval.status}`, {
+        status: approval.status,
+      })
+    }
+    const live = liveRuns.get(id)
+    const delivered = live?.attemptId === approval.attempt_id && live.answerApproval(approval, answer, by)
+    if (!delivered) {
+      throw conflict('approval_closed', `the agent of task ${id} no longer waits for approval ${approvalId}`)
+    }
+    return store.approvals.get(id, approvalId) ?? approval
   }
 
   async approve(id: string, options: { note?: string; start?: boolean; by?: string }): Promise<TaskRecord> {
     const { store, lifecycle } = this.deps
-    this.get(id)
+    const task = this.get(id)
     const start = options.start ?? true
+    lifecycle.assertCan(id, { type: 'APPROVE', start })
+    if (start) await this.deps.preflight.assertCanRun(task, policyOf(task))
     const note = options.note?.trim() || null
     const by = options.by ?? 'local user'
+    const freeze = start ? this.freeze(task) : NOT_FREEZING
     const result = lifecycle.transition(
       id,
       { type: 'APPROVE', start },
@@ -210,7 +297,11 @@ export class TaskService {
         message: note ? `Task approved: ${note}` : 'Task approved',
         category: 'approved',
         metadata: { approved_by: by, note },
-        write: (at) => store.tasks.patch(id, { approved_at: at }, at),
+        write: (at) => {
+          store.tasks.patch(id, { approved_at: at }, at)
+          freeze.write(at)
+        },
+        extraEvents: freeze.events,
       },
     )
     if (result.state === 'queued.waiting') await this.enqueue(id, result.context.starts)
@@ -257,6 +348,21 @@ export class TaskService {
     })
   }
 
+  /** The first start freezes the policy for every later attempt (the stored snapshot is write-once). */
+  private freeze(task: TaskRecord): Freezing {
+    if (task.effective_policy !== null) return NOT_FREEZING
+    return {
+      write: (at) => this.deps.store.tasks.freezePolicy(task.id, task.policy, at),
+      events: [
+        {
+          kind: 'lifecycle',
+          message: 'Effective policy frozen for every attempt of this task',
+          metadata: { category: 'policy-frozen' },
+        },
+      ],
+    }
+  }
+
   private record(id: string, event: NewEvent): void {
     this.deps.eventLog.append(id, event)
   }
@@ -281,6 +387,16 @@ export class TaskService {
     }
   }
 }
+
+interface Freezing {
+  write: (at: string) => void
+  events: NewEvent[]
+}
+
+const NOT_FREEZING: Freezing = { write: () => undefined, events: [] }
+
+/** The frozen policy once the task was started, the submitted one before. */
+const policyOf = (task: TaskRecord): EffectivePolicy => task.effective_policy ?? task.policy
 
 /** The placeholder command text stored for agent tasks (the original's format). */
 function agentCommandText(runner: RunnerKind, prompt: string): string {

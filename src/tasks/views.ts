@@ -20,6 +20,10 @@ export interface TaskView extends TaskRecord {
   event_count: number
   /** Events left out of `events` (older ones; page them with GET /tasks/{id}/events). */
   events_truncated: boolean
+  /** Whether the latest attempt ran inside the sandbox; null before any ran. */
+  sandboxed: boolean | null
+  /** Whether the latest attempt ran in its own worktree; null before any ran. */
+  isolated: boolean | null
 }
 
 export function taskView(
@@ -36,15 +40,18 @@ export function taskView(
       : embed === 'all'
         ? store.events.after(task.id, 0, Number.MAX_SAFE_INTEGER)
         : store.events.latest(task.id, embed)
+  const current = attempts.at(-1) ?? null
   return {
     ...task,
     events,
     attempts,
-    current_attempt: attempts.at(-1) ?? null,
+    current_attempt: current,
     state: stateName(lifecycle.snapshot(task.id)),
     last_seq: lastSeq,
     // Seqs are contiguous from 1 and events are never removed one by one, so the count is the last seq.
     event_count: lastSeq,
     events_truncated: events.length < lastSeq,
+    sandboxed: current?.sandboxed ?? null,
+    isolated: current?.isolated ?? null,
   }
 }

@@ -6,6 +6,14 @@ export interface PreparedWorkspace {
   worktreePath: string | null
   executionDir: string
   baseCommit: string | null
+  /** The repository the worktree belongs to; null when not isolated. */
+  repoRoot: string | null
+  /**
+   * The parts of the repository's git directory a worktree writes when it is used (its own
+   * `worktrees/<name>`, and the shared objects, refs and logs), so `git add` and `git commit` work
+   * inside a sandbox.
+   */
+  gitDirs: string[]
   /** A human sentence for the timeline ("Isolated in worktree …", "not isolated: …"). */
   note: string
 }

@@ -1,5 +1,19 @@
-/** Why a run was ended from outside. */
-export type StopReason = 'user' | 'budget-exceeded' | 'server-shutdown' | 'storage-failure'
+import type { ApprovalAnswer } from '../agents'
+import type { ToolApproval } from '../storage/approvals'
+
+/** Why a run was ended from outside its process. */
+export type StopReason =
+  | 'user'
+  | 'budget-exceeded'
+  | 'cost-budget-exceeded'
+  | 'server-shutdown'
+  | 'storage-failure'
+
+/**
+ * How a reply reached a live run: written to a shell's stdin, sent as the agent's next turn, or
+ * queued until the agent's current turn ends.
+ */
+export type ReplyDelivery = 'stdin' | 'turn' | 'queued'
 
 /** The handle the task service holds on a run a worker is executing right now. */
 export interface LiveRun {
@@ -7,12 +21,14 @@ export interface LiveRun {
   readonly attemptId: string
   /** Set once a stop was requested; a second request is refused. */
   readonly stopping: StopReason | null
+  /** Resolves once the run has recorded its outcome. */
+  readonly ended: Promise<void>
   /** Ends the run; resolves once its task has recorded the outcome. */
   stop(reason: StopReason): Promise<void>
-  /** Writes a reply to the process's stdin; false when it has none. */
-  write(text: string): boolean
-  /** A reply was delivered: a run waiting for input is running again. */
-  resumeAfterInput(why: string): void
+  /** Delivers a user's reply; null when the process no longer takes one (it is finishing). */
+  reply(text: string): ReplyDelivery | null
+  /** Passes an answer to the agent and records it; false when the agent no longer waits for it. */
+  answerApproval(approval: ToolApproval, answer: ApprovalAnswer, by: string): boolean
 }
 
 /** The runs in progress in this server, by task id. */

@@ -1,15 +1,33 @@
 import { randomUUID } from 'node:crypto'
+import type { AgentAdapter, AgentRunner, ApprovalAnswer } from '../agents'
 import type { Config } from '../config'
-import { type AttemptRecord, type NewEvent, now, type TaskRecord, type TaskStatus } from '../domain'
+import {
+  type AttemptRecord,
+  type EffectivePolicy,
+  type JsonObject,
+  type NewEvent,
+  now,
+  type TaskRecord,
+  type TaskStatus,
+} from '../domain'
 import { AppError, conflict } from '../errors'
 import type { EventLog } from '../events/event-log'
 import type { ExitOutcome } from '../machines/task-machine'
+import { effectiveNetworkMode, type SandboxedCommand, type SandboxInfo } from '../policy'
+import type { ToolApproval } from '../storage/approvals'
 import type { Store } from '../storage/store'
 import type { TaskLifecycle } from '../tasks/lifecycle'
-import type { Isolation } from './isolation'
-import type { LiveRun, LiveRuns, StopReason } from './live-runs'
+import { AgentDriver } from './drivers/agent'
+import type { DriverLaunch, RunContext, RunDriver } from './drivers/driver'
+import { ShellDriver } from './drivers/shell'
+import type { Isolation, PreparedWorkspace } from './isolation'
+import { chargeRun } from './ledger'
+import type { LiveRun, LiveRuns, ReplyDelivery, StopReason } from './live-runs'
+import { RUNNER_LABELS } from './preflight'
+import type { Redaction } from './redaction'
 import type { RunJob } from './run-queue'
-import { shellProcessSpec } from './runners/shell'
+import { sandboxRun } from './run-sandbox'
+import type { RunnerCatalog } from './runner-catalog'
 import { type ProcessExit, SupervisedProcess } from './supervise'
 
 export interface RunWorkerDeps {
@@ -19,16 +37,18 @@ export interface RunWorkerDeps {
   lifecycle: TaskLifecycle
   liveRuns: LiveRuns
   isolation: Isolation
-  /** The environment a runner process gets (scrubbed of the server's secrets). */
-  runnerEnvironment: (task: TaskRecord) => Record<string, string>
+  runners: RunnerCatalog
+  redaction: Redaction
+  adapters: Record<AgentRunner, AgentAdapter>
+  /** Whether bubblewrap can run here (probed once, cached). */
+  sandbox: () => SandboxInfo
 }
-
-const RUNNER_LABELS: Record<string, string> = { shell: 'Shell', 'claude-code': 'Claude Code', codex: 'Codex' }
 
 /**
  * Executes one queued run: claims it (the task becomes `running` with a new attempt), prepares its
- * workspace, supervises the process, and reports the outcome to the task machine. Every way a run
- * can end (exit, failure, user stop, budget, shutdown) leaves the task and the attempt consistent.
+ * workspace, starts the runner's process in the sandbox, and reports the outcome to the task
+ * machine. Every way a run can end (exit, failure, user stop, budgets, shutdown) leaves the task
+ * and the attempt consistent. What differs between runners lives in their drivers.
  */
 export class RunWorker {
   constructor(private readonly deps: RunWorkerDeps) {}
@@ -50,45 +70,136 @@ export class RunWorker {
   }
 }
 
-class ActiveRun implements LiveRun {
+type FinishEvent = { type: 'FAIL' } | { type: 'STOP' } | { type: 'EXIT'; outcome: ExitOutcome }
+
+interface FinishOptions {
+  category: string
+  exitText: string | null
+  runtimeMillis?: number
+  diff?: NewEvent
+  diffStat?: { has_changes: boolean; stat: string } | null
+  extraMetadata?: JsonObject
+}
+
+class ActiveRun implements LiveRun, RunContext {
   readonly taskId: string
   readonly attemptId = randomUUID()
+  readonly ended: Promise<void>
   stopping: StopReason | null = null
+  executionDir = ''
   private process: SupervisedProcess | null = null
-  private waitingForInput = false
-  private readonly done: Promise<void>
-  private resolveDone!: () => void
+  private driver: RunDriver | null = null
+  private resolveEnded!: () => void
   private attemptNumber = 0
 
   constructor(
-    private task: TaskRecord,
+    public task: TaskRecord,
     private readonly deps: RunWorkerDeps,
   ) {
     this.taskId = task.id
-    this.done = new Promise((resolve) => (this.resolveDone = resolve))
+    this.ended = new Promise((resolve) => (this.resolveEnded = resolve))
+  }
+
+  get policy(): EffectivePolicy {
+    return this.task.effective_policy ?? this.task.policy
   }
 
   async stop(reason: StopReason): Promise<void> {
     if (this.stopping) throw conflict('already_stopping', `task ${this.taskId} is already being stopped`)
     this.stopping = reason
-    if (this.process) await this.process.stop()
-    await this.done
+    if (this.process) await this.driver?.stop()
+    await this.ended
   }
 
-  write(text: string): boolean {
-    return this.process?.write(text) ?? false
+  reply(text: string): ReplyDelivery | null {
+    return this.process && !this.stopping ? (this.driver?.reply(text) ?? null) : null
+  }
+
+  answerApproval(approval: ToolApproval, answer: ApprovalAnswer, by: string): boolean {
+    return this.driver?.answerApproval(approval, answer, by) ?? false
+  }
+
+  requestStop(reason: StopReason): void {
+    if (!this.stopping) this.stop(reason).catch(() => undefined)
+  }
+
+  record(event: NewEvent): Promise<void> | null {
+    this.deps.eventLog.append(this.taskId, { ...event, attempt_id: this.attemptId })
+    return this.deps.eventLog.room()
+  }
+
+  needInput(reason: string, metadata: JsonObject): void {
+    const { lifecycle, store } = this.deps
+    if (this.stopping || !lifecycle.can(this.taskId, { type: 'NEED_INPUT' })) return
+    lifecycle.transition(
+      this.taskId,
+      { type: 'NEED_INPUT' },
+      {
+        message: `Waiting for input: ${reason}`,
+        category: 'needs-input',
+        attempt_id: this.attemptId,
+        metadata: { attempt_id: this.attemptId, ...metadata },
+        write: () => store.attempts.patch(this.attemptId, { status: 'needs-input', summary: reason }),
+      },
+    )
+  }
+
+  resume(why: string): void {
+    const { lifecycle, store } = this.deps
+    if (this.stopping || !lifecycle.can(this.taskId, { type: 'RESUME' })) return
+    lifecycle.transition(
+      this.taskId,
+      { type: 'RESUME' },
+      {
+        message: `Running again: ${why}`,
+        category: 'attempt-running',
+        attempt_id: this.attemptId,
+        metadata: { attempt_id: this.attemptId, attempt_number: this.attemptNumber },
+        write: () => store.attempts.patch(this.attemptId, { status: 'running', summary: null }),
+      },
+    )
   }
 
   async execute(): Promise<void> {
     try {
       await this.run()
     } finally {
-      this.resolveDone()
+      this.resolveEnded()
     }
   }
 
   private async run(): Promise<void> {
-    const { store, lifecycle, eventLog, config } = this.deps
+    this.claim()
+    const prepared = await this.prepareWorkspace()
+    if (!prepared || this.stoppedBeforeStart()) return
+    this.task = this.deps.store.tasks.get(this.taskId) ?? this.task
+    const driver = this.createDriver()
+    this.driver = driver
+    let launch: DriverLaunch
+    let command: SandboxedCommand
+    try {
+      launch = await driver.launch()
+      command = sandboxRun({
+        argv: launch.spec.argv,
+        env: launch.spec.env,
+        policy: this.policy,
+        workspace: this.task.workspace,
+        prepared,
+        stateDirs: launch.stateDirs,
+        hostNetwork: launch.hostNetwork,
+        sandbox: this.deps.sandbox(),
+      })
+    } catch (error) {
+      this.fail(`could not start the runner: ${errorText(error)}`)
+      return
+    }
+    this.recordSandbox(command, launch.hostNetwork)
+    if (this.stoppedBeforeStart()) return
+    await this.supervise(driver, launch, command)
+  }
+
+  private claim(): void {
+    const { store, lifecycle } = this.deps
     this.attemptNumber = (store.attempts.latest(this.taskId)?.attempt_number ?? 0) + 1
     lifecycle.transition(
       this.taskId,
@@ -115,139 +226,124 @@ class ActiveRun implements LiveRun {
         },
       },
     )
+  }
 
-    let executionDir: string
+  private async prepareWorkspace(): Promise<PreparedWorkspace | null> {
+    const { store, isolation } = this.deps
+    let prepared: PreparedWorkspace
     try {
-      const prepared = await this.deps.isolation.prepare(this.task)
-      store.tasks.patch(
-        this.taskId,
-        {
-          worktree_path: prepared.worktreePath,
-          execution_workspace: prepared.executionDir,
-          base_commit: this.task.base_commit ?? prepared.baseCommit,
-        },
-        now(),
-      )
-      store.attempts.patch(this.attemptId, { execution_workspace: prepared.executionDir })
-      eventLog.append(this.taskId, {
-        kind: 'lifecycle',
-        attempt_id: this.attemptId,
-        message: prepared.note,
-        metadata: {
-          category: 'workspace',
-          isolated: prepared.isolated,
-          execution_workspace: prepared.executionDir,
-        },
-      })
-      executionDir = prepared.executionDir
+      prepared = await isolation.prepare(this.task)
     } catch (error) {
-      this.finish('failed', { type: 'FAIL' }, `could not prepare the workspace: ${errorText(error)}`, {
-        category: 'attempt-failed',
-        exitText: null,
-      })
-      return
+      this.fail(`could not prepare the workspace: ${errorText(error)}`)
+      return null
     }
-    if (this.stopping) {
-      this.finish('stopped', { type: 'STOP' }, stopSummary(this.stopping, this.task), {
-        category: 'attempt-stopped',
-        exitText: null,
-      })
-      return
-    }
+    store.tasks.patch(
+      this.taskId,
+      {
+        worktree_path: prepared.worktreePath,
+        execution_workspace: prepared.executionDir,
+        base_commit: this.task.base_commit ?? prepared.baseCommit,
+      },
+      now(),
+    )
+    store.attempts.patch(this.attemptId, {
+      execution_workspace: prepared.executionDir,
+      isolated: prepared.isolated,
+    })
+    this.record({
+      kind: 'lifecycle',
+      message: prepared.note,
+      metadata: {
+        category: 'workspace',
+        isolated: prepared.isolated,
+        execution_workspace: prepared.executionDir,
+      },
+    })
+    this.executionDir = prepared.executionDir
+    return prepared
+  }
 
-    this.task = store.tasks.get(this.taskId) ?? this.task
+  private createDriver(): RunDriver {
+    const { config, store, runners, redaction, adapters } = this.deps
+    if (this.task.runner === 'shell') return new ShellDriver(this, config)
+    return new AgentDriver(this, { config, store, runners, redaction, adapter: adapters[this.task.runner] })
+  }
+
+  private recordSandbox(command: SandboxedCommand, hostNetwork: boolean): void {
+    const network = hostNetwork ? 'host, for the model API' : effectiveNetworkMode(this.policy)
+    const reason = command.active ? `sandboxed with bubblewrap (network: ${network})` : command.reason
+    this.deps.store.attempts.patch(this.attemptId, { sandboxed: command.active })
+    this.record({
+      kind: 'lifecycle',
+      message: reason.charAt(0).toUpperCase() + reason.slice(1),
+      metadata: { category: 'sandbox', sandboxed: command.active, reason },
+    })
+  }
+
+  private async supervise(driver: RunDriver, launch: DriverLaunch, command: SandboxedCommand): Promise<void> {
+    const { config, store, redaction } = this.deps
     const startedAt = Date.now()
     try {
       this.process = new SupervisedProcess(
-        shellProcessSpec(this.task, executionDir, this.deps.runnerEnvironment(this.task)),
         {
-          onLine: (stream, line, partial) => this.onLine(stream, line, partial),
-          onWaitingForInput: (evidence, prompt) => this.onWaitingForInput(evidence, prompt),
+          ...launch.spec,
+          argv: command.argv,
+          // Inside the sandbox only its private /tmp is writable.
+          env: command.active ? { ...launch.spec.env, TMPDIR: '/tmp' } : launch.spec.env,
         },
-        { stopGraceMs: config.stopGraceMs, idleMs: config.partialLineIdleMs },
+        driver.hooks,
+        {
+          stopGraceMs: config.stopGraceMs,
+          idleMs: config.partialLineIdleMs,
+          maxLineChars: launch.maxLineChars,
+          redactor: driver.redactsStream ? redaction.stream(this.policy) : undefined,
+        },
       )
     } catch (error) {
-      eventLog.append(this.taskId, {
+      this.record({
         kind: 'error',
-        attempt_id: this.attemptId,
         message: `runner process failed to start: ${errorText(error)}`,
         metadata: { category: 'attempt-start-failed', attempt_id: this.attemptId, error: errorText(error) },
       })
-      this.finish('failed', { type: 'FAIL' }, `runner process failed to start: ${errorText(error)}`, {
-        category: 'attempt-failed',
-        exitText: null,
-      })
+      this.fail(`runner process failed to start: ${errorText(error)}`)
       return
     }
+    driver.attach(this.process)
     store.attempts.markProcess(this.attemptId, this.process.pid, this.process.startedTicks)
 
-    const budgetMinutes = effectiveBudgetMinutes(this.task)
-    const budgetTimer = setTimeout(() => {
-      this.stop('budget-exceeded').catch(() => undefined)
-    }, budgetMinutes * 60_000)
-
+    const budgetTimer = setTimeout(
+      () => this.requestStop('budget-exceeded'),
+      effectiveBudgetMinutes(this.task) * 60_000,
+    )
     const exit = await this.process.exited
     clearTimeout(budgetTimer)
-    const runtimeMillis = Date.now() - startedAt
-    await this.recordExit(exit, runtimeMillis)
+    driver.dispose()
+    await this.recordExit(exit, Date.now() - startedAt, driver.failure())
   }
 
-  private onLine(stream: 'stdout' | 'stderr', line: string, partial: boolean): undefined | Promise<void> {
-    this.deps.eventLog.append(this.taskId, {
-      kind: stream,
-      attempt_id: this.attemptId,
-      message: line,
-      metadata: partial ? { partial: true } : null,
+  private stoppedBeforeStart(): boolean {
+    if (!this.stopping) return false
+    this.driver?.dispose()
+    this.finish('stopped', { type: 'STOP' }, stopSummary(this.stopping, this.task), {
+      category: 'attempt-stopped',
+      exitText: null,
     })
-    if (this.waitingForInput && !partial) this.resumeAfterInput('output resumed')
-    return this.deps.eventLog.room() ?? undefined
+    return true
   }
 
-  private onWaitingForInput(evidence: 'stdin-read' | 'prompt-text', prompt: string): void {
-    if (this.stopping || !this.deps.lifecycle.can(this.taskId, { type: 'NEED_INPUT' })) return
-    const reason = prompt.trim() || 'the process is waiting for input on stdin'
-    this.deps.lifecycle.transition(
-      this.taskId,
-      { type: 'NEED_INPUT' },
-      {
-        message: `Waiting for input: ${reason}`,
-        category: 'needs-input',
-        attempt_id: this.attemptId,
-        metadata: { attempt_id: this.attemptId, reason, source: 'runner', evidence },
-        write: () =>
-          this.deps.store.attempts.patch(this.attemptId, { status: 'needs-input', summary: reason }),
-      },
-    )
-    this.waitingForInput = true
+  private fail(summary: string): void {
+    this.driver?.dispose()
+    this.finish('failed', { type: 'FAIL' }, summary, { category: 'attempt-failed', exitText: null })
   }
 
-  /** Called by the task service after a reply was written, or here when output resumes. */
-  resumeAfterInput(why: string): void {
-    if (!this.waitingForInput) return
-    this.waitingForInput = false
-    if (!this.deps.lifecycle.can(this.taskId, { type: 'RESUME' })) return
-    this.deps.lifecycle.transition(
-      this.taskId,
-      { type: 'RESUME' },
-      {
-        message: `Running again: ${why}`,
-        category: 'attempt-running',
-        attempt_id: this.attemptId,
-        metadata: { attempt_id: this.attemptId, attempt_number: this.attemptNumber },
-        write: () => this.deps.store.attempts.patch(this.attemptId, { status: 'running', summary: null }),
-      },
-    )
-  }
-
-  private async recordExit(exit: ProcessExit, runtimeMillis: number): Promise<void> {
+  private async recordExit(exit: ProcessExit, runtimeMillis: number, failure: string | null): Promise<void> {
     const task = this.deps.store.tasks.get(this.taskId) ?? this.task
     let changes: Awaited<ReturnType<Isolation['summarizeChanges']>> = null
     try {
       changes = await this.deps.isolation.summarizeChanges(task)
     } catch (error) {
-      this.deps.eventLog.append(this.taskId, {
+      this.record({
         kind: 'error',
-        attempt_id: this.attemptId,
         message: `could not capture the diff: ${errorText(error)}`,
         metadata: { category: 'diff-failed' },
       })
@@ -266,36 +362,26 @@ class ActiveRun implements LiveRun {
       })
       return
     }
-    const outcome: ExitOutcome = exit.code !== 0 ? 'failed' : changes?.has_changes ? 'changes' : 'no-changes'
+    const failed = exit.code !== 0 || failure !== null
+    const outcome: ExitOutcome = failed ? 'failed' : changes?.has_changes ? 'changes' : 'no-changes'
     const status: TaskStatus =
       outcome === 'failed' ? 'failed' : outcome === 'changes' ? 'ready-for-review' : 'completed'
-    const verb = outcome === 'failed' ? 'failed' : 'completed'
+    const how =
+      exit.code !== 0 || failure === null ? `with ${exit.text}` : `with ${exit.text}, but ${failure}`
     this.finish(
       status,
       { type: 'EXIT', outcome },
-      `${RUNNER_LABELS[task.runner]} runner ${verb} with ${exit.text}`,
+      `${RUNNER_LABELS[task.runner]} runner ${failed ? 'failed' : 'completed'} ${how}`,
       {
         ...options,
-        category: outcome === 'failed' ? 'attempt-failed' : 'attempt-completed',
+        category: failed ? 'attempt-failed' : 'attempt-completed',
         extraMetadata: { exit_status: exit.text, has_changes: changes?.has_changes ?? false },
       },
     )
   }
 
   /** Records the end of the run: one transition, with the attempt, ledger and diff in its transaction. */
-  private finish(
-    status: TaskStatus,
-    event: { type: 'FAIL' } | { type: 'STOP' } | { type: 'EXIT'; outcome: ExitOutcome },
-    summary: string,
-    options: {
-      category: string
-      exitText: string | null
-      runtimeMillis?: number
-      diff?: NewEvent
-      diffStat?: { has_changes: boolean; stat: string } | null
-      extraMetadata?: Record<string, unknown>
-    },
-  ): void {
+  private finish(status: TaskStatus, event: FinishEvent, summary: string, options: FinishOptions): void {
     const { store, lifecycle } = this.deps
     const attemptStatus: AttemptRecord['status'] = status === 'ready-for-review' ? 'completed' : status
     lifecycle.transition(this.taskId, event, {
@@ -306,6 +392,7 @@ class ActiveRun implements LiveRun {
         attempt_id: this.attemptId,
         ...(this.stopping ? { reason: this.stopping } : {}),
         ...(this.stopping === 'budget-exceeded' ? { budget_minutes: effectiveBudgetMinutes(this.task) } : {}),
+        ...(this.stopping === 'cost-budget-exceeded' ? { budget_cents: this.policy.budget_cents } : {}),
         ...options.extraMetadata,
       },
       extraEvents: options.diff ? [options.diff] : [],
@@ -318,21 +405,11 @@ class ActiveRun implements LiveRun {
           stop_reason: this.stopping,
         })
         store.attempts.clearProcess(this.attemptId)
-        const current = store.tasks.get(this.taskId)
-        if (!current) return
-        store.tasks.patch(
-          this.taskId,
-          {
-            cost_ledger: {
-              ...current.cost_ledger,
-              runtime_millis: current.cost_ledger.runtime_millis + (options.runtimeMillis ?? 0),
-            },
-            ...(options.diffStat !== undefined
-              ? { diff_stat: options.diffStat?.has_changes ? options.diffStat.stat : null }
-              : {}),
-          },
-          at,
-        )
+        chargeRun(store, this.taskId, this.attemptId, { runtime_millis: options.runtimeMillis ?? 0 }, at)
+        if (options.diffStat !== undefined) {
+          const diffStat = options.diffStat?.has_changes ? options.diffStat.stat : null
+          store.tasks.patch(this.taskId, { diff_stat: diffStat }, at)
+        }
       },
     })
   }
@@ -350,6 +427,10 @@ function stopSummary(reason: StopReason, task: TaskRecord): string {
     case 'budget-exceeded': {
       const minutes = effectiveBudgetMinutes(task)
       return `Stopped: exceeded budget of ${minutes} minute${minutes === 1 ? '' : 's'}`
+    }
+    case 'cost-budget-exceeded': {
+      const cents = (task.effective_policy ?? task.policy).budget_cents ?? 0
+      return `Stopped: exceeded the cost budget of ${cents} cent${cents === 1 ? '' : 's'}`
     }
     case 'server-shutdown':
       return 'Stopped: the server shut down'

@@ -31,7 +31,7 @@ const CACHE_MS = 30_000
 export class RunnerCatalog {
   private cached: { at: number; runners: Promise<RunnerInfo[]> } | null = null
 
-  constructor(private readonly config: Pick<Config, 'claudeBin' | 'codexBin'>) {}
+  constructor(private readonly config: Pick<Config, 'agents' | 'bwrapPath' | 'serverEnv'>) {}
 
   list(refresh = false): Promise<RunnerInfo[]> {
     if (!refresh && this.cached && Date.now() - this.cached.at < CACHE_MS) return this.cached.runners
@@ -48,14 +48,16 @@ export class RunnerCatalog {
   }
 
   private async probe(): Promise<RunnerInfo[]> {
-    const sandbox = await detectSandbox()
+    const sandbox = detectSandbox({ bwrap: this.config.bwrapPath })
     const sandboxFields = {
       sandboxed: sandbox.available,
       sandbox_reason: sandbox.available ? null : (sandbox.reason ?? null),
     }
+    const { agents, serverEnv } = this.config
+    const path = serverEnv.PATH ?? ''
     const [codex, claude] = await Promise.all([
-      agentAdapters.codex.availability({ bin: this.config.codexBin }),
-      agentAdapters['claude-code'].availability({ bin: this.config.claudeBin }),
+      agentAdapters.codex.availability({ bin: agents.codex.bin, path }),
+      agentAdapters['claude-code'].availability({ bin: agents['claude-code'].bin, path }),
     ])
     return [
       { ...codex, command: COMMANDS.codex, ...sandboxFields },

@@ -1,4 +1,5 @@
 import type { Subprocess } from 'bun'
+import type { StreamRedactor } from '../policy'
 import { LineSplitter } from './line-splitter'
 import { processStartTime, terminateGroup } from './process-group'
 import { stdinIdentity, waitingOnStdin } from './stdin-wait'
@@ -9,15 +10,19 @@ export interface ProcessSpec {
   argv: string[]
   cwd: string
   env: Record<string, string>
-  /** Keep stdin open so replies can be written to it (shell); agents talk over their own protocol. */
+  /** Keep stdin open so replies (shell) or protocol messages (agents) can be written to it. */
   keepStdin: boolean
 }
 
 export interface SupervisorHooks {
   /** One line of output (partial: flushed without a newline after an idle period). May return a promise to apply backpressure. */
   onLine(stream: OutputStream, line: string, partial: boolean): undefined | Promise<void>
-  /** The run went quiet and appears to wait for input (`evidence` says how we know). */
-  onWaitingForInput(evidence: 'stdin-read' | 'prompt-text', prompt: string): void
+  /**
+   * The run went quiet and appears to wait for input (`evidence` says how we know). Without this
+   * hook quiet periods are not looked at, and unfinished lines wait for their newline (agents speak
+   * one JSON message per line; half a message is nothing to show).
+   */
+  onWaitingForInput?(evidence: 'stdin-read' | 'prompt-text', prompt: string): void
 }
 
 export interface ProcessExit {
@@ -31,6 +36,10 @@ export interface ProcessExit {
 export interface SupervisorOptions {
   stopGraceMs: number
   idleMs: number
+  /** Longer lines are cut into several (default: the splitter's 16 KiB). */
+  maxLineChars?: number
+  /** One per stream: output passes through it before it is split into lines. */
+  redactor?: () => StreamRedactor
 }
 
 const PROMPT_ENDING = /[?:>$#\]]\s*$/
@@ -51,6 +60,7 @@ export class SupervisedProcess {
   private idleBackoff: number
   private reportedWaiting = false
   private readonly splitters: Record<OutputStream, LineSplitter>
+  private readonly redactors: Record<OutputStream, StreamRedactor> | null
   private ended = false
 
   constructor(
@@ -70,10 +80,11 @@ export class SupervisedProcess {
     this.startedTicks = processStartTime(this.pid)
     this.stdinId = spec.keepStdin ? stdinIdentity(this.pid) : null
     this.idleBackoff = options.idleMs
-    this.splitters = {
-      stdout: new LineSplitter((line, partial) => this.deliver('stdout', line, partial)),
-      stderr: new LineSplitter((line, partial) => this.deliver('stderr', line, partial)),
-    }
+    const splitter = (stream: OutputStream) =>
+      new LineSplitter((line, partial) => this.deliver(stream, line, partial), options.maxLineChars)
+    this.splitters = { stdout: splitter('stdout'), stderr: splitter('stderr') }
+    const { redactor } = options
+    this.redactors = redactor ? { stdout: redactor(), stderr: redactor() } : null
     this.exited = this.watch()
   }
 
@@ -90,6 +101,17 @@ export class SupervisedProcess {
     this.reportedWaiting = false
     this.armIdleCheck(this.options.idleMs)
     return true
+  }
+
+  /** Closes stdin: how the agent CLIs are told to finish. */
+  closeStdin(): void {
+    const stdin = this.child.stdin
+    if (!stdin || typeof stdin === 'number') return
+    try {
+      stdin.end()
+    } catch {
+      // Already closed by the process ending.
+    }
   }
 
   /** Ends the whole group: SIGTERM, then SIGKILL after the grace period. Resolves when it is gone. */
@@ -114,13 +136,10 @@ export class SupervisedProcess {
     // The leader is gone; anything it left running in its group would go on unobserved.
     await terminateGroup(this.pid, Math.min(this.options.stopGraceMs, 1000))
     await Promise.all(readers)
+    this.flushHeld('end')
     this.splitters.stdout.flushPartial()
     this.splitters.stderr.flushPartial()
-    try {
-      if (this.child.stdin && typeof this.child.stdin !== 'number') this.child.stdin.end()
-    } catch {
-      // Already closed by the process ending.
-    }
+    this.closeStdin()
     const code = this.child.exitCode
     const signal = this.child.signalCode === null ? null : String(this.child.signalCode)
     return { code, signal, text: signal ? `signal: ${signal}` : `exit status: ${code ?? 'unknown'}` }
@@ -135,7 +154,7 @@ export class SupervisedProcess {
       if (done) break
       this.lastOutputAt = Date.now()
       this.reportedWaiting = false
-      splitter.push(decoder.decode(chunk, { stream: true }))
+      splitter.push(this.redact(stream, decoder.decode(chunk, { stream: true })))
       if (this.pendingBackpressure) {
         const wait = this.pendingBackpressure
         this.pendingBackpressure = null
@@ -143,11 +162,22 @@ export class SupervisedProcess {
       }
       this.armIdleCheck(this.options.idleMs)
     }
-    splitter.push(decoder.decode())
+    splitter.push(this.redact(stream, decoder.decode()))
+  }
+
+  private redact(stream: OutputStream, text: string): string {
+    return this.redactors ? this.redactors[stream].push(text) : text
+  }
+
+  /** Passes what the redactors hold back (a possible start of a secret) on to the splitters. */
+  private flushHeld(how: 'flush' | 'end'): void {
+    if (!this.redactors) return
+    for (const stream of ['stdout', 'stderr'] as const)
+      this.splitters[stream].push(this.redactors[stream][how]())
   }
 
   private armIdleCheck(delay: number): void {
-    if (this.ended) return
+    if (this.ended || !this.hooks.onWaitingForInput) return
     this.clearIdle()
     this.idleBackoff = delay
     this.idleTimer = setTimeout(() => this.checkIdle(), delay)
@@ -165,6 +195,7 @@ export class SupervisedProcess {
       this.armIdleCheck(this.options.idleMs)
       return
     }
+    this.flushHeld('flush')
     const prompt = this.splitters.stdout.pendingPartial || this.splitters.stderr.pendingPartial
     this.splitters.stdout.flushPartial()
     this.splitters.stderr.flushPartial()
@@ -173,7 +204,7 @@ export class SupervisedProcess {
       const byText = waiting === null && prompt !== '' && PROMPT_ENDING.test(prompt)
       if (waiting || byText) {
         this.reportedWaiting = true
-        this.hooks.onWaitingForInput(waiting ? 'stdin-read' : 'prompt-text', prompt)
+        this.hooks.onWaitingForInput?.(waiting ? 'stdin-read' : 'prompt-text', prompt)
       }
     }
     // A quiet run is re-checked with growing intervals: cheap, yet a later read is still noticed.

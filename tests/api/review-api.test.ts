@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gitSync, makeRepo } from '../support/git-repo'
 import { startTestRuntime, type TestRuntime } from '../support/runtime'
@@ -14,13 +14,14 @@ beforeAll(async () => {
 })
 afterAll(() => rt?.close())
 
-async function runToReview(command: string, target = repo) {
+async function runToReview(command: string, target = repo, policy?: Record<string, unknown>) {
   const created = await rt.call('POST', '/tasks', {
     title: command.slice(0, 40),
     prompt: '',
     runner: 'shell',
     command,
     workspace: target,
+    policy,
   })
   const id = created.body.id as string
   await rt.call('POST', `/tasks/${id}/start`)
@@ -42,6 +43,9 @@ describe('review through the API', () => {
   test('diff covers committed, uncommitted and untracked changes with per-file counts', async () => {
     const id = await runToReview(
       "printf 'one\\n2\\nthree\\n' > src/app.txt && git -c user.name=a -c user.email=a@b commit -qam edit && echo extra >> README.md && echo new > new.txt",
+      repo,
+      // A commit is a git write, which the default policy refuses.
+      { allow_git_write: true },
     )
     const diff = (await rt.call('GET', `/tasks/${id}/diff`)).body
     expect(diff).toMatchObject({ task_id: id, isolated: true, has_changes: true, truncated: false })
@@ -237,4 +241,40 @@ describe('races: exactly one wins each conflict', () => {
     for (const id of ids) expect((await rt.call('POST', `/tasks/${id}/worktree/merge`, {})).status).toBe(200)
     for (let i = 0; i < 20; i++) expect(readFileSync(join(repo, `parallel-${i}.txt`), 'utf8')).toBe(`${i}\n`)
   }, 120_000)
+})
+
+describe('workspace settings', () => {
+  test('git-ignored files matching the workspace copy globs are copied into each new worktree', async () => {
+    const target = makeRepo(join(rt.dir, 'with-env'), { '.gitignore': '.env*\nbuild/\n', 'README.md': 'x\n' })
+    writeFileSync(join(target, '.env.local'), 'LOCAL_SETTING=1\n')
+    mkdirSync(join(target, 'build'))
+    writeFileSync(join(target, 'build', 'out.bin'), 'artifact')
+    const saved = await rt.call('POST', '/workspaces/settings', {
+      path: target,
+      copy_globs: ['.env*', ' .env* '],
+    })
+    expect(saved.status).toBe(200)
+    expect(saved.body.copy_globs).toEqual(['.env*'])
+    expect((await rt.call('GET', '/workspaces')).body.find((w: any) => w.path === target).copy_globs).toEqual(
+      ['.env*'],
+    )
+    const created = await rt.call('POST', '/tasks', {
+      title: 'env',
+      prompt: '',
+      runner: 'shell',
+      command: 'test -f .env.local && echo env-present; test -e build/out.bin || echo build-absent',
+      workspace: target,
+      // Touching .env files is a secrets rule; a workspace that copies them in means to use them.
+      policy: { allow_secrets: true },
+    })
+    const id = created.body.id
+    await rt.call('POST', `/tasks/${id}/start`)
+    const task = await waitFor('done', async () => {
+      const t = (await rt.call('GET', `/tasks/${id}?events=all`)).body
+      return t.status === 'completed' ? t : null
+    })
+    const output = task.events.filter((e: any) => e.kind === 'stdout').map((e: any) => e.message)
+    expect(output).toEqual(['env-present', 'build-absent'])
+    expect(readFileSync(join(task.worktree_path, '.env.local'), 'utf8')).toBe('LOCAL_SETTING=1\n')
+  })
 })

@@ -20,6 +20,8 @@ test('after SIGKILL of the server: acknowledged events kept, running runs stoppe
   const pidFile = (i: number) => join(dir.path, `pid-${i}`)
   const ids: string[] = []
   // Two runs that print continuously and leave a grandchild behind, then one that waits in the queue.
+  // They run with full access, outside the sandbox: a sandboxed run dies with the server
+  // (bubblewrap's --die-with-parent), so only unsandboxed groups can be orphaned.
   for (let i = 0; i < 2; i++) {
     const command = `sleep 1000 & echo $! > ${pidFile(i)}; n=0; while true; do n=$((n+1)); echo "tick $n"; sleep 0.01; done`
     const created = await api(first.url, 'POST', '/tasks', {
@@ -28,6 +30,7 @@ test('after SIGKILL of the server: acknowledged events kept, running runs stoppe
       runner: 'shell',
       command,
       workspace: repo,
+      policy: { network_mode: 'enabled', allow_git_write: true, allow_secrets: true, blocked_commands: [] },
     })
     ids.push(created.body.id)
   }

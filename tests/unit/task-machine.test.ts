@@ -27,6 +27,7 @@ const EVENTS: Record<string, TaskMachineEvent> = {
   STOP: { type: 'STOP' },
   RECOVER: { type: 'RECOVER' },
   MERGE: { type: 'MERGE' },
+  FOLLOW_UP: { type: 'FOLLOW_UP' },
 }
 
 const refusedAll = (): Row => Object.fromEntries(Object.keys(EVENTS).map((name) => [name, REFUSED]))
@@ -68,10 +69,10 @@ const FREE: Record<string, Row> = {
     'APPROVE-start': 'needs-input.approval',
     STOP: 'stopped',
   }),
-  'ready-for-review': row({ START: 'queued.waiting', MERGE: 'completed' }),
-  completed: row({ START: 'queued.waiting' }),
-  failed: row({ START: 'queued.waiting', MERGE: 'completed' }),
-  stopped: row({ START: 'queued.waiting', MERGE: 'completed' }),
+  'ready-for-review': row({ START: 'queued.waiting', MERGE: 'completed', FOLLOW_UP: 'queued.waiting' }),
+  completed: row({ START: 'queued.waiting', FOLLOW_UP: 'queued.waiting' }),
+  failed: row({ START: 'queued.waiting', MERGE: 'completed', FOLLOW_UP: 'queued.waiting' }),
+  stopped: row({ START: 'queued.waiting', MERGE: 'completed', FOLLOW_UP: 'queued.waiting' }),
 }
 
 function snapshotAt(state: string, context: Partial<TaskMachineContext>) {
@@ -112,6 +113,9 @@ describe('task machine', () => {
     for (const settled of ['ready-for-review', 'completed', 'failed', 'stopped']) {
       expect(outcome(settled, 'START', held)).toBe('needs-input.approval')
       expect(outcome(settled, 'START', { requiresApproval: true, approved: true })).toBe('queued.waiting')
+      // A follow-up never passes the gate: a task stopped there has run nothing to follow up.
+      expect(outcome(settled, 'FOLLOW_UP', held)).toBe(REFUSED)
+      expect(outcome(settled, 'FOLLOW_UP', { requiresApproval: true, approved: true })).toBe('queued.waiting')
     }
   })
 
@@ -145,5 +149,13 @@ describe('task machine', () => {
     for (const event of path) [snapshot] = transition(taskMachine, snapshot, event)
     expect(snapshot.context.starts).toBe(2)
     expect(stateName(snapshot)).toBe('queued.waiting')
+  })
+
+  test('a follow-up is a run of its own: it counts as a start and clears the merge mark', () => {
+    const [followed] = transition(taskMachine, snapshotAt('completed', { merged: true, starts: 3 }), {
+      type: 'FOLLOW_UP',
+    })
+    expect(followed.context.starts).toBe(4)
+    expect(followed.context.merged).toBe(false)
   })
 })

@@ -1,0 +1,92 @@
+import type { Database, Statement } from 'bun:sqlite'
+import { parseStoredJson } from './json'
+
+export const APPROVAL_STATUSES = ['pending', 'allowed', 'denied', 'expired'] as const
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number]
+
+/** A tool use an agent asked to make, and its answer once there is one. */
+export interface ToolApproval {
+  id: string
+  task_id: string
+  attempt_id: string
+  /** The agent's own id for the request. */
+  request_id: string
+  tool: string
+  input: unknown
+  status: ApprovalStatus
+  decided_by: string | null
+  decided_at: string | null
+  message: string | null
+  created_at: string
+}
+
+interface ApprovalRow extends Omit<ToolApproval, 'input'> {
+  input_json: string
+}
+
+export type ApprovalDecision = Pick<ToolApproval, 'status' | 'decided_by' | 'decided_at' | 'message'>
+
+const COLUMNS =
+  'id, task_id, attempt_id, request_id, tool, input_json, status, decided_by, decided_at, message, created_at'
+
+const toApproval = ({ input_json, ...row }: ApprovalRow): ToolApproval => ({
+  ...row,
+  input: parseStoredJson<unknown>(input_json, null),
+})
+
+export class ApprovalTable {
+  private readonly insertRow: Statement
+  private readonly byId: Statement<ApprovalRow, [string, string]>
+  private readonly forTask: Statement<ApprovalRow, [string]>
+  private readonly pendingForAttempt: Statement<ApprovalRow, [string]>
+  private readonly decideRow: Statement
+  private readonly expireAllRow: Statement
+
+  constructor(db: Database) {
+    this.insertRow = db.prepare(
+      `INSERT INTO tool_approvals (${COLUMNS}) VALUES ($id, $task_id, $attempt_id, $request_id, $tool, $input_json, 'pending', NULL, NULL, NULL, $created_at)`,
+    )
+    this.byId = db.query(`SELECT ${COLUMNS} FROM tool_approvals WHERE task_id = ? AND id = ?`)
+    this.forTask = db.query(
+      `SELECT ${COLUMNS} FROM tool_approvals WHERE task_id = ? ORDER BY created_at, rowid`,
+    )
+    this.pendingForAttempt = db.query(
+      `SELECT ${COLUMNS} FROM tool_approvals WHERE attempt_id = ? AND status = 'pending' ORDER BY created_at, rowid`,
+    )
+    this.decideRow = db.prepare(
+      "UPDATE tool_approvals SET status = $status, decided_by = $decided_by, decided_at = $decided_at, message = $message WHERE id = $id AND status = 'pending'",
+    )
+    this.expireAllRow = db.prepare(
+      "UPDATE tool_approvals SET status = 'expired', decided_by = $decided_by, decided_at = $decided_at, message = $message WHERE status = 'pending'",
+    )
+  }
+
+  insert(approval: Omit<ToolApproval, 'status' | 'decided_by' | 'decided_at' | 'message'>): ToolApproval {
+    const { input, ...rest } = approval
+    this.insertRow.run({ ...rest, input_json: JSON.stringify(input ?? null) })
+    return { ...approval, status: 'pending', decided_by: null, decided_at: null, message: null }
+  }
+
+  get(taskId: string, id: string): ToolApproval | null {
+    const row = this.byId.get(taskId, id)
+    return row ? toApproval(row) : null
+  }
+
+  list(taskId: string): ToolApproval[] {
+    return this.forTask.all(taskId).map(toApproval)
+  }
+
+  pending(attemptId: string): ToolApproval[] {
+    return this.pendingForAttempt.all(attemptId).map(toApproval)
+  }
+
+  /** Records the answer; false when the approval was no longer pending. */
+  decide(id: string, decision: ApprovalDecision): boolean {
+    return this.decideRow.run({ id, ...decision }).changes === 1
+  }
+
+  /** At start-up no agent process is alive to receive an answer: every pending request lapsed. */
+  expireAll(decision: Omit<ApprovalDecision, 'status'>): number {
+    return this.expireAllRow.run(decision).changes
+  }
+}

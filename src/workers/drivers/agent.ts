@@ -1,0 +1,246 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import {
+  type AgentAdapter,
+  type AgentRunner,
+  type AgentSession,
+  type AgentSignal,
+  type ApprovalAnswer,
+  type LaunchRequest,
+  sessionRoots,
+} from '../../agents'
+import type { Config } from '../../config'
+import { now } from '../../domain'
+import type { ToolApproval } from '../../storage/approvals'
+import type { Store } from '../../storage/store'
+import { chargeRun } from '../ledger'
+import type { ReplyDelivery } from '../live-runs'
+import { runnerUnavailable } from '../preflight'
+import type { Redaction } from '../redaction'
+import type { RunnerCatalog } from '../runner-catalog'
+import { runnerEnvironment } from '../runner-env'
+import type { OutputStream, SupervisedProcess, SupervisorHooks } from '../supervise'
+import { AgentApprovals } from './agent-approvals'
+import type { DriverLaunch, RunContext, RunDriver } from './driver'
+
+/** One protocol message per line; a tool result or file content easily exceeds the shell's 16 KiB. */
+const AGENT_MAX_LINE = 4 * 1024 * 1024
+
+export interface AgentDriverDeps {
+  config: Pick<Config, 'serverEnv' | 'agents' | 'stopGraceMs'>
+  store: Store
+  runners: RunnerCatalog
+  redaction: Redaction
+  adapter: AgentAdapter
+}
+
+/**
+ * An agent CLI (Claude Code, Codex) driven through its adapter: every output line becomes
+ * structured events and signals; the session id, tool approvals, usage and turn ends are acted on.
+ * The attempt ends when the agent finished its turn with nothing pending: stdin is closed and the
+ * CLI exits. A reply during a turn waits for its end; a reply after the process is gone is a
+ * follow-up attempt (the task service's part), resuming the same session.
+ */
+export class AgentDriver implements RunDriver {
+  readonly redactsStream = false
+  readonly hooks: SupervisorHooks
+  private readonly runner: AgentRunner
+  private process: SupervisedProcess | null = null
+  private session: AgentSession | null = null
+  private approvals: AgentApprovals | null = null
+  private prompt = ''
+  private readonly queued: string[] = []
+  private turnOpen = false
+  private lastTurnFailed = false
+  private closing = false
+  private turnEnded: (() => void) | null = null
+
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly deps: AgentDriverDeps,
+  ) {
+    this.runner = deps.adapter.runner
+    this.hooks = { onLine: (stream, line) => this.onLine(stream, line) }
+  }
+
+  async launch(): Promise<DriverLaunch> {
+    const { ctx, deps } = this
+    const { task, policy } = ctx
+    const info = await deps.runners.get(this.runner)
+    if (!info.available || !info.path) throw runnerUnavailable(this.runner, info.reason)
+    // A reply to a finished run continues its session; any other start begins a new one.
+    const followUp = deps.store.tasks.followUp(task.id)
+    if (followUp !== null) deps.store.tasks.setFollowUp(task.id, null)
+    this.prompt = followUp ?? task.prompt
+    const settings = deps.config.agents[this.runner]
+    const request: LaunchRequest = {
+      bin: info.path,
+      cwd: ctx.executionDir,
+      model: task.model ?? undefined,
+      permissionMode: policy.require_approval ? 'supervised' : 'auto',
+      resumeSessionId: followUp !== null ? (task.runner_session_id ?? undefined) : undefined,
+      extraArgs: settings.args,
+      extraEnv: settings.env,
+      baseEnv: runnerEnvironment(deps.config, task.id, this.runner, policy),
+    }
+    const launch = deps.adapter.buildLaunch(request)
+    this.session = deps.adapter.createSession(request, {
+      writeLine: (line) => {
+        this.process?.write(`${line}\n`)
+      },
+    })
+    this.approvals = new AgentApprovals(ctx, deps.store, this.session, deps.redaction)
+    return {
+      spec: { argv: launch.argv, cwd: launch.cwd, env: launch.env, keepStdin: true },
+      stateDirs: await stateDirs(this.runner, launch.env),
+      hostNetwork: true,
+      maxLineChars: AGENT_MAX_LINE,
+    }
+  }
+
+  attach(process: SupervisedProcess): void {
+    this.process = process
+    this.turnOpen = true
+    this.session?.begin(this.prompt)
+  }
+
+  reply(text: string): ReplyDelivery | null {
+    if (this.closing || !this.session) return null
+    if (this.turnOpen) {
+      this.queued.push(text)
+      return 'queued'
+    }
+    this.sendTurn(text)
+    return 'turn'
+  }
+
+  answerApproval(approval: ToolApproval, answer: ApprovalAnswer, by: string): boolean {
+    return this.approvals?.answer(approval, answer, by) ?? false
+  }
+
+  /** Interrupts the turn, lets the CLI exit on a closed stdin, and kills the group after the grace period. */
+  async stop(): Promise<void> {
+    const { process } = this
+    if (!process) return
+    const grace = this.deps.config.stopGraceMs
+    if (this.turnOpen && this.session?.interrupt()) {
+      await within(new Promise<void>((resolve) => (this.turnEnded = resolve)), grace)
+    }
+    this.closing = true
+    process.closeStdin()
+    if (!(await within(process.exited, grace))) await process.stop()
+  }
+
+  failure(): string | null {
+    return this.lastTurnFailed ? "the agent's last turn ended in an error" : null
+  }
+
+  dispose(): void {
+    this.approvals?.dispose()
+  }
+
+  private onLine(stream: OutputStream, line: string): undefined | Promise<void> {
+    const { session, approvals, ctx } = this
+    if (!session || !approvals) return undefined
+    const output = stream === 'stdout' ? session.onStdoutLine(line) : session.onStderrLine(line)
+    let room: Promise<void> | null = null
+    for (const event of output.events) {
+      const requestId = event.metadata?.request_id
+      if (event.metadata?.type === 'notice' && typeof requestId === 'string') approvals.withdrawn(requestId)
+      room = ctx.record(this.deps.redaction.event(ctx.policy, event)) ?? room
+    }
+    for (const signal of output.signals) this.signal(signal)
+    return room ?? undefined
+  }
+
+  private signal(signal: AgentSignal): void {
+    switch (signal.type) {
+      case 'session':
+        this.sessionStarted(signal.id)
+        return
+      case 'approval-request':
+        this.approvals?.request(signal)
+        return
+      case 'turn-complete':
+        this.turnCompleted(signal.isError)
+        return
+      case 'usage':
+        this.charge({
+          input_tokens: signal.input_tokens,
+          output_tokens: signal.output_tokens,
+          cache_read_tokens: signal.cache_read_tokens,
+          cache_write_tokens: signal.cache_write_tokens,
+          estimated_cents: (signal.cost_usd ?? 0) * 100,
+        })
+        return
+      case 'tool-call':
+        this.charge({ tool_calls: 1 })
+    }
+  }
+
+  private sessionStarted(id: string): void {
+    const { store } = this.deps
+    const { task, attemptId } = this.ctx
+    store.attempts.patch(attemptId, { runner_session_id: id })
+    if (store.tasks.get(task.id)?.runner_session_id === id) return
+    store.tasks.patch(task.id, { runner_session_id: id }, now())
+    this.ctx.record({
+      kind: 'lifecycle',
+      message: `Runner session: ${id}`,
+      metadata: { category: 'runner-session', session_id: id },
+    })
+  }
+
+  private turnCompleted(isError: boolean): void {
+    this.turnOpen = false
+    this.lastTurnFailed = isError
+    this.turnEnded?.()
+    if (this.ctx.stopping) return
+    const next = this.queued.shift()
+    if (next !== undefined) {
+      this.ctx.record({
+        kind: 'lifecycle',
+        message: 'Queued reply sent as the next turn',
+        metadata: { category: 'reply-sent' },
+      })
+      this.sendTurn(next)
+      return
+    }
+    if ((this.approvals?.pendingCount ?? 0) > 0) return
+    this.closing = true
+    this.process?.closeStdin()
+  }
+
+  private sendTurn(text: string): void {
+    this.turnOpen = true
+    this.lastTurnFailed = false
+    this.session?.sendUserTurn(text)
+  }
+
+  private charge(delta: Parameters<typeof chargeRun>[3]): void {
+    const { ctx } = this
+    const ledger = chargeRun(this.deps.store, ctx.task.id, ctx.attemptId, delta)
+    const budget = ctx.policy.budget_cents
+    if (ledger && budget !== null && ledger.estimated_cents > budget) ctx.requestStop('cost-budget-exceeded')
+  }
+}
+
+/** The runner's own state, written on every run: it must exist to be made writable in the sandbox. */
+async function stateDirs(runner: AgentRunner, env: Record<string, string>): Promise<string[]> {
+  const { claudeHome, codexHome } = sessionRoots(env)
+  const dirs = runner === 'codex' ? [codexHome] : [claudeHome]
+  await Promise.all(dirs.map((dir) => mkdir(dir, { recursive: true })))
+  // Claude keeps its settings beside the directory; it is made writable only where it exists.
+  return runner === 'codex' || !env.HOME ? dirs : [...dirs, join(env.HOME, '.claude.json')]
+}
+
+/** Whether `promise` settled within `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))
+  try {
+    return await Promise.race([promise.then(() => true), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,44 @@
+import type { EffectivePolicy, RunnerKind, TaskRecord } from '../domain'
+import { AppError } from '../errors'
+import { assertAllowed, assertSandboxPossible, checkCommand, checkPrompt, type SandboxInfo } from '../policy'
+import type { RunnerCatalog } from './runner-catalog'
+
+export const RUNNER_LABELS: Record<RunnerKind, string> = {
+  shell: 'Shell',
+  'claude-code': 'Claude Code',
+  codex: 'Codex',
+}
+
+export const runnerUnavailable = (runner: RunnerKind, reason: string | null) =>
+  new AppError(
+    'precondition',
+    'runner_unavailable',
+    `Cannot start ${RUNNER_LABELS[runner]} runner: ${reason ?? 'it is not available'}`,
+    { runner, reason },
+  )
+
+/**
+ * What is checked before a run is queued, so a run that cannot start is refused while nothing has
+ * changed yet: the policy's checks of the command or prompt (403), a required sandbox that cannot be
+ * built here (412), and an agent CLI that is missing or broken (412).
+ */
+export class Preflight {
+  constructor(
+    private readonly runners: RunnerCatalog,
+    private readonly sandbox: () => SandboxInfo,
+  ) {}
+
+  async assertCanRun(task: TaskRecord, policy: EffectivePolicy): Promise<void> {
+    this.assertText(task, policy, task.runner === 'shell' ? task.command : task.prompt)
+    assertSandboxPossible(policy, this.sandbox())
+    if (task.runner === 'shell') return
+    const info = await this.runners.get(task.runner)
+    if (!info.available) throw runnerUnavailable(task.runner, info.reason)
+  }
+
+  /** A command for a shell (the command itself, or a reply written to its stdin), else a prompt. */
+  assertText(task: TaskRecord, policy: EffectivePolicy, text: string): void {
+    const check = task.runner === 'shell' ? checkCommand : checkPrompt
+    assertAllowed(check(text, policy, { workspace: task.workspace }))
+  }
+}
