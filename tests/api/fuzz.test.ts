@@ -17,7 +17,7 @@ async function ensureKnownTask() {
     title: 'fuzz target',
     prompt: '',
     runner: 'shell',
-    command: 'sleep 1000',
+    command: 'echo ready; sleep 1000',
     workspace,
     policy: { require_approval: true },
   })
@@ -151,14 +151,20 @@ function fingerprint(): string {
   ])
 }
 
-/** Waits until nothing is in flight (no run waiting for a worker, no unwritten events). */
+/**
+ * Waits until nothing is in flight: no run waiting for a worker, no unwritten events, and a running
+ * task past its start-up (its command printed "ready"), after which it is silent until stopped.
+ */
 const quiesce = () =>
   waitFor('the runtime to settle', () => {
-    rt.runtime.eventLog.flush()
-    const pending = rt.runtime.store.tasks
-      .idsWithStatus(['queued'])
-      .some((id) => stateName(rt.runtime.lifecycle.snapshot(id)) === 'queued.waiting')
-    return !pending && rt.runtime.eventLog.bufferedCount === 0
+    const { store, lifecycle, eventLog } = rt.runtime
+    eventLog.flush()
+    const busy = store.tasks.idsWithStatus(['queued', 'running']).some((id) => {
+      const state = stateName(lifecycle.snapshot(id))
+      if (state === 'queued.waiting') return true
+      return state === 'running' && !store.events.latest(id, 50).some((e) => e.message === 'ready')
+    })
+    return !busy && eventLog.bufferedCount === 0
   })
 
 test('random params, queries, headers and bodies on every route: never a 5xx, and refusals change nothing', async () => {

@@ -1,0 +1,93 @@
+import { Elysia } from 'elysia'
+import { RUNNERS, TASK_STATUSES, type TaskStatus } from '../../domain'
+import { listPresets } from '../../policy'
+import type { Runtime } from '../../runtime'
+import { dashboardPage } from '../../views/dashboard'
+import { Flash } from '../../views/flash'
+import { type TaskFilters, TaskGroups } from '../../views/task-list'
+import { dispatchInput } from './dispatch'
+import { fullPage } from './full-page'
+import { SSE_HEADERS, statusEventStream } from './html-stream'
+import { errorResponse, type FormFields, guarded, html } from './respond'
+
+const LIST_LIMIT = 100
+
+/** Filters from a query string; values the API would refuse are ignored rather than reported. */
+export function parseFilters(query: Record<string, string | undefined>): TaskFilters {
+  const status = TASK_STATUSES.find((value) => value === query.status)
+  const runner = RUNNERS.find((value) => value === query.runner)
+  const workspace = query.workspace?.trim() || undefined
+  return { status, runner, workspace }
+}
+
+const isFiltered = (filters: TaskFilters) => Boolean(filters.status || filters.workspace || filters.runner)
+
+/** The dashboard, the task list fragment behind its filters, dispatch, and the status stream it listens to. */
+export function dashboardRoutes(runtime: Runtime) {
+  const { tasks } = runtime
+  // One embedded event per task: the list shows each task's latest message.
+  const listTasks = (filters: TaskFilters) =>
+    tasks.list(
+      {
+        limit: LIST_LIMIT,
+        status: filters.status ? [filters.status as TaskStatus] : undefined,
+        workspace: filters.workspace,
+        runner: filters.runner,
+      },
+      1,
+    )
+
+  return new Elysia({ name: 'dashboard-routes', detail: { hide: true } })
+    .get('/', ({ query }) =>
+      fullPage(async () => {
+        const filters = parseFilters(query)
+        const [workspaces, runners] = await Promise.all([runtime.workspaces.list(), runtime.runners.list()])
+        return html(
+          dashboardPage({ workspaces, runners, presets: listPresets(), tasks: listTasks(filters), filters }),
+        )
+      }),
+    )
+    .get('/ui/tasks', ({ query }) =>
+      guarded(() => {
+        const filters = parseFilters(query)
+        return html(TaskGroups({ tasks: listTasks(filters), filtered: isFiltered(filters) }) as string)
+      }),
+    )
+    .post('/ui/tasks', ({ body }) =>
+      guarded(async () => {
+        const created = await tasks.create(dispatchInput((body ?? {}) as FormFields, listPresets()))
+        const link = { href: `/tasks/${created.id}/view`, label: 'Open it' }
+        const changed = { 'hx-trigger': 'tasks-changed' }
+        try {
+          const started = await tasks.start(created.id)
+          const message =
+            started.status === 'needs-input'
+              ? `Created “${created.title}”: it waits for your approval.`
+              : `Started “${created.title}”.`
+          return html(Flash({ kind: 'ok', message, link }) as string, 200, changed)
+        } catch (error) {
+          // The task exists: say why it did not start, and where to find it.
+          const message = `Created “${created.title}”, but it could not start: ${(error as Error).message}`
+          return html(Flash({ kind: 'error', message, link }) as string, errorResponse(error).status, changed)
+        }
+      }),
+    )
+    .get(
+      '/ui/events',
+      () =>
+        new Response(
+          statusEventStream(
+            (listener) => runtime.bus.onStatus(listener),
+            (change) => {
+              try {
+                const { title } = tasks.get(change.task_id)
+                return { task_id: change.task_id, status: change.status, state: change.state, title }
+              } catch {
+                return null // deleted since
+              }
+            },
+          ),
+          { headers: SSE_HEADERS },
+        ),
+    )
+}

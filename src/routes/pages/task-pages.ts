@@ -1,0 +1,90 @@
+import { Elysia } from 'elysia'
+import type { TaskEvent } from '../../domain'
+import { invalid } from '../../errors'
+import type { Runtime } from '../../runtime'
+import { eventRows } from '../../views/event-row'
+import { taskPage } from '../../views/task-page'
+import { olderPage, TIMELINE_PAGE } from '../../views/timeline'
+import { fullPage } from './full-page'
+import { htmlFrame, namedFrame, SSE_HEADERS, timelineHtmlStream } from './html-stream'
+import { guarded, html } from './respond'
+import { taskContext, taskRegions } from './task-context'
+
+function seqParam(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined
+  if (!/^\d{1,15}$/.test(value)) throw invalid(`${name} must be an event seq (a whole number)`)
+  return Number(value)
+}
+
+const DETAIL_AGENT_TYPES = new Set([
+  'usage',
+  'approval_request',
+  'tool_result',
+  'permission_denied',
+  'notice',
+])
+
+/** Batches that change what the side panel shows: state, attempts, usage, approvals. */
+const changesDetails = (events: TaskEvent[]) =>
+  events.some(
+    (event) =>
+      event.kind === 'lifecycle' ||
+      (event.metadata?.category === 'agent' && DETAIL_AGENT_TYPES.has(String(event.metadata.type))),
+  )
+
+/** The task page, its older history on demand, and its live timeline as HTML over SSE. */
+export function taskPageRoutes(runtime: Runtime) {
+  const { tasks, bus } = runtime
+  return new Elysia({ name: 'task-page-routes', detail: { hide: true } })
+    .get('/tasks/:id/view', ({ params }) =>
+      fullPage(async () => {
+        const { task, actions } = taskContext(runtime, params.id, TIMELINE_PAGE)
+        return html(taskPage({ task, actions, approvals: tasks.approvals(params.id) }))
+      }),
+    )
+    .get('/ui/tasks/:id/events', ({ params, query }) =>
+      guarded(() => {
+        const before = seqParam(query.before, 'before') ?? tasks.view(params.id, 'none').last_seq + 1
+        // Seqs run 1, 2, 3… without gaps, so the page before `before` starts at a known seq.
+        const after = Math.max(0, before - 1 - TIMELINE_PAGE)
+        return html(olderPage(params.id, tasks.events(params.id, after, before - 1 - after)))
+      }),
+    )
+    .get('/ui/tasks/:id/stream', ({ params, query, headers }) =>
+      guarded(() => {
+        const id = params.id
+        tasks.get(id)
+        const after =
+          seqParam(headers['last-event-id'], 'Last-Event-ID') ?? seqParam(query.after, 'after') ?? 0
+        const stream = timelineHtmlStream(
+          {
+            page: (from, limit) => tasks.events(id, from, limit),
+            onEvents: (listener) => bus.onTaskEvents(id, listener),
+            onStatus: (listener) =>
+              bus.onStatus((change) => {
+                if (change.task_id === id) listener(change)
+              }),
+          },
+          {
+            events: (events) =>
+              eventRows(events) +
+              (changesDetails(events) ? taskRegions(runtime, id, { summary: false, details: true }) : ''),
+            status: () => {
+              const { task } = taskContext(runtime, id, 'none')
+              return (
+                htmlFrame(taskRegions(runtime, id, { summary: true, details: true })) +
+                namedFrame('status', {
+                  task_id: id,
+                  status: task.status,
+                  state: task.state,
+                  title: task.title,
+                })
+              )
+            },
+          },
+          { after },
+        )
+        return new Response(stream, { headers: SSE_HEADERS })
+      }),
+    )
+}

@@ -1,0 +1,155 @@
+import type { TaskDiffView } from '../tasks/review-service'
+import type { TaskView } from '../tasks/views'
+import type { AllowedActions } from './actions'
+import { type DiffLayout, renderDiff } from './diff-html'
+import { attr, count } from './format'
+import { Layout } from './layout'
+import { StatusBadge } from './status'
+import { CleanupForm, MergeForm } from './task-actions'
+
+export interface ReviewProps {
+  task: TaskView
+  diff: TaskDiffView
+  layout: DiffLayout
+  actions: AllowedActions
+}
+
+const FILE_STATUS: Record<string, string> = {
+  added: 'added',
+  modified: 'modified',
+  deleted: 'deleted',
+  renamed: 'renamed',
+}
+
+function FileTable({ diff }: { diff: TaskDiffView }): JSX.Element {
+  return (
+    <table class="files">
+      <caption class="visually-hidden">Changed files</caption>
+      <thead>
+        <tr>
+          <th scope="col">Change</th>
+          <th scope="col">File</th>
+          <th scope="col" class="num">
+            Added
+          </th>
+          <th scope="col" class="num">
+            Deleted
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {diff.files.map((file) => (
+          <tr>
+            <td safe>{FILE_STATUS[file.status] ?? file.status}</td>
+            <td>
+              <code safe>{file.old_path ? `${file.old_path} → ${file.path}` : file.path}</code>
+              {file.binary ? <span class="tag">binary</span> : ''}
+            </td>
+            <td class="num add" safe>{`+${count(file.additions)}`}</td>
+            <td class="num del" safe>{`−${count(file.deletions)}`}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
+function Why({ task, diff }: { task: TaskView; diff: TaskDiffView }): JSX.Element {
+  if (!diff.isolated)
+    return (
+      <p class="muted">
+        This task ran directly in its workspace (no git worktree): there is nothing to review or merge here.
+      </p>
+    )
+  if (task.worktree_cleaned_at)
+    return <p class="muted">The worktree was cleaned up. Restore it to see the diff again.</p>
+  return <p class="muted">No changes against the base commit.</p>
+}
+
+function LayoutSwitch({ taskId, layout }: { taskId: string; layout: DiffLayout }): JSX.Element {
+  const link = (value: DiffLayout, label: string) => (
+    <a href={`/tasks/${taskId}/review?layout=${value}`} aria-current={layout === value ? 'true' : undefined}>
+      {label as 'safe'}
+    </a>
+  )
+  return (
+    <nav class="switch" aria-label="Diff layout">
+      {link('side-by-side', 'Side by side')}
+      {link('line-by-line', 'Unified')}
+    </nav>
+  )
+}
+
+/** Everything below the page header; action responses replace it as a whole. */
+export function ReviewBody({ task, diff, layout, actions }: ReviewProps): JSX.Element {
+  return (
+    <div id="review" data-task-id={task.id} data-task-status={task.status} data-task-title={attr(task.title)}>
+      <div class="summary-head">
+        <h1 safe>{`Review: ${task.title}`}</h1>
+        <StatusBadge status={task.status} state={task.state} />
+        <a href={`/tasks/${task.id}/view`}>Timeline</a>
+      </div>
+      <section class="panel" aria-labelledby="files-h">
+        <h2 id="files-h">
+          Changed files{' '}
+          <small class="muted">
+            <span safe>{`${count(diff.files.length)} files,`}</span>{' '}
+            <span class="add" safe>{`+${count(diff.additions)}`}</span>{' '}
+            <span class="del" safe>{`−${count(diff.deletions)}`}</span>
+          </small>
+        </h2>
+        {diff.has_changes ? <FileTable diff={diff} /> : <Why task={task} diff={diff} />}
+      </section>
+      {diff.has_changes ? (
+        <section class="panel" aria-labelledby="diff-h">
+          <div class="panel-head">
+            <h2 id="diff-h">Diff</h2>
+            <LayoutSwitch taskId={task.id} layout={layout} />
+          </div>
+          {diff.truncated ? (
+            <p class="warn">The patch is too large to show in full; only its beginning is rendered.</p>
+          ) : (
+            ''
+          )}
+          <div id="diff" class="diff">
+            {renderDiff(diff.patch, layout) as 'safe'}
+          </div>
+        </section>
+      ) : (
+        ''
+      )}
+      <section class="panel" aria-labelledby="merge-h">
+        <h2 id="merge-h">Merge and clean up</h2>
+        {actions.merged ? <p class="ok">Merged into the workspace.</p> : ''}
+        <div class="actions">
+          {actions.merge ? <MergeForm taskId={task.id} /> : ''}
+          {actions.cleanup ? <CleanupForm taskId={task.id} merged={actions.merged} /> : ''}
+          {actions.restore ? (
+            <button type="button" hx-post={`/ui/tasks/${task.id}/restore`} hx-target="#flash">
+              Restore worktree
+            </button>
+          ) : (
+            ''
+          )}
+          {actions.merge || actions.cleanup || actions.restore ? (
+            ''
+          ) : (
+            <p class="muted">Nothing to do in this state.</p>
+          )}
+        </div>
+      </section>
+    </div>
+  )
+}
+
+export function reviewPage(props: ReviewProps): string {
+  return (
+    <Layout
+      title={`Review: ${props.task.title}`}
+      styles={['/assets/diff2html.min.css']}
+      scripts={['/assets/diff2html-ui-slim.min.js', '/assets/review.js']}
+    >
+      <ReviewBody {...props} />
+    </Layout>
+  ) as string
+}

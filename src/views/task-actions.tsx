@@ -1,0 +1,137 @@
+import type { AllowedActions } from './actions'
+
+/** Every action posts to a page route and answers with a message for #flash (errors included). */
+const post = (taskId: string, action: string) => ({
+  'hx-post': `/ui/tasks/${taskId}/${action}`,
+  'hx-target': '#flash',
+})
+
+export function MergeForm({ taskId }: { taskId: string }): JSX.Element {
+  return (
+    <form class="action-form" {...post(taskId, 'merge')} hx-confirm="Merge these changes into the workspace?">
+      <label>
+        Strategy{' '}
+        <select name="strategy">
+          <option value="apply">apply as uncommitted changes</option>
+          <option value="commit">one commit</option>
+        </select>
+      </label>
+      <button type="submit" class="primary">
+        Merge
+      </button>
+    </form>
+  )
+}
+
+/** Unmerged work needs an explicit "force"; after a merge there is nothing to lose. */
+export function CleanupForm({ taskId, merged }: { taskId: string; merged: boolean }): JSX.Element {
+  return (
+    <form
+      class="action-form"
+      {...post(taskId, 'cleanup')}
+      hx-confirm="Remove the worktree? Its final state is archived first and can be restored."
+    >
+      {merged ? (
+        ''
+      ) : (
+        <label>
+          <input type="checkbox" name="force" value="true" /> even if never merged
+        </label>
+      )}
+      <button type="submit">Clean up worktree</button>
+    </form>
+  )
+}
+
+export function TaskActions({ taskId, actions }: { taskId: string; actions: AllowedActions }): JSX.Element {
+  return (
+    <div class="actions">
+      {actions.approve ? (
+        <button type="button" class="primary" {...post(taskId, 'approve')}>
+          Approve and run
+        </button>
+      ) : (
+        ''
+      )}
+      {actions.start ? (
+        <button type="button" class={actions.start === 'Start' ? 'primary' : ''} {...post(taskId, 'start')}>
+          {actions.start}
+        </button>
+      ) : (
+        ''
+      )}
+      {actions.stop ? (
+        <button type="button" class="danger" {...post(taskId, 'stop')} hx-confirm="Stop this run?">
+          Stop
+        </button>
+      ) : (
+        ''
+      )}
+      {actions.review ? (
+        <a class="button" href={`/tasks/${taskId}/review`}>
+          Review changes
+        </a>
+      ) : (
+        ''
+      )}
+      {actions.merge ? <MergeForm taskId={taskId} /> : ''}
+      {actions.cleanup ? <CleanupForm taskId={taskId} merged={actions.merged} /> : ''}
+      {actions.restore ? (
+        <button type="button" {...post(taskId, 'restore')}>
+          Restore worktree
+        </button>
+      ) : (
+        ''
+      )}
+      {actions.delete ? (
+        <form
+          class="action-form"
+          {...post(taskId, 'delete')}
+          hx-confirm="Delete this task and its timeline? Its worktree stays on disk."
+        >
+          <label>
+            <input type="checkbox" name="force" value="true" /> even with unmerged changes
+          </label>
+          <button type="submit" class="danger">
+            Delete
+          </button>
+        </form>
+      ) : (
+        ''
+      )}
+    </div>
+  )
+}
+
+const REPLY_LABELS = {
+  prompt: 'The process is waiting for your answer',
+  stdin: 'Send a line to the process',
+  agent: 'Reply to the agent',
+}
+
+/** A reply: a line on a shell's stdin, or the agent's next turn (a new run once the last one ended). */
+export function ReplyForm({
+  taskId,
+  kind,
+}: {
+  taskId: string
+  kind: keyof typeof REPLY_LABELS
+}): JSX.Element {
+  return (
+    <form
+      class={kind === 'prompt' ? 'reply reply-waiting' : 'reply'}
+      {...post(taskId, 'reply')}
+      data-reset-on-success
+    >
+      <label for="reply-message" safe>
+        {REPLY_LABELS[kind]}
+      </label>
+      <div class="row">
+        <input id="reply-message" name="message" autocomplete="off" required />
+        <button type="submit" class={kind === 'prompt' ? 'primary' : ''}>
+          Send
+        </button>
+      </div>
+    </form>
+  )
+}

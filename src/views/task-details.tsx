@@ -1,0 +1,224 @@
+import type { TaskPolicy } from '../domain'
+import type { ToolApproval } from '../storage/approvals'
+import type { TaskView } from '../tasks/views'
+import { count, dateTime, dollars, duration, jsonText } from './format'
+
+export interface DetailsProps {
+  task: TaskView
+  approvals: ToolApproval[]
+}
+
+const DECIDED_SHOWN = 5
+
+function Flag({ on, label }: { on: boolean; label: string }): JSX.Element {
+  return (
+    <span class={on ? 'flag flag-on' : 'flag'} safe>
+      {`${label}: ${on ? 'yes' : 'no'}`}
+    </span>
+  )
+}
+
+function List({ items, empty }: { items: string[]; empty: string }): JSX.Element {
+  return items.length === 0 ? (
+    <span class="muted" safe>
+      {empty}
+    </span>
+  ) : (
+    <span safe>{items.join(', ')}</span>
+  )
+}
+
+function Policy({ policy }: { policy: TaskPolicy }): JSX.Element {
+  return (
+    <dl class="facts">
+      <dt>Network</dt>
+      <dd>{policy.network_mode as 'safe'}</dd>
+      <dt>Permissions</dt>
+      <dd>
+        <Flag on={policy.allow_git_write} label="git write" />{' '}
+        <Flag on={policy.allow_secrets} label="secrets" />{' '}
+        <Flag on={policy.require_approval} label="approval" />
+      </dd>
+      <dt>Blocked commands</dt>
+      <dd>
+        <List items={policy.blocked_commands} empty="none" />
+      </dd>
+      <dt>Allowed workspaces</dt>
+      <dd>
+        <List items={policy.allowed_workspaces} empty="any" />
+      </dd>
+      <dt>Allowed files</dt>
+      <dd>
+        <List items={policy.allowed_file_globs} empty="any" />
+      </dd>
+      <dt>MCP tools</dt>
+      <dd>
+        <List items={policy.allowed_mcp_tools} empty="any" />
+      </dd>
+      <dt>Cost cap</dt>
+      <dd safe>{policy.budget_cents === null ? 'none' : dollars(policy.budget_cents)}</dd>
+      <dt>Max runtime</dt>
+      <dd safe>{policy.max_runtime_minutes === null ? 'none' : `${policy.max_runtime_minutes} min`}</dd>
+    </dl>
+  )
+}
+
+/** A pending tool use with its input, and the answer buttons (the agent waits until one is pressed). */
+function PendingApproval({ taskId, approval }: { taskId: string; approval: ToolApproval }): JSX.Element {
+  const messageId = `deny-message-${approval.id}`
+  return (
+    <li class="approval">
+      <strong safe>{approval.tool}</strong>{' '}
+      <span class="muted" safe>{`asked ${dateTime(approval.created_at)}`}</span>
+      <pre class="json" safe>
+        {jsonText(approval.input)}
+      </pre>
+      <form hx-post={`/ui/tasks/${taskId}/approvals/${approval.id}`} hx-target="#flash">
+        <label for={messageId}>Reason told to the agent if you deny (optional)</label>
+        <input id={messageId} name="message" autocomplete="off" />
+        <div class="row">
+          <button type="submit" name="allow" value="true" class="primary">
+            Allow
+          </button>
+          <button type="submit" name="allow" value="false" class="danger">
+            Deny
+          </button>
+        </div>
+      </form>
+    </li>
+  )
+}
+
+function Approvals({ taskId, approvals }: { taskId: string; approvals: ToolApproval[] }): JSX.Element {
+  const pending = approvals.filter((approval) => approval.status === 'pending')
+  const decided = approvals.filter((approval) => approval.status !== 'pending').slice(-DECIDED_SHOWN)
+  if (approvals.length === 0) return ''
+  return (
+    <section
+      class={pending.length > 0 ? 'approvals approvals-waiting' : 'approvals'}
+      aria-labelledby="approvals-h"
+    >
+      <h2 id="approvals-h">
+        {pending.length > 0 ? `Tool approvals waiting (${pending.length})` : 'Tool approvals'}
+      </h2>
+      {pending.length > 0 ? (
+        <ul class="plain">
+          {pending.map((approval) => (
+            <PendingApproval taskId={taskId} approval={approval} />
+          ))}
+        </ul>
+      ) : (
+        ''
+      )}
+      {decided.length > 0 ? (
+        <ul class="plain decided">
+          {decided.map((approval) => (
+            <li>
+              <span safe>{approval.tool}</span>:{' '}
+              <span class={approval.status === 'allowed' ? 'ok' : 'warn'}>{approval.status as 'safe'}</span>
+              {approval.decided_by ? <span class="muted" safe>{` by ${approval.decided_by}`}</span> : ''}
+              {approval.message ? (
+                <div class="muted" safe>
+                  {approval.message}
+                </div>
+              ) : (
+                ''
+              )}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        ''
+      )}
+    </section>
+  )
+}
+
+const yesNo = (value: boolean | null, yes: string, no: string, before: string) =>
+  value === null ? before : value ? yes : no
+
+/** The side panel: approvals, usage and cost, isolation, attempts, and the policy in force. */
+export function TaskDetails({ task, approvals }: DetailsProps): JSX.Element {
+  const ledger = task.cost_ledger
+  return (
+    <aside id="task-details" class="details" aria-label="Task details">
+      <Approvals taskId={task.id} approvals={approvals} />
+      <section aria-labelledby="usage-h">
+        <h2 id="usage-h">Usage</h2>
+        <dl class="facts">
+          <dt>Runtime</dt>
+          <dd safe>{`${duration(ledger.runtime_millis)} of ${task.budget_minutes} min budget`}</dd>
+          <dt>Tokens</dt>
+          <dd safe>{`${count(ledger.input_tokens)} in · ${count(ledger.output_tokens)} out`}</dd>
+          <dt>Tool calls</dt>
+          <dd safe>{count(ledger.tool_calls)}</dd>
+          <dt>Estimated cost</dt>
+          <dd safe>{dollars(ledger.estimated_cents)}</dd>
+        </dl>
+      </section>
+      <section aria-labelledby="isolation-h">
+        <h2 id="isolation-h">Isolation</h2>
+        <dl class="facts">
+          <dt>Worktree</dt>
+          <dd safe>
+            {yesNo(task.isolated, 'own git worktree', 'none: ran in the workspace', 'not run yet')}
+          </dd>
+          <dt>Sandbox</dt>
+          <dd safe>{yesNo(task.sandboxed, 'bubblewrap', 'not sandboxed', 'not run yet')}</dd>
+          {task.worktree_path ? (
+            <>
+              <dt>Path</dt>
+              <dd>
+                <code safe>{task.worktree_path}</code>
+              </dd>
+            </>
+          ) : (
+            ''
+          )}
+          {task.worktree_merged_at ? (
+            <>
+              <dt>Merged</dt>
+              <dd safe>{dateTime(task.worktree_merged_at)}</dd>
+            </>
+          ) : (
+            ''
+          )}
+          {task.worktree_cleaned_at ? (
+            <>
+              <dt>Cleaned up</dt>
+              <dd safe>{dateTime(task.worktree_cleaned_at)}</dd>
+            </>
+          ) : (
+            ''
+          )}
+        </dl>
+      </section>
+      <section aria-labelledby="attempts-h">
+        <h2 id="attempts-h">Attempts</h2>
+        {task.attempts.length === 0 ? (
+          <p class="muted">Not started yet.</p>
+        ) : (
+          <ol class="attempts">
+            {task.attempts.map((attempt) => (
+              <li>
+                <span safe>{`${attempt.status} · ${dateTime(attempt.started_at)}`}</span>
+                {attempt.exit_status ? <span safe>{` · ${attempt.exit_status}`}</span> : ''}
+                {attempt.summary ? (
+                  <div class="muted" safe>
+                    {attempt.summary}
+                  </div>
+                ) : (
+                  ''
+                )}
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+      <section aria-labelledby="policy-h">
+        <h2 id="policy-h">{task.effective_policy ? 'Policy (frozen at first start)' : 'Policy (draft)'}</h2>
+        <Policy policy={task.effective_policy ?? task.policy} />
+      </section>
+    </aside>
+  )
+}

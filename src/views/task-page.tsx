@@ -1,0 +1,31 @@
+import type { ToolApproval } from '../storage/approvals'
+import type { TaskView } from '../tasks/views'
+import type { AllowedActions } from './actions'
+import { Layout } from './layout'
+import { TaskDetails } from './task-details'
+import { TaskSummary } from './task-summary'
+import { Timeline } from './timeline'
+
+export interface TaskPageProps {
+  task: TaskView
+  actions: AllowedActions
+  approvals: ToolApproval[]
+}
+
+/** One task: its header and actions, the live timeline, and the details beside it. */
+export function taskPage({ task, actions, approvals }: TaskPageProps): string {
+  return (
+    <Layout title={task.title} scripts={['/assets/timeline.js']}>
+      <TaskSummary task={task} actions={actions} />
+      <div class="task-grid">
+        <Timeline
+          taskId={task.id}
+          events={task.events}
+          eventCount={task.event_count}
+          lastSeq={task.last_seq}
+        />
+        <TaskDetails task={task} approvals={approvals} />
+      </div>
+    </Layout>
+  ) as string
+}
