@@ -7,6 +7,7 @@ import { round } from './lib/measure'
 
 const FILES = 20_000
 const CHANGED = 2_000
+const STEP = FILES / CHANGED
 
 /** A repository of FILES small files in 100 folders, committed. */
 function bigRepo(dir: string): string {
@@ -22,8 +23,8 @@ function bigRepo(dir: string): string {
   return dir
 }
 
-// Edits every tenth file: CHANGED files of FILES.
-const CHANGE_COMMAND = `for i in $(seq 0 10 ${FILES - 1}); do echo changed >> d$((i % 100))/f$i.txt; done`
+// Edits every STEP-th file: CHANGED files of FILES.
+const CHANGE_COMMAND = `for i in $(seq 0 ${STEP} ${FILES - 1}); do echo changed >> d$((i % 100))/f$i.txt; done`
 
 const timed = async <T>(work: () => Promise<T> | T): Promise<[T, number]> => {
   const started = performance.now()

@@ -49,7 +49,7 @@ export class WorkspaceRegistry {
     for (const path of this.store.tasks.recentWorkspaces(50)) await add(path, false)
     await add(process.cwd(), false)
     const first = result[0]
-    if (first && first.registered) first.current = true
+    if (first?.registered) first.current = true
     return result
   }
 
