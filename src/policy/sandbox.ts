@@ -159,7 +159,7 @@ export function sandboxCommand(request: SandboxRequest): SandboxedCommand {
     return { argv, active: false, reason: 'not sandboxed: the policy allows full access' }
   }
   const writable = unique(canonical(request.writableDirs))
-  const args = [info.bwrap_path, ...BASE_FLAGS]
+  const args = [info.bwrap_path, ...BASE_FLAGS, ...visibleUnderTmp([argv[0] ?? '', process.execPath])]
   for (const path of writable) args.push('--bind', path, path)
   if (!policy.allow_secrets) {
     const locations = canonical(request.hiddenPaths ?? defaultHiddenPaths(request.home))
@@ -176,6 +176,18 @@ export function sandboxCommand(request: SandboxRequest): SandboxedCommand {
   if (mode !== 'enabled' && !request.shareNetwork) args.push('--unshare-net')
   args.push('--chdir', request.cwd, '--', ...argv)
   return { argv: args, active: true }
+}
+
+/**
+ * The private /tmp hides everything the host keeps there, including programs the run needs when
+ * they are installed under /tmp (a checkout in a temp dir, its .tools/ with Bun and the agent CLIs).
+ * Their top-level folder under /tmp is shown again, read-only; writable dirs are bound after this.
+ */
+function visibleUnderTmp(programs: string[]): string[] {
+  const tops = canonical(programs.filter((path) => path.startsWith('/')))
+    .filter((path) => path.startsWith('/tmp/'))
+    .map((path) => `/tmp/${path.split('/')[2]}`)
+  return unique(tops).flatMap((dir) => ['--ro-bind', dir, dir])
 }
 
 function isExecutable(path: string): boolean {
