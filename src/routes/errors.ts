@@ -1,7 +1,8 @@
 import { Elysia } from 'elysia'
 import { AppError, type ErrorKind } from '../errors'
 
-const STATUS: Record<ErrorKind, number> = {
+/** HTTP status of each error kind; the page routes answer with the same ones. */
+export const STATUS_OF_KIND: Record<ErrorKind, number> = {
   invalid: 400,
   forbidden: 403,
   not_found: 404,
@@ -33,7 +34,7 @@ export const errorHandling = new Elysia({ name: 'error-handling' }).onError(
   { as: 'global' },
   ({ code, error }) => {
     if (error instanceof AppError)
-      return json(STATUS[error.kind], errorBody(error.code, error.message, error.details))
+      return json(STATUS_OF_KIND[error.kind], errorBody(error.code, error.message, error.details))
     switch (code) {
       case 'VALIDATION': {
         const first = error.all[0]

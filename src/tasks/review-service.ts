@@ -33,6 +33,13 @@ export interface TaskDiffView {
   has_changes: boolean
 }
 
+async function requireTaskRepo(task: TaskRecord) {
+  const repo = await locateRepo(task.workspace)
+  if (!repo)
+    throw new AppError('precondition', 'not_a_repository', `${task.workspace} is no longer a git repository`)
+  return repo
+}
+
 export interface ReviewServiceDeps {
   store: Store
   eventLog: EventLog
@@ -79,13 +86,7 @@ export class ReviewService {
     lifecycle.assertCan(task.id, { type: 'MERGE' })
     const worktree = this.requireWorktree(task)
     return operations.exclusive(task.id, 'a merge', async () => {
-      const repo = await locateRepo(task.workspace)
-      if (!repo)
-        throw new AppError(
-          'precondition',
-          'not_a_repository',
-          `${task.workspace} is no longer a git repository`,
-        )
+      const repo = await requireTaskRepo(task)
       const result = await mergeTask({
         taskId: task.id,
         repoRoot: repo.root,
@@ -116,7 +117,7 @@ export class ReviewService {
   }
 
   async cleanup(task: TaskRecord, force: boolean) {
-    const { operations, store, eventLog } = this.deps
+    const { operations } = this.deps
     const worktree = this.requireWorktree(task)
     this.assertNotRunning(task, 'clean up')
     return operations.exclusive(task.id, 'a cleanup', async () => {
@@ -127,81 +128,60 @@ export class ReviewService {
           `task ${task.id} has changes that were never merged; merge them first, or clean up with force=true (the worktree is archived under ${archiveRef(task.id)} either way)`,
         )
       }
-      const repo = await locateRepo(task.workspace)
-      if (!repo)
-        throw new AppError(
-          'precondition',
-          'not_a_repository',
-          `${task.workspace} is no longer a git repository`,
-        )
+      const repo = await requireTaskRepo(task)
       const result = await cleanupWorktree({
         repoRoot: repo.root,
         worktreePath: worktree,
         taskId: task.id,
         branch: taskBranch(task.id),
       })
-      const at = now()
-      eventLog.flush()
-      store.transaction(() => {
-        store.tasks.patch(task.id, { worktree_cleaned_at: at }, at)
-        eventLog.writeInTransaction(
-          task.id,
-          [
-            {
-              kind: 'lifecycle',
-              message: `Worktree removed; its final state is kept under ${result.archive_ref ?? 'no archive (nothing to keep)'}`,
-              metadata: {
-                category: 'worktree-cleaned',
-                archive_ref: result.archive_ref,
-                archive_commit: result.archive_commit,
-                forced: force,
-              },
-            },
-          ],
-          at,
-        )
+      this.recordWorktreeChange(task.id, 'cleaned', {
+        message: `Worktree removed; its final state is kept under ${result.archive_ref ?? 'no archive (nothing to keep)'}`,
+        metadata: {
+          category: 'worktree-cleaned',
+          archive_ref: result.archive_ref,
+          archive_commit: result.archive_commit,
+          forced: force,
+        },
       })
       return result
     })
   }
 
   async restore(task: TaskRecord) {
-    const { operations, store, eventLog } = this.deps
+    const { operations } = this.deps
     if (!task.worktree_path) throw conflict('not_isolated', `task ${task.id} never had a worktree`)
     if (!task.worktree_cleaned_at)
       throw conflict('worktree_present', `the worktree of task ${task.id} was not cleaned up`)
     const worktreePath = task.worktree_path
     return operations.exclusive(task.id, 'a restore', async () => {
-      const repo = await locateRepo(task.workspace)
-      if (!repo)
-        throw new AppError(
-          'precondition',
-          'not_a_repository',
-          `${task.workspace} is no longer a git repository`,
-        )
+      const repo = await requireTaskRepo(task)
       const result = await restoreWorktree({
         repoRoot: repo.root,
         taskId: task.id,
         worktreePath,
         branch: taskBranch(task.id),
       })
-      const at = now()
-      eventLog.flush()
-      store.transaction(() => {
-        store.tasks.patch(task.id, { worktree_cleaned_at: null }, at)
-        eventLog.writeInTransaction(
-          task.id,
-          [
-            {
-              kind: 'lifecycle',
-              message: `Worktree restored from ${archiveRef(task.id)}`,
-              metadata: { category: 'worktree-restored', archive_commit: result.archive_commit },
-            },
-          ],
-          at,
-        )
+      this.recordWorktreeChange(task.id, 'restored', {
+        message: `Worktree restored from ${archiveRef(task.id)}`,
+        metadata: { category: 'worktree-restored', archive_commit: result.archive_commit },
       })
       return result
+    })
+  }
+
+  /** Records a cleanup or restore: the timestamp and its lifecycle event in one transaction. */
+  private recordWorktreeChange(
+    taskId: string,
+    change: 'cleaned' | 'restored',
+    event: { message: string; metadata: Record<string, unknown> },
+  ): void {
+    const { store, eventLog } = this.deps
+    const at = now()
+    eventLog.flush()
+    store.transaction(() => {
+      store.tasks.patch(taskId, { worktree_cleaned_at: change === 'cleaned' ? at : null }, at)
+      eventLog.writeInTransaction(taskId, [{ kind: 'lifecycle', ...event }], at)
     })
   }
 

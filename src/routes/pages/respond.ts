@@ -1,17 +1,6 @@
-import { AppError, type ErrorKind } from '../../errors'
+import { AppError } from '../../errors'
 import { Flash } from '../../views/flash'
-
-// The JSON API's mapping (src/routes/errors.ts): the same statuses, with HTML bodies for htmx.
-const STATUS: Record<ErrorKind, number> = {
-  invalid: 400,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  precondition: 412,
-  too_large: 413,
-  not_implemented: 501,
-  unavailable: 503,
-}
+import { STATUS_OF_KIND } from '../errors'
 
 const HTML = 'text/html; charset=utf-8'
 
@@ -31,7 +20,7 @@ const conflictFiles = (error: AppError): string[] | undefined => {
 export function errorResponse(error: unknown): Response {
   if (error instanceof AppError) {
     const body = Flash({ kind: 'error', message: error.message, files: conflictFiles(error) }) as string
-    return html(body, STATUS[error.kind])
+    return html(body, STATUS_OF_KIND[error.kind])
   }
   console.error('unexpected error in a page route', error)
   return html(Flash({ kind: 'error', message: 'internal error; see the server log' }) as string, 500)
