@@ -21,6 +21,15 @@ export const errorBody = (code: string, message: string, details?: Record<string
   error: details ? { code, message, details } : { code, message },
 })
 
+// SQLite refusing a write (read-only file, full disk, I/O error, lock held elsewhere): the
+// transaction rolled back, so the request changed nothing and may be retried.
+const STORAGE_CODES = /^SQLITE_(READONLY|FULL|IOERR|BUSY|LOCKED|CANTOPEN)/
+
+function isStorageFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code
+  return typeof code === 'string' && STORAGE_CODES.test(code)
+}
+
 function json(status: number, body: ErrorBody): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
 }
@@ -63,6 +72,15 @@ export const errorHandling = new Elysia({ name: 'error-handling' }).onError(
           return json(413, errorBody('body_too_large', 'the request body is over the size limit'))
         if (status >= 400 && status < 500)
           return json(status, errorBody('bad_request', (error as Error).message))
+        if (isStorageFailure(error)) {
+          return json(
+            503,
+            errorBody(
+              'storage_unavailable',
+              `the database cannot be written right now (${(error as { code: string }).code}); nothing was changed`,
+            ),
+          )
+        }
         console.error('unexpected error', error)
         return json(500, errorBody('internal_error', 'internal error; see the server log'))
       }

@@ -241,3 +241,21 @@ describe('approval, logs, attach, delete', () => {
     expect(rt.runtime.store.events.count(id)).toBe(0)
   })
 })
+
+describe('storage refusing writes', () => {
+  test('a write the database refuses is a 503 that changed nothing; reads keep working', async () => {
+    const before = (await rt.call('GET', '/tasks?limit=500&events=none')).body.length
+    rt.runtime.store.db.exec('PRAGMA query_only = ON')
+    try {
+      const refused = await shell('echo never')
+      expect(refused.status).toBe(503)
+      expect(refused.body.error.code).toBe('storage_unavailable')
+      const read = await rt.call('GET', '/tasks?limit=500&events=none')
+      expect(read.status).toBe(200)
+      expect(read.body.length).toBe(before)
+    } finally {
+      rt.runtime.store.db.exec('PRAGMA query_only = OFF')
+    }
+    expect((await shell('echo again')).status).toBe(200)
+  })
+})
