@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { benchIngest } from './b1-ingest'
 import { benchDispatch } from './b2-dispatch'
@@ -12,10 +12,13 @@ const taskPage = existsSync(join(ROOT, 'src', 'routes', 'pages'))
   ? (id: string) => `/tasks/${id}/view`
   : undefined
 
-const results: Record<string, unknown> = {
-  machine: { cores: navigator.hardwareConcurrency, bun: Bun.version },
-  at: new Date().toISOString(),
-}
+const latestPath = join(ROOT, 'bench', 'results', 'latest.json')
+// Running only some benchmarks (`bun run bench b2`) updates their entries and keeps the others.
+const results: Record<string, unknown> = existsSync(latestPath)
+  ? JSON.parse(readFileSync(latestPath, 'utf8'))
+  : {}
+results.machine = { cores: navigator.hardwareConcurrency, bun: Bun.version }
+results.at = new Date().toISOString()
 const only = process.argv.slice(2)
 const run = async (name: string, bench: () => Promise<unknown>) => {
   if (only.length && !only.includes(name)) return
@@ -29,7 +32,7 @@ await run('b4', () => benchHistory(taskPage))
 await run('b5', benchReview)
 
 mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true })
-writeFileSync(join(ROOT, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`)
+writeFileSync(latestPath, `${JSON.stringify(results, null, 2)}\n`)
 const rows = Object.entries(results)
   .filter(([name]) => /^b\d$/.test(name))
   .flatMap(([name, figures]) =>
