@@ -1,22 +1,8 @@
 import { Elysia, t } from 'elysia'
-import { invalid } from '../errors'
+import { SSE_HEADERS, seqParam } from '../events/live-stream'
 import { statusStream, taskEventStream } from '../events/task-stream'
 import type { Runtime } from '../runtime'
 import { ErrorResponse, TaskParams } from './schemas'
-
-const SSE_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache, no-transform',
-  'x-accel-buffering': 'no',
-}
-
-function resumePoint(lastEventId: string | undefined, after: number | undefined): number {
-  if (lastEventId !== undefined && lastEventId !== '') {
-    if (!/^\d{1,15}$/.test(lastEventId)) throw invalid('Last-Event-ID must be an event seq (a whole number)')
-    return Number(lastEventId)
-  }
-  return after ?? 0
-}
 
 /** Live streams over server-sent events: one task's timeline, and every task's status changes. */
 export function streamRoutes(runtime: Runtime) {
@@ -26,7 +12,7 @@ export function streamRoutes(runtime: Runtime) {
       '/tasks/:id/stream',
       ({ params, query, headers }) => {
         tasks.get(params.id)
-        const after = resumePoint(headers['last-event-id'], query.after)
+        const after = seqParam(headers['last-event-id'], 'Last-Event-ID') ?? query.after ?? 0
         return new Response(taskEventStream(store, bus, params.id, { after }), { headers: SSE_HEADERS })
       },
       {

@@ -1,6 +1,6 @@
 import { Elysia } from 'elysia'
 import type { TaskEvent } from '../../domain'
-import { invalid } from '../../errors'
+import { seqParam } from '../../events/live-stream'
 import type { Runtime } from '../../runtime'
 import { eventRows } from '../../views/event-row'
 import { taskPage } from '../../views/task-page'
@@ -9,12 +9,6 @@ import { fullPage } from './full-page'
 import { htmlFrame, namedFrame, SSE_HEADERS, timelineHtmlStream } from './html-stream'
 import { guarded, html } from './respond'
 import { taskContext, taskRegions } from './task-context'
-
-function seqParam(value: string | undefined, name: string): number | undefined {
-  if (value === undefined || value === '') return undefined
-  if (!/^\d{1,15}$/.test(value)) throw invalid(`${name} must be an event seq (a whole number)`)
-  return Number(value)
-}
 
 const DETAIL_AGENT_TYPES = new Set([
   'usage',
