@@ -7,6 +7,7 @@ import {
   type TimelineSource,
   timelineHtmlStream,
 } from '../../src/routes/pages/html-stream'
+import { readSseText } from '../support/sse'
 
 const ev = (seq: number): TaskEvent => ({
   id: String(seq),
@@ -54,36 +55,6 @@ const render = {
   status: () => namedFrame('status', { status: 'running' }),
 }
 
-/** SSE frames with HTML data: the tests/support parser expects JSON, so this one keeps text. */
-async function* frames(stream: ReadableStream<Uint8Array>) {
-  const reader = stream.getReader()
-  const decoder = new TextDecoder()
-  let buffer = ''
-  try {
-    while (true) {
-      const { value, done } = await reader.read()
-      if (done) return
-      buffer += decoder.decode(value, { stream: true })
-      let end = buffer.indexOf('\n\n')
-      while (end !== -1) {
-        const block = buffer.slice(0, end)
-        buffer = buffer.slice(end + 2)
-        end = buffer.indexOf('\n\n')
-        if (block.startsWith(':')) continue
-        const fields = Object.fromEntries(
-          block
-            .split('\n')
-            .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
-        )
-        yield fields as { id?: string; event?: string; data: string }
-      }
-    }
-  } finally {
-    // Leaving early is a client going away: the stream is cancelled.
-    await reader.cancel()
-  }
-}
-
 describe('htmlFrame', () => {
   test('one data line whatever the fragment holds, with its seq as the id', () => {
     expect(htmlFrame('<pre>a\r\nb\nc</pre>', 9)).toBe('id: 9\ndata: <pre>a&#13;&#10;b&#10;c</pre>\n\n')
@@ -97,7 +68,7 @@ describe('timelineHtmlStream', () => {
     const stream = timelineHtmlStream(fake.source, render, { after: 5, backlogPage: 10, heartbeatMs: 60_000 })
     const seen: number[] = []
     let statusFrames = 0
-    for await (const frame of frames(stream)) {
+    for await (const frame of readSseText(stream)) {
       if (frame.event === 'status') {
         statusFrames++
         // Live from here: a batch that overlaps what was sent must not repeat it.
@@ -118,7 +89,7 @@ describe('timelineHtmlStream', () => {
   test('a status change sends the current state; cancelling unsubscribes', async () => {
     const fake = fakeSource(0)
     const stream = timelineHtmlStream(fake.source, render, { after: 0, heartbeatMs: 60_000 })
-    const reader = frames(stream)
+    const reader = readSseText(stream)
     expect((await reader.next()).value?.event).toBe('ready')
     expect((await reader.next()).value?.event).toBe('status')
     fake.status()
