@@ -16,13 +16,19 @@ afterAll(() => ui?.close())
 const PAYLOAD = '<img src=x onerror=window.__xss=1>'
 const xssFired = (page: Page) => page.evaluate(() => (window as any).__xss)
 
-/** Controls without an accessible name: a label, or aria-label. */
+/**
+ * Controls without an accessible name: an enclosing label, aria-label, or a label whose `for` names
+ * the control's id, which must be unique. Read from the markup rather than the live `labels` list,
+ * which once (in CI, never again in 40 local runs) came back empty for the reply box after a morph.
+ */
 const unlabelled = (page: Page) =>
   page.$$eval('input:not([type=hidden]), select, textarea', (controls) =>
     controls
       .filter((control) => {
-        const element = control as HTMLInputElement
-        return (element.labels?.length ?? 0) === 0 && !element.getAttribute('aria-label')
+        if (control.closest('label') || control.getAttribute('aria-label')) return false
+        if (!control.id || document.querySelectorAll(`[id="${CSS.escape(control.id)}"]`).length !== 1)
+          return true
+        return document.querySelector(`label[for="${CSS.escape(control.id)}"]`) === null
       })
       .map((control) => control.outerHTML.slice(0, 80)),
   )
