@@ -13,6 +13,7 @@ import { EventLog } from './events/event-log'
 import { detectSandbox } from './policy'
 import { InstanceLock } from './storage/instance-lock'
 import { Store } from './storage/store'
+import { isLastingWriteFailure } from './storage/write-failures'
 import { TaskLifecycle } from './tasks/lifecycle'
 import { type RecoveryReport, recoverAfterRestart } from './tasks/recovery'
 import { ReviewService } from './tasks/review-service'
@@ -71,6 +72,11 @@ export async function startRuntime(config: Config, adapters: RuntimeAdapters): P
     const eventLog = new EventLog(store, bus, { flushMs: config.eventFlushMs })
     const lifecycle = new TaskLifecycle(store, eventLog, bus)
     const liveRuns = new LiveRuns()
+    // Output that cannot be stored must not pile up unseen: every run stops and records why once
+    // storage takes writes again (the refused events stay buffered until then).
+    eventLog.onWriteFailure((error) => {
+      if (isLastingWriteFailure(error)) void liveRuns.stopAll('storage-failure')
+    })
     const openStore = store
     const workspaces = new WorkspaceRegistry(openStore, config.discoveryRoots)
     const runners = new RunnerCatalog(config)
@@ -141,10 +147,15 @@ export async function startRuntime(config: Config, adapters: RuntimeAdapters): P
       async close() {
         if (closed) return
         closed = true
-        await liveRuns.stopAll('server-shutdown')
+        await liveRuns.shutdown()
         await queue.close()
         try {
           eventLog.flush()
+        } catch (error) {
+          // Storage still refuses writes: say what is lost rather than fail the shutdown.
+          console.error(
+            `shutting down with ${eventLog.bufferedCount} event(s) the database refused: ${(error as Error).message}`,
+          )
         } finally {
           openStore.close()
           lock.release()

@@ -12,6 +12,9 @@ export interface EventLogOptions {
   highWater?: number
 }
 
+/** How soon a batch storage refused is tried again. */
+const RETRY_MS = 250
+
 interface Pending extends EventInsert {
   metadata: JsonObject | null
 }
@@ -30,6 +33,7 @@ export class EventLog {
   private timer: ReturnType<typeof setTimeout> | null = null
   private roomWaiters: (() => void)[] = []
   private lastError: Error | null = null
+  private readonly writeFailureListeners = new Set<(error: Error) => void>()
   private readonly batchSize: number
   private readonly highWater: number
 
@@ -89,7 +93,11 @@ export class EventLog {
     try {
       written = this.store.transaction(() => this.insertBatch(batch))
     } catch (error) {
+      const startsOutage = this.lastError === null
       this.lastError = error as Error
+      if (startsOutage) for (const listener of this.writeFailureListeners) listener(this.lastError)
+      // Whoever called, the batch stays buffered and is tried again later.
+      this.scheduleFlush(Math.max(this.options.flushMs, RETRY_MS))
       throw error
     }
     this.pending = this.pending === batch ? [] : this.pending.slice(batch.length)
@@ -102,6 +110,15 @@ export class EventLog {
   room(): Promise<void> | null {
     if (this.pending.length < this.highWater) return null
     return new Promise((resolve) => this.roomWaiters.push(resolve))
+  }
+
+  /**
+   * Called when storage starts refusing batches (once per outage: the next successful write ends
+   * it). The refused events stay buffered and are retried.
+   */
+  onWriteFailure(listener: (error: Error) => void): () => void {
+    this.writeFailureListeners.add(listener)
+    return () => this.writeFailureListeners.delete(listener)
   }
 
   /** The last storage error, if the most recent flush failed. */
@@ -191,9 +208,8 @@ export class EventLog {
       try {
         this.flush()
       } catch {
-        // Storage refused the batch (read-only, disk full): keep it and try again later;
-        // supervisors watch `writeError` and fail their run cleanly.
-        this.scheduleFlush(Math.max(this.options.flushMs, 250))
+        // Storage refused the batch (read-only, disk full): `flush` kept it and scheduled a retry;
+        // `onWriteFailure` listeners stop the runs producing it.
       }
     }, delay)
   }

@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
 import { AppError, type ErrorKind } from '../errors'
+import { isWriteRefused } from '../storage/write-failures'
 
 /** HTTP status of each error kind; the page routes answer with the same ones. */
 export const STATUS_OF_KIND: Record<ErrorKind, number> = {
@@ -20,15 +21,6 @@ export interface ErrorBody {
 export const errorBody = (code: string, message: string, details?: Record<string, unknown>): ErrorBody => ({
   error: details ? { code, message, details } : { code, message },
 })
-
-// SQLite refusing a write (read-only file, full disk, I/O error, lock held elsewhere): the
-// transaction rolled back, so the request changed nothing and may be retried.
-const STORAGE_CODES = /^SQLITE_(READONLY|FULL|IOERR|BUSY|LOCKED|CANTOPEN)/
-
-function isStorageFailure(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code
-  return typeof code === 'string' && STORAGE_CODES.test(code)
-}
 
 function json(status: number, body: ErrorBody): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
@@ -72,12 +64,13 @@ export const errorHandling = new Elysia({ name: 'error-handling' }).onError(
           return json(413, errorBody('body_too_large', 'the request body is over the size limit'))
         if (status >= 400 && status < 500)
           return json(status, errorBody('bad_request', (error as Error).message))
-        if (isStorageFailure(error)) {
+        // The refused transaction rolled back: the request changed nothing and may be retried.
+        if (isWriteRefused(error)) {
           return json(
             503,
             errorBody(
               'storage_unavailable',
-              `the database cannot be written right now (${(error as { code: string }).code}); nothing was changed`,
+              `the database cannot be written right now (${error.code}); nothing was changed`,
             ),
           )
         }

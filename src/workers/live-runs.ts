@@ -8,6 +8,7 @@ export type StopReason =
   | 'cost-budget-exceeded'
   | 'server-shutdown'
   | 'storage-failure'
+  | 'internal-error'
 
 /**
  * How a reply reached a live run: written to a shell's stdin, sent as the agent's next turn, or
@@ -34,6 +35,12 @@ export interface LiveRun {
 /** The runs in progress in this server, by task id. */
 export class LiveRuns {
   private readonly runs = new Map<string, LiveRun>()
+  private readonly closing = new AbortController()
+
+  /** Aborts once the server shuts down: runs stop waiting for storage to accept their outcome. */
+  get shutdownSignal(): AbortSignal {
+    return this.closing.signal
+  }
 
   get(taskId: string): LiveRun | undefined {
     return this.runs.get(taskId)
@@ -49,6 +56,12 @@ export class LiveRuns {
 
   get size(): number {
     return this.runs.size
+  }
+
+  /** Stops every run because the server shuts down. */
+  async shutdown(): Promise<void> {
+    this.closing.abort()
+    await this.stopAll('server-shutdown')
   }
 
   async stopAll(reason: StopReason): Promise<void> {

@@ -16,6 +16,7 @@ import type { ExitOutcome } from '../machines/task-machine'
 import { effectiveNetworkMode, type SandboxedCommand, type SandboxInfo } from '../policy'
 import type { ToolApproval } from '../storage/approvals'
 import type { Store } from '../storage/store'
+import { isWriteRefused, retryRefusedWrite } from '../storage/write-failures'
 import type { TaskLifecycle } from '../tasks/lifecycle'
 import { AgentDriver } from './drivers/agent'
 import type { DriverLaunch, RunContext, RunDriver } from './drivers/driver'
@@ -28,7 +29,7 @@ import type { Redaction } from './redaction'
 import type { RunJob } from './run-queue'
 import { sandboxRun } from './run-sandbox'
 import type { RunnerCatalog } from './runner-catalog'
-import { type ProcessExit, SupervisedProcess } from './supervise'
+import { type ProcessExit, SupervisedProcess, type SupervisorHooks } from './supervise'
 
 export interface RunWorkerDeps {
   config: Config
@@ -91,6 +92,7 @@ class ActiveRun implements LiveRun, RunContext {
   private driver: RunDriver | null = null
   private resolveEnded!: () => void
   private attemptNumber = 0
+  private claimed = false
 
   constructor(
     public task: TaskRecord,
@@ -163,6 +165,14 @@ class ActiveRun implements LiveRun, RunContext {
   async execute(): Promise<void> {
     try {
       await this.run()
+    } catch (error) {
+      // A claimed run must not stay "running" with nothing behind it.
+      if (!this.claimed) throw error
+      await this.fail(
+        isWriteRefused(error)
+          ? `the database cannot be written: ${errorText(error)}`
+          : `openRuntime failed running it: ${errorText(error)}`,
+      )
     } finally {
       this.resolveEnded()
     }
@@ -170,8 +180,9 @@ class ActiveRun implements LiveRun, RunContext {
 
   private async run(): Promise<void> {
     this.claim()
+    this.claimed = true
     const prepared = await this.prepareWorkspace()
-    if (!prepared || this.stoppedBeforeStart()) return
+    if (!prepared || (await this.stoppedBeforeStart())) return
     this.task = this.deps.store.tasks.get(this.taskId) ?? this.task
     const driver = this.createDriver()
     this.driver = driver
@@ -190,11 +201,11 @@ class ActiveRun implements LiveRun, RunContext {
         sandbox: this.deps.sandbox(),
       })
     } catch (error) {
-      this.fail(`could not start the runner: ${errorText(error)}`)
+      await this.fail(`could not start the runner: ${errorText(error)}`)
       return
     }
     this.recordSandbox(command, launch.hostNetwork)
-    if (this.stoppedBeforeStart()) return
+    if (await this.stoppedBeforeStart()) return
     await this.supervise(driver, launch, command)
   }
 
@@ -234,7 +245,7 @@ class ActiveRun implements LiveRun, RunContext {
     try {
       prepared = await isolation.prepare(this.task)
     } catch (error) {
-      this.fail(`could not prepare the workspace: ${errorText(error)}`)
+      await this.fail(`could not prepare the workspace: ${errorText(error)}`)
       return null
     }
     store.tasks.patch(
@@ -291,7 +302,7 @@ class ActiveRun implements LiveRun, RunContext {
           // Inside the sandbox only its private /tmp is writable.
           env: command.active ? { ...launch.spec.env, TMPDIR: '/tmp' } : launch.spec.env,
         },
-        driver.hooks,
+        this.guarded(driver.hooks),
         {
           stopGraceMs: config.stopGraceMs,
           idleMs: config.partialLineIdleMs,
@@ -305,11 +316,17 @@ class ActiveRun implements LiveRun, RunContext {
         message: `runner process failed to start: ${errorText(error)}`,
         metadata: { category: 'attempt-start-failed', attempt_id: this.attemptId, error: errorText(error) },
       })
-      this.fail(`runner process failed to start: ${errorText(error)}`)
+      await this.fail(`runner process failed to start: ${errorText(error)}`)
       return
     }
     driver.attach(this.process)
-    store.attempts.markProcess(this.attemptId, this.process.pid, this.process.startedTicks)
+    try {
+      store.attempts.markProcess(this.attemptId, this.process.pid, this.process.startedTicks)
+    } catch (error) {
+      // Unrecorded, the process could outlive a crash of this server unnoticed: end it now.
+      if (!isWriteRefused(error)) throw error
+      this.requestStop('storage-failure')
+    }
 
     const budgetTimer = setTimeout(
       () => this.requestStop('budget-exceeded'),
@@ -321,19 +338,68 @@ class ActiveRun implements LiveRun, RunContext {
     await this.recordExit(exit, Date.now() - startedAt, driver.failure())
   }
 
-  private stoppedBeforeStart(): boolean {
+  private async stoppedBeforeStart(): Promise<boolean> {
     if (!this.stopping) return false
     this.driver?.dispose()
-    this.finish('stopped', { type: 'STOP' }, stopSummary(this.stopping, this.task), {
-      category: 'attempt-stopped',
-      exitText: null,
-    })
+    await this.finishStopped(this.task, { exitText: null })
     return true
   }
 
-  private fail(summary: string): void {
+  /** A stop the user or a budget asked for ends `stopped`; one forced by a fault ends `failed`, with an error event. */
+  private async finishStopped(task: TaskRecord, options: Omit<FinishOptions, 'category'>): Promise<void> {
+    const reason = this.stopping ?? 'user'
+    const summary = stopSummary(reason, task)
+    if (reason !== 'storage-failure' && reason !== 'internal-error') {
+      await this.finish('stopped', { type: 'STOP' }, summary, { ...options, category: 'attempt-stopped' })
+      return
+    }
+    this.record({ kind: 'error', message: summary, metadata: { category: 'run-fault', reason } })
+    await this.finish('failed', { type: 'FAIL' }, summary, { ...options, category: 'attempt-failed' })
+  }
+
+  private async fail(summary: string): Promise<void> {
     this.driver?.dispose()
-    this.finish('failed', { type: 'FAIL' }, summary, { category: 'attempt-failed', exitText: null })
+    await this.finish('failed', { type: 'FAIL' }, summary, { category: 'attempt-failed', exitText: null })
+  }
+
+  /**
+   * The driver's hooks run inside the output reader: an exception there would leave the process
+   * unread and unwatched. It ends the run instead, saying why.
+   */
+  private guarded(hooks: SupervisorHooks): SupervisorHooks {
+    const contain = (error: unknown) => {
+      if (isWriteRefused(error)) {
+        this.requestStop('storage-failure')
+        return
+      }
+      console.error(`task ${this.taskId}: handling the runner's output failed`, error)
+      this.record({
+        kind: 'error',
+        message: `openRuntime failed handling the runner's output: ${errorText(error)}`,
+        metadata: { category: 'internal-error' },
+      })
+      this.requestStop('internal-error')
+    }
+    const { onWaitingForInput } = hooks
+    return {
+      onLine: (stream, line, partial) => {
+        try {
+          return hooks.onLine(stream, line, partial)
+        } catch (error) {
+          contain(error)
+          return undefined
+        }
+      },
+      onWaitingForInput: onWaitingForInput
+        ? (evidence, prompt) => {
+            try {
+              onWaitingForInput.call(hooks, evidence, prompt)
+            } catch (error) {
+              contain(error)
+            }
+          }
+        : undefined,
+    }
   }
 
   private async recordExit(exit: ProcessExit, runtimeMillis: number, failure: string | null): Promise<void> {
@@ -356,10 +422,7 @@ class ActiveRun implements LiveRun, RunContext {
     }
     const options = { category: '', exitText: exit.text, runtimeMillis, diff: diffEvent, diffStat: changes }
     if (this.stopping) {
-      this.finish('stopped', { type: 'STOP' }, stopSummary(this.stopping, task), {
-        ...options,
-        category: 'attempt-stopped',
-      })
+      await this.finishStopped(task, options)
       return
     }
     const failed = exit.code !== 0 || failure !== null
@@ -368,7 +431,7 @@ class ActiveRun implements LiveRun, RunContext {
       outcome === 'failed' ? 'failed' : outcome === 'changes' ? 'ready-for-review' : 'completed'
     const how =
       exit.code !== 0 || failure === null ? `with ${exit.text}` : `with ${exit.text}, but ${failure}`
-    this.finish(
+    await this.finish(
       status,
       { type: 'EXIT', outcome },
       `${RUNNER_LABELS[task.runner]} runner ${failed ? 'failed' : 'completed'} ${how}`,
@@ -380,8 +443,29 @@ class ActiveRun implements LiveRun, RunContext {
     )
   }
 
-  /** Records the end of the run: one transition, with the attempt, ledger and diff in its transaction. */
-  private finish(status: TaskStatus, event: FinishEvent, summary: string, options: FinishOptions): void {
+  /**
+   * Records the end of the run: one transition, with the attempt, ledger and diff in its
+   * transaction. While storage refuses it (a full disk), it is retried until it lands or the server
+   * shuts down (then the next start's recovery marks the run stopped).
+   */
+  private async finish(
+    status: TaskStatus,
+    event: FinishEvent,
+    summary: string,
+    options: FinishOptions,
+  ): Promise<void> {
+    await retryRefusedWrite(
+      () => this.recordOutcome(status, event, summary, options),
+      this.deps.liveRuns.shutdownSignal,
+    )
+  }
+
+  private recordOutcome(
+    status: TaskStatus,
+    event: FinishEvent,
+    summary: string,
+    options: FinishOptions,
+  ): void {
     const { store, lifecycle } = this.deps
     const attemptStatus: AttemptRecord['status'] = status === 'ready-for-review' ? 'completed' : status
     lifecycle.transition(this.taskId, event, {
@@ -435,7 +519,9 @@ function stopSummary(reason: StopReason, task: TaskRecord): string {
     case 'server-shutdown':
       return 'Stopped: the server shut down'
     case 'storage-failure':
-      return 'Stopped: the database cannot be written'
+      return 'Stopped: the database refused writes (disk full or read-only), so its output could not be kept'
+    case 'internal-error':
+      return 'Stopped: openRuntime failed handling its output (see the error above)'
   }
 }
 

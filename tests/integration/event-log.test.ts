@@ -4,7 +4,7 @@ import { defaultPolicy, emptyLedger, type TaskEvent } from '../../src/domain'
 import { EventBus } from '../../src/events/event-bus'
 import { EventLog } from '../../src/events/event-log'
 import { Store } from '../../src/storage/store'
-import { tempDir } from '../support/temp'
+import { tempDir, waitFor } from '../support/temp'
 
 let dir: ReturnType<typeof tempDir>
 let store: Store
@@ -81,6 +81,22 @@ describe('event log', () => {
       [2, 'two', true],
     ])
     expect(seen[1]?.event.metadata).toEqual({ partial: true })
+  })
+
+  test('a refused flush tells the failure listeners once per outage and retries by itself', async () => {
+    const { log } = setup()
+    const failures: string[] = []
+    log.onWriteFailure((error) => failures.push((error as Error & { code: string }).code))
+    store.db.exec('PRAGMA query_only = ON')
+    log.append('t1', { kind: 'stdout', message: 'held back' })
+    expect(() => log.flush()).toThrow()
+    expect(() => log.flush()).toThrow()
+    expect(failures).toEqual(['SQLITE_READONLY'])
+    store.db.exec('PRAGMA query_only = OFF')
+    // Nobody flushes again: the retry the refused flush scheduled writes the batch.
+    await waitFor('the held-back event to be written', () => store.events.count('t1') === 1)
+    expect(log.writeError).toBeNull()
+    expect(log.bufferedCount).toBe(0)
   })
 
   test('a storage failure keeps the batch buffered; nothing is lost or reordered when writes work again', async () => {
