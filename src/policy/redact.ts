@@ -22,6 +22,8 @@ export interface Redactor {
 export interface RedactorOptions {
   /** Exact secret values (env values marked secret); values under 8 characters are ignored. */
   extraSecrets?: readonly string[]
+  /** Runs the full rules on all text, skipping the cheap pre-scan (to check it never changes a result). */
+  fullScan?: boolean
 }
 
 /** `password` → `[pP][aA]…`: one combined regex must stay case-sensitive for key formats. */
@@ -65,6 +67,18 @@ const RULES = [
   `(?<bearer>\\b${ci('bearer')}[ \\t]+)(?<bearerValue>[A-Za-z0-9._~+/=-]{8,})`,
   `(?<pair>(?<![A-Za-z0-9_])${SECRET_NAME}(?:\\\\?["'])?${PAIR_SEPARATOR})(?:(?<already>\\[redacted\\])|\\\\"(?<escaped>[^"\\\\\\n]*)\\\\"|"(?<double>[^"\\n]*)"|'(?<single>[^'\\n]*)'|(?<bare>[^\\s"',;&)}\\]<>\\\\]+))`,
   `(?<token>(?<![A-Za-z0-9_-])(?:${TOKENS.join('|')}))`,
+]
+
+/**
+ * A loose form of RULES, tried case-insensitively first: every rule's match contains a match of
+ * it (a secret's name then its separator, `Bearer `, `://…@`, a key's prefix). Typical output has
+ * none, and this one cheap scan spares it the combined regex, which costs more than storing it.
+ */
+const TRIGGERS = [
+  `://[^\\s/@'"]+@`,
+  `(?:authorization|pass(?:word|wd|phrase)|secret|token|key|credentials?)(?:\\\\?["'])?[ \\t]*[:=]`,
+  `bearer[ \\t]`,
+  `(?:sk-|sk_|rk_|gh[pousr]_|github_pat_|xox[abprs]-|akia|asia|aiza|npm_|eyj)`,
 ]
 
 /** An unfinished `name: ` / `Bearer ` / `scheme://user:` at the end: the secret may follow. */
@@ -150,9 +164,16 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     .sort((a, b) => b.length - a.length)
   const sources = extras.length > 0 ? [`(?<exact>${extras.map(escapeRegExp).join('|')})`, ...RULES] : RULES
   const combined = new RegExp(sources.join('|'), 'g')
+  const trigger = options.fullScan
+    ? /(?:)/
+    : new RegExp([...TRIGGERS, ...extras.map(escapeRegExp)].join('|'), 'i')
 
   const redactText = (text: string): string =>
-    text.replace(combined, (match: string, ...rest: unknown[]) => replaceMatch(match, rest.at(-1) as Groups))
+    trigger.test(text)
+      ? text.replace(combined, (match: string, ...rest: unknown[]) =>
+          replaceMatch(match, rest.at(-1) as Groups),
+        )
+      : text
 
   const redact = (text: string): string => {
     let out = ''
@@ -189,7 +210,9 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
 
   const safeLength = (text: string): number => {
     if (text === '') return 0
-    const matches = [...text.matchAll(combined)].map((m) => [m.index, m.index + m[0].length] as const)
+    const matches = trigger.test(text)
+      ? [...text.matchAll(combined)].map((m) => [m.index, m.index + m[0].length] as const)
+      : []
     let limit = Math.min(partialExactStart(text), partialPemStart(text))
     for (const [start, end] of matches) if (end === text.length) limit = Math.min(limit, start)
     const last = text[text.length - 1] as string

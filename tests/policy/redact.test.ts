@@ -3,7 +3,8 @@ import fc from 'fast-check'
 import { createRedactor, createStreamRedactor, HOLD_MAX, type Redactor } from '../../src/policy'
 
 const EXTRA = 'correct horse battery staple'
-const redactor = createRedactor({ extraSecrets: [EXTRA, 'hunter2hunter2', 'short'] })
+const EXTRAS = [EXTRA, 'hunter2hunter2', 'short']
+const redactor = createRedactor({ extraSecrets: EXTRAS })
 const redact = (text: string) => redactor.redact(text)
 
 const PEM = [
@@ -171,10 +172,41 @@ const PIECES = [
   '!',
   '/path/to/file.ts',
   '3f786850e387550fdab836ed7e6dc881de23001b',
+  'sk-',
+  'sk_live_',
+  'ghp_',
+  'github_pat_',
+  'xoxb-',
+  'AKIA',
+  'AIza',
+  'npm_',
+  'eyJ',
+  '.',
+  'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+  'API_KEY',
+  'Secret',
+  'credentials',
+  'passphrase',
+  '\\"',
+  '@',
+  'Authorization',
 ]
 const text = fc
   .array(fc.oneof(fc.constantFrom(...PIECES), fc.string({ maxLength: 6 })), { maxLength: 24 })
   .map((parts) => parts.join(''))
+
+describe('the pre-scan', () => {
+  test('never changes a result: the full rules on all text agree (property)', () => {
+    const full = createRedactor({ extraSecrets: EXTRAS, fullScan: true })
+    fc.assert(
+      fc.property(text, (input) => {
+        expect(redactor.redact(input)).toBe(full.redact(input))
+        expect(redactor.safeLength(input)).toBe(full.safeLength(input))
+      }),
+      { numRuns: 5000 },
+    )
+  })
+})
 
 describe('stream redaction', () => {
   test('equals the one-shot redaction however the text is cut (property)', () => {
