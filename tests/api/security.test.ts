@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startTestRuntime } from '../support/runtime'
 import { serverRefusal, spawnServer } from '../support/server-process'
@@ -141,6 +142,63 @@ describe('listening address', () => {
       expect(oversized.status).toBe(413)
     } finally {
       await server.kill('SIGTERM')
+    }
+  })
+})
+
+describe('path traversal', () => {
+  test('`..` through files, NUL bytes and `..` out of an allowlist are refused over HTTP; nothing is registered', async () => {
+    const rt = await startTestRuntime()
+    try {
+      const root = realpathSync(rt.dir)
+      mkdirSync(join(root, 'allowed', 'sub'), { recursive: true })
+      mkdirSync(join(root, 'private'))
+      writeFileSync(join(root, 'allowed', 'notes.txt'), 'a file\n')
+      const before = (await rt.call('GET', '/workspaces')).body.length
+
+      // Written out: path.join would fold the `..` away before the server sees it.
+      for (const path of [
+        `${root}/allowed/notes.txt/../sub`,
+        `${root}/allowed/sub/../notes.txt`,
+        `${root}/allowed\0/sub`,
+      ]) {
+        const registered = await rt.call('POST', '/workspaces/register', { path })
+        expect(registered.status).toBe(400)
+        expect(registered.body.error.code).toMatch(/^(not_a_directory|invalid_path)$/)
+        const browsed = await rt.call('GET', `/workspaces/browse?path=${encodeURIComponent(path)}`)
+        expect(browsed.status).toBe(400)
+      }
+      expect((await rt.call('GET', '/workspaces')).body.length).toBe(before)
+
+      // The allowlist is checked on the canonical path: `..` cannot climb out of it.
+      const escape = await rt.call('POST', '/tasks', {
+        title: 'escape',
+        prompt: '',
+        runner: 'shell',
+        command: 'true',
+        workspace: `${root}/allowed/../private`,
+        policy: { allowed_workspaces: [join(root, 'allowed')] },
+      })
+      expect(escape.status).toBe(200)
+      const started = await rt.call('POST', `/tasks/${escape.body.id}/start`)
+      expect(started.status).toBe(403)
+      expect(started.body.error.details).toEqual({
+        rule: 'workspace-allowlist',
+        offending: join(root, 'private'),
+      })
+      const inside = await rt.call('POST', '/tasks', {
+        title: 'inside',
+        prompt: '',
+        runner: 'shell',
+        command: 'true',
+        workspace: `${root}/allowed/sub/..`,
+        policy: { allowed_workspaces: [join(root, 'allowed')] },
+      })
+      expect(inside.status).toBe(200)
+      expect(inside.body.workspace).toBe(join(root, 'allowed'))
+      expect((await rt.call('POST', `/tasks/${inside.body.id}/start`)).status).toBe(200)
+    } finally {
+      await rt.close()
     }
   })
 })
