@@ -171,7 +171,7 @@ describe('path traversal', () => {
       expect((await rt.call('GET', '/workspaces')).body.length).toBe(before)
 
       // The allowlist is checked on the canonical path: `..` cannot climb out of it.
-      const escape = await rt.call('POST', '/tasks', {
+      const climber = await rt.call('POST', '/tasks', {
         title: 'escape',
         prompt: '',
         runner: 'shell',
@@ -179,8 +179,8 @@ describe('path traversal', () => {
         workspace: `${root}/allowed/../private`,
         policy: { allowed_workspaces: [join(root, 'allowed')] },
       })
-      expect(escape.status).toBe(200)
-      const started = await rt.call('POST', `/tasks/${escape.body.id}/start`)
+      expect(climber.status).toBe(200)
+      const started = await rt.call('POST', `/tasks/${climber.body.id}/start`)
       expect(started.status).toBe(403)
       expect(started.body.error.details).toEqual({
         rule: 'workspace-allowlist',
