@@ -93,6 +93,10 @@ export class EventLog {
     try {
       written = this.store.transaction(() => this.insertBatch(batch))
     } catch (error) {
+      if (this.dropEventsOfDeletedTasks(error)) {
+        this.flush()
+        return
+      }
       const startsOutage = this.lastError === null
       this.lastError = error as Error
       if (startsOutage) for (const listener of this.writeFailureListeners) listener(this.lastError)
@@ -128,6 +132,26 @@ export class EventLog {
 
   get bufferedCount(): number {
     return this.pending.length
+  }
+
+  /**
+   * A task deleted while something still appended to it (its run ending, say) makes the whole batch
+   * fail its foreign key, and retrying would block every other task's events forever. Those events
+   * have nowhere to go: the user deleted their task. Drops them, saying so; true when it did.
+   */
+  private dropEventsOfDeletedTasks(error: unknown): boolean {
+    if ((error as { code?: unknown } | null)?.code !== 'SQLITE_CONSTRAINT_FOREIGNKEY') return false
+    const gone = new Set(
+      [...new Set(this.pending.map((row) => row.task_id))].filter((id) => !this.store.tasks.get(id)),
+    )
+    if (gone.size === 0) return false
+    const before = this.pending.length
+    this.pending = this.pending.filter((row) => !gone.has(row.task_id))
+    for (const id of gone) this.nextSeq.delete(id)
+    console.error(
+      `dropped ${before - this.pending.length} event(s) of deleted task(s) ${[...gone].join(', ')}`,
+    )
+    return true
   }
 
   private insertBatch(batch: Pending[]): Map<string, TaskEvent[]> {

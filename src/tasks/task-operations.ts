@@ -1,9 +1,9 @@
 import { conflict } from '../errors'
 
 /**
- * At most one review operation (merge, cleanup, restore, start) per task at a time. Those span
- * awaits on git, so the machine's synchronous check alone cannot stop two of them interleaving;
- * the second one gets a 409 instead.
+ * At most one operation that awaits before it commits (start, follow-up, approval, merge, cleanup,
+ * restore, delete) per task at a time. Those span awaits on git or the preflight, so the machine's
+ * synchronous check alone cannot stop two of them interleaving; the second one gets a 409 instead.
  */
 export class TaskOperations {
   private readonly running = new Map<string, string>()

@@ -145,24 +145,26 @@ export class TaskService {
     const { store, lifecycle } = this.deps
     const task = this.get(id)
     lifecycle.assertCan(id, { type: 'START' })
-    this.deps.operations.assertIdle(id)
-    await this.deps.preflight.assertCanRun(task, policyOf(task))
-    const freeze = this.freeze(task)
-    const result = lifecycle.transition(
-      id,
-      { type: 'START' },
-      {
-        message: 'Start requested',
-        category: 'start-requested',
-        write: (at) => {
-          freeze.write(at)
-          // A start runs the task's own goal again; a reply that was waiting to follow up is dropped.
-          store.tasks.setFollowUp(id, null)
+    // Exclusive: a merge, cleanup or delete must not slip in while the preflight awaits.
+    await this.deps.operations.exclusive(id, 'a start', async () => {
+      await this.deps.preflight.assertCanRun(task, policyOf(task))
+      const freeze = this.freeze(task)
+      const result = lifecycle.transition(
+        id,
+        { type: 'START' },
+        {
+          message: 'Start requested',
+          category: 'start-requested',
+          write: (at) => {
+            freeze.write(at)
+            // A start runs the task's own goal again; a reply that was waiting to follow up is dropped.
+            store.tasks.setFollowUp(id, null)
+          },
+          extraEvents: freeze.events,
         },
-        extraEvents: freeze.events,
-      },
-    )
-    if (result.state === 'queued.waiting') await this.enqueue(id, result.context.starts)
+      )
+      if (result.state === 'queued.waiting') await this.enqueue(id, result.context.starts)
+    })
     return this.get(id)
   }
 
@@ -233,26 +235,27 @@ export class TaskService {
     if (task.runner_session_id === null)
       throw conflict('no_session', `task ${id} has no agent session to continue; start it instead`)
     lifecycle.assertCan(id, { type: 'FOLLOW_UP' })
-    operations.assertIdle(id)
-    await preflight.assertCanRun(task, policyOf(task))
-    const result = lifecycle.transition(
-      id,
-      { type: 'FOLLOW_UP' },
-      {
-        message: `Follow-up requested: continuing session ${task.runner_session_id}`,
-        category: 'follow-up-requested',
-        metadata: { session_id: task.runner_session_id },
-        write: () => store.tasks.setFollowUp(id, text),
-        extraEvents: [
-          {
-            kind: 'input',
-            message: `User reply: ${recorded}`,
-            metadata: { category: 'reply', delivery: 'follow-up' },
-          },
-        ],
-      },
-    )
-    await this.enqueue(id, result.context.starts)
+    await operations.exclusive(id, 'a follow-up', async () => {
+      await preflight.assertCanRun(task, policyOf(task))
+      const result = lifecycle.transition(
+        id,
+        { type: 'FOLLOW_UP' },
+        {
+          message: `Follow-up requested: continuing session ${task.runner_session_id}`,
+          category: 'follow-up-requested',
+          metadata: { session_id: task.runner_session_id },
+          write: () => store.tasks.setFollowUp(id, text),
+          extraEvents: [
+            {
+              kind: 'input',
+              message: `User reply: ${recorded}`,
+              metadata: { category: 'reply', delivery: 'follow-up' },
+            },
+          ],
+        },
+      )
+      await this.enqueue(id, result.context.starts)
+    })
     return this.get(id)
   }
 
@@ -286,25 +289,27 @@ export class TaskService {
     const task = this.get(id)
     const start = options.start ?? true
     lifecycle.assertCan(id, { type: 'APPROVE', start })
-    if (start) await this.deps.preflight.assertCanRun(task, policyOf(task))
     const note = options.note?.trim() || null
     const by = options.by ?? 'local user'
-    const freeze = start ? this.freeze(task) : NOT_FREEZING
-    const result = lifecycle.transition(
-      id,
-      { type: 'APPROVE', start },
-      {
-        message: note ? `Task approved: ${note}` : 'Task approved',
-        category: 'approved',
-        metadata: { approved_by: by, note },
-        write: (at) => {
-          store.tasks.patch(id, { approved_at: at }, at)
-          freeze.write(at)
+    await this.deps.operations.exclusive(id, 'an approval', async () => {
+      if (start) await this.deps.preflight.assertCanRun(task, policyOf(task))
+      const freeze = start ? this.freeze(task) : NOT_FREEZING
+      const result = lifecycle.transition(
+        id,
+        { type: 'APPROVE', start },
+        {
+          message: note ? `Task approved: ${note}` : 'Task approved',
+          category: 'approved',
+          metadata: { approved_by: by, note },
+          write: (at) => {
+            store.tasks.patch(id, { approved_at: at }, at)
+            freeze.write(at)
+          },
+          extraEvents: freeze.events,
         },
-        extraEvents: freeze.events,
-      },
-    )
-    if (result.state === 'queued.waiting') await this.enqueue(id, result.context.starts)
+      )
+      if (result.state === 'queued.waiting') await this.enqueue(id, result.context.starts)
+    })
     return this.get(id)
   }
 
@@ -323,12 +328,17 @@ export class TaskService {
     const { store, lifecycle, liveRuns, eventLog, operations } = this.deps
     const task = this.get(id)
     const snapshot = lifecycle.snapshot(id)
-    if (liveRuns.get(id) || task.status === 'running' || snapshot.matches({ 'needs-input': 'prompt' })) {
-      throw conflict('task_running', `task ${id} is running; stop it before deleting it`)
+    const assertNotRunning = () => {
+      const state = lifecycle.snapshot(id)
+      if (liveRuns.get(id) || state.matches('running') || state.matches({ 'needs-input': 'prompt' })) {
+        throw conflict('task_running', `task ${id} is running; stop it before deleting it`)
+      }
+      if (state.matches({ queued: 'waiting' })) {
+        throw conflict('task_queued', `task ${id} is queued to run; stop it before deleting it`)
+      }
     }
-    if (snapshot.matches({ queued: 'waiting' })) {
-      throw conflict('task_queued', `task ${id} is queued to run; stop it before deleting it`)
-    }
+    assertNotRunning()
+    // Starts take the same lock, so no run can begin while the worktree is inspected below.
     await operations.exclusive(id, 'a delete', async () => {
       const unmerged =
         task.worktree_path !== null &&
@@ -341,6 +351,7 @@ export class TaskService {
           `task ${id} has changes that were never merged; merge them, or delete with force=true`,
         )
       }
+      assertNotRunning()
       eventLog.flush()
       store.tasks.delete(id)
       lifecycle.evict(id)

@@ -83,6 +83,18 @@ describe('event log', () => {
     expect(seen[1]?.event.metadata).toEqual({ partial: true })
   })
 
+  test('events of a task deleted meanwhile are dropped; the rest of the batch is written', () => {
+    const { log } = setup()
+    log.append('t1', { kind: 'stdout', message: 'kept' })
+    log.append('t2', { kind: 'stdout', message: 'orphan' })
+    store.tasks.delete('t2')
+    log.append('t1', { kind: 'stdout', message: 'kept too' })
+    log.flush()
+    expect(log.writeError).toBeNull()
+    expect(log.bufferedCount).toBe(0)
+    expect(store.events.after('t1', 0, 10).map((e) => `${e.seq}:${e.message}`)).toEqual(['1:kept', '2:kept too'])
+  })
+
   test('a refused flush tells the failure listeners once per outage and retries by itself', async () => {
     const { log } = setup()
     const failures: string[] = []
