@@ -6,7 +6,11 @@ import { readSse } from '../tests/support/sse'
 import { tempDir } from '../tests/support/temp'
 import { percentile, round } from './lib/measure'
 
-/** Milliseconds from POST start to the first stdout event arriving on the task's SSE stream. */
+/**
+ * Milliseconds from POST start to the first stdout event arriving on the task's SSE stream. The
+ * task is then left to finish before anything else is timed: its wrap-up (a diff capture in a
+ * worktree) would otherwise overlap the next dispatch or the raw baseline and bill one to the other.
+ */
 async function dispatchOnce(server: ServerProcess, workspace: string): Promise<number> {
   const created = await api(server.url, 'POST', '/tasks', {
     title: 'echo',
@@ -25,7 +29,18 @@ async function dispatchOnce(server: ServerProcess, workspace: string): Promise<n
   }
   const elapsed = performance.now() - started
   abort.abort()
+  await settled(server, id)
   return elapsed
+}
+
+async function settled(server: ServerProcess, id: string): Promise<void> {
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    const { body } = await api(server.url, 'GET', `/tasks/${id}?events=none`)
+    if (body.status !== 'queued' && body.status !== 'running') return
+    await Bun.sleep(5)
+  }
+  throw new Error(`task ${id} did not finish within 30 s`)
 }
 
 async function rawSpawn(): Promise<number> {

@@ -9,6 +9,7 @@ import { migrate } from '../src/storage/migrate'
 import { spawnServer } from '../tests/support/server-process'
 import { tempDir } from '../tests/support/temp'
 import { round } from './lib/measure'
+import { taskPagePath as defaultTaskPage } from './lib/task-page'
 
 const TASKS = 10_000
 const EVENTS = 2_000_000
@@ -57,7 +58,7 @@ function seed(dbPath: string, workspace: string): string {
   return biggest
 }
 
-export async function benchHistory(taskPagePath = (id: string) => `/tasks/${id}`) {
+export async function benchHistory(taskPagePath = defaultTaskPage) {
   const dir = tempDir('openruntime-bench-')
   try {
     const workspace = join(dir.path, 'plain')

@@ -8,9 +8,6 @@ import { benchReview } from './b5-review'
 
 /** `bun run bench`: every benchmark against a real server, each figure beside its same-run baseline. */
 const ROOT = join(import.meta.dir, '..')
-const taskPage = existsSync(join(ROOT, 'src', 'routes', 'pages'))
-  ? (id: string) => `/tasks/${id}/view`
-  : undefined
 
 const latestPath = join(ROOT, 'bench', 'results', 'latest.json')
 // Running only some benchmarks (`bun run bench b2`) updates their entries and keeps the others.
@@ -27,8 +24,8 @@ const run = async (name: string, bench: () => Promise<unknown>) => {
 }
 await run('b1', benchIngest)
 await run('b2', () => benchDispatch(200))
-await run('b3', () => benchConcurrency(taskPage))
-await run('b4', () => benchHistory(taskPage))
+await run('b3', benchConcurrency)
+await run('b4', benchHistory)
 await run('b5', benchReview)
 
 mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true })

@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { AppError, conflict, notFound } from '../errors.ts'
-import { copyIgnoredFiles } from './copy-ignored.ts'
+import { copyPaths, ignoredFilesMatching } from './copy-ignored.ts'
 import { git, OWN_IDENTITY, resolveCommit } from './exec.ts'
 import { isDirectory } from './files.ts'
 import { archiveRef, assertTaskId } from './names.ts'
@@ -143,6 +143,7 @@ export async function restoreWorktree(input: RestoreWorktreeInput): Promise<Rest
     await git(input.worktreePath, ['reset', '-q'])
     return archive
   })
-  await copyIgnoredFiles(repo.root, input.worktreePath, input.copyIgnoredGlobs ?? [])
+  const carried = await ignoredFilesMatching(repo.root, input.copyIgnoredGlobs ?? [])
+  await copyPaths(repo.root, input.worktreePath, carried)
   return { worktreePath: input.worktreePath, branch: input.branch, archive_commit: archive }
 }

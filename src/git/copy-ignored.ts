@@ -3,13 +3,13 @@ import { basename, dirname, join } from 'node:path'
 import { git, splitNul } from './exec.ts'
 
 /**
- * Copies git-ignored files that match the workspace's glob list (typically `.env*`) from the user's
- * checkout into a fresh worktree, so the agent has the local config a clone would lack. A glob
- * without a slash matches a file or directory name anywhere, as in .gitignore; one with a slash
+ * The git-ignored files of the user's checkout that match the workspace's glob list (typically
+ * `.env*`), to carry into a fresh worktree so the agent has the local config a clone would lack. A
+ * glob without a slash matches a file or directory name anywhere, as in .gitignore; one with a slash
  * matches the path from the repository root. Ignored directories are listed whole (`--directory`)
- * so a big node_modules is never walked; they are copied only when their own path matches.
+ * so a big node_modules is never walked; they are matched only by their own path.
  */
-export async function copyIgnoredFiles(from: string, to: string, globs: string[]): Promise<string[]> {
+export async function ignoredFilesMatching(from: string, globs: string[]): Promise<string[]> {
   if (globs.length === 0) return []
   const matchers = globs.map((pattern) => ({ glob: new Bun.Glob(pattern), byName: !pattern.includes('/') }))
   const out = await git(from, [
@@ -20,11 +20,15 @@ export async function copyIgnoredFiles(from: string, to: string, globs: string[]
     '--exclude-standard',
     '--directory',
   ])
-  const copied: string[] = []
-  for (const entry of splitNul(out)) {
-    const rel = entry.replace(/\/$/, '')
-    if (rel === '.openruntime' || rel.startsWith('.openruntime/')) continue
-    if (!matchers.some(({ glob, byName }) => glob.match(byName ? basename(rel) : rel))) continue
+  return splitNul(out)
+    .map((entry) => entry.replace(/\/$/, ''))
+    .filter((rel) => rel !== '.openruntime' && !rel.startsWith('.openruntime/'))
+    .filter((rel) => matchers.some(({ glob, byName }) => glob.match(byName ? basename(rel) : rel)))
+}
+
+/** Copies `paths` (relative, files or whole directories) from one checkout into another. */
+export async function copyPaths(from: string, to: string, paths: string[]): Promise<void> {
+  for (const rel of paths) {
     await mkdir(dirname(join(to, rel)), { recursive: true })
     await cp(join(from, rel), join(to, rel), {
       recursive: true,
@@ -32,7 +36,5 @@ export async function copyIgnoredFiles(from: string, to: string, globs: string[]
       errorOnExist: false,
       verbatimSymlinks: true,
     })
-    copied.push(rel)
   }
-  return copied
 }

@@ -39,10 +39,17 @@ export async function requireRepo(dir: string): Promise<RepoInfo> {
  * directory). Checked before anything is reused or deleted at a path taken from a task record.
  */
 export async function isLinkedWorktreeOf(repo: RepoInfo, path: string): Promise<boolean> {
-  const own = await locateRepo(path).catch(() => null)
-  if (!own || own.commonDir !== repo.commonDir || own.root !== (await realpath(path))) return false
-  const gitDir = await realpath((await git(path, ['rev-parse', '--absolute-git-dir'])).trim())
-  return gitDir !== repo.commonDir
+  const out = await git(path, [
+    'rev-parse',
+    '--path-format=absolute',
+    '--show-toplevel',
+    '--git-common-dir',
+    '--absolute-git-dir',
+  ]).catch(() => '')
+  const reported = out.trim().split('\n')
+  if (reported.length !== 3 || reported.some((line) => line === '')) return false
+  const [root, commonDir, gitDir, self] = await Promise.all([...reported, path].map((p) => realpath(p)))
+  return root === self && commonDir === repo.commonDir && gitDir !== repo.commonDir
 }
 
 /**

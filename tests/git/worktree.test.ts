@@ -97,6 +97,20 @@ describe('prepareWorkspace', () => {
     expect(diff.files.map((file) => file.path)).toEqual(['agent.txt'])
   })
 
+  test('a first run whose branch name is already taken (a leftover of an old database) checks that branch out', async () => {
+    const repo = makeRepo(dir('leftover-branch'), { 'a.txt': 'one\n' })
+    const taskId = crypto.randomUUID()
+    const branch = `openruntime/${taskId.slice(0, 8)}`
+    const head = gitSync(repo, 'rev-parse', 'HEAD').trim()
+    gitSync(repo, 'branch', branch)
+    write(repo, 'a.txt', 'two\n')
+    gitSync(repo, 'commit', '-qam', 'user moves on')
+    const prepared = await prepareWorkspace({ taskId, workspace: repo })
+    expect(prepared).toMatchObject({ isolated: true, branch, baseCommit: head })
+    expect(prepared.note).toContain('re-created worktree')
+    expect(read(prepared.worktreePath as string, 'a.txt')).toBe('one\n')
+  })
+
   test('ignored files matching the globs are copied into a new worktree, nothing else', async () => {
     const repo = makeRepo(dir('ignored'), {
       '.gitignore': '.env*\nnode_modules/\n*.log\n',
