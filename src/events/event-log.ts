@@ -80,15 +80,18 @@ export class EventLog {
     this.nextSeq.delete(taskId)
   }
 
-  /** Writes everything buffered now. Throws if storage refuses the write (the events stay buffered). */
-  flush(): void {
+  /**
+   * Writes what is buffered now (the oldest `limit` events, by default all) in one transaction.
+   * Throws if storage refuses the write (the events stay buffered).
+   */
+  flush(limit = Number.POSITIVE_INFINITY): void {
     if (this.timer) {
       clearTimeout(this.timer)
       this.timer = null
     }
     if (this.pending.length === 0) return
     this.lastFlushAt = Date.now()
-    const batch = this.pending
+    const batch = this.pending.length > limit ? this.pending.slice(0, limit) : this.pending
     let written: Map<string, TaskEvent[]>
     try {
       written = this.store.transaction(() => this.insertBatch(batch))
@@ -230,7 +233,10 @@ export class EventLog {
     this.timer = setTimeout(() => {
       this.timer = null
       try {
-        this.flush()
+        // A burst is written a batch per tick: one huge transaction would hold the event loop (and
+        // every request waiting on it) for as long as it takes.
+        this.flush(this.batchSize)
+        if (this.pending.length > 0) this.scheduleFlush(0)
       } catch {
         // Storage refused the batch (read-only, disk full): `flush` kept it and scheduled a retry;
         // `onWriteFailure` listeners stop the runs producing it.
