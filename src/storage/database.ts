@@ -9,6 +9,9 @@ export function openDatabase(path: string): Database {
   db.exec('PRAGMA journal_mode = WAL')
   // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last commits).
   db.exec('PRAGMA synchronous = NORMAL')
+  // A burst (or a transaction refused half-way on a full disk) can grow the WAL far past its usual
+  // few MiB; without a limit the file keeps that size for good, holding space the database needs.
+  db.exec('PRAGMA journal_size_limit = 8388608')
   db.exec('PRAGMA foreign_keys = ON')
   db.exec('PRAGMA busy_timeout = 5000')
   return db

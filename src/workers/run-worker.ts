@@ -166,6 +166,7 @@ class ActiveRun implements LiveRun, RunContext {
     try {
       await this.run()
     } catch (error) {
+      console.error(`task ${this.taskId}: the run failed unexpectedly`, error)
       // A claimed run must not stay "running" with nothing behind it.
       if (!this.claimed) throw error
       await this.fail(

@@ -16,11 +16,7 @@ afterAll(() => ui?.close())
 const PAYLOAD = '<img src=x onerror=window.__xss=1>'
 const xssFired = (page: Page) => page.evaluate(() => (window as any).__xss)
 
-/**
- * Controls without an accessible name: an enclosing label, aria-label, or a label whose `for` names
- * the control's id, which must be unique. Read from the markup rather than the live `labels` list,
- * which once (in CI, never again in 40 local runs) came back empty for the reply box after a morph.
- */
+/** Controls without an accessible name: an enclosing label, aria-label, or a label whose `for` names the control's (unique) id. */
 const unlabelled = (page: Page) =>
   page.$$eval('input:not([type=hidden]), select, textarea', (controls) =>
     controls
@@ -132,10 +128,16 @@ describe('the browser UI', () => {
     await dashboard.waitForSelector('#flash .flash-error >> text=command is required for the shell runner')
 
     expect(await unlabelled(dashboard)).toEqual([])
-    await dispatchShell(dashboard, { title: 'Say hello', command: 'echo hello' })
-    const id = await taskIdByTitle(dashboard, 'Say hello')
+    // A task waiting for an answer shows every control a task page has for a live run.
+    await dispatchShell(dashboard, { title: 'Ask a name', command: 'read -p "Name? " name; echo "hi $name"' })
+    const id = await taskIdByTitle(dashboard, 'Ask a name')
     const task = await ui.newPage()
     await task.goto(`${ui.url}/tasks/${id}/view`)
+    await task.waitForSelector('#task-summary[data-task-state="needs-input.prompt"] #reply-message')
+    expect(await unlabelled(task)).toEqual([])
+    await task.fill('#reply-message', 'Ada')
+    await task.press('#reply-message', 'Enter')
+    await task.waitForSelector('#task-summary[data-task-status="completed"]')
     expect(await unlabelled(task)).toEqual([])
     await task.close()
   })

@@ -92,7 +92,10 @@ describe('event log', () => {
     log.flush()
     expect(log.writeError).toBeNull()
     expect(log.bufferedCount).toBe(0)
-    expect(store.events.after('t1', 0, 10).map((e) => `${e.seq}:${e.message}`)).toEqual(['1:kept', '2:kept too'])
+    expect(store.events.after('t1', 0, 10).map((e) => `${e.seq}:${e.message}`)).toEqual([
+      '1:kept',
+      '2:kept too',
+    ])
   })
 
   test('a refused flush tells the failure listeners once per outage and retries by itself', async () => {

@@ -6,9 +6,9 @@ import { api, type ServerProcess, spawnServer } from '../support/server-process'
 import { mountSmallDisk } from '../support/small-disk'
 import { tempDir, waitFor } from '../support/temp'
 
-// R5: the database lives on a real 32 MiB tmpfs; a ballast file leaves it almost full, a task's
+// R5: the database lives on a real 64 MiB tmpfs; a ballast file leaves it almost full, a task's
 // output fills the rest. Freeing the ballast stands for the user making room.
-const DISK_BYTES = 32 * 1024 * 1024
+const DISK_BYTES = 64 * 1024 * 1024
 const MARKER = 'openruntime-disk-filler'
 
 const temp = tempDir('openruntime-full-')
@@ -102,6 +102,11 @@ test('a full disk fails the streaming task cleanly, keeps the server serving rea
   const failed = await waitFor('the filler to be recorded as failed', async () => {
     const task = await api(server.url, 'GET', `/tasks/${fillerId}?events=none`)
     return task.body.status === 'failed' ? task.body : null
+  }).catch(async (error) => {
+    const task = (await api(server.url, 'GET', `/tasks/${fillerId}?events=3`)).body
+    throw new Error(
+      `${error.message}: the task is ${task.status} (${JSON.stringify(task.events.map((event: { message: string }) => event.message.slice(0, 120)))}); the server said:\n${server.output().slice(-4000)}`,
+    )
   })
   expect(failed.attempts.at(-1)).toMatchObject({ status: 'failed', exit_status: 'signal: SIGTERM' })
   expect(failed.attempts.at(-1).summary).toContain('database refused writes')
