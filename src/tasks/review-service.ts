@@ -5,11 +5,11 @@ import {
   archiveRef,
   captureDiff,
   cleanupWorktree,
-  type DiffFile,
   hasTaskChanges,
   type MergeStrategy,
   mergeTask,
   restoreWorktree,
+  type TaskDiff,
   taskBranch,
 } from '../git'
 import { locateRepo } from '../git/repo'
@@ -18,19 +18,12 @@ import type { Store } from '../storage/store'
 import type { TaskLifecycle } from './lifecycle'
 import type { TaskOperations } from './task-operations'
 
-export interface TaskDiffView {
+export interface TaskDiffView extends TaskDiff {
   task_id: string
   isolated: boolean
   worktree_path: string | null
   runner_session_id: string | null
   base_commit: string | null
-  stat: string
-  patch: string
-  files: DiffFile[]
-  additions: number
-  deletions: number
-  truncated: boolean
-  has_changes: boolean
 }
 
 async function requireTaskRepo(task: TaskRecord) {
