@@ -9,6 +9,7 @@ import type {
   AgentSignal,
   Launch,
   LaunchRequest,
+  PermissionMode,
 } from '../../src/agents'
 import type { NewEvent } from '../../src/domain'
 import type { ModelServer } from '../support/model-server'
@@ -76,6 +77,24 @@ export function codexProviderArgs(server: ModelServer): string[] {
     'supports_websockets=false',
   ].join(',')
   return ['-c', 'model_provider=scripted', '-c', `model_providers.scripted={${provider}}`]
+}
+
+/** A sandboxed launch; Claude finds the server through ANTHROPIC_BASE_URL, Codex needs a provider and a model. */
+export function launchRequest(
+  server: ModelServer,
+  sandbox: Sandbox,
+  runner: 'claude' | 'codex',
+  permissionMode: PermissionMode,
+  resumeSessionId?: string,
+): LaunchRequest {
+  return {
+    bin: agentBinary(runner),
+    cwd: sandbox.cwd,
+    permissionMode,
+    resumeSessionId,
+    baseEnv: agentEnv(server, sandbox),
+    ...(runner === 'codex' ? { model: CODEX_MODEL, extraArgs: codexProviderArgs(server) } : {}),
+  }
 }
 
 export class AgentRun {
