@@ -1,12 +1,9 @@
-import { mkdir } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { Config } from './config'
 import type { TaskRecord } from './domain'
-import { captureDiff } from './git/diff'
-import { git } from './git/exec'
-import { prepareWorkspace } from './git/worktree'
+import { captureDiff, importTaskBranch, locateTaskCheckout, prepareWorkspace } from './git'
 import { normalizePolicy } from './policy/presets'
 import type { RuntimeAdapters } from './runtime'
+import { assertSafeWorkspace } from './workspaces/exposure'
 import { canonicalDirectory } from './workspaces/paths'
 
 /** The git layer as the run worker uses it: a worktree per task, and what changed since its base. */
@@ -25,13 +22,16 @@ export const gitIsolation: RuntimeAdapters['isolation'] = (settings) => {
             }
           : null,
       })
-      const gitDirs = prepared.worktreePath ? await worktreeGitDirs(prepared.worktreePath) : []
-      return { ...prepared, gitDirs }
+      return prepared
+    },
+    async collectCommits(task: TaskRecord) {
+      if (!task.worktree_path) return null
+      return importTaskBranch(await locateTaskCheckout(task.workspace, task.id, task.worktree_path))
     },
     async summarizeChanges(task: TaskRecord) {
       if (!task.worktree_path) return null
       const diff = await captureDiff({
-        worktreePath: task.worktree_path,
+        checkout: await locateTaskCheckout(task.workspace, task.id, task.worktree_path),
         baseCommit: task.base_commit,
         maxPatchBytes: 0,
       })
@@ -40,26 +40,14 @@ export const gitIsolation: RuntimeAdapters['isolation'] = (settings) => {
   }
 }
 
-/** What a worktree writes in the shared git directory: its own part, objects, refs and reflogs. */
-async function worktreeGitDirs(worktreePath: string): Promise<string[]> {
-  const out = await git(worktreePath, [
-    'rev-parse',
-    '--path-format=absolute',
-    '--git-common-dir',
-    '--git-dir',
-  ])
-  const [commonDir, ownDir] = out.trim().split('\n')
-  if (!commonDir || !ownDir) return []
-  const shared = ['objects', 'refs', 'logs'].map((part) => join(commonDir, part))
-  // Only existing paths can be made writable; a repository without reflogs yet would get none.
-  await Promise.all(shared.map((dir) => mkdir(dir, { recursive: true })))
-  return [ownDir, ...shared]
-}
-
-export function composeAdapters(_config: Config): RuntimeAdapters {
+export function composeAdapters(config: Config): RuntimeAdapters {
   return {
     isolation: gitIsolation,
-    resolveWorkspace: (path) => canonicalDirectory(path ?? process.cwd()),
+    resolveWorkspace: async (path) => {
+      const workspace = await canonicalDirectory(path ?? process.cwd())
+      assertSafeWorkspace(workspace, config)
+      return workspace
+    },
     normalizePolicy,
   }
 }

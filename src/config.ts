@@ -1,3 +1,4 @@
+import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import type { AgentRunner, PriceTable } from './agents'
 
@@ -19,6 +20,8 @@ export interface Config {
   queuePath: string
   lockPath: string
   dataDir: string
+  /** The user's home: never a workspace, its credential folders hidden from runs. */
+  home: string
   maxParallel: number
   /** Grace period between SIGTERM and SIGKILL when a run is stopped. */
   stopGraceMs: number
@@ -99,8 +102,17 @@ function agentSettings(env: Env, name: string): AgentSettings {
   }
 }
 
+/**
+ * The database's default place: the user's data folder (XDG), outside every checkout, so no
+ * workspace ever contains it (runs cannot see it wherever it is; see the sandbox).
+ */
+function defaultDbPath(env: Env, home: string): string {
+  return join(env.XDG_DATA_HOME || join(home, '.local', 'share'), 'openruntime', 'openruntime.sqlite3')
+}
+
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
-  const dbPath = resolve(cwd, env.OPENRUNTIME_DB || env.MANAGED_AGENTS_DB || 'data/openruntime.sqlite3')
+  const home = env.HOME || homedir()
+  const dbPath = resolve(cwd, env.OPENRUNTIME_DB || env.MANAGED_AGENTS_DB || defaultDbPath(env, home))
   const base = dbPath.replace(/\.sqlite3?$|\.db$/, '')
   // PORT=0 asks the OS for a free port (the server prints the one it got).
   const port = integerSetting(env, 'PORT', 8080, 0)
@@ -112,6 +124,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     queuePath: `${base}.queue.sqlite3`,
     lockPath: `${base}.lock`,
     dataDir: dirname(dbPath),
+    home,
     maxParallel: integerSetting(env, 'OPENRUNTIME_MAX_PARALLEL', 4),
     stopGraceMs: integerSetting(env, 'OPENRUNTIME_STOP_GRACE_MS', 5000),
     partialLineIdleMs: integerSetting(env, 'OPENRUNTIME_PARTIAL_LINE_MS', 400),

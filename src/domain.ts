@@ -40,9 +40,15 @@ export interface TaskPolicy {
 /**
  * The policy the runtime enforces: the wire `TaskPolicy` plus what this runtime adds.
  * `require_sandbox` refuses to start a task when bubblewrap cannot run; `approval_timeout_seconds`
- * bounds how long a tool approval may wait before it counts as refused.
+ * bounds how long a tool approval may wait before it counts as refused; `allow_in_place` lets a
+ * task run directly in a workspace outside git (no worktree to isolate it: that folder is what it
+ * changes).
  */
-export type EffectivePolicy = TaskPolicy & { require_sandbox: boolean; approval_timeout_seconds: number }
+export type EffectivePolicy = TaskPolicy & {
+  require_sandbox: boolean
+  approval_timeout_seconds: number
+  allow_in_place: boolean
+}
 
 export const DEFAULT_BLOCKED_COMMANDS = ['rm -rf', 'sudo', 'git push', 'curl', 'wget', 'ssh', 'scp']
 
@@ -63,6 +69,7 @@ export function defaultPolicy(): EffectivePolicy {
     max_runtime_minutes: null,
     require_sandbox: false,
     approval_timeout_seconds: DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+    allow_in_place: false,
   }
 }
 

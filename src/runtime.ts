@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import {
   type AgentAdapter,
   type AgentRunner,
@@ -10,6 +11,7 @@ import type { Config } from './config'
 import { now } from './domain'
 import { EventBus } from './events/event-bus'
 import { EventLog } from './events/event-log'
+import { clearScratch, setScratchRoot } from './git'
 import { detectSandbox } from './policy'
 import { InstanceLock } from './storage/instance-lock'
 import { Store } from './storage/store'
@@ -67,6 +69,9 @@ export async function startRuntime(config: Config, adapters: RuntimeAdapters): P
   const lock = InstanceLock.acquire(config.lockPath)
   let store: Store | null = null
   try {
+    // Temporary git files live in the data directory, so what a crash left there is ours to remove.
+    setScratchRoot(join(config.dataDir, 'tmp'))
+    await clearScratch()
     store = Store.open(config.dbPath)
     const bus = new EventBus()
     const eventLog = new EventLog(store, bus, { flushMs: config.eventFlushMs })
@@ -78,7 +83,7 @@ export async function startRuntime(config: Config, adapters: RuntimeAdapters): P
       if (isLastingWriteFailure(error)) void liveRuns.stopAll('storage-failure')
     })
     const openStore = store
-    const workspaces = new WorkspaceRegistry(openStore, config.discoveryRoots)
+    const workspaces = new WorkspaceRegistry(openStore, config, config.discoveryRoots)
     const runners = new RunnerCatalog(config)
     const redaction = new Redaction([
       config.serverEnv,
@@ -121,7 +126,7 @@ export async function startRuntime(config: Config, adapters: RuntimeAdapters): P
       preflight: new Preflight(runners, sandbox),
       redaction,
     })
-    const recovery = await recoverAfterRestart(openStore, lifecycle, queue, config.stopGraceMs)
+    const recovery = await recoverAfterRestart(openStore, eventLog, lifecycle, queue, config.stopGraceMs)
     // No agent process survived the previous server, so nothing can receive an answer any more.
     openStore.approvals.expireAll({
       decided_by: 'openRuntime',
@@ -139,7 +144,13 @@ export async function startRuntime(config: Config, adapters: RuntimeAdapters): P
       lifecycle,
       liveRuns,
       tasks,
-      review: new ReviewService({ store: openStore, eventLog, lifecycle, operations }),
+      review: new ReviewService({
+        store: openStore,
+        eventLog,
+        lifecycle,
+        operations,
+        copyGlobsFor: (workspace) => workspaces.copyGlobsFor(workspace),
+      }),
       runners,
       workspaces,
       sessions: new SessionInventory(),

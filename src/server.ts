@@ -29,6 +29,11 @@ async function main(): Promise<void> {
       `recovered after restart: ${recovery.stopped.length} run(s) marked stopped, ${recovery.killedGroups.length} orphaned process group(s) killed, ${recovery.requeued.length} queued run(s) re-queued`,
     )
   }
+  for (const settled of recovery.repository) {
+    console.log(
+      `recovered after restart: the interrupted ${settled.kind} of task ${settled.task_id}: ${settled.outcome}`,
+    )
+  }
   console.log(
     `openRuntime listening on http://${config.host}:${app.server?.port} (database ${config.dbPath})`,
   )

@@ -56,12 +56,33 @@ export class EventLog {
   }
 
   /**
-   * Writes events immediately, inside the caller's transaction, so a lifecycle transition records
-   * its event atomically with the state change. The caller flushes the buffer before opening its
-   * transaction (so seq order holds and a rollback cannot take buffered output with it), calls
-   * `published()` after the commit, and `forgetSeq()` after a rollback.
+   * One unit of work: `write` (row changes) and `events` in one transaction, stamped with one time,
+   * and published only once it committed. Buffered output is written first, so it stays before
+   * these events in the timeline and cannot be lost to a rollback. Throws what storage threw; then
+   * nothing was written.
    */
-  writeInTransaction(taskId: string, events: NewEvent[], at?: string): TaskEvent[] {
+  commit(
+    taskId: string,
+    events: NewEvent[],
+    write?: (at: string) => void,
+    at = new Date().toISOString(),
+  ): TaskEvent[] {
+    this.flush()
+    let written: TaskEvent[]
+    try {
+      written = this.store.transaction(() => {
+        write?.(at)
+        return this.writeInTransaction(taskId, events, at)
+      })
+    } catch (error) {
+      this.forgetSeq(taskId)
+      throw error
+    }
+    this.published(taskId, written)
+    return written
+  }
+
+  private writeInTransaction(taskId: string, events: NewEvent[], at?: string): TaskEvent[] {
     return events.map((event) => {
       // The transaction's own time, so the events agree with the timestamps written beside them.
       const row = this.toPending(taskId, event, at)
@@ -70,12 +91,11 @@ export class EventLog {
     })
   }
 
-  /** Tells subscribers about events written by `writeInTransaction` once their transaction committed. */
-  published(taskId: string, events: TaskEvent[]): void {
+  private published(taskId: string, events: TaskEvent[]): void {
     if (events.length > 0) this.bus.publishEvents(taskId, events)
   }
 
-  /** A transaction that used `writeInTransaction` rolled back: its seqs were never stored. */
+  /** The task's seqs are not what was stored (a rollback, a deleted task): read them again when next needed. */
   forgetSeq(taskId: string): void {
     this.nextSeq.delete(taskId)
   }

@@ -1,19 +1,26 @@
-import { mkdir, rm } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { AppError, conflict, notFound } from '../errors.ts'
+import { gitInRepo, type TaskCheckout } from './checkout.ts'
 import { copyPaths, ignoredFilesMatching } from './copy-ignored.ts'
-import { git, OWN_IDENTITY, resolveCommit } from './exec.ts'
+import { OWN_IDENTITY, resolveCommit } from './exec.ts'
 import { isDirectory } from './files.ts'
-import { archiveRef, assertTaskId } from './names.ts'
-import { isLinkedWorktreeOf, pruneStaleWorktrees, type RepoInfo, requireRepo } from './repo.ts'
+import { importTaskBranch } from './import.ts'
+import { archiveRef } from './names.ts'
+import type { RepoInfo } from './repo.ts'
 import { withRepoLock } from './repo-lock.ts'
 import { snapshotTree, treeOf } from './snapshot.ts'
+import { checkOutTaskFiles, removeTaskCheckout, writeGitFile, writeTaskGitDir } from './task-gitdir.ts'
 
 export interface CleanupWorktreeInput {
-  repoRoot: string
-  worktreePath: string
-  taskId: string
-  branch: string | null
+  checkout: TaskCheckout
+  baseCommit: string | null
+  /**
+   * Called once the archive commit exists and before anything is removed or any ref moves, so the
+   * caller can record its intent (a crash after this point is finished by recovery, see
+   * finishCleanup). Throwing here leaves everything as it was.
+   */
+  beforeRemoving?: (archiveCommit: string | null) => void | Promise<void>
 }
 
 export interface CleanupResult {
@@ -24,10 +31,7 @@ export interface CleanupResult {
 }
 
 export interface RestoreWorktreeInput {
-  repoRoot: string
-  taskId: string
-  worktreePath: string
-  branch: string
+  checkout: TaskCheckout
   copyIgnoredGlobs?: string[]
 }
 
@@ -38,112 +42,135 @@ export interface RestoreResult {
 }
 
 /**
- * Removes a task's worktree and branch without losing anything: the final state (commits,
+ * Removes a task's checkout and branch without losing anything: the final state (commits,
  * uncommitted and untracked files) is first recorded as a commit under
- * `refs/openruntime/archive/<taskId>` whose parent is the worktree's HEAD.
+ * `refs/openruntime/archive/<taskId>` whose parent is the task branch's tip.
  */
 export async function cleanupWorktree(input: CleanupWorktreeInput): Promise<CleanupResult> {
-  assertTaskId(input.taskId)
-  if (input.branch && !input.branch.startsWith('openruntime/')) {
-    throw new AppError(
-      'invalid',
-      'invalid_branch',
-      `${input.branch} is not a task branch; refusing to delete it`,
-    )
-  }
-  const repo = await requireRepo(input.repoRoot)
-  const present = await isDirectory(input.worktreePath)
-  if (present && !(await isLinkedWorktreeOf(repo, input.worktreePath))) {
-    throw new AppError(
-      'precondition',
-      'worktree_invalid',
-      `${input.worktreePath} is not a worktree of ${repo.root}; refusing to delete it`,
-    )
-  }
-  // Snapshotting reads only this task's worktree, so it happens before queueing for the repository.
-  const [tree, head] = present
-    ? await Promise.all([snapshotTree(input.worktreePath), resolveCommit(input.worktreePath, 'HEAD')])
-    : [null, null]
+  const { checkout } = input
+  const { repo } = checkout
+  // Snapshotting reads only this task's files, so it happens before queueing for the repository.
+  // Commits the run made and nobody collected yet become the archive's history too.
+  // A git directory the run broke keeps only its commits out; every file is still archived.
+  const [tree, uncollected] = await Promise.all([
+    (await isDirectory(checkout.worktree)) ? snapshotTree(checkout, input.baseCommit) : null,
+    importTaskBranch(checkout).then(
+      () => null,
+      (error: Error) => error.message,
+    ),
+  ])
   return withRepoLock(repo.commonDir, async () => {
-    const branchTip = input.branch ? await resolveCommit(repo.root, `refs/heads/${input.branch}`) : null
+    const branchTip = await branchTipOf(checkout)
     // With the directory gone, the branch's commits are what is left to keep; with neither, an
     // earlier cleanup's archive is reported again.
     const archived = tree
-      ? await recordArchive(repo, input, tree, head)
+      ? await archiveCommit(checkout, tree, branchTip)
       : branchTip
-        ? await recordArchive(repo, input, await treeOf(repo.root, branchTip), branchTip)
-        : await resolveCommit(repo.root, archiveRef(input.taskId))
-    if (present) {
-      // The archive holds everything, so a worktree git refuses to remove (locked, half-registered)
-      // is deleted anyway and its registration pruned.
-      const removed = await git(repo.root, ['worktree', 'remove', '--force', input.worktreePath]).then(
-        () => true,
-        () => false,
-      )
-      await rm(input.worktreePath, { recursive: true, force: true })
-      if (!removed) await git(repo.root, ['worktree', 'prune'])
-    } else {
-      await pruneStaleWorktrees(repo.root)
-    }
-    if (input.branch && branchTip) await git(repo.root, ['branch', '-D', input.branch])
-    const ref = archived ? archiveRef(input.taskId) : null
+        ? await archiveCommit(checkout, await treeOf(repo, branchTip), branchTip)
+        : await resolveCommit(repo.commonDir, archiveRef(checkout.taskId), { gitDir: repo.commonDir })
+    await input.beforeRemoving?.(archived)
+    if (archived) await setArchiveRef(repo, checkout.taskId, archived)
+    await removeCheckoutAndBranch(checkout)
+    const ref = archived ? archiveRef(checkout.taskId) : null
+    const note = uncollected
+      ? ` (commits the run made in its own git directory could not be read, only its files are kept: ${uncollected})`
+      : ''
     return {
       archive_ref: ref,
       archive_commit: archived,
-      message: ref ? `worktree removed; final state kept in ${ref}` : 'nothing to clean up',
+      message: ref ? `worktree removed; final state kept in ${ref}${note}` : 'nothing to clean up',
     }
   })
-}
-
-async function recordArchive(repo: RepoInfo, input: CleanupWorktreeInput, tree: string, head: string | null) {
-  const message = `openRuntime archive of task ${input.taskId}\n\nbranch: ${input.branch ?? '(detached)'}`
-  const parent = head ? ['-p', head] : []
-  const commit = (
-    await git(repo.root, [...OWN_IDENTITY, 'commit-tree', tree, ...parent, '-m', message])
-  ).trim()
-  await git(repo.root, [
-    'update-ref',
-    '-m',
-    'openRuntime: archive before cleanup',
-    archiveRef(input.taskId),
-    commit,
-  ])
-  return commit
 }
 
 /**
- * Brings an archived worktree back: the branch at the archived HEAD, and the archived files on top
+ * Recovery of a cleanup interrupted by a crash: once the archive ref holds the recorded commit
+ * everything is kept, so the removal is completed; before that nothing was removed yet, so there is
+ * nothing to undo. Says which.
+ */
+export async function finishCleanup(
+  checkout: TaskCheckout,
+  archiveCommit: string | null,
+): Promise<'completed' | 'rolled-back'> {
+  const { repo } = checkout
+  return withRepoLock(repo.commonDir, async () => {
+    const recorded = await resolveCommit(repo.commonDir, archiveRef(checkout.taskId), {
+      gitDir: repo.commonDir,
+    })
+    if (archiveCommit !== null && recorded !== archiveCommit) return 'rolled-back'
+    await removeCheckoutAndBranch(checkout)
+    return 'completed'
+  })
+}
+
+async function removeCheckoutAndBranch(checkout: TaskCheckout): Promise<void> {
+  await removeTaskCheckout(checkout)
+  if (await branchTipOf(checkout))
+    await gitInRepo(checkout.repo, ['update-ref', '-d', `refs/heads/${checkout.branch}`])
+}
+
+const branchTipOf = (checkout: TaskCheckout) =>
+  resolveCommit(checkout.repo.commonDir, `refs/heads/${checkout.branch}`, { gitDir: checkout.repo.commonDir })
+
+async function archiveCommit(checkout: TaskCheckout, tree: string, head: string | null): Promise<string> {
+  const message = `openRuntime archive of task ${checkout.taskId}\n\nbranch: ${checkout.branch}`
+  const parent = head ? ['-p', head] : []
+  return (
+    await gitInRepo(checkout.repo, [...OWN_IDENTITY, 'commit-tree', tree, ...parent, '-m', message])
+  ).trim()
+}
+
+async function setArchiveRef(repo: RepoInfo, taskId: string, commit: string): Promise<void> {
+  await gitInRepo(repo, [
+    'update-ref',
+    '-m',
+    'openRuntime: archive before cleanup',
+    archiveRef(taskId),
+    commit,
+  ])
+}
+
+/**
+ * Brings an archived checkout back: the branch at the archived HEAD, and the archived files on top
  * of it as uncommitted changes (formerly untracked files untracked again).
  */
 export async function restoreWorktree(input: RestoreWorktreeInput): Promise<RestoreResult> {
-  assertTaskId(input.taskId)
-  const repo = await requireRepo(input.repoRoot)
-  const ref = archiveRef(input.taskId)
+  const { checkout } = input
+  const { repo } = checkout
+  const ref = archiveRef(checkout.taskId)
   const archive = await withRepoLock(repo.commonDir, async () => {
-    const archive = await resolveCommit(repo.root, ref)
-    if (!archive) throw notFound('archive', input.taskId)
-    if (await isDirectory(input.worktreePath)) {
-      throw conflict('worktree_exists', `${input.worktreePath} already exists; clean it up before restoring`)
+    const archive = await resolveCommit(repo.commonDir, ref, { gitDir: repo.commonDir })
+    if (!archive) throw notFound('archive', checkout.taskId)
+    if (await isDirectory(checkout.worktree)) {
+      throw conflict('worktree_exists', `${checkout.worktree} already exists; clean it up before restoring`)
     }
-    const head = await resolveCommit(repo.root, `${archive}^`)
+    const head = await resolveCommit(repo.commonDir, `${archive}^`, { gitDir: repo.commonDir })
     if (!head)
       throw new AppError('precondition', 'archive_invalid', `${ref} does not record a HEAD to restore onto`)
-    await pruneStaleWorktrees(repo.root)
-    await mkdir(dirname(input.worktreePath), { recursive: true })
-    const branchExists = await resolveCommit(repo.root, `refs/heads/${input.branch}`)
-    await git(
-      repo.root,
-      branchExists
-        ? ['worktree', 'add', input.worktreePath, input.branch]
-        : ['worktree', 'add', '-b', input.branch, input.worktreePath, head],
-    )
-    // Index and files to the archive, then the index alone back to HEAD: the archived edits become
-    // uncommitted changes again.
-    await git(input.worktreePath, ['read-tree', '--reset', '-u', archive])
-    await git(input.worktreePath, ['reset', '-q'])
+    const branchTip = await branchTipOf(checkout)
+    if (!branchTip) await gitInRepo(repo, ['update-ref', `refs/heads/${checkout.branch}`, head, ''])
+    const start = branchTip ?? head
+    try {
+      await mkdir(checkout.worktree, { recursive: true })
+      await writeTaskGitDir(checkout, start)
+      await writeGitFile(checkout)
+      // Files and index to the archive (the server's index keeps exactly that), then the task's
+      // index alone back to its HEAD: the archived edits become uncommitted changes again.
+      await checkOutTaskFiles(checkout, archive)
+      await gitInRepo(repo, ['read-tree', start], { indexFile: join(checkout.gitDir, 'index') })
+    } catch (error) {
+      // Nothing was there before: whatever this restore made goes, the archive still has it all.
+      await removeTaskCheckout(checkout).catch(() => undefined)
+      throw error
+    }
     return archive
   })
   const carried = await ignoredFilesMatching(repo.root, input.copyIgnoredGlobs ?? [])
-  await copyPaths(repo.root, input.worktreePath, carried)
-  return { worktreePath: input.worktreePath, branch: input.branch, archive_commit: archive }
+  await copyPaths(repo.root, checkout.worktree, carried)
+  return { worktreePath: checkout.worktree, branch: checkout.branch, archive_commit: archive }
+}
+
+/** Recovery of a restore interrupted by a crash: the partial checkout goes; the archive still holds everything. */
+export async function abandonRestore(checkout: TaskCheckout): Promise<void> {
+  await withRepoLock(checkout.repo.commonDir, () => removeTaskCheckout(checkout))
 }

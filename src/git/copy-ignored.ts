@@ -1,6 +1,7 @@
-import { cp, mkdir } from 'node:fs/promises'
+import { cp } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { git, splitNul } from './exec.ts'
+import { makeParents } from './files.ts'
 
 /**
  * The git-ignored files of the user's checkout that match the workspace's glob list (typically
@@ -26,10 +27,14 @@ export async function ignoredFilesMatching(from: string, globs: string[]): Promi
     .filter((rel) => matchers.some(({ glob, byName }) => glob.match(byName ? basename(rel) : rel)))
 }
 
-/** Copies `paths` (relative, files or whole directories) from one checkout into another. */
+/**
+ * Copies `paths` (relative, files or whole directories) from the user's checkout into a task's
+ * worktree. The worktree's files may come from a branch a run committed, so a path whose folders
+ * there include a symlink is skipped rather than written through it.
+ */
 export async function copyPaths(from: string, to: string, paths: string[]): Promise<void> {
   for (const rel of paths) {
-    await mkdir(dirname(join(to, rel)), { recursive: true })
+    if (!(await makeParents(to, dirname(rel)))) continue
     await cp(join(from, rel), join(to, rel), {
       recursive: true,
       force: false,

@@ -1,4 +1,5 @@
-import { EMPTY_TREE, git, splitNul } from './exec.ts'
+import { gitInRepo, type TaskCheckout } from './checkout.ts'
+import { EMPTY_TREE, splitNul } from './exec.ts'
 import { snapshotTree, treeOf } from './snapshot.ts'
 
 export type FileStatus = 'added' | 'modified' | 'deleted' | 'renamed'
@@ -23,7 +24,7 @@ export interface TaskDiff {
 }
 
 export interface CaptureDiffInput {
-  worktreePath: string
+  checkout: TaskCheckout
   baseCommit: string | null
   maxPatchBytes?: number
 }
@@ -35,20 +36,22 @@ const DIFF = ['-c', 'core.quotepath=false', 'diff', '--no-color', '--no-ext-diff
 /**
  * Everything the task changed relative to its base commit: the agent's commits, staged and
  * unstaged edits and untracked files. A fixed handful of git processes whatever the number of
- * files, and the worktree's own index is left alone (see snapshotTree).
+ * files; the trees are compared inside the user's repository, the worktree only read as files
+ * (see snapshotTree).
  */
 export async function captureDiff({
-  worktreePath,
+  checkout,
   baseCommit,
   maxPatchBytes = 2_000_000,
 }: CaptureDiffInput): Promise<TaskDiff> {
-  const tree = await snapshotTree(worktreePath)
+  const tree = await snapshotTree(checkout, baseCommit)
   const base = baseCommit ?? EMPTY_TREE
+  const diff = (args: string[]) => gitInRepo(checkout.repo, [...DIFF, ...args, base, tree])
   const [numstat, nameStatus, stat, patch] = await Promise.all([
-    git(worktreePath, [...DIFF, '-z', '--numstat', base, tree]),
-    git(worktreePath, [...DIFF, '-z', '--name-status', base, tree]),
-    git(worktreePath, [...DIFF, '--stat=200,150', base, tree]),
-    git(worktreePath, [...DIFF, base, tree]),
+    diff(['-z', '--numstat']),
+    diff(['-z', '--name-status']),
+    diff(['--stat=200,150']),
+    diff([]),
   ])
   const files = mergeCounts(parseNameStatus(nameStatus), parseNumstat(numstat))
   const cut = truncate(patch, maxPatchBytes, files.length)
@@ -64,8 +67,11 @@ export async function captureDiff({
 }
 
 /** Whether the worktree holds anything that differs from its base, without building a patch. */
-export async function hasTaskChanges(worktreePath: string, baseCommit: string | null): Promise<boolean> {
-  const [tree, baseTree] = await Promise.all([snapshotTree(worktreePath), treeOf(worktreePath, baseCommit)])
+export async function hasTaskChanges(checkout: TaskCheckout, baseCommit: string | null): Promise<boolean> {
+  const [tree, baseTree] = await Promise.all([
+    snapshotTree(checkout, baseCommit),
+    treeOf(checkout.repo, baseCommit),
+  ])
   return tree !== baseTree
 }
 

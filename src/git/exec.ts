@@ -2,13 +2,18 @@ import { simpleGit } from 'simple-git'
 import { AppError } from '../errors.ts'
 
 export interface GitOptions {
-  /** Run against this index file instead of the worktree's own, so the real index is never touched. */
+  /** Run against this index file instead of the repository's own, so the real index is never touched. */
   indexFile?: string
   /**
-   * Skip the repository's hooks. Used when openRuntime moves file contents into the user's checkout:
-   * that is a data transfer, and a post-checkout hook's exit status would otherwise decide it.
+   * Name the repository explicitly instead of letting git discover it from `cwd`. Discovery reads
+   * `.git` files, `commondir` and `config.worktree` from the directory it starts in, so a tree a
+   * run could write is only ever reached with its trusted git directory given here.
    */
-  noHooks?: boolean
+  gitDir?: string
+  /** With `gitDir`: the files to treat as the working tree (read as plain files, never as a repository). */
+  workTree?: string
+  /** Extra `-c` settings for this one call (they win over every configuration file). */
+  config?: string[]
 }
 
 /** The identity for commits openRuntime makes for itself: archives, merge scaffolding, an empty base. */
@@ -16,21 +21,59 @@ export const OWN_IDENTITY = ['-c', 'user.name=openRuntime', '-c', 'user.email=op
 
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
 
+/**
+ * Settings every git process the server starts runs with, whichever repository it works on: no
+ * hook, no fsmonitor daemon, no transport but the ones a call names itself, and replace refs
+ * ignored. Command-line `-c` wins over every configuration file, so nothing a repository's
+ * configuration says can start a program through these. (Diff drivers and textconv are refused
+ * by the diff calls themselves: `--no-ext-diff --no-textconv`.)
+ */
+const HARDENING = [
+  '-c',
+  'core.fsmonitor=false',
+  '-c',
+  'core.hooksPath=/dev/null',
+  '-c',
+  'protocol.allow=never',
+  '-c',
+  'core.sshCommand=false',
+  '-c',
+  'credential.helper=',
+]
+
+/** Environment git needs from us: never prompt, never substitute objects behind a replace ref. */
+const FIXED_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_NO_REPLACE_OBJECTS: '1' }
+
 // simple-git rejects a task whose explicit env carries a guarded key, so the inherited env handed
-// over together with GIT_INDEX_FILE must leave out exactly the keys it guards.
+// over must leave out exactly the keys it guards, and list the git variables we set ourselves.
 const GUARDED = new Set(['editor', 'pager', 'prefix', 'ssh_askpass', 'visual'])
 const isGuarded = (key: string) => {
   const k = key.toLowerCase()
   return k.startsWith('git_') || GUARDED.has(k)
 }
-
-function withIndexEnv(indexFile: string): Record<string, string> {
+function inheritedEnv(): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !isGuarded(key)) env[key] = value
   }
-  env.GIT_INDEX_FILE = indexFile
   return env
+}
+
+/**
+ * A git process must not outlive the server: a merge or cleanup it was writing would go on after
+ * a crash, racing the recovery that rolls it back. Where util-linux's setpriv exists, each git
+ * runs under it with the kernel's parent-death signal set, so it dies with the server.
+ */
+const BOUND_TO_SERVER = Bun.which('setpriv') !== null && process.platform === 'linux'
+
+// The -c keys above are what simple-git's guard calls unsafe; here they switch things off.
+const UNSAFE_ALLOWED = {
+  allowUnsafeFsMonitor: true,
+  allowUnsafeHooksPath: true,
+  allowUnsafeProtocolOverride: true,
+  allowUnsafeSshCommand: true,
+  allowUnsafeCredentialHelper: true,
+  allowUnsafeCustomBinary: BOUND_TO_SERVER,
 }
 
 /**
@@ -39,17 +82,23 @@ function withIndexEnv(indexFile: string): Record<string, string> {
  * A simple-git trait shapes the callers: a non-zero exit with an empty stderr resolves (so no
  * command is used whose only signal is its exit status). Completion is taken from the `close`
  * event alone: simple-git's default also waits 50 ms after `exit` for output that never comes,
- * which made every silent git command (worktree add, update-ref…) 50 ms slower.
+ * which made every silent git command (update-ref, read-tree…) 50 ms slower.
  */
 export async function git(cwd: string, args: string[], options: GitOptions = {}): Promise<string> {
+  const env: Record<string, string> = { ...inheritedEnv(), ...FIXED_ENV }
+  if (options.indexFile) env.GIT_INDEX_FILE = options.indexFile
   const instance = simpleGit({
     baseDir: cwd,
     completion: { onClose: true, onExit: false },
-    allowEnvironment: options.indexFile ? ['GIT_INDEX_FILE'] : [],
-    unsafe: { allowUnsafeHooksPath: options.noHooks === true },
-  })
-  if (options.indexFile) instance.env(withIndexEnv(options.indexFile))
-  const argv = options.noHooks ? ['-c', 'core.hooksPath=/dev/null', ...args] : args
+    allowEnvironment: Object.keys(env).filter(isGuarded),
+    unsafe: UNSAFE_ALLOWED,
+    ...(BOUND_TO_SERVER ? { binary: ['setpriv', '--pdeathsig=KILL'] } : {}),
+  }).env(env)
+  const location = options.gitDir
+    ? [`--git-dir=${options.gitDir}`, ...(options.workTree ? [`--work-tree=${options.workTree}`] : [])]
+    : []
+  const perCall = (options.config ?? []).flatMap((setting) => ['-c', setting])
+  const argv = [...(BOUND_TO_SERVER ? ['git'] : []), ...HARDENING, ...perCall, ...location, ...args]
   try {
     return await instance.raw(argv)
   } catch (error) {
@@ -73,8 +122,12 @@ function toAppError(error: unknown, cwd: string, args: string[]): AppError {
 export const splitNul = (out: string): string[] => out.split('\0').filter((field) => field !== '')
 
 /** `rev-parse --verify` that answers null instead of failing when the name does not resolve. */
-export async function resolveCommit(cwd: string, rev: string): Promise<string | null> {
-  const out = await git(cwd, ['rev-parse', '-q', '--verify', `${rev}^{commit}`])
+export async function resolveCommit(
+  cwd: string,
+  rev: string,
+  options: GitOptions = {},
+): Promise<string | null> {
+  const out = await git(cwd, ['rev-parse', '-q', '--verify', `${rev}^{commit}`], options)
   return out.trim() || null
 }
 

@@ -1,11 +1,14 @@
 export {
+  abandonRestore,
   type CleanupResult,
   type CleanupWorktreeInput,
   cleanupWorktree,
+  finishCleanup,
   type RestoreResult,
   type RestoreWorktreeInput,
   restoreWorktree,
 } from './archive.ts'
+export { locateTaskCheckout, type TaskCheckout, taskCheckout } from './checkout.ts'
 export {
   type CaptureDiffInput,
   captureDiff,
@@ -14,8 +17,18 @@ export {
   hasTaskChanges,
   type TaskDiff,
 } from './diff.ts'
-export { type MergeResult, type MergeStrategy, type MergeTaskInput, mergeTask } from './merge.ts'
+export { importTaskBranch } from './import.ts'
+export {
+  type MergePlan,
+  type MergeResult,
+  type MergeStrategy,
+  type MergeTaskInput,
+  mergeTask,
+} from './merge.ts'
+export { mergeCompleted, type RollbackResult, rollBackMerge } from './merge-rollback.ts'
 export { archiveRef, taskBranch } from './names.ts'
+export { locateRepo, type RepoInfo, requireRepo } from './repo.ts'
+export { clearScratch, setScratchRoot } from './scratch.ts'
 export {
   type ExistingWorktree,
   type PreparedWorkspace,

@@ -4,7 +4,10 @@ import { git, splitNul } from './exec.ts'
 
 export interface Change {
   path: string
+  /** Absent from the first tree. */
   created: boolean
+  /** Absent from the second tree. */
+  deleted: boolean
 }
 
 /**
@@ -62,4 +65,16 @@ async function occupied(path: string): Promise<boolean> {
     // ENOTDIR: an ancestor is a file, which the merge could not replace either.
     return (error as NodeJS.ErrnoException).code !== 'ENOENT'
   }
+}
+
+/** The paths that differ between two trees, and whether each is new in the second. */
+export async function changesBetween(root: string, from: string, to: string): Promise<Change[]> {
+  const fields = splitNul(
+    await git(root, ['diff', '--no-ext-diff', '--no-renames', '--name-status', '-z', from, to]),
+  )
+  const changes: Change[] = []
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    changes.push({ path: fields[i + 1] as string, created: fields[i] === 'A', deleted: fields[i] === 'D' })
+  }
+  return changes
 }

@@ -1,30 +1,46 @@
-import { mkdtemp, realpath, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { realpath } from 'node:fs/promises'
 import { AppError, conflict } from '../errors.ts'
 import { canonicalDirectory } from '../workspaces/paths.ts'
+import type { TaskCheckout } from './checkout.ts'
 import { EMPTY_TREE, git, identityFallback, OWN_IDENTITY, resolveCommit, splitNul } from './exec.ts'
 import { isDirectory } from './files.ts'
-import { blockedPaths, type Change, uncommitted } from './merge-guard.ts'
+import { blockedPaths, changesBetween, uncommitted } from './merge-guard.ts'
 import { type WritePlan, writeOrRollBack, writePlan } from './merge-write.ts'
-import { assertTaskId } from './names.ts'
-import { locateRepo, requireRepo } from './repo.ts'
+import { locateRepo, type RepoInfo, requireRepo } from './repo.ts'
 import { withRepoLock } from './repo-lock.ts'
+import { withScratch } from './scratch.ts'
 import { snapshotTree, treeOf } from './snapshot.ts'
 
 export type MergeStrategy = 'apply' | 'commit'
 
 export interface MergeTaskInput {
-  taskId: string
+  checkout: TaskCheckout
   /** Top level of the target checkout (the user's working tree the task was started from). */
   repoRoot: string
   /** The registered workspace; when given it must lie in the target checkout, guarding against stale records. */
   workspace?: string
-  worktreePath: string
   baseCommit: string | null
   /** 'apply' (default) leaves the changes uncommitted in the target; 'commit' makes one commit. */
   strategy?: MergeStrategy
   message?: string
+  /**
+   * Called once every check has passed and before the first write to the target, with what is
+   * about to be written, so the caller can record its intent: a crash from here on is rolled back
+   * or completed by recovery (see merge-rollback.ts). Throwing here leaves the target untouched.
+   */
+  beforeWriting?: (plan: MergePlan) => void | Promise<void>
+}
+
+/** Everything needed to tell, after the fact, whether a merge reached the target and to undo it. */
+export interface MergePlan {
+  strategy: MergeStrategy
+  /** The target checkout's top level. */
+  root: string
+  targetHead: string | null
+  oursTree: string
+  mergedTree: string
+  /** The commit HEAD moves to (strategy 'commit'), made before anything is written. */
+  commit: string | null
 }
 
 export interface MergeResult {
@@ -40,7 +56,6 @@ export interface MergeResult {
  * `merge_conflict` and leaves working tree, index and HEAD exactly as they were.
  */
 export async function mergeTask(input: MergeTaskInput): Promise<MergeResult> {
-  assertTaskId(input.taskId)
   const repo = await requireRepo(input.repoRoot)
   if (repo.root !== (await realpath(input.repoRoot))) {
     throw new AppError(
@@ -61,29 +76,30 @@ export async function mergeTask(input: MergeTaskInput): Promise<MergeResult> {
       )
     }
   }
-  if (!(await isDirectory(input.worktreePath))) {
+  if (!(await isDirectory(input.checkout.worktree))) {
     throw new AppError(
       'precondition',
       'worktree_missing',
-      `the task's worktree ${input.worktreePath} no longer exists`,
+      `the task's worktree ${input.checkout.worktree} no longer exists`,
     )
   }
-  // The task side is read before queueing for the repository: it touches only the task's worktree.
+  // The task side is read before queueing for the repository: it touches only the task's files.
   const [taskTree, baseTree] = await Promise.all([
-    snapshotTree(input.worktreePath),
-    treeOf(repo.root, input.baseCommit),
+    snapshotTree(input.checkout, input.baseCommit),
+    treeOf(input.checkout.repo, input.baseCommit),
   ])
-  return withRepoLock(repo.commonDir, () => mergeLocked(repo.root, input, taskTree, baseTree))
+  return withRepoLock(repo.commonDir, () => mergeLocked(repo, input, taskTree, baseTree))
 }
 
 async function mergeLocked(
-  root: string,
+  repo: RepoInfo,
   input: MergeTaskInput,
   taskTree: string,
   baseTree: string,
 ): Promise<MergeResult> {
+  const { root } = repo
   const targetHead = await resolveCommit(root, 'HEAD')
-  const oursTree = await treeOf(root, targetHead)
+  const oursTree = await treeOf(repo, targetHead)
   const merged = oursTree === baseTree ? taskTree : await threeWay(root, input.baseCommit, oursTree, taskTree)
   const changes = await changesBetween(root, oursTree, merged)
   if (changes.length === 0) {
@@ -105,23 +121,18 @@ async function mergeLocked(
       { files: blocked },
     )
   }
-  const scratch = await mkdtemp(join(tmpdir(), 'openruntime-merge-'))
-  try {
+  const strategy = input.strategy ?? 'apply'
+  const commit = strategy === 'commit' ? await mergeCommit(root, input, merged, targetHead) : null
+  await input.beforeWriting?.({ strategy, root, targetHead, oursTree, mergedTree: merged, commit })
+  const files = changes.map((change) => change.path)
+  await withScratch('merge', async (scratch) => {
     const plan = await writePlan(scratch, changes)
-    const files = changes.map((change) => change.path)
-    if (input.strategy === 'commit') {
-      const commit = await commitInto(root, input, merged, targetHead, oursTree, plan)
-      return {
-        merged_files: files,
-        commit,
-        message: `committed ${files.length} file(s) as ${commit.slice(0, 12)}`,
-      }
-    }
-    await writeOrRollBack(root, ['--worktree'], merged, oursTree, plan)
-    return { merged_files: files, message: `applied ${files.length} file(s) as uncommitted changes` }
-  } finally {
-    await rm(scratch, { recursive: true, force: true })
-  }
+    if (commit) await commitInto(root, input.checkout.taskId, commit, targetHead, oursTree, plan)
+    else await writeOrRollBack(root, { staged: false, worktree: true }, merged, oursTree, plan)
+  })
+  return commit
+    ? { merged_files: files, commit, message: `committed ${files.length} file(s) as ${commit.slice(0, 12)}` }
+    : { merged_files: files, message: `applied ${files.length} file(s) as uncommitted changes` }
 }
 
 /**
@@ -165,32 +176,30 @@ async function threeWay(root: string, baseCommit: string | null, oursTree: strin
   return tree
 }
 
-async function changesBetween(root: string, from: string, to: string): Promise<Change[]> {
-  const fields = splitNul(await git(root, ['diff', '--no-renames', '--name-status', '-z', from, to]))
-  const changes: Change[] = []
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    changes.push({ path: fields[i + 1] as string, created: fields[i] === 'A' })
-  }
-  return changes
-}
-
-async function commitInto(
+async function mergeCommit(
   root: string,
   input: MergeTaskInput,
   merged: string,
   targetHead: string | null,
-  oursTree: string,
-  plan: WritePlan,
 ): Promise<string> {
-  const message = input.message?.trim() || `openRuntime: merge task ${input.taskId}`
+  const message = input.message?.trim() || `openRuntime: merge task ${input.checkout.taskId}`
   const identity = await identityFallback(root)
   const parent = targetHead ? ['-p', targetHead] : []
-  const commit = (await git(root, [...identity, 'commit-tree', merged, ...parent, '-m', message])).trim()
+  return (await git(root, [...identity, 'commit-tree', merged, ...parent, '-m', message])).trim()
+}
+
+async function commitInto(
+  root: string,
+  taskId: string,
+  commit: string,
+  targetHead: string | null,
+  oursTree: string,
+  plan: WritePlan,
+): Promise<void> {
   // Only the merged paths move in the index, so whatever else the user has staged stays staged and
   // out of this commit. The HEAD update is compare-and-swap against the head the merge was built on.
-  await writeOrRollBack(root, ['--staged', '--worktree'], commit, oursTree, plan, async () => {
+  await writeOrRollBack(root, { staged: true, worktree: true }, commit, oursTree, plan, async () => {
     const expected = targetHead ?? '0'.repeat(40)
-    await git(root, ['update-ref', '-m', `openRuntime: merge task ${input.taskId}`, 'HEAD', commit, expected])
+    await git(root, ['update-ref', '-m', `openRuntime: merge task ${taskId}`, 'HEAD', commit, expected])
   })
-  return commit
 }

@@ -33,30 +33,3 @@ export async function requireRepo(dir: string): Promise<RepoInfo> {
   if (!repo) throw new AppError('precondition', 'not_a_repository', `${dir} is not inside a git repository`)
   return repo
 }
-
-/**
- * Whether `path` is the root of a linked worktree of `repo` (not its main checkout, not some other
- * directory). Checked before anything is reused or deleted at a path taken from a task record.
- */
-export async function isLinkedWorktreeOf(repo: RepoInfo, path: string): Promise<boolean> {
-  const out = await git(path, [
-    'rev-parse',
-    '--path-format=absolute',
-    '--show-toplevel',
-    '--git-common-dir',
-    '--absolute-git-dir',
-  ]).catch(() => '')
-  const reported = out.trim().split('\n')
-  if (reported.length !== 3 || reported.some((line) => line === '')) return false
-  const [root, commonDir, gitDir, self] = await Promise.all([...reported, path].map((p) => realpath(p)))
-  return root === self && commonDir === repo.commonDir && gitDir !== repo.commonDir
-}
-
-/**
- * A worktree directory deleted behind git's back stays registered and blocks adding one at the
- * same path. Pruning only when git lists one as prunable avoids a silent command on every add.
- */
-export async function pruneStaleWorktrees(repoRoot: string): Promise<void> {
-  const listing = await git(repoRoot, ['worktree', 'list', '--porcelain'])
-  if (/^prunable/m.test(listing)) await git(repoRoot, ['worktree', 'prune'])
-}

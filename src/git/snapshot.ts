@@ -1,34 +1,84 @@
-import { copyFile, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { copyFile, lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { EMPTY_TREE, git } from './exec.ts'
+import { gitInRepo, gitOnTaskFiles, hostDir, type TaskCheckout } from './checkout.ts'
+import { EMPTY_TREE, splitNul } from './exec.ts'
+import type { RepoInfo } from './repo.ts'
+
+let sequence = 0
 
 /**
- * Writes a tree object holding everything the worktree contains right now: commits, staged and
- * unstaged edits and untracked files (ignored ones excluded). It works on a copy of the worktree's
- * index so the agent's own index is never touched, and the copy's stat data means git only rehashes
- * files that actually changed, which keeps this fast on large checkouts.
+ * Writes a tree object holding everything the task's worktree contains right now: commits,
+ * staged and unstaged edits and untracked files (ignored ones excluded, unless the run tracks
+ * them), as files. It runs on a copy of the server's own index for the task, whose stat data means
+ * git only rehashes files that changed; the refreshed copy replaces it afterwards (a rename, so
+ * concurrent snapshots each leave a valid one). Without that index (first snapshot of an older
+ * task) it starts from the base tree and hashes every file once. The objects land in the user's
+ * repository, where merge and archive need them.
  */
-export async function snapshotTree(worktreePath: string): Promise<string> {
-  const realIndex = (
-    await git(worktreePath, ['rev-parse', '--path-format=absolute', '--git-path', 'index'])
-  ).trim()
-  const scratch = await mkdtemp(join(tmpdir(), 'openruntime-index-'))
-  const indexFile = join(scratch, 'index')
+export async function snapshotTree(checkout: TaskCheckout, baseCommit: string | null): Promise<string> {
+  await mkdir(hostDir(checkout), { recursive: true })
+  const scratch = `${checkout.hostIndex}.${process.pid}-${++sequence}`
+  const index = `${scratch}.tmp`
   try {
-    await copyFile(realIndex, indexFile).catch((error: NodeJS.ErrnoException) => {
-      // A worktree on an unborn branch may have no index yet; starting empty is then correct.
-      if (error.code !== 'ENOENT') throw error
-    })
-    await git(worktreePath, ['add', '-A'], { indexFile })
-    return (await git(worktreePath, ['write-tree'], { indexFile })).trim()
+    const seeded = await copyFile(checkout.hostIndex, index).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return false
+        throw error
+      },
+    )
+    if (!seeded) await gitInRepo(checkout.repo, ['read-tree', baseCommit ?? EMPTY_TREE], { indexFile: index })
+    await gitOnTaskFiles(checkout, ['add', '-A'], index)
+    await addTrackedByRun(checkout, index, scratch)
+    const tree = (await gitOnTaskFiles(checkout, ['write-tree'], index)).trim()
+    await rename(index, checkout.hostIndex)
+    return tree
   } finally {
-    await rm(scratch, { recursive: true, force: true })
+    await Promise.all([
+      rm(index, { force: true }),
+      rm(`${scratch}.run.tmp`, { force: true }),
+      rm(`${scratch}.paths.tmp`, { force: true }),
+    ])
   }
 }
 
+/**
+ * A run allowed to write git may track files its ignore rules hide (`git add -f`); they are part of
+ * its work. Only the list of paths is taken from the run's index (listed by git, which verifies
+ * the file), never a hash or stat entry from it: the content is read from the worktree here.
+ */
+async function addTrackedByRun(checkout: TaskCheckout, index: string, scratch: string): Promise<void> {
+  const runIndex = `${scratch}.run.tmp`
+  const copied = await copyFile(join(checkout.gitDir, 'index'), runIndex).then(
+    () => true,
+    () => false,
+  )
+  if (!copied) return
+  const listed = (file: string) =>
+    gitInRepo(checkout.repo, ['ls-files', '-z'], { indexFile: file }).then(
+      (out) => splitNul(out),
+      () => [] as string[],
+    )
+  const [theirs, ours] = await Promise.all([listed(runIndex), listed(index)])
+  const known = new Set(ours)
+  const extra: string[] = []
+  for (const path of theirs) {
+    if (known.has(path) || path.split('/').some((part) => part === '..' || part === '')) continue
+    if ((await lstat(join(checkout.worktree, path)).catch(() => null))?.isFile()) extra.push(path)
+  }
+  if (extra.length === 0) return
+  const pathspec = `${scratch}.paths.tmp`
+  await writeFile(pathspec, extra.join('\0'))
+  // git refuses a path it would reach through a symlink; a list the run crafted is then left out.
+  await gitOnTaskFiles(
+    checkout,
+    ['--literal-pathspecs', 'add', '-f', `--pathspec-from-file=${pathspec}`, '--pathspec-file-nul'],
+    index,
+  ).catch(() => '')
+}
+
 /** The tree of a commit, or the empty tree when there is no commit (a repository without history). */
-export async function treeOf(cwd: string, commit: string | null): Promise<string> {
+export async function treeOf(repo: RepoInfo, commit: string | null): Promise<string> {
   if (!commit) return EMPTY_TREE
-  return (await git(cwd, ['rev-parse', `${commit}^{tree}`])).trim()
+  return (await gitInRepo(repo, ['rev-parse', `${commit}^{tree}`])).trim()
 }

@@ -1,14 +1,16 @@
 import { mkdir } from 'node:fs/promises'
-import { dirname, join, relative, sep } from 'node:path'
+import { join, relative } from 'node:path'
 import { AppError } from '../errors.ts'
 import { canonicalDirectory } from '../workspaces/paths.ts'
+import { gitInRepo, type TaskCheckout, taskCheckout } from './checkout.ts'
 import { copyPaths, ignoredFilesMatching } from './copy-ignored.ts'
 import { ensureExcluded } from './exclude.ts'
 import { EMPTY_TREE, git, OWN_IDENTITY, resolveCommit } from './exec.ts'
-import { isDirectory } from './files.ts'
-import { assertTaskId, defaultWorktreePath, taskBranch } from './names.ts'
-import { isLinkedWorktreeOf, locateRepo, pruneStaleWorktrees, type RepoInfo } from './repo.ts'
+import { isDirectory, isPlainFolderWithin, makeParents } from './files.ts'
+import { importTaskBranch } from './import.ts'
+import { locateRepo, type RepoInfo } from './repo.ts'
 import { withRepoLock } from './repo-lock.ts'
+import { checkOutTaskFiles, forgetLinkedWorktree, writeGitFile, writeTaskGitDir } from './task-gitdir.ts'
 
 export interface ExistingWorktree {
   worktreePath: string
@@ -32,16 +34,20 @@ export interface PreparedWorkspace {
   baseCommit: string | null
   repoRoot: string | null
   branch: string | null
+  /** The task's own git directory (see task-gitdir.ts); null when not isolated. */
+  gitDir: string | null
+  /** The user's object store the task's git directory borrows from; null when not isolated. */
+  sharedObjects: string | null
   note: string
 }
 
 /**
- * Gives a task its own checkout: `<repo>/.openruntime/worktrees/<taskId>` on branch
- * `openruntime/<id8>`, started from the workspace's HEAD, or the existing one again on restart.
- * Only a workspace outside any git repository runs unisolated; every other git failure is thrown.
+ * Gives a task its own checkout: `<repo>/.openruntime/worktrees/<taskId>` with a git directory of
+ * its own on branch `openruntime/<id8>`, started from the workspace's HEAD, or the existing one
+ * again on restart. Only a workspace outside any git repository runs unisolated; every other git
+ * failure is thrown.
  */
 export async function prepareWorkspace(input: PrepareWorkspaceInput): Promise<PreparedWorkspace> {
-  assertTaskId(input.taskId)
   const workspace = await canonicalDirectory(input.workspace)
   const repo = await locateRepo(workspace)
   if (!repo) {
@@ -52,149 +58,158 @@ export async function prepareWorkspace(input: PrepareWorkspaceInput): Promise<Pr
       baseCommit: null,
       repoRoot: null,
       branch: null,
+      gitDir: null,
+      sharedObjects: null,
       note: `not isolated: ${workspace} is not a git repository, so the task runs directly in it`,
     }
   }
-  const subdir = relative(repo.root, workspace)
-  const worktreePath = input.existing?.worktreePath ?? defaultWorktreePath(repo.root, input.taskId)
-  const reused = await isDirectory(worktreePath)
-  const prepared = reused
-    ? await describeExisting(repo, workspace, worktreePath, input.existing?.baseCommit)
-    : await createWorktree(repo, workspace, worktreePath, input)
-  const executionDir = await executionDirFor(worktreePath, subdir, input.existing?.executionDir)
-  return { isolated: true, worktreePath, executionDir, repoRoot: repo.root, ...prepared }
-}
-
-type Prepared = Pick<PreparedWorkspace, 'baseCommit' | 'branch' | 'note'>
-
-async function createWorktree(
-  repo: RepoInfo,
-  workspace: string,
-  worktreePath: string,
-  input: PrepareWorkspaceInput,
-): Promise<Prepared> {
-  // Listing the ignored files reads only the user's checkout, so it overlaps the worktree checkout.
-  const [prepared, carried] = await Promise.all([
-    addWorktree(repo, workspace, worktreePath, taskBranch(input.taskId), input.existing?.baseCommit),
-    ignoredFilesMatching(repo.root, input.copyIgnoredGlobs ?? []),
-  ])
-  await copyPaths(repo.root, worktreePath, carried)
-  return prepared
-}
-
-async function describeExisting(
-  repo: RepoInfo,
-  workspace: string,
-  worktreePath: string,
-  knownBase: string | null | undefined,
-): Promise<Prepared> {
-  if (!(await isLinkedWorktreeOf(repo, worktreePath))) {
+  const checkout = taskCheckout(repo, input.taskId)
+  if (input.existing && input.existing.worktreePath !== checkout.worktree) {
     throw new AppError(
       'precondition',
       'worktree_invalid',
-      `${worktreePath} exists but is not a worktree of ${repo.root}; move it away or clean the task up`,
+      `the task's worktree is recorded at ${input.existing.worktreePath}, not at ${checkout.worktree} where openRuntime keeps it`,
     )
   }
-  const branch = (await git(worktreePath, ['symbolic-ref', '-q', '--short', 'HEAD'])).trim() || null
-  const baseCommit = knownBase !== undefined ? knownBase : await forkPoint(workspace, 'HEAD', worktreePath)
-  return { baseCommit, branch, note: `isolated: reusing worktree ${worktreePath}` }
+  const prepared = (await isDirectory(checkout.worktree))
+    ? await reuseWorktree(checkout, workspace, input.existing?.baseCommit)
+    : await createWorktree(checkout, workspace, input)
+  const executionDir = await executionDirFor(
+    checkout.worktree,
+    relative(repo.root, workspace),
+    input.existing?.executionDir,
+  )
+  return {
+    isolated: true,
+    worktreePath: checkout.worktree,
+    executionDir,
+    repoRoot: repo.root,
+    branch: checkout.branch,
+    gitDir: checkout.gitDir,
+    sharedObjects: join(repo.commonDir, 'objects'),
+    ...prepared,
+  }
 }
 
-async function addWorktree(
-  repo: RepoInfo,
-  workspace: string,
-  worktreePath: string,
-  branch: string,
-  knownBase: string | null | undefined,
-): Promise<Prepared> {
-  return withRepoLock(repo.commonDir, async () => {
-    // A task's first worktree has no branch yet. Looking it up would be a silent git command, which
-    // simple-git answers 50 ms late; `worktree add -b` refuses an existing branch anyway.
-    const firstRun = knownBase === undefined
-    // Nothing here depends on anything else here, so the reads and the readying run at once.
-    const [head, branchTip] = await Promise.all([
-      resolveCommit(workspace, 'HEAD'),
-      firstRun ? null : resolveCommit(repo.root, `refs/heads/${branch}`),
-      ensureExcluded(repo.commonDir),
-      mkdir(dirname(worktreePath), { recursive: true }),
-    ])
-    if (branchTip)
-      return recreateFromBranch(repo, workspace, worktreePath, branch, head, branchTip, knownBase)
-    if (head) {
-      try {
-        await addOnNewBranch(repo.root, worktreePath, branch, head)
-      } catch (error) {
-        const tip = firstRun && (await resolveCommit(repo.root, `refs/heads/${branch}`))
-        if (!tip) throw error
-        return recreateFromBranch(repo, workspace, worktreePath, branch, head, tip, knownBase)
-      }
-      return {
-        baseCommit: knownBase !== undefined ? knownBase : head,
-        branch,
-        note: `isolated in worktree ${worktreePath} on branch ${branch}`,
-      }
-    }
-    // git 2.39 cannot add a worktree in a repository without commits (no --orphan yet). The task
-    // branch gets an empty root commit of its own; the user's branch and HEAD stay untouched.
-    const emptyBase = (
-      await git(repo.root, [...OWN_IDENTITY, 'commit-tree', EMPTY_TREE, '-m', 'openRuntime: empty base'])
-    ).trim()
-    await addOnNewBranch(repo.root, worktreePath, branch, emptyBase)
-    return {
-      baseCommit: emptyBase,
-      branch,
-      note: `isolated in worktree ${worktreePath} on branch ${branch}; the repository has no commits yet, so the task starts from an empty tree`,
-    }
-  })
-}
+type Prepared = Pick<PreparedWorkspace, 'baseCommit' | 'note'>
 
-/** The task's branch outlived its worktree (removed by hand, or a cleanup before a restart): check it out again. */
-async function recreateFromBranch(
-  repo: RepoInfo,
+async function createWorktree(
+  checkout: TaskCheckout,
   workspace: string,
-  worktreePath: string,
-  branch: string,
-  head: string | null,
-  branchTip: string,
-  knownBase: string | null | undefined,
+  input: PrepareWorkspaceInput,
 ): Promise<Prepared> {
-  const [baseCommit] = await Promise.all([
-    knownBase !== undefined ? knownBase : mergeBase(workspace, head, branchTip),
-    pruneStaleWorktrees(repo.root),
+  const { repo } = checkout
+  // The worktree went (removed by hand, or a cleanup before a restart) but its git directory may
+  // still hold commits: they become the branch the new checkout starts from. One the run broke
+  // has nothing to give.
+  await importTaskBranch(checkout).catch(() => null)
+  // Listing the ignored files reads only the user's checkout, so it overlaps the checkout below.
+  const [prepared, carried] = await Promise.all([
+    withRepoLock(repo.commonDir, () => startTaskBranch(checkout, workspace, input.existing?.baseCommit)),
+    ignoredFilesMatching(repo.root, input.copyIgnoredGlobs ?? []),
   ])
-  await git(repo.root, ['worktree', 'add', worktreePath, branch])
-  return { baseCommit, branch, note: `isolated: re-created worktree ${worktreePath} from branch ${branch}` }
+  await copyPaths(repo.root, checkout.worktree, carried)
+  return prepared
 }
 
 /**
- * `worktree add -b`, with `--force` standing in for a prune: for a branch that does not exist yet,
- * the only safeguard it lifts is the refusal of a path still registered to a worktree deleted
- * behind git's back (a locked one is still refused), and git then skips reading the HEAD of every
- * other worktree to see whether the new branch is checked out there.
+ * The task branch in the user's repository (created at the workspace's HEAD, or an existing one
+ * kept: a restart after the worktree was removed, a leftover of an older database), then the
+ * task's git directory and files from its tip.
  */
-async function addOnNewBranch(root: string, worktreePath: string, branch: string, start: string) {
-  await git(root, ['worktree', 'add', '--force', '-b', branch, worktreePath, start])
+async function startTaskBranch(
+  checkout: TaskCheckout,
+  workspace: string,
+  knownBase: string | null | undefined,
+): Promise<Prepared> {
+  const { repo, branch, worktree } = checkout
+  const [head, branchTip] = await Promise.all([
+    resolveCommit(workspace, 'HEAD'),
+    resolveCommit(repo.commonDir, `refs/heads/${branch}`, { gitDir: repo.commonDir }),
+    ensureExcluded(repo.commonDir),
+    mkdir(worktree, { recursive: true }),
+  ])
+  // A repository without commits: the task branch gets an empty root commit of its own; the
+  // user's branch and HEAD stay untouched.
+  const start =
+    branchTip ??
+    head ??
+    (
+      await gitInRepo(repo, [...OWN_IDENTITY, 'commit-tree', EMPTY_TREE, '-m', 'openRuntime: empty base'])
+    ).trim()
+  const note = branchTip
+    ? `isolated: re-created worktree ${worktree} from branch ${branch}`
+    : `isolated in worktree ${worktree} on branch ${branch}${head ? '' : '; the repository has no commits yet, so the task starts from an empty tree'}`
+  if (!branchTip) await gitInRepo(repo, ['update-ref', `refs/heads/${branch}`, start, ''])
+  await writeTaskGitDir(checkout, start)
+  await writeGitFile(checkout)
+  await checkOutTaskFiles(checkout, start)
+  const baseCommit =
+    knownBase !== undefined ? knownBase : branchTip ? await mergeBase(repo, head, branchTip) : start
+  return { baseCommit, note }
 }
 
-/** Where the task's line of work left the workspace's history; null when they share none. */
-async function forkPoint(workspace: string, rev: string, revCwd: string): Promise<string | null> {
-  const [head, tip] = await Promise.all([resolveCommit(workspace, 'HEAD'), resolveCommit(revCwd, rev)])
-  return mergeBase(workspace, head, tip)
+/**
+ * The worktree is still there (a restart or follow-up). Its `.git` is written again whatever it
+ * says now, and a worktree made by an older openRuntime (a linked worktree of the user's
+ * repository, its metadata in `.git/worktrees/<id>`) gets a git directory of its own.
+ */
+async function reuseWorktree(
+  checkout: TaskCheckout,
+  workspace: string,
+  knownBase: string | null | undefined,
+): Promise<Prepared> {
+  const { repo, branch, worktree } = checkout
+  let note = `isolated: reusing worktree ${worktree}`
+  if (!(await isDirectory(checkout.gitDir))) {
+    await withRepoLock(repo.commonDir, () => adoptLegacyWorktree(checkout))
+    note += ' (given a git directory of its own)'
+  }
+  await writeGitFile(checkout)
+  const baseCommit =
+    knownBase !== undefined
+      ? knownBase
+      : await mergeBase(
+          repo,
+          await resolveCommit(workspace, 'HEAD'),
+          await resolveCommit(repo.commonDir, `refs/heads/${branch}`, { gitDir: repo.commonDir }),
+        )
+  return { baseCommit, note }
 }
 
-async function mergeBase(cwd: string, a: string | null, b: string | null): Promise<string | null> {
+async function adoptLegacyWorktree(checkout: TaskCheckout): Promise<void> {
+  const { repo, branch, worktree, gitDir } = checkout
+  const tip = await resolveCommit(repo.commonDir, `refs/heads/${branch}`, { gitDir: repo.commonDir })
+  if (!tip) {
+    throw new AppError(
+      'precondition',
+      'worktree_invalid',
+      `${worktree} exists but openRuntime has neither its git directory nor its branch ${branch}; move it away or clean the task up`,
+    )
+  }
+  await writeTaskGitDir(checkout, tip)
+  // The files stay as the run left them: only the index is built, and refreshed so unchanged files
+  // read as unchanged inside the next run.
+  await git(gitDir, ['read-tree', tip], { gitDir })
+  await git(gitDir, ['update-index', '-q', '--refresh'], { gitDir, workTree: worktree }).catch(() => '')
+  await forgetLinkedWorktree(checkout)
+}
+
+async function mergeBase(repo: RepoInfo, a: string | null, b: string | null): Promise<string | null> {
   if (!a || !b) return null
-  return (await git(cwd, ['merge-base', a, b])).trim() || null
+  return (await gitInRepo(repo, ['merge-base', a, b])).trim() || null
 }
 
+/**
+ * Where the runner starts: the previous run's folder when it is still a real folder of the
+ * worktree, else the workspace's own subfolder (made when untracked or empty in HEAD). A folder a
+ * run turned into a symlink leaves the worktree root instead.
+ */
 async function executionDirFor(
   worktreePath: string,
   subdir: string,
   previous?: string | null,
 ): Promise<string> {
-  if (previous?.startsWith(worktreePath + sep) && (await isDirectory(previous))) return previous
-  const dir = join(worktreePath, subdir)
-  // The subdirectory may be untracked or empty in HEAD; the runner must still be able to start in it.
-  await mkdir(dir, { recursive: true })
-  return dir
+  if (previous && (await isPlainFolderWithin(worktreePath, previous))) return previous
+  return (await makeParents(worktreePath, subdir)) ? join(worktreePath, subdir) : worktreePath
 }

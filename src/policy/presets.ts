@@ -44,13 +44,15 @@ function buildPresets(): PolicyPreset[] {
     {
       id: 'full',
       label: 'Full access',
-      description: 'Network, git writes and secrets allowed, nothing blocked, no sandbox.',
+      description:
+        'Network, git writes and secrets allowed, nothing blocked, no sandbox; runs in place outside git.',
       policy: {
         ...defaultPolicy(),
         allow_network: true,
         network_mode: 'enabled',
         allow_git_write: true,
         allow_secrets: true,
+        allow_in_place: true,
         blocked_commands: [],
       },
     },
@@ -109,6 +111,7 @@ export function normalizePolicy(input: PolicyInput | undefined): EffectivePolicy
     approval_timeout_seconds:
       clampOrNull(given.approval_timeout_seconds, 1, MAX_APPROVAL_TIMEOUT_SECONDS) ??
       DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+    allow_in_place: given.allow_in_place === true,
   }
 }
 
@@ -138,6 +141,7 @@ function samePolicy(a: EffectivePolicy, b: EffectivePolicy): boolean {
     a.require_approval === b.require_approval &&
     a.require_sandbox === b.require_sandbox &&
     a.approval_timeout_seconds === b.approval_timeout_seconds &&
+    a.allow_in_place === b.allow_in_place &&
     a.budget_cents === b.budget_cents &&
     a.max_runtime_minutes === b.max_runtime_minutes &&
     sameSet(a.blocked_commands, b.blocked_commands, true) &&

@@ -39,6 +39,10 @@ export interface SandboxRequest {
   policy: SandboxPolicy
   /** The worktree and the runner's state directories (files are accepted too). */
   writableDirs: string[]
+  /** Paths inside the writable ones that stay read-only (a worktree's `.git` pointer). */
+  readOnlyPaths?: string[]
+  /** Hidden whatever the policy allows (the server's own data directory). */
+  alwaysHidden?: string[]
   cwd: string
   home: string
   /** Credential locations to hide; defaults to `defaultHiddenPaths(home)`. */
@@ -161,17 +165,19 @@ export function sandboxCommand(request: SandboxRequest): SandboxedCommand {
   const writable = unique(canonical(request.writableDirs))
   const args = [info.bwrap_path, ...BASE_FLAGS, ...visibleUnderTmp([argv[0] ?? '', process.execPath])]
   for (const path of writable) args.push('--bind', path, path)
+  const hidden = canonical(request.alwaysHidden ?? [])
   if (!policy.allow_secrets) {
-    const locations = canonical(request.hiddenPaths ?? defaultHiddenPaths(request.home))
+    hidden.push(...canonical(request.hiddenPaths ?? defaultHiddenPaths(request.home)))
     // A task may keep its own `.env` inside its worktree; only copies outside it are hidden.
-    const files = canonical(request.hideFiles ?? []).filter(
-      (file) => !writable.some((dir) => isWithin(file, dir)),
+    hidden.push(
+      ...canonical(request.hideFiles ?? []).filter((file) => !writable.some((dir) => isWithin(file, dir))),
     )
-    for (const path of unique([...locations, ...files])) {
-      if (statSync(path).isDirectory()) args.push('--tmpfs', path)
-      else args.push('--ro-bind', '/dev/null', path)
-    }
   }
+  for (const path of unique(hidden)) {
+    if (statSync(path).isDirectory()) args.push('--tmpfs', path)
+    else args.push('--ro-bind', '/dev/null', path)
+  }
+  for (const path of unique(canonical(request.readOnlyPaths ?? []))) args.push('--ro-bind', path, path)
   args.push(...ISOLATION_FLAGS)
   if (mode !== 'enabled' && !request.shareNetwork) args.push('--unshare-net')
   args.push('--chdir', request.cwd, '--', ...argv)

@@ -38,6 +38,12 @@ export const PolicyInput = t.Object(
         description: "an agent's tool approval left unanswered this long is denied (default 600)",
       }),
     ),
+    allow_in_place: t.Optional(
+      t.Boolean({
+        description:
+          'let the task run directly in a workspace outside git, which it then changes (default false: refused)',
+      }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -56,6 +62,7 @@ export const Policy = t.Object({
   max_runtime_minutes: t.Union([t.Number(), t.Null()]),
   require_sandbox: t.Optional(t.Boolean()),
   approval_timeout_seconds: t.Optional(t.Number()),
+  allow_in_place: t.Optional(t.Boolean()),
 })
 
 export const CreateTaskBody = t.Object({

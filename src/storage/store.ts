@@ -3,6 +3,7 @@ import { ApprovalTable } from './approvals'
 import { AttemptTable } from './attempts'
 import { openDatabase } from './database'
 import { EventTable } from './events'
+import { IntentTable } from './intents'
 import { migrate } from './migrate'
 import { TaskTable } from './tasks'
 import { WorkspaceTable } from './workspaces'
@@ -14,9 +15,11 @@ export class Store {
   readonly events: EventTable
   readonly workspaces: WorkspaceTable
   readonly approvals: ApprovalTable
+  readonly intents: IntentTable
 
   constructor(readonly db: Database) {
     this.approvals = new ApprovalTable(db)
+    this.intents = new IntentTable(db)
     this.tasks = new TaskTable(db)
     this.attempts = new AttemptTable(db)
     this.events = new EventTable(db)

@@ -1,5 +1,5 @@
 import { type Actor, createActor } from 'xstate'
-import { type JsonObject, type NewEvent, now, type TaskEvent, type TaskStatus } from '../domain'
+import type { JsonObject, NewEvent, TaskEvent, TaskStatus } from '../domain'
 import { AppError, notFound } from '../errors'
 import type { EventBus } from '../events/event-bus'
 import type { EventLog } from '../events/event-log'
@@ -92,43 +92,43 @@ export class TaskLifecycle {
     const from = statusOf(before)
     const fromState = stateName(before)
 
-    // Buffered output belongs before the transition in the timeline, and must not ride in a
-    // transaction that may roll back.
-    this.eventLog.flush()
     actor.send(event)
     const after = actor.getSnapshot()
     const status = statusOf(after)
     const state = stateName(after)
-    const at = now()
     let events: TaskEvent[]
     try {
-      events = this.store.transaction(() => {
-        this.store.tasks.setState(taskId, status, JSON.stringify(actor.getPersistedSnapshot()), at)
-        effects.write?.(at)
-        return this.eventLog.writeInTransaction(
-          taskId,
-          [
-            {
-              kind: 'lifecycle',
-              attempt_id: effects.attempt_id ?? null,
-              message: effects.message,
-              metadata: { category: effects.category, ...effects.metadata, status, from, state },
-            },
-            ...(effects.extraEvents ?? []),
-          ],
-          at,
-        )
-      })
+      events = this.eventLog.commit(
+        taskId,
+        [
+          {
+            kind: 'lifecycle',
+            attempt_id: effects.attempt_id ?? null,
+            message: effects.message,
+            metadata: { category: effects.category, ...effects.metadata, status, from, state },
+          },
+          ...(effects.extraEvents ?? []),
+        ],
+        (at) => {
+          this.store.tasks.setState(taskId, status, JSON.stringify(actor.getPersistedSnapshot()), at)
+          effects.write?.(at)
+        },
+      )
     } catch (error) {
       // The stored state is still the old one: drop the advanced actor so the next use restores it.
       this.evict(taskId)
-      this.eventLog.forgetSeq(taskId)
       throw error
     }
-    this.eventLog.published(taskId, events)
-    const lifecycleSeq = events[0]?.seq ?? 0
+    const [lifecycle] = events as [TaskEvent, ...TaskEvent[]]
     if (state !== fromState)
-      this.bus.publishStatus({ task_id: taskId, status, from, state, seq: lifecycleSeq, at })
+      this.bus.publishStatus({
+        task_id: taskId,
+        status,
+        from,
+        state,
+        seq: lifecycle.seq,
+        at: lifecycle.created_at,
+      })
     return { from, status, state, context: after.context, events }
   }
 

@@ -1,5 +1,7 @@
+import type { EventLog } from '../events/event-log'
 import type { Store } from '../storage/store'
 import { groupBelongsToRun, terminateGroup } from '../workers/process-group'
+import { finishRepositoryWork } from './intent-recovery'
 import type { TaskLifecycle } from './lifecycle'
 import type { RunScheduler } from './task-service'
 
@@ -7,20 +9,25 @@ export interface RecoveryReport {
   stopped: string[]
   killedGroups: number[]
   requeued: string[]
+  /** Merges, cleanups and restores a crash interrupted, and what recovery did with each. */
+  repository: { task_id: string; kind: string; outcome: string }[]
 }
 
 /**
- * Runs at start-up, before any worker takes a job: what was running when the previous server died
- * is ended (its process group killed, if still alive; nobody would observe it) and recorded as
- * `stopped`; what was queued is queued again if the queue lost its job.
+ * Runs at start-up, before any worker takes a job: repository work the previous server left half
+ * done is rolled back or completed; what was running when it died is ended (its process group
+ * killed, if still alive; nobody would observe it) and recorded as `stopped`; what was queued is
+ * queued again if the queue lost its job.
  */
 export async function recoverAfterRestart(
   store: Store,
+  eventLog: EventLog,
   lifecycle: TaskLifecycle,
   scheduler: RunScheduler & { isPending(job: { taskId: string; run: number }): Promise<boolean> },
   graceMs: number,
 ): Promise<RecoveryReport> {
-  const report: RecoveryReport = { stopped: [], killedGroups: [], requeued: [] }
+  const report: RecoveryReport = { stopped: [], killedGroups: [], requeued: [], repository: [] }
+  report.repository = await finishRepositoryWork(store, eventLog, lifecycle)
 
   for (const mark of store.attempts.markedProcesses()) {
     if (groupBelongsToRun(mark.pgid, mark.process_started)) {

@@ -1,20 +1,22 @@
-import { now, type TaskRecord } from '../domain'
-import { AppError, conflict } from '../errors'
+import { type JsonObject, now, type TaskRecord } from '../domain'
+import { conflict } from '../errors'
 import type { EventLog } from '../events/event-log'
 import {
   archiveRef,
   captureDiff,
   cleanupWorktree,
   hasTaskChanges,
+  locateTaskCheckout,
+  type MergePlan,
   type MergeStrategy,
   mergeTask,
   restoreWorktree,
+  rollBackMerge,
   type TaskDiff,
-  taskBranch,
 } from '../git'
-import { locateRepo } from '../git/repo'
 import { stateName } from '../machines/task-machine'
 import type { Store } from '../storage/store'
+import { isWriteRefused } from '../storage/write-failures'
 import type { TaskLifecycle } from './lifecycle'
 import type { TaskOperations } from './task-operations'
 
@@ -26,23 +28,23 @@ export interface TaskDiffView extends TaskDiff {
   base_commit: string | null
 }
 
-async function requireTaskRepo(task: TaskRecord) {
-  const repo = await locateRepo(task.workspace)
-  if (!repo)
-    throw new AppError('precondition', 'not_a_repository', `${task.workspace} is no longer a git repository`)
-  return repo
-}
-
 export interface ReviewServiceDeps {
   store: Store
   eventLog: EventLog
   lifecycle: TaskLifecycle
   operations: TaskOperations
+  /** The ignored files (globs) a restored worktree gets again, as a new one does. */
+  copyGlobsFor: (workspace: string) => string[]
 }
 
 const RUN_ACTIVE_STATES = ['queued.waiting', 'running', 'needs-input.prompt']
 
-/** Diff-first review: the live diff, merging into the workspace, and recoverable cleanup. */
+/**
+ * Diff-first review: the live diff, merging into the workspace, and recoverable cleanup. Where git
+ * changes the user's repository before the database records it (merge, cleanup, restore), the
+ * intent is stored first and cleared in the transaction that records the outcome, so a crash in
+ * between is rolled back or completed by recovery (tasks/recovery.ts).
+ */
 export class ReviewService {
   constructor(private readonly deps: ReviewServiceDeps) {}
 
@@ -66,67 +68,78 @@ export class ReviewService {
         has_changes: false,
       }
     }
-    const diff = await captureDiff({
-      worktreePath: task.worktree_path,
-      baseCommit: task.base_commit,
-      maxPatchBytes,
-    })
+    const checkout = await checkoutOf(task)
+    const diff = await captureDiff({ checkout, baseCommit: task.base_commit, maxPatchBytes })
     return { ...base, isolated: true, ...diff }
   }
 
   async merge(task: TaskRecord, options: { strategy?: MergeStrategy; message?: string }) {
     const { lifecycle, operations, store } = this.deps
     lifecycle.assertCan(task.id, { type: 'MERGE' })
-    const worktree = this.requireWorktree(task)
+    this.requireWorktree(task)
     return operations.exclusive(task.id, 'a merge', async () => {
-      const repo = await requireTaskRepo(task)
-      const result = await mergeTask({
-        taskId: task.id,
-        repoRoot: repo.root,
-        workspace: task.workspace,
-        worktreePath: worktree,
-        baseCommit: task.base_commit,
-        strategy: options.strategy ?? 'apply',
-        message: options.message ?? `${task.title}\n\nMerged from openRuntime task ${task.id}`,
-      })
+      const checkout = await checkoutOf(task)
       const strategy = options.strategy ?? 'apply'
-      lifecycle.transition(
-        task.id,
-        { type: 'MERGE' },
-        {
-          message: `Merged ${result.merged_files.length} file(s) into ${repo.root}${result.commit ? ` as commit ${result.commit.slice(0, 12)}` : ' as uncommitted changes'}`,
-          category: 'merged',
-          metadata: {
-            strategy,
-            files: result.merged_files,
-            commit: result.commit ?? null,
-            target: repo.root,
-          },
-          write: (at) => store.tasks.patch(task.id, { worktree_merged_at: at }, at),
+      let plan: MergePlan | null = null
+      const result = await mergeTask({
+        checkout,
+        repoRoot: checkout.repo.root,
+        workspace: task.workspace,
+        baseCommit: task.base_commit,
+        strategy,
+        message: options.message ?? `${task.title}\n\nMerged from openRuntime task ${task.id}`,
+        beforeWriting: (planned) => {
+          plan = planned
+          store.intents.record(task.id, 'merge', planned, now())
         },
-      )
+      })
+      try {
+        lifecycle.transition(
+          task.id,
+          { type: 'MERGE' },
+          {
+            message: `Merged ${result.merged_files.length} file(s) into ${checkout.repo.root}${result.commit ? ` as commit ${result.commit.slice(0, 12)}` : ' as uncommitted changes'}`,
+            category: 'merged',
+            metadata: {
+              strategy,
+              files: result.merged_files,
+              commit: result.commit ?? null,
+              target: checkout.repo.root,
+            },
+            write: (at) => {
+              store.tasks.patch(task.id, { worktree_merged_at: at }, at)
+              store.intents.clear(task.id)
+            },
+          },
+        )
+      } catch (error) {
+        // The database did not take the merge: the target must not keep it either, or the task
+        // would say "not merged" over a merged target and a retry would merge twice.
+        if (plan !== null && isWriteRefused(error)) await rollBackMerge(plan)
+        throw error
+      }
       return { ...result, strategy }
     })
   }
 
   async cleanup(task: TaskRecord, force: boolean) {
-    const { operations } = this.deps
-    const worktree = this.requireWorktree(task)
+    const { operations, store } = this.deps
+    this.requireWorktree(task)
     this.assertNotRunning(task, 'clean up')
     return operations.exclusive(task.id, 'a cleanup', async () => {
+      const checkout = await checkoutOf(task)
       const merged = this.deps.lifecycle.snapshot(task.id).context.merged
-      if (!force && !merged && (await hasTaskChanges(worktree, task.base_commit))) {
+      if (!force && !merged && (await hasTaskChanges(checkout, task.base_commit))) {
         throw conflict(
           'unmerged_changes',
           `task ${task.id} has changes that were never merged; merge them first, or clean up with force=true (the worktree is archived under ${archiveRef(task.id)} either way)`,
         )
       }
-      const repo = await requireTaskRepo(task)
       const result = await cleanupWorktree({
-        repoRoot: repo.root,
-        worktreePath: worktree,
-        taskId: task.id,
-        branch: taskBranch(task.id),
+        checkout,
+        baseCommit: task.base_commit,
+        beforeRemoving: (archive) =>
+          store.intents.record(task.id, 'cleanup', { archive_commit: archive }, now()),
       })
       this.recordWorktreeChange(task.id, 'cleaned', {
         message: `Worktree removed; its final state is kept under ${result.archive_ref ?? 'no archive (nothing to keep)'}`,
@@ -142,19 +155,20 @@ export class ReviewService {
   }
 
   async restore(task: TaskRecord) {
-    const { operations } = this.deps
+    const { operations, store } = this.deps
     if (!task.worktree_path) throw conflict('not_isolated', `task ${task.id} never had a worktree`)
     if (!task.worktree_cleaned_at)
       throw conflict('worktree_present', `the worktree of task ${task.id} was not cleaned up`)
-    const worktreePath = task.worktree_path
     return operations.exclusive(task.id, 'a restore', async () => {
-      const repo = await requireTaskRepo(task)
-      const result = await restoreWorktree({
-        repoRoot: repo.root,
-        taskId: task.id,
-        worktreePath,
-        branch: taskBranch(task.id),
-      })
+      const checkout = await checkoutOf(task)
+      store.intents.record(task.id, 'restore', {}, now())
+      let result: Awaited<ReturnType<typeof restoreWorktree>>
+      try {
+        result = await restoreWorktree({ checkout, copyIgnoredGlobs: this.deps.copyGlobsFor(task.workspace) })
+      } catch (error) {
+        store.intents.clear(task.id)
+        throw error
+      }
       this.recordWorktreeChange(task.id, 'restored', {
         message: `Worktree restored from ${archiveRef(task.id)}`,
         metadata: { category: 'worktree-restored', archive_commit: result.archive_commit },
@@ -163,18 +177,16 @@ export class ReviewService {
     })
   }
 
-  /** Records a cleanup or restore: the timestamp and its lifecycle event in one transaction. */
+  /** Records a cleanup or restore: the timestamp, the cleared intent and its lifecycle event in one unit. */
   private recordWorktreeChange(
     taskId: string,
     change: 'cleaned' | 'restored',
-    event: { message: string; metadata: Record<string, unknown> },
+    event: { message: string; metadata: JsonObject },
   ): void {
     const { store, eventLog } = this.deps
-    const at = now()
-    eventLog.flush()
-    store.transaction(() => {
+    eventLog.commit(taskId, [{ kind: 'lifecycle', ...event }], (at) => {
       store.tasks.patch(taskId, { worktree_cleaned_at: change === 'cleaned' ? at : null }, at)
-      eventLog.writeInTransaction(taskId, [{ kind: 'lifecycle', ...event }], at)
+      store.intents.clear(taskId)
     })
   }
 
@@ -197,3 +209,5 @@ export class ReviewService {
     }
   }
 }
+
+const checkoutOf = (task: TaskRecord) => locateTaskCheckout(task.workspace, task.id, task.worktree_path)

@@ -10,7 +10,7 @@ import {
 } from '../domain'
 import { AppError, conflict, invalid, notFound } from '../errors'
 import type { EventLog } from '../events/event-log'
-import { hasTaskChanges } from '../git'
+import { hasTaskChanges, locateTaskCheckout } from '../git'
 import type { ToolApproval } from '../storage/approvals'
 import type { Store } from '../storage/store'
 import type { TaskListQuery } from '../storage/tasks'
@@ -106,21 +106,18 @@ export class TaskService {
       created_at: at,
       updated_at: at,
     }
-    eventLog.flush()
-    store.transaction(() => {
-      store.tasks.insert(task, initial.snapshot)
-      eventLog.writeInTransaction(
-        task.id,
-        [
-          {
-            kind: 'lifecycle',
-            message: `Task created: ${title}`,
-            metadata: { category: 'created', status: task.status },
-          },
-        ],
-        at,
-      )
-    })
+    eventLog.commit(
+      task.id,
+      [
+        {
+          kind: 'lifecycle',
+          message: `Task created: ${title}`,
+          metadata: { category: 'created', status: task.status },
+        },
+      ],
+      () => store.tasks.insert(task, initial.snapshot),
+      at,
+    )
     return task
   }
 
@@ -344,7 +341,9 @@ export class TaskService {
         task.worktree_path !== null &&
         task.worktree_cleaned_at === null &&
         !snapshot.context.merged &&
-        (await hasTaskChanges(task.worktree_path, task.base_commit).catch(() => task.diff_stat !== null))
+        (await locateTaskCheckout(task.workspace, id, task.worktree_path)
+          .then((checkout) => hasTaskChanges(checkout, task.base_commit))
+          .catch(() => task.diff_stat !== null))
       if (unmerged && !force) {
         throw conflict(
           'unmerged_changes',

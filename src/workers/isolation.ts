@@ -9,11 +9,12 @@ export interface PreparedWorkspace {
   /** The repository the worktree belongs to; null when not isolated. */
   repoRoot: string | null
   /**
-   * The parts of the repository's git directory a worktree writes when it is used (its own
-   * `worktrees/<name>`, and the shared objects, refs and logs), so `git add` and `git commit` work
-   * inside a sandbox.
+   * The task's own git directory (index, HEAD, refs; the user's objects borrowed read-only). The
+   * sandbox makes it writable only when the policy allows git writes.
    */
-  gitDirs: string[]
+  gitDir: string | null
+  /** The user's object store, which the task's git directory borrows from (read-only inside the sandbox). */
+  sharedObjects: string | null
   /** A human sentence for the timeline ("Isolated in worktree …", "not isolated: …"). */
   note: string
 }
@@ -27,5 +28,10 @@ export interface ChangeSummary {
 /** What the worker needs from the git layer: prepare a run's directory, and tell what changed. */
 export interface Isolation {
   prepare(task: TaskRecord): Promise<PreparedWorkspace>
+  /**
+   * Brings what the run committed in its own git directory into the user's repository as the task
+   * branch (runs allowed to write git); returns the branch tip, or null without a worktree.
+   */
+  collectCommits(task: TaskRecord): Promise<string | null>
   summarizeChanges(task: TaskRecord): Promise<ChangeSummary | null>
 }

@@ -1,5 +1,6 @@
 import type { EffectivePolicy, RunnerKind, TaskRecord } from '../domain'
 import { AppError } from '../errors'
+import { locateRepo } from '../git'
 import { assertAllowed, assertSandboxPossible, checkCommand, checkPrompt, type SandboxInfo } from '../policy'
 import type { RunnerCatalog } from './runner-catalog'
 
@@ -17,6 +18,15 @@ export const runnerUnavailable = (runner: RunnerKind, reason: string | null) =>
     { runner, reason },
   )
 
+/** A workspace outside git has no worktree to isolate a run: only a policy that says so runs in it. */
+export const inPlaceRefused = (workspace: string) =>
+  new AppError(
+    'forbidden',
+    'policy_violation',
+    `the workspace is not a git repository, so the task would change it directly; the policy does not allow that (rule in-place): ${workspace}. Put it under git, or allow running in place (policy allow_in_place)`,
+    { rule: 'in-place', offending: workspace },
+  )
+
 /**
  * What is checked before a run is queued, so a run that cannot start is refused while nothing has
  * changed yet: the policy's checks of the command or prompt (403), a required sandbox that cannot be
@@ -31,6 +41,8 @@ export class Preflight {
   async assertCanRun(task: TaskRecord, policy: EffectivePolicy): Promise<void> {
     this.assertText(task, policy, task.runner === 'shell' ? task.command : task.prompt)
     assertSandboxPossible(policy, this.sandbox())
+    if (!policy.allow_in_place && (await locateRepo(task.workspace)) === null)
+      throw inPlaceRefused(task.workspace)
     if (task.runner === 'shell') return
     const info = await this.runners.get(task.runner)
     if (!info.available) throw runnerUnavailable(task.runner, info.reason)

@@ -19,22 +19,41 @@ export interface RunSandboxRequest {
    */
   hostNetwork: boolean
   sandbox: SandboxInfo
+  /** The server's data directory (database, queue, token): invisible inside every run. */
+  dataDir: string
 }
 
 /**
  * A run's process under bubblewrap: writable are only its worktree (or, unisolated, its
- * workspace), the git metadata the worktree uses, the runner's state directories and a private
- * /tmp; the usual credential locations and the repository's `.env*` files are hidden.
- * Throws the 412 `sandbox_required` when the policy requires a sandbox that cannot be built.
+ * workspace), the runner's state directories, a private /tmp and, when the policy allows git
+ * writes, the task's own git directory. Everything of the user's repository stays read-only, the
+ * worktree's `.git` pointer included (so the run's git always means the task's git directory).
+ * The server's data directory, the usual credential locations and the repository's `.env*` files
+ * are hidden. Throws the 412 `sandbox_required` when the policy requires a sandbox that cannot be
+ * built.
  */
 export function sandboxRun(request: RunSandboxRequest): SandboxedCommand {
   const { prepared, policy } = request
   const repoRoot = prepared.repoRoot ?? request.workspace
+  const gitWritable = prepared.gitDir !== null && policy.allow_git_write
+  // Bound explicitly (not just left visible under `/`) so they are there when the repository lives
+  // under /tmp, which the sandbox replaces with its own.
+  const gitReadOnly = [
+    ...(prepared.worktreePath ? [join(prepared.worktreePath, '.git')] : []),
+    ...(prepared.gitDir && !gitWritable ? [prepared.gitDir] : []),
+    ...(prepared.sharedObjects ? [prepared.sharedObjects] : []),
+  ]
   return sandboxCommand({
     argv: request.argv,
     policy,
     shareNetwork: request.hostNetwork,
-    writableDirs: [prepared.worktreePath ?? prepared.executionDir, ...prepared.gitDirs, ...request.stateDirs],
+    writableDirs: [
+      prepared.worktreePath ?? prepared.executionDir,
+      ...(gitWritable && prepared.gitDir ? [prepared.gitDir] : []),
+      ...request.stateDirs,
+    ],
+    readOnlyPaths: gitReadOnly,
+    alwaysHidden: [request.dataDir],
     cwd: prepared.executionDir,
     home: request.env.HOME || homedir(),
     hideFiles: [...new Set([repoRoot, request.workspace])].flatMap(envFiles),

@@ -24,7 +24,7 @@ import { ShellDriver } from './drivers/shell'
 import type { Isolation, PreparedWorkspace } from './isolation'
 import { chargeRun } from './ledger'
 import type { LiveRun, LiveRuns, ReplyDelivery, StopReason } from './live-runs'
-import { RUNNER_LABELS } from './preflight'
+import { inPlaceRefused, RUNNER_LABELS } from './preflight'
 import type { Redaction } from './redaction'
 import type { RunJob } from './run-queue'
 import { sandboxRun } from './run-sandbox'
@@ -200,6 +200,7 @@ class ActiveRun implements LiveRun, RunContext {
         stateDirs: launch.stateDirs,
         hostNetwork: launch.hostNetwork,
         sandbox: this.deps.sandbox(),
+        dataDir: this.deps.config.dataDir,
       })
     } catch (error) {
       await this.fail(`could not start the runner: ${errorText(error)}`)
@@ -245,6 +246,8 @@ class ActiveRun implements LiveRun, RunContext {
     let prepared: PreparedWorkspace
     try {
       prepared = await isolation.prepare(this.task)
+      // Checked at start too; the folder may have stopped being a repository since.
+      if (!prepared.isolated && !this.policy.allow_in_place) throw inPlaceRefused(this.task.workspace)
     } catch (error) {
       await this.fail(`could not prepare the workspace: ${errorText(error)}`)
       return null
@@ -405,6 +408,7 @@ class ActiveRun implements LiveRun, RunContext {
 
   private async recordExit(exit: ProcessExit, runtimeMillis: number, failure: string | null): Promise<void> {
     const task = this.deps.store.tasks.get(this.taskId) ?? this.task
+    if (this.policy.allow_git_write) await this.collectCommits(task)
     let changes: Awaited<ReturnType<Isolation['summarizeChanges']>> = null
     try {
       changes = await this.deps.isolation.summarizeChanges(task)
@@ -442,6 +446,19 @@ class ActiveRun implements LiveRun, RunContext {
         extraMetadata: { exit_status: exit.text, has_changes: changes?.has_changes ?? false },
       },
     )
+  }
+
+  /** A run allowed to commit did so in its own git directory; its branch comes into the user's repository now. */
+  private async collectCommits(task: TaskRecord): Promise<void> {
+    try {
+      await this.deps.isolation.collectCommits(task)
+    } catch (error) {
+      this.record({
+        kind: 'error',
+        message: `could not bring the task's commits into the repository: ${errorText(error)}`,
+        metadata: { category: 'commits-not-collected' },
+      })
+    }
   }
 
   /**

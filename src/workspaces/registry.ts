@@ -2,6 +2,7 @@ import { basename } from 'node:path'
 import { now } from '../domain'
 import type { Store } from '../storage/store'
 import { discoverRepositories } from './discover'
+import { assertSafeWorkspace, exposureOf, type HostPaths } from './exposure'
 import { canonicalDirectory, resolveWorkspace, type WorkspaceRef } from './paths'
 
 export interface WorkspaceListing extends WorkspaceRef {
@@ -21,6 +22,7 @@ export class WorkspaceRegistry {
 
   constructor(
     private readonly store: Store,
+    private readonly host: HostPaths,
     private readonly discoveryRoots?: string[],
   ) {}
 
@@ -34,6 +36,8 @@ export class WorkspaceRegistry {
       seen.add(path)
       try {
         const canonical = await canonicalDirectory(path)
+        // Registered before this check existed, or the server's own folder: not offered.
+        if (exposureOf(canonical, this.host) !== null) return
         result.push({
           name: basename(canonical) || canonical,
           path: canonical,
@@ -56,6 +60,7 @@ export class WorkspaceRegistry {
   /** Registers (or selects again) a workspace; it becomes the current one. */
   async register(path: string): Promise<WorkspaceRef> {
     const workspace = await resolveWorkspace(path)
+    assertSafeWorkspace(workspace.path, this.host)
     this.store.workspaces.upsert(workspace.path, workspace.name, now())
     return workspace
   }

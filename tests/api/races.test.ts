@@ -161,11 +161,9 @@ async function expectConsistent(on: TestRuntime, target: string, id: string, rep
   expect(on.runtime.liveRuns.get(id) !== undefined).toBe(live)
   if (task.worktree_merged_at !== null) expect(task.status).toBe('completed')
 
-  const registered = gitSync(target, 'worktree', 'list', '--porcelain')
-    .split('\n')
-    .filter((line) => line.startsWith('worktree ') && line.endsWith(`/${id}`))
   const hasWorktree = task.worktree_path !== null && task.worktree_cleaned_at === null
-  expect(registered.length).toBe(hasWorktree ? 1 : 0)
+  // A task's checkout is its worktree and its own git directory: both there, or both gone.
+  expect(existsSync(join(target, '.openruntime', 'gitdirs', id))).toBe(hasWorktree)
   if (task.worktree_path !== null) expect(existsSync(task.worktree_path)).toBe(hasWorktree)
   if (hasWorktree) gitSync(task.worktree_path, 'status', '--porcelain')
   if (task.worktree_cleaned_at !== null)

@@ -141,24 +141,33 @@ describe('review through the API', () => {
     expect(readFileSync(join(worktree, 'README.md'), 'utf8')).toBe('hello\nedit\n')
   })
 
-  test('a task outside git runs in place, says it is not isolated, and has nothing to merge', async () => {
+  test('a task outside git runs in place only when its policy says so, says it is not isolated, and has nothing to merge', async () => {
     const plain = join(rt.dir, 'plain')
     await Bun.write(join(plain, 'a.txt'), 'a')
-    const created = await rt.call('POST', '/tasks', {
-      title: 'plain',
-      prompt: '',
-      runner: 'shell',
-      command: 'echo b > b.txt',
-      workspace: plain,
-    })
-    const id = created.body.id
-    await rt.call('POST', `/tasks/${id}/start`)
-    const task = await waitFor('done', async () => {
+    const task = (policy: Record<string, unknown>) =>
+      rt.call('POST', '/tasks', {
+        title: 'plain',
+        prompt: '',
+        runner: 'shell',
+        command: 'echo b > b.txt',
+        workspace: plain,
+        policy,
+      })
+    const refused = (await task({})).body.id
+    const start = await rt.call('POST', `/tasks/${refused}/start`)
+    expect(start.status).toBe(403)
+    expect(start.body.error).toMatchObject({ code: 'policy_violation', details: { rule: 'in-place' } })
+    expect((await rt.call('GET', `/tasks/${refused}`)).body.status).toBe('queued')
+    expect(existsSync(join(plain, 'b.txt'))).toBe(false)
+
+    const id = (await task({ allow_in_place: true })).body.id
+    expect((await rt.call('POST', `/tasks/${id}/start`)).status).toBe(200)
+    const done = await waitFor('done', async () => {
       const t = (await rt.call('GET', `/tasks/${id}?events=all`)).body
       return t.status === 'completed' ? t : null
     })
-    expect(task.worktree_path).toBeNull()
-    expect(task.events.some((e: any) => e.message.includes('not isolated'))).toBe(true)
+    expect(done.worktree_path).toBeNull()
+    expect(done.events.some((e: any) => e.message.includes('not isolated'))).toBe(true)
     expect(existsSync(join(plain, 'b.txt'))).toBe(true)
     expect((await rt.call('GET', `/tasks/${id}/diff`)).body.isolated).toBe(false)
     expect((await rt.call('POST', `/tasks/${id}/worktree/merge`, {})).status).toBe(409)

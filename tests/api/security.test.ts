@@ -9,7 +9,7 @@ const dir = tempDir()
 afterAll(() => dir.cleanup())
 
 const json = { 'content-type': 'application/json' }
-const body = JSON.stringify({ title: 'x', prompt: '', runner: 'shell', command: 'true', workspace: '/tmp' })
+const body = JSON.stringify({ title: 'x', prompt: '', runner: 'shell', command: 'true', workspace: dir.path })
 
 describe('browser-facing protections (app.handle)', () => {
   test('cross-origin requests are refused unless listed; listed origins get CORS headers', async () => {
@@ -192,7 +192,7 @@ describe('path traversal', () => {
         runner: 'shell',
         command: 'true',
         workspace: `${root}/allowed/sub/..`,
-        policy: { allowed_workspaces: [join(root, 'allowed')] },
+        policy: { allowed_workspaces: [join(root, 'allowed')], allow_in_place: true },
       })
       expect(inside.status).toBe(200)
       expect(inside.body.workspace).toBe(join(root, 'allowed'))

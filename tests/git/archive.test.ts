@@ -1,8 +1,13 @@
 import { describe, expect, test } from 'bun:test'
 import { existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { cleanupWorktree, prepareWorkspace, restoreWorktree } from '../../src/git/index.ts'
-import { gitSync, hashFiles, makeRepo, scratchSpace, status, write } from './helpers.ts'
+import {
+  cleanupWorktree,
+  locateTaskCheckout,
+  prepareWorkspace,
+  restoreWorktree,
+} from '../../src/git/index.ts'
+import { checkoutFor, gitSync, hashFiles, makeRepo, scratchSpace, status, write } from './helpers.ts'
 
 const dir = scratchSpace()
 
@@ -32,16 +37,17 @@ describe('cleanupWorktree and restoreWorktree', () => {
     write(worktree, 'pixel.bin', new Uint8Array([137, 80, 78, 71, 0, 0, 255]))
     const files = hashFiles(worktree)
 
-    const cleaned = await cleanupWorktree({ repoRoot: repo, worktreePath: worktree, taskId, branch })
+    const checkout = await checkoutFor(repo, taskId)
+    const cleaned = await cleanupWorktree({ checkout, baseCommit: prepared.baseCommit })
 
     expect(existsSync(worktree)).toBe(false)
+    expect(existsSync(checkout.gitDir)).toBe(false)
     expect(branches(repo)).toEqual(['main'])
-    expect(gitSync(repo, 'worktree', 'list', '--porcelain')).not.toContain(worktree)
     expect(cleaned.archive_ref).toBe(`refs/openruntime/archive/${taskId}`)
     expect(gitSync(repo, 'rev-parse', `${cleaned.archive_ref}^`).trim()).toBe(agentHead)
     expect(status(repo)).toEqual([])
 
-    const restored = await restoreWorktree({ repoRoot: repo, taskId, worktreePath: worktree, branch })
+    const restored = await restoreWorktree({ checkout })
 
     expect(restored.archive_commit).toBe(cleaned.archive_commit as string)
     expect(hashFiles(worktree)).toEqual(files)
@@ -62,78 +68,42 @@ describe('cleanupWorktree and restoreWorktree', () => {
     gitSync(worktree, 'commit', '-q', '-m', 'work')
     rmSync(worktree, { recursive: true, force: true })
 
-    const cleaned = await cleanupWorktree({
-      repoRoot: repo,
-      worktreePath: worktree,
-      taskId,
-      branch: prepared.branch,
-    })
+    const checkout = await checkoutFor(repo, taskId)
+    const cleaned = await cleanupWorktree({ checkout, baseCommit: prepared.baseCommit })
     expect(branches(repo)).toEqual(['main'])
     expect(gitSync(repo, 'show', `${cleaned.archive_ref}:work.txt`)).toBe('done\n')
-    const again = await cleanupWorktree({
-      repoRoot: repo,
-      worktreePath: worktree,
-      taskId,
-      branch: prepared.branch,
-    })
+    const again = await cleanupWorktree({ checkout, baseCommit: prepared.baseCommit })
     expect(again.archive_commit).toBe(cleaned.archive_commit)
 
-    await restoreWorktree({
-      repoRoot: repo,
-      taskId,
-      worktreePath: worktree,
-      branch: prepared.branch as string,
-    })
+    await restoreWorktree({ checkout })
     expect(gitSync(worktree, 'ls-files')).toContain('work.txt')
     expect(status(worktree)).toEqual([])
   })
 
-  test("cleanup refuses to delete anything but the task's own worktree and branch", async () => {
+  test('a task record naming any other worktree is refused before anything is touched', async () => {
     const repo = makeRepo(dir('refuse'))
     const before = hashFiles(repo)
-    await expect(
-      cleanupWorktree({ repoRoot: repo, worktreePath: repo, taskId: crypto.randomUUID(), branch: null }),
-    ).rejects.toMatchObject({ kind: 'precondition', code: 'worktree_invalid' })
     const stranger = dir('refuse-stranger')
     write(stranger, 'precious.txt', 'keep\n')
-    await expect(
-      cleanupWorktree({ repoRoot: repo, worktreePath: stranger, taskId: crypto.randomUUID(), branch: null }),
-    ).rejects.toMatchObject({ kind: 'precondition' })
+    for (const recorded of [repo, stranger, join(repo, '.openruntime', 'worktrees', 'other-task')]) {
+      await expect(locateTaskCheckout(repo, crypto.randomUUID(), recorded)).rejects.toMatchObject({
+        kind: 'precondition',
+        code: 'worktree_invalid',
+      })
+    }
     expect(hashFiles(repo)).toEqual(before)
     expect(existsSync(join(stranger, 'precious.txt'))).toBe(true)
-
-    const taskId = crypto.randomUUID()
-    const prepared = await prepareWorkspace({ taskId, workspace: repo })
-    const worktreePath = prepared.worktreePath as string
-    await expect(
-      cleanupWorktree({ repoRoot: repo, worktreePath, taskId, branch: 'main' }),
-    ).rejects.toMatchObject({
-      kind: 'invalid',
-      code: 'invalid_branch',
-    })
-    expect(existsSync(worktreePath)).toBe(true)
-    expect(branches(repo)).toContain('main')
   })
 
   test('restore without an archive, or onto an existing directory, is refused', async () => {
     const repo = makeRepo(dir('restore-refused'))
     const taskId = crypto.randomUUID()
-    await expect(
-      restoreWorktree({
-        repoRoot: repo,
-        taskId,
-        worktreePath: join(repo, 'nowhere'),
-        branch: 'openruntime/x',
-      }),
-    ).rejects.toMatchObject({ kind: 'not_found' })
+    const checkout = await checkoutFor(repo, taskId)
+    await expect(restoreWorktree({ checkout })).rejects.toMatchObject({ kind: 'not_found' })
     const prepared = await prepareWorkspace({ taskId, workspace: repo })
-    const worktree = prepared.worktreePath as string
-    const branch = prepared.branch as string
-    await cleanupWorktree({ repoRoot: repo, worktreePath: worktree, taskId, branch })
-    await restoreWorktree({ repoRoot: repo, taskId, worktreePath: worktree, branch })
-    await expect(
-      restoreWorktree({ repoRoot: repo, taskId, worktreePath: worktree, branch }),
-    ).rejects.toMatchObject({
+    await cleanupWorktree({ checkout, baseCommit: prepared.baseCommit })
+    await restoreWorktree({ checkout })
+    await expect(restoreWorktree({ checkout })).rejects.toMatchObject({
       kind: 'conflict',
       code: 'worktree_exists',
     })

@@ -2,13 +2,18 @@ import { describe, expect, test } from 'bun:test'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { captureDiff, hasTaskChanges, prepareWorkspace } from '../../src/git/index.ts'
-import { gitSync, makeRepo, scratchSpace, status, write } from './helpers.ts'
+import { checkoutFor, gitSync, makeRepo, scratchSpace, status, write } from './helpers.ts'
 
 const dir = scratchSpace()
 
 async function taskOn(repo: string) {
-  const prepared = await prepareWorkspace({ taskId: crypto.randomUUID(), workspace: repo })
-  return { worktree: prepared.worktreePath as string, base: prepared.baseCommit }
+  const taskId = crypto.randomUUID()
+  const prepared = await prepareWorkspace({ taskId, workspace: repo })
+  return {
+    worktree: prepared.worktreePath as string,
+    base: prepared.baseCommit,
+    checkout: await checkoutFor(repo, taskId),
+  }
 }
 
 const indexBytes = (worktree: string) =>
@@ -24,7 +29,7 @@ describe('captureDiff', () => {
       'gone.txt': 'bye\n',
       'old-name.txt': renamed,
     })
-    const { worktree, base } = await taskOn(repo)
+    const { worktree, base, checkout } = await taskOn(repo)
     write(worktree, 'committed.txt', 'one\nplus one\n')
     gitSync(worktree, 'commit', '-q', '-am', 'agent commit')
     write(worktree, 'staged.txt', 'TWO\n')
@@ -37,7 +42,7 @@ describe('captureDiff', () => {
     const statusBefore = status(worktree)
     const indexBefore = indexBytes(worktree)
 
-    const diff = await captureDiff({ worktreePath: worktree, baseCommit: base })
+    const diff = await captureDiff({ checkout, baseCommit: base })
 
     const byPath = Object.fromEntries(diff.files.map((file) => [file.path, file]))
     expect(Object.keys(byPath).sort()).toEqual(
@@ -76,13 +81,13 @@ describe('captureDiff', () => {
     // Reading the diff left the agent's index and status alone.
     expect(indexBytes(worktree).equals(indexBefore)).toBe(true)
     expect(status(worktree)).toEqual(statusBefore)
-    expect(await hasTaskChanges(worktree, base)).toBe(true)
+    expect(await hasTaskChanges(checkout, base)).toBe(true)
   })
 
   test('a clean worktree has no changes and an empty patch', async () => {
     const repo = makeRepo(dir('clean'))
-    const { worktree, base } = await taskOn(repo)
-    const diff = await captureDiff({ worktreePath: worktree, baseCommit: base })
+    const { worktree, base, checkout } = await taskOn(repo)
+    const diff = await captureDiff({ checkout, baseCommit: base })
     expect(diff).toMatchObject({
       patch: '',
       files: [],
@@ -91,25 +96,25 @@ describe('captureDiff', () => {
       has_changes: false,
       truncated: false,
     })
-    expect(await hasTaskChanges(worktree, base)).toBe(false)
+    expect(await hasTaskChanges(checkout, base)).toBe(false)
   })
 
   test('an edit that is reverted before capture is not a change', async () => {
     const repo = makeRepo(dir('reverted'), { 'a.txt': 'a\n' })
-    const { worktree, base } = await taskOn(repo)
+    const { worktree, base, checkout } = await taskOn(repo)
     write(worktree, 'a.txt', 'b\n')
     gitSync(worktree, 'commit', '-q', '-am', 'change')
     write(worktree, 'a.txt', 'a\n')
-    expect((await captureDiff({ worktreePath: worktree, baseCommit: base })).has_changes).toBe(false)
+    expect((await captureDiff({ checkout, baseCommit: base })).has_changes).toBe(false)
   })
 
   test('a huge patch is cut at maxPatchBytes on a line end, with a marker', async () => {
     const repo = makeRepo(dir('huge'))
-    const { worktree, base } = await taskOn(repo)
+    const { worktree, base, checkout } = await taskOn(repo)
     const body = Array.from({ length: 5000 }, (_, i) => `line ${i} ${'x'.repeat(60)}\n`).join('')
     write(worktree, 'big.txt', body)
-    const full = await captureDiff({ worktreePath: worktree, baseCommit: base })
-    const cut = await captureDiff({ worktreePath: worktree, baseCommit: base, maxPatchBytes: 10_000 })
+    const full = await captureDiff({ checkout, baseCommit: base })
+    const cut = await captureDiff({ checkout, baseCommit: base, maxPatchBytes: 10_000 })
 
     expect(full.truncated).toBe(false)
     expect(cut.truncated).toBe(true)
@@ -136,7 +141,7 @@ describe('captureDiff', () => {
     gitSync(repo, 'init', '-q', '-b', 'main')
     gitSync(repo, 'add', '-A')
     gitSync(repo, 'commit', '-q', '-m', 'large')
-    const { worktree, base } = await taskOn(repo)
+    const { worktree, base, checkout } = await taskOn(repo)
     const changed = new Set<string>()
     for (let d = 0; d < 10; d++) {
       for (let f = 0; f < 10; f++) {
@@ -144,7 +149,7 @@ describe('captureDiff', () => {
         changed.add(`d${d}/f${f * 10}.txt`)
       }
     }
-    const diff = await captureDiff({ worktreePath: worktree, baseCommit: base })
+    const diff = await captureDiff({ checkout, baseCommit: base })
     expect(new Set(diff.files.map((file) => file.path))).toEqual(changed)
     expect(diff.additions).toBe(changed.size)
     expect(diff.deletions).toBe(2 * changed.size)

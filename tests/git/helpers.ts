@@ -10,6 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
+import { locateTaskCheckout } from '../../src/git/index.ts'
 import { gitSync, makeRepo } from '../support/git-repo.ts'
 import { tempDir } from '../support/temp.ts'
 
@@ -36,13 +37,16 @@ export const read = (root: string, path: string) => readFileSync(join(root, path
 
 const sha = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex')
 
-/** Content hash of every file under `root` (symlinks by target, with the mode), `.git` excluded. */
+/**
+ * Content hash of every file under `root` (symlinks by target, with the mode), `.git` and
+ * openRuntime's own `.openruntime` (task checkouts, the server's indexes) excluded.
+ */
 export function hashFiles(root: string): Record<string, string> {
   const out: Record<string, string> = {}
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {
       const full = join(dir, name)
-      if (dir === root && name === '.git') continue
+      if (dir === root && (name === '.git' || name === '.openruntime')) continue
       const info = lstatSync(full)
       if (info.isDirectory()) walk(full)
       else if (info.isSymbolicLink()) out[relative(root, full)] = `link:${readlinkSync(full)}`
@@ -67,3 +71,6 @@ export function checkoutState(root: string) {
 /** Lines of `git status --porcelain` (untracked files listed one by one). */
 export const status = (root: string) =>
   gitSync(root, 'status', '--porcelain', '--untracked-files=all').split('\n').filter(Boolean).sort()
+
+/** The checkout openRuntime keeps for task `taskId` of the repository containing `workspace`. */
+export const checkoutFor = (workspace: string, taskId: string) => locateTaskCheckout(workspace, taskId)

@@ -3,7 +3,17 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppError } from '../../src/errors.ts'
 import { mergeTask, prepareWorkspace } from '../../src/git/index.ts'
-import { checkoutState, gitSync, hashFiles, makeRepo, read, scratchSpace, status, write } from './helpers.ts'
+import {
+  checkoutFor,
+  checkoutState,
+  gitSync,
+  hashFiles,
+  makeRepo,
+  read,
+  scratchSpace,
+  status,
+  write,
+} from './helpers.ts'
 
 const dir = scratchSpace()
 
@@ -30,10 +40,9 @@ async function repoWithTask(name: string) {
   return { repo, taskId, worktree, base: prepared.baseCommit }
 }
 
-const mergeInput = (task: Awaited<ReturnType<typeof repoWithTask>>) => ({
-  taskId: task.taskId,
+const mergeInput = async (task: Awaited<ReturnType<typeof repoWithTask>>) => ({
+  checkout: await checkoutFor(task.repo, task.taskId),
   repoRoot: task.repo,
-  worktreePath: task.worktree,
   baseCommit: task.base,
 })
 
@@ -62,10 +71,9 @@ describe('mergeTask', () => {
     const worktreeBefore = hashFiles(worktree)
 
     const result = await mergeTask({
-      taskId,
+      checkout: await checkoutFor(repo, taskId),
       repoRoot: repo,
       workspace: repo,
-      worktreePath: worktree,
       baseCommit: base,
     })
 
@@ -98,9 +106,8 @@ describe('mergeTask', () => {
     const before = checkoutState(repo)
 
     const result = await mergeTask({
-      taskId,
+      checkout: await checkoutFor(repo, taskId),
       repoRoot: repo,
-      worktreePath: worktree,
       baseCommit: base,
       strategy: 'commit',
       message: 'Add the task work',
@@ -126,7 +133,12 @@ describe('mergeTask', () => {
     write(repo, 'shared.txt', lines(10).replace('line 1\n', 'line 1 by user\n'))
     gitSync(repo, 'commit', '-q', '-am', 'user moves on')
 
-    await mergeTask({ taskId, repoRoot: repo, worktreePath: worktree, baseCommit: base, strategy: 'commit' })
+    await mergeTask({
+      checkout: await checkoutFor(repo, taskId),
+      repoRoot: repo,
+      baseCommit: base,
+      strategy: 'commit',
+    })
 
     expect(read(repo, 'shared.txt')).toBe(
       lines(10).replace('line 1\n', 'line 1 by user\n').replace('line 8\n', 'line 8 by task\n'),
@@ -144,7 +156,7 @@ describe('mergeTask', () => {
 
     for (const strategy of ['apply', 'commit'] as const) {
       await expectConflict(
-        mergeTask({ taskId, repoRoot: repo, worktreePath: worktree, baseCommit: base, strategy }),
+        mergeTask({ checkout: await checkoutFor(repo, taskId), repoRoot: repo, baseCommit: base, strategy }),
         ['shared.txt'],
       )
       expect(checkoutState(repo)).toEqual(before)
@@ -174,7 +186,7 @@ describe('mergeTask', () => {
       dirty(repo)
       const before = checkoutState(repo)
       await expectConflict(
-        mergeTask({ taskId, repoRoot: repo, worktreePath: worktree, baseCommit: base }),
+        mergeTask({ checkout: await checkoutFor(repo, taskId), repoRoot: repo, baseCommit: base }),
         files,
       )
       expect(checkoutState(repo)).toEqual(before)
@@ -188,9 +200,10 @@ describe('mergeTask', () => {
     gitSync(worktree, 'add', '-f', 'settings.local')
     write(repo, 'settings.local', 'precious\n')
     const before = checkoutState(repo)
-    await expectConflict(mergeTask({ taskId, repoRoot: repo, worktreePath: worktree, baseCommit: base }), [
-      'settings.local',
-    ])
+    await expectConflict(
+      mergeTask({ checkout: await checkoutFor(repo, taskId), repoRoot: repo, baseCommit: base }),
+      ['settings.local'],
+    )
     expect(checkoutState(repo)).toEqual(before)
   })
 
@@ -204,9 +217,8 @@ describe('mergeTask', () => {
     writeFileSync(lock, '')
 
     const failure = await mergeTask({
-      taskId,
+      checkout: await checkoutFor(repo, taskId),
       repoRoot: repo,
-      worktreePath: worktree,
       baseCommit: base,
       strategy: 'commit',
     }).catch((error) => error)
@@ -225,7 +237,7 @@ describe('mergeTask', () => {
     const owned = await repoWithTask('identity-own')
     gitSync(owned.repo, 'config', 'user.name', 'Repo Owner')
     gitSync(owned.repo, 'config', 'user.email', 'owner@example.com')
-    await mergeTask({ ...mergeInput(owned), strategy: 'commit' })
+    await mergeTask({ ...(await mergeInput(owned)), strategy: 'commit' })
     expect(gitSync(owned.repo, 'log', '-1', '--format=%an <%ae>').trim()).toBe(
       'Repo Owner <owner@example.com>',
     )
@@ -235,7 +247,7 @@ describe('mergeTask', () => {
     process.env.HOME = dir('empty-home')
     process.env.XDG_CONFIG_HOME = dir('empty-home')
     try {
-      await mergeTask({ ...mergeInput(bare), strategy: 'commit' })
+      await mergeTask({ ...(await mergeInput(bare)), strategy: 'commit' })
     } finally {
       for (const [key, value] of Object.entries(saved)) {
         if (value === undefined) delete process.env[key]
@@ -252,9 +264,8 @@ describe('mergeTask', () => {
     const taskId = crypto.randomUUID()
     const prepared = await prepareWorkspace({ taskId, workspace: repo })
     const result = await mergeTask({
-      taskId,
+      checkout: await checkoutFor(repo, taskId),
       repoRoot: repo,
-      worktreePath: prepared.worktreePath as string,
       baseCommit: prepared.baseCommit,
       strategy: 'commit',
     })
@@ -269,9 +280,8 @@ describe('mergeTask', () => {
     const prepared = await prepareWorkspace({ taskId, workspace: repo })
     write(prepared.worktreePath as string, 'hello.txt', 'hi\n')
     const result = await mergeTask({
-      taskId,
+      checkout: await checkoutFor(repo, taskId),
       repoRoot: repo,
-      worktreePath: prepared.worktreePath as string,
       baseCommit: prepared.baseCommit,
       strategy: 'commit',
     })
@@ -284,7 +294,12 @@ describe('mergeTask', () => {
     const { repo, taskId, worktree, base } = await repoWithTask('wrong-target')
     const other = makeRepo(dir('other-repo'))
     await expect(
-      mergeTask({ taskId, repoRoot: repo, workspace: other, worktreePath: worktree, baseCommit: base }),
+      mergeTask({
+        checkout: await checkoutFor(repo, taskId),
+        repoRoot: repo,
+        workspace: other,
+        baseCommit: base,
+      }),
     ).rejects.toMatchObject({ kind: 'precondition', code: 'merge_target_invalid' })
   })
 })

@@ -1,6 +1,14 @@
 import { expect, test } from 'bun:test'
-import { captureDiff, cleanupWorktree, mergeTask, prepareWorkspace } from '../../src/git/index.ts'
-import { gitSync, makeRepo, read, scratchSpace, status, write } from './helpers.ts'
+import { existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import {
+  captureDiff,
+  cleanupWorktree,
+  mergeTask,
+  prepareWorkspace,
+  type TaskCheckout,
+} from '../../src/git/index.ts'
+import { checkoutFor, gitSync, makeRepo, read, scratchSpace, status, write } from './helpers.ts'
 
 const dir = scratchSpace()
 
@@ -10,6 +18,7 @@ test('20 tasks on one repository: prepared, edited, merged and cleaned up concur
   const ids = Array.from({ length: 20 }, () => crypto.randomUUID())
 
   const tasks = await Promise.all(ids.map((taskId) => prepareWorkspace({ taskId, workspace: repo })))
+  const checkouts = await Promise.all(ids.map((taskId) => checkoutFor(repo, taskId)))
   expect(new Set(tasks.map((task) => task.worktreePath)).size).toBe(20)
   expect(tasks.every((task) => task.isolated && task.baseCommit === startHead)).toBe(true)
 
@@ -17,8 +26,8 @@ test('20 tasks on one repository: prepared, edited, merged and cleaned up concur
     write(task.worktreePath as string, `task-${i}.txt`, `work of task ${i}\n`)
   })
   const diffs = await Promise.all(
-    tasks.map((task) =>
-      captureDiff({ worktreePath: task.worktreePath as string, baseCommit: task.baseCommit }),
+    tasks.map((task, i) =>
+      captureDiff({ checkout: checkouts[i] as TaskCheckout, baseCommit: task.baseCommit }),
     ),
   )
   diffs.forEach((diff, i) => {
@@ -30,9 +39,8 @@ test('20 tasks on one repository: prepared, edited, merged and cleaned up concur
   const merges = await Promise.all(
     tasks.map((task, i) =>
       mergeTask({
-        taskId: ids[i] as string,
+        checkout: checkouts[i] as TaskCheckout,
         repoRoot: repo,
-        worktreePath: task.worktreePath as string,
         baseCommit: task.baseCommit,
         strategy: 'commit',
         message: `task ${i}`,
@@ -47,15 +55,12 @@ test('20 tasks on one repository: prepared, edited, merged and cleaned up concur
 
   await Promise.all(
     tasks.map((task, i) =>
-      cleanupWorktree({
-        repoRoot: repo,
-        worktreePath: task.worktreePath as string,
-        taskId: ids[i] as string,
-        branch: task.branch,
-      }),
+      cleanupWorktree({ checkout: checkouts[i] as TaskCheckout, baseCommit: task.baseCommit }),
     ),
   )
-  expect(gitSync(repo, 'worktree', 'list', '--porcelain').match(/^worktree /gm)?.length).toBe(1)
+  expect(existsSync(join(repo, '.openruntime', 'worktrees'))).toBe(true)
+  expect(readdirSync(join(repo, '.openruntime', 'worktrees'))).toEqual([])
+  expect(readdirSync(join(repo, '.openruntime', 'gitdirs'))).toEqual([])
   expect(gitSync(repo, 'branch', '--format=%(refname:short)').trim()).toBe('main')
   expect(status(repo)).toEqual([])
 }, 60_000)

@@ -3,7 +3,7 @@ import { chownSync, existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppError } from '../../src/errors.ts'
 import { captureDiff, prepareWorkspace } from '../../src/git/index.ts'
-import { gitSync, makeRepo, read, scratchSpace, status, write } from './helpers.ts'
+import { checkoutFor, gitSync, makeRepo, read, scratchSpace, status, write } from './helpers.ts'
 
 const dir = scratchSpace()
 
@@ -93,7 +93,10 @@ describe('prepareWorkspace', () => {
     expect(again.note).toContain('re-created')
     expect(again.branch).toBe(first.branch)
     expect(read(worktree, 'agent.txt')).toBe('committed by the agent\n')
-    const diff = await captureDiff({ worktreePath: worktree, baseCommit: again.baseCommit })
+    const diff = await captureDiff({
+      checkout: await checkoutFor(repo, taskId),
+      baseCommit: again.baseCommit,
+    })
     expect(diff.files.map((file) => file.path)).toEqual(['agent.txt'])
   })
 
@@ -131,9 +134,8 @@ describe('prepareWorkspace', () => {
     expect(existsSync(join(worktree, 'node_modules'))).toBe(false)
     expect(existsSync(join(worktree, 'debug.log'))).toBe(false)
     // Copied ignored files are not task changes.
-    expect((await captureDiff({ worktreePath: worktree, baseCommit: prepared.baseCommit })).has_changes).toBe(
-      false,
-    )
+    const checkout = await checkoutFor(repo, prepared.worktreePath?.split('/').pop() as string)
+    expect((await captureDiff({ checkout, baseCommit: prepared.baseCommit })).has_changes).toBe(false)
   })
 
   test('a linked worktree as workspace (.git is a file) is isolated too', async () => {
@@ -178,7 +180,7 @@ describe('prepareWorkspace', () => {
 
     write(prepared.worktreePath as string, 'first.txt', 'hello\n')
     const diff = await captureDiff({
-      worktreePath: prepared.worktreePath as string,
+      checkout: await checkoutFor(repo, prepared.worktreePath?.split('/').pop() as string),
       baseCommit: prepared.baseCommit,
     })
     expect(diff.files).toEqual([

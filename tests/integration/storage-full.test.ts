@@ -37,6 +37,8 @@ const shellTask = async (title: string, command: string) => {
     runner: 'shell',
     command,
     workspace,
+    // A plain folder, not a repository: the task runs in it directly.
+    policy: { allow_in_place: true },
   })
   return created
 }

@@ -54,6 +54,7 @@ describe('normalizePolicy', () => {
       max_runtime_minutes: null,
       require_sandbox: false,
       approval_timeout_seconds: 600,
+      allow_in_place: false,
     })
   })
 
