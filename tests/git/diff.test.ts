@@ -86,7 +86,7 @@ describe('captureDiff', () => {
 
   test('a clean worktree has no changes and an empty patch', async () => {
     const repo = makeRepo(dir('clean'))
-    const { worktree, base, checkout } = await taskOn(repo)
+    const { base, checkout } = await taskOn(repo)
     const diff = await captureDiff({ checkout, baseCommit: base })
     expect(diff).toMatchObject({
       patch: '',

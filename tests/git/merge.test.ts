@@ -101,7 +101,7 @@ describe('mergeTask', () => {
   })
 
   test("'commit' makes one commit of the task's files only; the user's staged work stays staged", async () => {
-    const { repo, taskId, worktree, base } = await repoWithTask('commit')
+    const { repo, taskId, base } = await repoWithTask('commit')
     dirtyTheTarget(repo)
     const before = checkoutState(repo)
 
@@ -182,7 +182,7 @@ describe('mergeTask', () => {
       ],
     ]
     for (const [name, dirty, files] of cases) {
-      const { repo, taskId, worktree, base } = await repoWithTask(`dirty-${name.replaceAll(' ', '-')}`)
+      const { repo, taskId, base } = await repoWithTask(`dirty-${name.replaceAll(' ', '-')}`)
       dirty(repo)
       const before = checkoutState(repo)
       await expectConflict(
@@ -208,7 +208,7 @@ describe('mergeTask', () => {
   })
 
   test('a failure after writing (HEAD cannot be updated) is rolled back', async () => {
-    const { repo, taskId, worktree, base } = await repoWithTask('rollback')
+    const { repo, taskId, base } = await repoWithTask('rollback')
     dirtyTheTarget(repo)
     const before = checkoutState(repo)
     const indexEntries = gitSync(repo, 'ls-files', '--stage')
@@ -291,7 +291,7 @@ describe('mergeTask', () => {
   })
 
   test('a workspace from another checkout is refused', async () => {
-    const { repo, taskId, worktree, base } = await repoWithTask('wrong-target')
+    const { repo, taskId, base } = await repoWithTask('wrong-target')
     const other = makeRepo(dir('other-repo'))
     await expect(
       mergeTask({
