@@ -62,7 +62,8 @@ function inheritedEnv(): Record<string, string> {
 /**
  * A git process must not outlive the server: a merge or cleanup it was writing would go on after
  * a crash, racing the recovery that rolls it back. Where util-linux's setpriv exists, each git
- * runs under it with the kernel's parent-death signal set, so it dies with the server.
+ * runs under it with the kernel's parent-death signal set before git starts, so it dies with the
+ * server.
  */
 const BOUND_TO_SERVER = Bun.which('setpriv') !== null && process.platform === 'linux'
 

@@ -29,6 +29,7 @@ export { mergeCompleted, type RollbackResult, rollBackMerge } from './merge-roll
 export { archiveRef, taskBranch } from './names.ts'
 export { locateRepo, type RepoInfo, requireRepo } from './repo.ts'
 export { clearScratch, setScratchRoot } from './scratch.ts'
+export { removeStaleLocks } from './stale-locks.ts'
 export {
   type ExistingWorktree,
   type PreparedWorkspace,

@@ -1,10 +1,23 @@
-import { copyFile, lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { copyFile, lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
+import { basename, join } from 'node:path'
 import { gitInRepo, gitOnTaskFiles, hostDir, type TaskCheckout } from './checkout.ts'
 import { EMPTY_TREE, splitNul } from './exec.ts'
 import type { RepoInfo } from './repo.ts'
 
 let sequence = 0
+const swept = new Set<string>()
+
+/** Scratch copies of the index a crashed server left beside it (once per task and process). */
+async function sweepLeftovers(checkout: TaskCheckout): Promise<void> {
+  if (swept.has(checkout.hostIndex)) return
+  swept.add(checkout.hostIndex)
+  const name = basename(checkout.hostIndex)
+  const mine = `${name}.${process.pid}-`
+  const stale = (await readdir(hostDir(checkout))).filter(
+    (entry) => entry.startsWith(`${name}.`) && /\.tmp(\.lock)?$/.test(entry) && !entry.startsWith(mine),
+  )
+  await Promise.all(stale.map((entry) => rm(join(hostDir(checkout), entry), { force: true })))
+}
 
 /**
  * Writes a tree object holding everything the task's worktree contains right now: commits,
@@ -17,6 +30,7 @@ let sequence = 0
  */
 export async function snapshotTree(checkout: TaskCheckout, baseCommit: string | null): Promise<string> {
   await mkdir(hostDir(checkout), { recursive: true })
+  await sweepLeftovers(checkout)
   const scratch = `${checkout.hostIndex}.${process.pid}-${++sequence}`
   const index = `${scratch}.tmp`
   try {

@@ -32,6 +32,13 @@ export class IntentTable {
       .run(taskId, kind, JSON.stringify(plan), at)
   }
 
+  get(taskId: string): TaskIntent | null {
+    const row = this.db
+      .prepare('SELECT task_id, kind, plan_json, created_at FROM task_intents WHERE task_id = ?')
+      .get(taskId) as IntentRow | null
+    return row ? toIntent(row) : null
+  }
+
   clear(taskId: string): void {
     this.db.prepare('DELETE FROM task_intents WHERE task_id = ?').run(taskId)
   }

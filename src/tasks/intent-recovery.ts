@@ -6,7 +6,9 @@ import {
   locateTaskCheckout,
   type MergePlan,
   mergeCompleted,
+  removeStaleLocks,
   rollBackMerge,
+  type TaskCheckout,
 } from '../git'
 import type { TaskIntent } from '../storage/intents'
 import type { Store } from '../storage/store'
@@ -35,7 +37,10 @@ export async function finishRepositoryWork(
     if (!task) continue
     try {
       const checkout = await locateTaskCheckout(task.workspace, task.id, task.worktree_path)
-      const outcome = await settle(intent, { checkout, store, eventLog, lifecycle })
+      // The dead server's git may have been holding the repository's locks when it was killed.
+      for (const lock of await removeStaleLocks(checkout.repo.root))
+        console.log(`recovery: removed ${lock}, left by a git process that died with the server`)
+      const outcome = await settleIntent(intent, { checkout, store, eventLog, lifecycle })
       outcomes.push({ task_id: task.id, kind: intent.kind, outcome })
     } catch (error) {
       console.error(`recovery: the interrupted ${intent.kind} of task ${task.id} could not be settled`, error)
@@ -49,14 +54,19 @@ export async function finishRepositoryWork(
   return outcomes
 }
 
-interface SettleContext {
-  checkout: Awaited<ReturnType<typeof locateTaskCheckout>>
+export interface SettleContext {
+  checkout: TaskCheckout
   store: Store
   eventLog: EventLog
   lifecycle: TaskLifecycle
 }
 
-async function settle(intent: TaskIntent, ctx: SettleContext): Promise<string> {
+/**
+ * Brings one interrupted operation's repository to one side and the record into agreement (see
+ * finishRepositoryWork). Also run before a new merge, cleanup or restore of a task whose previous
+ * one could not clear its intent (the database refused the write).
+ */
+export async function settleIntent(intent: TaskIntent, ctx: SettleContext): Promise<string> {
   const { store, eventLog } = ctx
   const taskId = intent.task_id
   const record = (event: NewEvent, write?: (at: string) => void) =>
@@ -119,19 +129,20 @@ async function settleMerge(plan: MergePlan, ctx: SettleContext): Promise<string>
     return 'completed'
   }
   const result = await rollBackMerge(plan)
-  const kept =
-    result.kept.length > 0 ? `; left alone, changed since by someone else: ${result.kept.join(', ')}` : ''
+  const rescued = result.rescued
+    ? `; ${result.rescued.paths.length} of them held content that was neither the old nor the merged one (a file being written when the server died, or an edit since): kept in ${result.rescued.ref}`
+    : ''
   eventLog.commit(
     taskId,
     [
       {
         kind: 'lifecycle',
-        message: `Merge interrupted by a restart was rolled back: ${result.restored.length} file(s) in ${plan.root} put back as they were${kept}; the task keeps its changes and can be merged again`,
+        message: `Merge interrupted by a restart was rolled back: ${result.restored.length} file(s) in ${plan.root} put back as they were${rescued}; the task keeps its changes and can be merged again`,
         metadata: {
           category: 'merge-rolled-back',
           recovered: 'rolled-back',
           restored: result.restored.length,
-          kept: result.kept,
+          rescued: result.rescued,
         },
       },
     ],

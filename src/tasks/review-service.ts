@@ -12,11 +12,13 @@ import {
   mergeTask,
   restoreWorktree,
   rollBackMerge,
+  type TaskCheckout,
   type TaskDiff,
 } from '../git'
 import { stateName } from '../machines/task-machine'
 import type { Store } from '../storage/store'
 import { isWriteRefused } from '../storage/write-failures'
+import { settleIntent } from './intent-recovery'
 import type { TaskLifecycle } from './lifecycle'
 import type { TaskOperations } from './task-operations'
 
@@ -78,7 +80,7 @@ export class ReviewService {
     lifecycle.assertCan(task.id, { type: 'MERGE' })
     this.requireWorktree(task)
     return operations.exclusive(task.id, 'a merge', async () => {
-      const checkout = await checkoutOf(task)
+      const checkout = await this.settledCheckout(task)
       const strategy = options.strategy ?? 'apply'
       let plan: MergePlan | null = null
       const result = await mergeTask({
@@ -127,7 +129,7 @@ export class ReviewService {
     this.requireWorktree(task)
     this.assertNotRunning(task, 'clean up')
     return operations.exclusive(task.id, 'a cleanup', async () => {
-      const checkout = await checkoutOf(task)
+      const checkout = await this.settledCheckout(task)
       const merged = this.deps.lifecycle.snapshot(task.id).context.merged
       if (!force && !merged && (await hasTaskChanges(checkout, task.base_commit))) {
         throw conflict(
@@ -160,7 +162,7 @@ export class ReviewService {
     if (!task.worktree_cleaned_at)
       throw conflict('worktree_present', `the worktree of task ${task.id} was not cleaned up`)
     return operations.exclusive(task.id, 'a restore', async () => {
-      const checkout = await checkoutOf(task)
+      const checkout = await this.settledCheckout(task)
       store.intents.record(task.id, 'restore', {}, now())
       let result: Awaited<ReturnType<typeof restoreWorktree>>
       try {
@@ -175,6 +177,17 @@ export class ReviewService {
       })
       return result
     })
+  }
+
+  /**
+   * The task's checkout, once any earlier merge, cleanup or restore whose outcome the database
+   * refused to record is settled (its intent is still there).
+   */
+  private async settledCheckout(task: TaskRecord): Promise<TaskCheckout> {
+    const checkout = await checkoutOf(task)
+    const leftover = this.deps.store.intents.get(task.id)
+    if (leftover) await settleIntent(leftover, { ...this.deps, checkout })
+    return checkout
   }
 
   /** Records a cleanup or restore: the timestamp, the cleared intent and its lifecycle event in one unit. */
