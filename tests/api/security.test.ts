@@ -69,6 +69,30 @@ describe('browser-facing protections (app.handle)', () => {
     }
   })
 
+  test('a malformed Origin header is a JSON 403, on reads, writes and preflights alike', async () => {
+    const rt = await startTestRuntime({ OPENRUNTIME_CORS_ORIGINS: 'http://localhost:5173' })
+    try {
+      const before = rt.runtime.store.tasks.list({ limit: 100 }).length
+      for (const origin of ['garbage', 'http://', '://x', 'http//localhost']) {
+        for (const init of [
+          { method: 'POST', headers: { ...json, origin }, body },
+          { method: 'GET', headers: { origin } },
+          { method: 'OPTIONS', headers: { origin } },
+        ]) {
+          const response = await rt.app.handle(new Request('http://localhost/tasks', init))
+          expect(response.status).toBe(403)
+          expect(response.headers.get('content-type')).toStartWith('application/json')
+          const refusal = await response.json()
+          expect(refusal.error.code).toBe('cross_origin_refused')
+          expect(refusal.error.message).toContain(origin)
+        }
+      }
+      expect(rt.runtime.store.tasks.list({ limit: 100 }).length).toBe(before)
+    } finally {
+      await rt.close()
+    }
+  })
+
   test('with a token, every request needs it: Bearer header or the login cookie', async () => {
     const rt = await startTestRuntime({ OPENRUNTIME_TOKEN: 's3cret-token' })
     try {
