@@ -12,15 +12,18 @@ import { security } from './routes/security'
 import { streamRoutes } from './routes/streams'
 import { systemRoutes } from './routes/system'
 import { taskRoutes } from './routes/tasks'
+import { refuseUnknownFields } from './routes/unknown-fields'
 import { workspaceRoutes } from './routes/workspaces'
 import type { Runtime } from './runtime'
 
 /** The HTTP application over a runtime, without listening (tests call `app.handle`). */
 export function createApp(runtime: Runtime) {
-  return new Elysia()
+  const unknownFields = refuseUnknownFields()
+  const app = new Elysia()
     .use(errorHandling)
     .use(security(runtime.config))
     .use(bodyLimit)
+    .use(unknownFields.plugin)
     .use(loginRoutes(runtime.config))
     .use(openApi(packageJson.version))
     .use(healthRoutes)
@@ -31,6 +34,8 @@ export function createApp(runtime: Runtime) {
     .use(systemRoutes(runtime))
     .use(workspaceRoutes(runtime))
     .use(pageRoutes(runtime))
+  unknownFields.learn(app.routes)
+  return app
 }
 
 export type App = ReturnType<typeof createApp>

@@ -58,24 +58,27 @@ export const Policy = t.Object({
   approval_timeout_seconds: t.Optional(t.Number()),
 })
 
-export const CreateTaskBody = t.Object({
-  title: t.String({ maxLength: 500, description: 'non-blank title' }),
-  prompt: t.String({
-    maxLength: 200_000,
-    description: 'the goal for agent runners (may be empty for shell)',
-  }),
-  runner: Runner,
-  command: t.Optional(t.Union([t.String({ maxLength: 100_000 }), t.Null()])),
-  model: t.Optional(
-    t.Union([
-      t.String({ maxLength: 200, description: 'the model an agent runner uses (its default when absent)' }),
-      t.Null(),
-    ]),
-  ),
-  workspace: t.Optional(t.Union([t.String({ maxLength: 4096 }), t.Null()])),
-  budget_minutes: t.Optional(t.Union([t.Number({ minimum: 0, maximum: 100_000 }), t.Null()])),
-  policy: t.Optional(t.Union([PolicyInput, t.Null()])),
-})
+export const CreateTaskBody = t.Object(
+  {
+    title: t.String({ maxLength: 500, description: 'non-blank title' }),
+    prompt: t.String({
+      maxLength: 200_000,
+      description: 'the goal for agent runners (may be empty for shell)',
+    }),
+    runner: Runner,
+    command: t.Optional(t.Union([t.String({ maxLength: 100_000 }), t.Null()])),
+    model: t.Optional(
+      t.Union([
+        t.String({ maxLength: 200, description: 'the model an agent runner uses (its default when absent)' }),
+        t.Null(),
+      ]),
+    ),
+    workspace: t.Optional(t.Union([t.String({ maxLength: 4096 }), t.Null()])),
+    budget_minutes: t.Optional(t.Union([t.Number({ minimum: 0, maximum: 100_000 }), t.Null()])),
+    policy: t.Optional(t.Union([PolicyInput, t.Null()])),
+  },
+  { additionalProperties: false },
+)
 
 export const Event = t.Object({
   id: t.String(),
