@@ -10,20 +10,20 @@ import { pageRoutes } from './routes/pages'
 import { reviewRoutes } from './routes/review'
 import { security } from './routes/security'
 import { streamRoutes } from './routes/streams'
+import { strictBodies } from './routes/strict-body'
 import { systemRoutes } from './routes/system'
 import { taskRoutes } from './routes/tasks'
-import { refuseUnknownFields } from './routes/unknown-fields'
 import { workspaceRoutes } from './routes/workspaces'
 import type { Runtime } from './runtime'
 
 /** The HTTP application over a runtime, without listening (tests call `app.handle`). */
 export function createApp(runtime: Runtime) {
-  const unknownFields = refuseUnknownFields()
+  const bodies = strictBodies()
   const app = new Elysia()
     .use(errorHandling)
     .use(security(runtime.config))
     .use(bodyLimit)
-    .use(unknownFields.plugin)
+    .use(bodies.plugin)
     .use(loginRoutes(runtime.config))
     .use(openApi(packageJson.version))
     .use(healthRoutes)
@@ -34,7 +34,7 @@ export function createApp(runtime: Runtime) {
     .use(systemRoutes(runtime))
     .use(workspaceRoutes(runtime))
     .use(pageRoutes(runtime))
-  unknownFields.learn(app.routes)
+  bodies.learn(app.routes)
   return app
 }
 

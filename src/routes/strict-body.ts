@@ -1,4 +1,6 @@
-import { Elysia } from 'elysia'
+import type { TSchema } from '@sinclair/typebox'
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler'
+import { Elysia, ValidationError } from 'elysia'
 import { invalid } from '../errors'
 
 /** The parts of a JSON schema (as TypeBox builds it) that say which fields an object takes. */
@@ -55,31 +57,44 @@ export function unknownField(schema: Shape, value: unknown, path = ''): string |
 // An API route that declares no body takes none: any field sent to it is unknown.
 const NO_BODY: Shape = { type: 'object', properties: {}, additionalProperties: false }
 
+interface DeclaredBody {
+  shape: Shape
+  check: TypeCheck<TSchema> | null
+}
+
 /**
- * Refuses a body with a field its route does not declare (400, naming the field's path). Elysia's
- * normalisation would otherwise drop such fields before validating, so a misspelt policy field
- * (`alow_network`) would silently mean its default. It runs as a transform, the last step that
- * sees the body as sent. The page routes (hidden from the API document) read the forms the
- * server's own pages post, and are left alone.
+ * Validates a JSON body as the client sent it, against its route's schema. Elysia's normalisation
+ * reshapes a body to its schema before validating it: a field the schema does not declare is
+ * dropped (a misspelt `alow_network` would silently mean its default) and a value of the wrong
+ * kind can be turned into an empty one (`"policy": 5` became the default policy). So this runs
+ * as a transform, the last step that sees the body unchanged, and refuses with 400 naming the
+ * field: an unknown one as such, anything else as the schema's validation error.
  *
- * The routes are known only once the app is assembled: call `learn` with them.
+ * The page routes (hidden from the API document) read the forms the server's own pages post,
+ * and are left alone. The routes are known only once the app is assembled: call `learn` with them.
  */
-export function refuseUnknownFields() {
-  const bodies = new Map<string, Shape>()
-  const plugin = new Elysia({ name: 'unknown-fields' }).onTransform(
+export function strictBodies() {
+  const bodies = new Map<string, DeclaredBody>()
+  const plugin = new Elysia({ name: 'strict-bodies' }).onTransform(
     { as: 'global' },
     ({ request, route, body }) => {
-      if (!isObject(body) && !Array.isArray(body)) return
-      const schema = bodies.get(`${request.method} ${route}`)
-      if (!schema) return
-      const field = unknownField(schema, body)
+      if (typeof body !== 'object' || body === null) return
+      const declared = bodies.get(`${request.method} ${route}`)
+      if (!declared) return
+      const field = unknownField(declared.shape, body)
       if (field !== null) throw invalid(`invalid body: unknown field "${field}"`, { field })
+      if (declared.check && !declared.check.Check(body))
+        throw new ValidationError('body', declared.check, body)
     },
   )
   const learn = (routes: readonly DeclaredRoute[]) => {
     for (const { method, path, hooks } of routes) {
       if (hooks.detail?.hide) continue
-      bodies.set(`${method} ${path}`, (hooks.body as Shape | undefined) ?? NO_BODY)
+      const schema = hooks.body as TSchema | undefined
+      bodies.set(`${method} ${path}`, {
+        shape: (schema as Shape | undefined) ?? NO_BODY,
+        check: schema ? TypeCompiler.Compile(schema) : null,
+      })
     }
   }
   return { plugin, learn }
