@@ -74,7 +74,11 @@ export function taskRoutes(runtime: Runtime) {
       {
         body: CreateTaskBody,
         response: { 200: Task, 400: ErrorResponse, 403: ErrorResponse },
-        detail: { summary: 'Create a task (status queued; nothing runs until it is started)' },
+        detail: {
+          summary: 'Create a task (status queued; nothing runs until it is started)',
+          description:
+            "403 naming the rule when the task's own policy refuses its command (or an agent's prompt); nothing is stored.",
+        },
       },
     )
     .get('/tasks/:id', ({ params, query }) => tasks.view(params.id, parseEventsEmbed(query.events)), {

@@ -108,6 +108,8 @@ export class TaskService {
       created_at: at,
       updated_at: at,
     }
+    // As in the original, a task its own policy refuses is refused (403) rather than stored.
+    this.deps.preflight.assertPolicyAllows(task, policy)
     eventLog.flush()
     store.transaction(() => {
       store.tasks.insert(task, initial.snapshot)
