@@ -100,6 +100,12 @@ describe('dispatchInput', () => {
     expect(() => dispatchInput({ ...custom, cost_usd: '0.125' }, presets)).toThrow('at most two decimals')
   })
 
+  test("a textarea's line breaks reach the runner as typed, not as the CRLF browsers submit", () => {
+    const input = dispatchInput({ runner: 'shell', command: 'echo a\r\necho b\r\n' }, presets)
+    expect(input.command).toBe('echo a\necho b')
+    expect(dispatchInput({ runner: 'codex', prompt: 'one\r\ntwo' }, presets).prompt).toBe('one\ntwo')
+  })
+
   test('derived titles are one line and bounded', () => {
     expect(derivedTitle('')).toBe('untitled task')
     expect(derivedTitle('a'.repeat(80))).toHaveLength(56)

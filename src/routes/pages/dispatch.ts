@@ -49,6 +49,9 @@ const lines = (form: FormFields, name: string): string[] =>
 
 const checked = (form: FormFields, name: string) => field(form, name) === 'true'
 
+// Browsers submit a textarea's line breaks as CRLF; the shell and the agent get them as typed.
+const multiline = (form: FormFields, name: string) => field(form, name).replaceAll('\r\n', '\n').trim()
+
 /** The advanced fields, as the user set them (the custom preset). */
 function customPolicy(form: FormFields): PolicyInput {
   const mode = field(form, F.networkMode)
@@ -74,8 +77,8 @@ export function dispatchInput(form: FormFields, presets: PolicyPreset[]): Create
   const runnerText = field(form, F.runner)
   if (!(RUNNERS as readonly string[]).includes(runnerText)) throw invalid(`unknown runner "${runnerText}"`)
   const runner = runnerText as RunnerKind
-  const prompt = field(form, F.prompt).trim()
-  const command = field(form, F.command).trim()
+  const prompt = multiline(form, F.prompt)
+  const command = multiline(form, F.command)
   const presetId = field(form, F.preset) || 'default'
   const preset = presets.find((candidate) => candidate.id === presetId)
   if (!preset) throw invalid(`unknown permission preset "${presetId}"`)
