@@ -28,7 +28,7 @@ const joined = (path: string, key: string) => (path === '' ? key : `${path}.${ke
  * schema says `additionalProperties: false` are closed. A union is entered through its object
  * alternatives: the value has an unknown field only if every one of them refuses it.
  */
-export function unknownField(schema: Shape, value: unknown, path = ''): string | null {
+function unknownField(schema: Shape, value: unknown, path = ''): string | null {
   if (schema.anyOf) {
     const objects = schema.anyOf.filter((option) => option.type === 'object' || option.anyOf)
     const found = objects.map((option) => unknownField(option, value, path))
