@@ -10,6 +10,7 @@ import { pageRoutes } from './routes/pages'
 import { reviewRoutes } from './routes/review'
 import { security } from './routes/security'
 import { streamRoutes } from './routes/streams'
+import { strictBodies } from './routes/strict-body'
 import { systemRoutes } from './routes/system'
 import { taskRoutes } from './routes/tasks'
 import { workspaceRoutes } from './routes/workspaces'
@@ -17,10 +18,12 @@ import type { Runtime } from './runtime'
 
 /** The HTTP application over a runtime, without listening (tests call `app.handle`). */
 export function createApp(runtime: Runtime) {
-  return new Elysia()
+  const bodies = strictBodies()
+  const app = new Elysia()
     .use(errorHandling)
     .use(security(runtime.config))
     .use(bodyLimit)
+    .use(bodies.plugin)
     .use(loginRoutes(runtime.config))
     .use(openApi(packageJson.version))
     .use(healthRoutes)
@@ -31,6 +34,8 @@ export function createApp(runtime: Runtime) {
     .use(systemRoutes(runtime))
     .use(workspaceRoutes(runtime))
     .use(pageRoutes(runtime))
+  bodies.learn(app.routes)
+  return app
 }
 
 export type App = ReturnType<typeof createApp>

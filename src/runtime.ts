@@ -107,6 +107,7 @@ export async function startRuntime(config: Config, adapters: RuntimeAdapters): P
     const recoveryDone = new Promise<void>((resolve) => (recovered = resolve))
     const queue = new RunQueue({
       dataPath: config.queuePath,
+      taskDatabase: config.dbPath,
       concurrency: config.maxParallel,
       processRun: async (job) => {
         await recoveryDone

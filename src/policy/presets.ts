@@ -21,9 +21,6 @@ export interface PolicyPreset {
   policy: EffectivePolicy
 }
 
-const MAX_RUNTIME_MINUTES = 1440
-const MAX_APPROVAL_TIMEOUT_SECONDS = 86_400
-
 /** The original UI called the auto-review preset `review`; stored forms and links may still say so. */
 const PRESET_ALIASES: Record<string, PresetId> = { review: 'auto-review' }
 
@@ -83,7 +80,8 @@ export function detectPreset(input: PolicyInput | undefined): PresetId {
 }
 
 /**
- * Fills every absent field with its default and brings the rest into range. An absent
+ * Fills every absent field with its default; the values given are kept as they are (their ranges
+ * are checked before, see src/input-ranges.ts: nothing here clamps or rounds). An absent
  * `blocked_commands` means the default list while an explicit `[]` means none, as in the original.
  * `allow_network` is the legacy switch for `network_mode: 'enabled'`; both are made to agree so
  * nothing downstream has to reconcile them.
@@ -105,12 +103,11 @@ export function normalizePolicy(input: PolicyInput | undefined): EffectivePolicy
     allowed_file_globs: cleanList(given.allowed_file_globs),
     allowed_mcp_tools: cleanList(given.allowed_mcp_tools),
     network_mode: networkMode,
-    budget_cents: clampOrNull(given.budget_cents, 0, Number.MAX_SAFE_INTEGER),
-    max_runtime_minutes: clampOrNull(given.max_runtime_minutes, 1, MAX_RUNTIME_MINUTES),
+    budget_cents: numberOrNull(given.budget_cents),
+    max_runtime_minutes: numberOrNull(given.max_runtime_minutes),
     require_sandbox: given.require_sandbox === true,
     approval_timeout_seconds:
-      clampOrNull(given.approval_timeout_seconds, 1, MAX_APPROVAL_TIMEOUT_SECONDS) ??
-      DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+      numberOrNull(given.approval_timeout_seconds) ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS,
     allow_in_place: given.allow_in_place === true,
   }
 }
@@ -127,9 +124,8 @@ function cleanList(values: readonly unknown[] | undefined): string[] {
   return [...new Set(kept.filter((value) => value !== ''))]
 }
 
-function clampOrNull(value: unknown, min: number, max: number): number | null {
-  if (typeof value !== 'number' || !Number.isFinite(value)) return null
-  return Math.min(max, Math.max(min, Math.round(value)))
+function numberOrNull(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null
 }
 
 function samePolicy(a: EffectivePolicy, b: EffectivePolicy): boolean {

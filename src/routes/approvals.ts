@@ -43,15 +43,18 @@ export function approvalRoutes(runtime: Runtime) {
         }),
       {
         params: t.Object({ id: Uuid, approval_id: t.String({ format: 'uuid', description: 'approval id' }) }),
-        body: t.Object({
-          allow: t.Boolean(),
-          message: t.Optional(
-            t.Union([
-              t.String({ maxLength: 10_000, description: 'told to the agent with a denial' }),
-              t.Null(),
-            ]),
-          ),
-        }),
+        body: t.Object(
+          {
+            allow: t.Boolean(),
+            message: t.Optional(
+              t.Union([
+                t.String({ maxLength: 10_000, description: 'told to the agent with a denial' }),
+                t.Null(),
+              ]),
+            ),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: ToolApproval, ...errors },
         detail: {
           summary: 'Allow or deny a pending tool use',

@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import { AppError, type ErrorKind } from '../errors'
 import { isWriteRefused } from '../storage/write-failures'
+import { validationMessage } from './validation-message'
 
 /** HTTP status of each error kind; the page routes answer with the same ones. */
 export const STATUS_OF_KIND: Record<ErrorKind, number> = {
@@ -37,15 +38,8 @@ export const errorHandling = new Elysia({ name: 'error-handling' }).onError(
     if (error instanceof AppError)
       return json(STATUS_OF_KIND[error.kind], errorBody(error.code, error.message, error.details))
     switch (code) {
-      case 'VALIDATION': {
-        const first = error.all[0]
-        const where =
-          first && 'path' in first && first.path
-            ? `${first.path.replace(/^\//, '').replaceAll('/', '.')}: `
-            : ''
-        const what = first?.summary ?? first?.message ?? 'invalid value'
-        return json(400, errorBody('invalid_request', `invalid ${error.type}: ${where}${what}`))
-      }
+      case 'VALIDATION':
+        return json(400, errorBody('invalid_request', validationMessage(error.type, error.all[0] as never)))
       case 'PARSE':
         return json(
           400,

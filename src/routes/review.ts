@@ -79,10 +79,13 @@ export function reviewRoutes(runtime: Runtime) {
       {
         params: TaskParams,
         body: t.Optional(
-          t.Object({
-            strategy: t.Optional(t.UnionEnum(['apply', 'commit'])),
-            message: t.Optional(t.Union([t.String({ maxLength: 10_000 }), t.Null()])),
-          }),
+          t.Object(
+            {
+              strategy: t.Optional(t.UnionEnum(['apply', 'commit'])),
+              message: t.Optional(t.Union([t.String({ maxLength: 10_000 }), t.Null()])),
+            },
+            { additionalProperties: false },
+          ),
         ),
         response: { 200: MergeResponse, ...errors },
         detail: {

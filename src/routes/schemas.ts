@@ -1,5 +1,7 @@
+import { Type } from '@sinclair/typebox'
 import { t } from 'elysia'
 import { EVENT_KINDS, NETWORK_MODES, RUNNERS, TASK_STATUSES } from '../domain'
+import { INPUT_RANGES, type RangedField } from '../input-ranges'
 
 const literals = <const T extends readonly [string, ...string[]]>(values: T, description: string) =>
   t.UnionEnum(values, { description: `${description}: one of ${values.join(', ')}` })
@@ -15,6 +17,15 @@ export const TaskParams = t.Object({ id: Uuid })
 const BoundedString = (maxLength: number) => t.String({ maxLength })
 const StringList = t.Array(BoundedString(4096), { maxItems: 200 })
 
+/**
+ * A number in its field's range (src/input-ranges.ts). Whole numbers use TypeBox's own Integer:
+ * Elysia's `t.Integer` also takes numeric strings, which suits a query string, not a JSON body.
+ */
+const Ranged = (field: RangedField) => {
+  const { minimum, maximum, integer, description } = INPUT_RANGES[field]
+  return (integer ? Type.Integer : t.Number)({ minimum, maximum, description })
+}
+
 export const PolicyInput = t.Object(
   {
     allow_network: t.Optional(t.Boolean()),
@@ -26,18 +37,12 @@ export const PolicyInput = t.Object(
     allowed_file_globs: t.Optional(StringList),
     allowed_mcp_tools: t.Optional(StringList),
     network_mode: t.Optional(NetworkMode),
-    budget_cents: t.Optional(t.Union([t.Integer({ minimum: 0, maximum: 10_000_000 }), t.Null()])),
-    max_runtime_minutes: t.Optional(t.Union([t.Number({ minimum: 0.05, maximum: 1440 }), t.Null()])),
+    budget_cents: t.Optional(t.Union([Ranged('budget_cents'), t.Null()])),
+    max_runtime_minutes: t.Optional(t.Union([Ranged('max_runtime_minutes'), t.Null()])),
     require_sandbox: t.Optional(
       t.Boolean({ description: 'refuse to start (412) where the bubblewrap sandbox cannot run' }),
     ),
-    approval_timeout_seconds: t.Optional(
-      t.Integer({
-        minimum: 1,
-        maximum: 86_400,
-        description: "an agent's tool approval left unanswered this long is denied (default 600)",
-      }),
-    ),
+    approval_timeout_seconds: t.Optional(Ranged('approval_timeout_seconds')),
     allow_in_place: t.Optional(
       t.Boolean({
         description:
@@ -65,24 +70,27 @@ export const Policy = t.Object({
   allow_in_place: t.Optional(t.Boolean()),
 })
 
-export const CreateTaskBody = t.Object({
-  title: t.String({ maxLength: 500, description: 'non-blank title' }),
-  prompt: t.String({
-    maxLength: 200_000,
-    description: 'the goal for agent runners (may be empty for shell)',
-  }),
-  runner: Runner,
-  command: t.Optional(t.Union([t.String({ maxLength: 100_000 }), t.Null()])),
-  model: t.Optional(
-    t.Union([
-      t.String({ maxLength: 200, description: 'the model an agent runner uses (its default when absent)' }),
-      t.Null(),
-    ]),
-  ),
-  workspace: t.Optional(t.Union([t.String({ maxLength: 4096 }), t.Null()])),
-  budget_minutes: t.Optional(t.Union([t.Number({ minimum: 0, maximum: 100_000 }), t.Null()])),
-  policy: t.Optional(t.Union([PolicyInput, t.Null()])),
-})
+export const CreateTaskBody = t.Object(
+  {
+    title: t.String({ maxLength: 500, description: 'non-blank title' }),
+    prompt: t.String({
+      maxLength: 200_000,
+      description: 'the goal for agent runners (may be empty for shell)',
+    }),
+    runner: Runner,
+    command: t.Optional(t.Union([t.String({ maxLength: 100_000 }), t.Null()])),
+    model: t.Optional(
+      t.Union([
+        t.String({ maxLength: 200, description: 'the model an agent runner uses (its default when absent)' }),
+        t.Null(),
+      ]),
+    ),
+    workspace: t.Optional(t.Union([t.String({ maxLength: 4096 }), t.Null()])),
+    budget_minutes: t.Optional(t.Union([Ranged('budget_minutes'), t.Null()])),
+    policy: t.Optional(t.Union([PolicyInput, t.Null()])),
+  },
+  { additionalProperties: false },
+)
 
 export const Event = t.Object({
   id: t.String(),

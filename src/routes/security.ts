@@ -32,6 +32,9 @@ export function tokenFrom(request: Request): string | null {
   return null
 }
 
+/** The host an Origin header names, or null when the header is not an origin at all. */
+const originHost = (origin: string): string | null => (URL.canParse(origin) ? new URL(origin).host : null)
+
 const hostnameOf = (host: string) =>
   host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : (host.split(':')[0] ?? '')
 
@@ -56,7 +59,15 @@ export function security(config: Pick<Config, 'host' | 'token' | 'corsOrigins'>)
       )
     }
     const origin = request.headers.get('origin')
-    const crossOrigin = origin !== null && origin !== 'null' && new URL(origin).host !== host
+    const fromHost = origin === null || origin === 'null' ? null : originHost(origin)
+    if (origin !== null && origin !== 'null' && fromHost === null) {
+      return refuse(
+        403,
+        'cross_origin_refused',
+        `the Origin header ${JSON.stringify(origin)} is not an origin`,
+      )
+    }
+    const crossOrigin = fromHost !== null && fromHost !== host
     const listed = origin !== null && allowedOrigins.has(origin)
     if (request.method === 'OPTIONS' && origin !== null) {
       if (!listed) return refuse(403, 'cross_origin_refused', `origin ${origin} is not allowed`)

@@ -74,7 +74,11 @@ export function taskRoutes(runtime: Runtime) {
       {
         body: CreateTaskBody,
         response: { 200: Task, 400: ErrorResponse, 403: ErrorResponse },
-        detail: { summary: 'Create a task (status queued; nothing runs until it is started)' },
+        detail: {
+          summary: 'Create a task (status queued; nothing runs until it is started)',
+          description:
+            "403 naming the rule when the task's own policy refuses its command (or an agent's prompt); nothing is stored.",
+        },
       },
     )
     .get('/tasks/:id', ({ params, query }) => tasks.view(params.id, parseEventsEmbed(query.events)), {
@@ -136,10 +140,13 @@ export function taskRoutes(runtime: Runtime) {
       {
         params: TaskParams,
         body: t.Optional(
-          t.Object({
-            note: t.Optional(t.Union([t.String({ maxLength: 10_000 }), t.Null()])),
-            start: t.Optional(t.Union([t.Boolean(), t.Null()])),
-          }),
+          t.Object(
+            {
+              note: t.Optional(t.Union([t.String({ maxLength: 10_000 }), t.Null()])),
+              start: t.Optional(t.Union([t.Boolean(), t.Null()])),
+            },
+            { additionalProperties: false },
+          ),
         ),
         response: { 200: Task, ...errors, 412: ErrorResponse },
         detail: { summary: 'Approve a task held at the approval gate (and start it unless start=false)' },
@@ -150,7 +157,7 @@ export function taskRoutes(runtime: Runtime) {
       async ({ params, body }) => tasks.view((await tasks.reply(params.id, body.message)).id, 100),
       {
         params: TaskParams,
-        body: t.Object({ message: t.String({ maxLength: 100_000 }) }),
+        body: t.Object({ message: t.String({ maxLength: 100_000 }) }, { additionalProperties: false }),
         response: { 200: Task, ...errors, 403: ErrorResponse, 412: ErrorResponse },
         detail: {
           summary: 'Answer a task',

@@ -5,7 +5,10 @@ import { listFolders } from '../workspaces/browse'
 import { ErrorResponse } from './schemas'
 
 const WorkspaceRef = t.Object({ name: t.String(), path: t.String() })
-const PathBody = t.Object({ path: t.String({ minLength: 1, maxLength: 4096 }) })
+const PathBody = t.Object(
+  { path: t.String({ minLength: 1, maxLength: 4096 }) },
+  { additionalProperties: false },
+)
 
 /** Registering, listing, discovering and choosing workspaces. */
 export function workspaceRoutes(runtime: Runtime) {
@@ -40,10 +43,13 @@ export function workspaceRoutes(runtime: Runtime) {
       detail: { summary: 'Switch the current workspace' },
     })
     .post('/workspaces/settings', ({ body }) => workspaces.setCopyGlobs(body.path, body.copy_globs), {
-      body: t.Object({
-        path: t.String({ minLength: 1, maxLength: 4096 }),
-        copy_globs: t.Array(t.String({ minLength: 1, maxLength: 512 }), { maxItems: 100 }),
-      }),
+      body: t.Object(
+        {
+          path: t.String({ minLength: 1, maxLength: 4096 }),
+          copy_globs: t.Array(t.String({ minLength: 1, maxLength: 512 }), { maxItems: 100 }),
+        },
+        { additionalProperties: false },
+      ),
       response: {
         200: t.Object({ name: t.String(), path: t.String(), copy_globs: t.Array(t.String()) }),
         400: ErrorResponse,

@@ -11,6 +11,7 @@ import {
 import { AppError, conflict, invalid, notFound } from '../errors'
 import type { EventLog } from '../events/event-log'
 import { hasTaskChanges, locateTaskCheckout } from '../git'
+import { assertInRange, POLICY_RANGED_FIELDS } from '../input-ranges'
 import type { ToolApproval } from '../storage/approvals'
 import type { Store } from '../storage/store'
 import type { TaskListQuery } from '../storage/tasks'
@@ -45,7 +46,7 @@ export interface TaskServiceDeps {
   operations: TaskOperations
   /** Canonical absolute directory for a workspace path (throws a 400-kind error otherwise). */
   resolveWorkspace: (path: string | undefined) => Promise<string>
-  /** The full policy for a request's partial one (defaults, presets, clamps). */
+  /** The full policy for a request's partial one: defaults fill what is absent. */
   normalizePolicy: (input: Partial<EffectivePolicy> | undefined) => EffectivePolicy
   /** Refuses what cannot run (policy checks, a missing runner or sandbox) before anything changes. */
   preflight: Preflight
@@ -61,7 +62,7 @@ export interface TaskServiceDeps {
 const RUNNER_EVENT_FILTER =
   "(kind IN ('stdout', 'stderr') OR (kind = 'lifecycle' AND (lower(message) LIKE '%runner%' OR lower(message) LIKE '%session%' OR lower(message) LIKE 'starting %')))"
 
-export const BUDGET_MINUTES = { default: 15, min: 0.05, max: 240 }
+const DEFAULT_BUDGET_MINUTES = 15
 
 /** The operations the API offers on tasks. Routes translate HTTP to these calls and back. */
 export class TaskService {
@@ -77,7 +78,8 @@ export class TaskService {
     if (input.runner !== 'shell' && prompt === '')
       throw invalid(`goal is required for the ${input.runner} runner`)
     const model = input.runner === 'shell' ? '' : (input.model ?? '').trim()
-    const budget = input.budget_minutes ?? BUDGET_MINUTES.default
+    assertInRange('budget_minutes', input.budget_minutes)
+    for (const field of POLICY_RANGED_FIELDS) assertInRange(field, input.policy?.[field], `policy.${field}`)
     const policy = this.deps.normalizePolicy(input.policy)
     const workspace = await this.deps.resolveWorkspace(input.workspace)
     const at = now()
@@ -99,13 +101,15 @@ export class TaskService {
       worktree_merged_at: null,
       worktree_cleaned_at: null,
       status: initial.status,
-      budget_minutes: Math.min(BUDGET_MINUTES.max, Math.max(BUDGET_MINUTES.min, budget)),
+      budget_minutes: input.budget_minutes ?? DEFAULT_BUDGET_MINUTES,
       policy,
       effective_policy: null,
       cost_ledger: emptyLedger(),
       created_at: at,
       updated_at: at,
     }
+    // As in the original, a task its own policy refuses is refused (403) rather than stored.
+    this.deps.preflight.assertPolicyAllows(task, policy)
     eventLog.commit(
       task.id,
       [

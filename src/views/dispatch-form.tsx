@@ -1,4 +1,5 @@
 import { NETWORK_MODES, type RunnerKind, type TaskPolicy } from '../domain'
+import { INPUT_RANGES } from '../input-ranges'
 import type { PolicyPreset } from '../policy'
 import type { RunnerInfo } from '../workers/runner-catalog'
 import { attr } from './format'
@@ -11,6 +12,7 @@ export interface DispatchFormProps {
 }
 
 const RUNNER_ORDER: RunnerKind[] = ['codex', 'claude-code', 'shell']
+const { budget_minutes: BUDGET, max_runtime_minutes: MAX_RUNTIME, budget_cents: COST } = INPUT_RANGES
 
 function ListField({ name, label, values }: { name: string; label: string; values: string[] }): JSX.Element {
   return (
@@ -71,8 +73,8 @@ function AdvancedPolicy({ policy }: { policy: TaskPolicy }): JSX.Element {
           id="d-max-runtime"
           type="number"
           name={F.maxRuntimeMinutes}
-          min="1"
-          max="1440"
+          min={String(MAX_RUNTIME.minimum)}
+          max={String(MAX_RUNTIME.maximum)}
           step="1"
           value={policy.max_runtime_minutes === null ? undefined : String(policy.max_runtime_minutes)}
           data-policy-field
@@ -158,15 +160,23 @@ export function DispatchForm({ runners, presets }: DispatchFormProps): JSX.Eleme
               id="d-budget"
               type="number"
               name={F.budgetMinutes}
-              min="0.05"
-              max="240"
+              min={String(BUDGET.minimum)}
+              max={String(BUDGET.maximum)}
               step="any"
               value="15"
             />
           </div>
           <div class="field">
             <label for="d-cost">Cost budget (USD)</label>
-            <input id="d-cost" type="number" name={F.costUsd} min="0" step="0.01" placeholder="no cap" />
+            <input
+              id="d-cost"
+              type="number"
+              name={F.costUsd}
+              min={String(COST.minimum / 100)}
+              max={String(COST.maximum / 100)}
+              step="0.01"
+              placeholder="no cap"
+            />
           </div>
         </div>
         <div class="field">

@@ -30,7 +30,10 @@ export const inPlaceRefused = (workspace: string) =>
 /**
  * What is checked before a run is queued, so a run that cannot start is refused while nothing has
  * changed yet: the policy's checks of the command or prompt (403), a required sandbox that cannot be
- * built here (412), and an agent CLI that is missing or broken (412).
+ * built here (412), and an agent CLI that is missing or broken (412). The policy's checks also run
+ * when a task is created, so a task the policy refuses is never stored; they run again at every
+ * start because the workspace and the allowlist entries are paths, and a link among them can be
+ * pointed elsewhere in between.
  */
 export class Preflight {
   constructor(
@@ -39,13 +42,18 @@ export class Preflight {
   ) {}
 
   async assertCanRun(task: TaskRecord, policy: EffectivePolicy): Promise<void> {
-    this.assertText(task, policy, task.runner === 'shell' ? task.command : task.prompt)
+    this.assertPolicyAllows(task, policy)
     assertSandboxPossible(policy, this.sandbox())
     if (!policy.allow_in_place && (await locateRepo(task.workspace)) === null)
       throw inPlaceRefused(task.workspace)
     if (task.runner === 'shell') return
     const info = await this.runners.get(task.runner)
     if (!info.available) throw runnerUnavailable(task.runner, info.reason)
+  }
+
+  /** The policy's checks of what the task runs: its shell command, or its agent's prompt (403). */
+  assertPolicyAllows(task: TaskRecord, policy: EffectivePolicy): void {
+    this.assertText(task, policy, task.runner === 'shell' ? task.command : task.prompt)
   }
 
   /** A command for a shell (the command itself, or a reply written to its stdin), else a prompt. */

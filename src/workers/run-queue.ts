@@ -1,4 +1,5 @@
 import { Queue, shutdownManager, Worker } from 'bunqueue/client'
+import { assertQueueFileSound, queueFileUnusable } from './queue-file'
 
 export interface RunJob {
   taskId: string
@@ -8,6 +9,8 @@ export interface RunJob {
 
 export interface RunQueueOptions {
   dataPath: string
+  /** The task database, named when the queue file cannot be used (it is what recovery starts from). */
+  taskDatabase: string
   concurrency: number
   /** Runs one job to its end; never throws for an expected outcome (the task records it). */
   processRun: (job: RunJob) => Promise<void>
@@ -20,18 +23,24 @@ export const jobIdOf = (job: RunJob) => `${job.taskId}:${job.run}`
 /**
  * The persisted queue between "start" and a runner slot, bunqueue in embedded mode with its own
  * SQLite file. Jobs run once: a run is never retried behind the user's back (attempts: 1); a crash
- * mid-run is reconciled by the task recovery, not by the queue.
+ * mid-run is reconciled by the task recovery, not by the queue. A queue file that cannot be used
+ * stops the start-up with a message naming it and how to recover (see queue-file.ts).
  */
 export class RunQueue {
   private readonly queue: Queue<RunJob>
   private readonly worker: Worker<RunJob, void>
 
   constructor(options: RunQueueOptions) {
-    this.queue = new Queue<RunJob>(QUEUE_NAME, {
-      embedded: true,
-      dataPath: options.dataPath,
-      defaultJobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: true, durable: true },
-    })
+    assertQueueFileSound(options.dataPath, options.taskDatabase)
+    try {
+      this.queue = new Queue<RunJob>(QUEUE_NAME, {
+        embedded: true,
+        dataPath: options.dataPath,
+        defaultJobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: true, durable: true },
+      })
+    } catch (error) {
+      throw queueFileUnusable(options.dataPath, options.taskDatabase, (error as Error).message)
+    }
     this.worker = new Worker<RunJob, void>(
       QUEUE_NAME,
       async (job) => {

@@ -1,9 +1,9 @@
-import { expect } from 'bun:test'
-import { readFileSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { codexAdapter, codexCostUsd } from '../../src/agents'
-import { DEFAULT_USAGE } from '../support/model-server'
-import { CODEX_MODEL, totalUsage } from './harness'
+import { DEFAULT_USAGE, type ModelServer, startModelServer } from '../support/model-server'
+import { AgentRun, CODEX_MODEL, launchRequest, makeSandbox, type Sandbox, totalUsage } from './harness'
 import { describeCliContract } from './session-contract'
 
 /** The real Codex CLI (`codex app-server`), driven through the adapter against the scripted model server. */
@@ -75,4 +75,56 @@ describeCliContract({
   afterInterrupt(run) {
     expect(run.eventsOf('result')[0]?.metadata).toMatchObject({ status: 'interrupted' })
   },
+})
+
+describe('codex: what a command that fails inside its own sandbox leaves in the timeline', () => {
+  let server: ModelServer
+  let box: Sandbox
+  const runs: AgentRun[] = []
+  // Outside the workspace and outside /tmp (which Codex's workspace-write sandbox leaves writable).
+  const outside = `/var/tmp/openruntime-codex-outside-${crypto.randomUUID()}.txt`
+
+  beforeAll(() => {
+    server = startModelServer()
+    box = makeSandbox()
+  })
+  afterAll(async () => {
+    for (const run of runs) run.kill()
+    await server.stop()
+    box.remove()
+    rmSync(outside, { force: true })
+  })
+
+  async function oneTurn(prompt: string): Promise<AgentRun> {
+    const run = AgentRun.start(codexAdapter, launchRequest(server, box, 'codex', 'auto'), prompt)
+    runs.push(run)
+    await run.waitForTurns(1)
+    expect(await run.finish()).toBe(0)
+    return run
+  }
+
+  test('a write outside the workspace: one command event with exit 1 and the sandbox error', async () => {
+    const run = await oneTurn(`SCRIPT:bash printf escaped > ${outside}`)
+    expect(existsSync(outside)).toBe(false)
+    const commands = run.eventsOf('command')
+    expect(commands).toHaveLength(1)
+    expect(commands[0]?.message).toBe(`$ printf escaped > ${outside} (exit 1)`)
+    expect(commands[0]?.metadata).toMatchObject({
+      exit_code: 1,
+      status: 'failed',
+      output: expect.stringContaining('Read-only file system'),
+    })
+    expect(run.signalsOf('tool-call')).toHaveLength(1)
+  }, 60_000)
+
+  test('a command failing on its own, and one that succeeds, are each shown exactly once', async () => {
+    const failing = await oneTurn('SCRIPT:bash sh -c "echo oops; exit 3"')
+    expect(failing.eventsOf('command').map((event) => event.metadata)).toEqual([
+      expect.objectContaining({ exit_code: 3, status: 'failed', output: 'oops\n' }),
+    ])
+    const passing = await oneTurn('SCRIPT:bash printf fine')
+    expect(passing.eventsOf('command').map((event) => event.metadata)).toEqual([
+      expect.objectContaining({ exit_code: 0, status: 'completed', output: 'fine' }),
+    ])
+  }, 90_000)
 })

@@ -6,6 +6,7 @@ import {
   DEFAULT_CODEX_PRICES,
   priceFor,
 } from '../../src/agents'
+import { UnstreamedCommands } from '../../src/agents/codex/unstreamed-commands'
 import { FIXTURE_CWD, fixtureLines, Replay } from './replay'
 
 /** The Codex app-server JSON-RPC client, on lines recorded from codex-cli 0.169.0. */
@@ -35,7 +36,13 @@ describe('codex session on recorded output', () => {
       {
         method: 'thread/start',
         id: 2,
-        params: { cwd: FIXTURE_CWD, approvalPolicy: 'on-request', sandbox: 'workspace-write', model: MODEL },
+        params: {
+          cwd: FIXTURE_CWD,
+          approvalPolicy: 'on-request',
+          sandbox: 'workspace-write',
+          model: MODEL,
+          experimentalRawEvents: true,
+        },
       },
       {
         method: 'turn/start',
@@ -180,5 +187,63 @@ describe('codex session on recorded output', () => {
     replay.session.begin('SCRIPT:write-file hello.txt hi')
     replay.feed(fixtureLines('codex-supervised').slice(0, 20))
     expect(replay.signalsOf('usage')[0]?.cost_usd).toBeCloseTo(100 / 1_000_000, 12)
+  })
+})
+
+describe('commands Codex ran but did not stream', () => {
+  // The raw Responses API items of a sandbox denial, as codex-cli 0.169.0 sends them.
+  const call = {
+    type: 'function_call',
+    name: 'exec_command',
+    arguments: '{"cmd":"printf x > /var/tmp/out.txt"}',
+    call_id: 'call_1',
+  }
+  const output = {
+    type: 'function_call_output',
+    call_id: 'call_1',
+    output:
+      'Chunk ID: 30f30f\nWall time: 0.0000 seconds\nProcess exited with code 1\nOriginal token count: 16\nOutput:\n/bin/bash: line 1: /var/tmp/out.txt: Read-only file system\n',
+  }
+
+  test('a shell call whose output arrives without a streamed item becomes a command item', () => {
+    const unstreamed = new UnstreamedCommands()
+    expect(unstreamed.rawItem(call)).toBeNull()
+    expect(unstreamed.rawItem(output)).toEqual({
+      type: 'commandExecution',
+      id: 'call_1',
+      command: 'printf x > /var/tmp/out.txt',
+      aggregatedOutput: '/bin/bash: line 1: /var/tmp/out.txt: Read-only file system\n',
+      exitCode: 1,
+      status: 'failed',
+    })
+    // Each output is taken once.
+    expect(unstreamed.rawItem(output)).toBeNull()
+  })
+
+  test('a streamed command is not shown twice; other tools and unknown calls are left alone', () => {
+    const unstreamed = new UnstreamedCommands()
+    unstreamed.rawItem(call)
+    unstreamed.noteItem({ type: 'commandExecution', id: 'call_1' })
+    expect(unstreamed.rawItem(output)).toBeNull()
+    unstreamed.rawItem({ ...call, name: 'write_stdin', call_id: 'call_2' })
+    expect(unstreamed.rawItem({ ...output, call_id: 'call_2' })).toBeNull()
+    expect(unstreamed.rawItem({ ...output, call_id: 'never_called' })).toBeNull()
+  })
+
+  test('the older shell tool, and an output given as content items without an exit line', () => {
+    const unstreamed = new UnstreamedCommands()
+    unstreamed.rawItem({
+      type: 'function_call',
+      name: 'shell',
+      arguments: '{"command":["bash","-lc","ls"]}',
+      call_id: 'c',
+    })
+    expect(
+      unstreamed.rawItem({
+        type: 'function_call_output',
+        call_id: 'c',
+        output: [{ type: 'input_text', text: 'a\nb' }],
+      }),
+    ).toMatchObject({ command: 'bash -lc ls', aggregatedOutput: 'a\nb', exitCode: null, status: null })
   })
 })

@@ -131,6 +131,7 @@ const headersArb = fc.record(
       'http://localhost',
       'https://evil.example',
       'null',
+      'garbage',
     ),
     authorization: fc.string(),
   },

@@ -69,6 +69,30 @@ describe('browser-facing protections (app.handle)', () => {
     }
   })
 
+  test('a malformed Origin header is a JSON 403, on reads, writes and preflights alike', async () => {
+    const rt = await startTestRuntime({ OPENRUNTIME_CORS_ORIGINS: 'http://localhost:5173' })
+    try {
+      const before = rt.runtime.store.tasks.list({ limit: 100 }).length
+      for (const origin of ['garbage', 'http://', '://x', 'http//localhost']) {
+        for (const init of [
+          { method: 'POST', headers: { ...json, origin }, body },
+          { method: 'GET', headers: { origin } },
+          { method: 'OPTIONS', headers: { origin } },
+        ]) {
+          const response = await rt.app.handle(new Request('http://localhost/tasks', init))
+          expect(response.status).toBe(403)
+          expect(response.headers.get('content-type')).toStartWith('application/json')
+          const refusal = await response.json()
+          expect(refusal.error.code).toBe('cross_origin_refused')
+          expect(refusal.error.message).toContain(origin)
+        }
+      }
+      expect(rt.runtime.store.tasks.list({ limit: 100 }).length).toBe(before)
+    } finally {
+      await rt.close()
+    }
+  })
+
   test('with a token, every request needs it: Bearer header or the login cookie', async () => {
     const rt = await startTestRuntime({ OPENRUNTIME_TOKEN: 's3cret-token' })
     try {
@@ -171,6 +195,7 @@ describe('path traversal', () => {
       expect((await rt.call('GET', '/workspaces')).body.length).toBe(before)
 
       // The allowlist is checked on the canonical path: `..` cannot climb out of it.
+      const tasksBefore = rt.runtime.store.tasks.list({ limit: 100 }).length
       const climber = await rt.call('POST', '/tasks', {
         title: 'escape',
         prompt: '',
@@ -179,13 +204,12 @@ describe('path traversal', () => {
         workspace: `${root}/allowed/../private`,
         policy: { allowed_workspaces: [join(root, 'allowed')] },
       })
-      expect(climber.status).toBe(200)
-      const started = await rt.call('POST', `/tasks/${climber.body.id}/start`)
-      expect(started.status).toBe(403)
-      expect(started.body.error.details).toEqual({
+      expect(climber.status).toBe(403)
+      expect(climber.body.error.details).toEqual({
         rule: 'workspace-allowlist',
         offending: join(root, 'private'),
       })
+      expect(rt.runtime.store.tasks.list({ limit: 100 }).length).toBe(tasksBefore)
       const inside = await rt.call('POST', '/tasks', {
         title: 'inside',
         prompt: '',

@@ -70,13 +70,12 @@ describe('normalizePolicy', () => {
     expect(normalizePolicy({ network_mode: 'localhost' }).allow_network).toBe(false)
   })
 
-  test('clamps budgets', () => {
-    expect(normalizePolicy({ max_runtime_minutes: 0 }).max_runtime_minutes).toBe(1)
-    expect(normalizePolicy({ max_runtime_minutes: 100_000 }).max_runtime_minutes).toBe(1440)
-    expect(normalizePolicy({ max_runtime_minutes: 12.4 }).max_runtime_minutes).toBe(12)
-    expect(normalizePolicy({ budget_cents: -5 }).budget_cents).toBe(0)
+  test('keeps the numbers it is given as they are: ranges are refused before, never clamped or rounded here', () => {
+    expect(normalizePolicy({ max_runtime_minutes: 0.05 }).max_runtime_minutes).toBe(0.05)
+    expect(normalizePolicy({ max_runtime_minutes: 100_000 }).max_runtime_minutes).toBe(100_000)
+    expect(normalizePolicy({ budget_cents: 1234 }).budget_cents).toBe(1234)
     expect(normalizePolicy({ budget_cents: Number.NaN }).budget_cents).toBeNull()
-    expect(normalizePolicy({ approval_timeout_seconds: 0 }).approval_timeout_seconds).toBe(1)
+    expect(normalizePolicy({ approval_timeout_seconds: 45 }).approval_timeout_seconds).toBe(45)
   })
 
   test('keeps the extra fields', () => {

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { gitSync, makeRepo } from '../support/git-repo'
 import { startTestRuntime, type TestRuntime } from '../support/runtime'
@@ -72,7 +80,23 @@ afterAll(async () => {
 const shell = (command: string, extra: Record<string, unknown> = {}) =>
   api.create({ runner: 'shell', command, workspace: repo, ...extra })
 
-describe('checks before start', () => {
+const taskIds = async () =>
+  ((await rt.call('GET', '/tasks?limit=500&events=none')).body as { id: string }[]).map((task) => task.id)
+
+/** Creating a task its policy refuses: 403 with the rule and the offending part, and nothing stored. */
+async function expectRefusedAtCreate(body: Record<string, unknown>, rule: string, offending: string) {
+  const before = await taskIds()
+  const eventsBefore = rt.runtime.store.db.query('SELECT COUNT(*) AS n FROM events').get()
+  const created = await rt.call('POST', '/tasks', { title: 'a task', prompt: '', workspace: repo, ...body })
+  expect(created.status).toBe(403)
+  expect(created.body.error.code).toBe('policy_violation')
+  expect(created.body.error.details).toEqual({ rule, offending })
+  expect(created.body.error.message).toContain(rule)
+  expect(await taskIds()).toEqual(before)
+  expect(rt.runtime.store.db.query('SELECT COUNT(*) AS n FROM events').get()).toEqual(eventsBefore)
+}
+
+describe('checks at create and before start', () => {
   const refused: [string, string, Record<string, unknown>, string][] = [
     ['a blocked command', 'curl https://example.com', {}, 'blocked-command'],
     ['network use', 'curl https://example.com', { blocked_commands: [] }, 'network'],
@@ -87,27 +111,37 @@ describe('checks before start', () => {
     ['a command only known at run time', '$(echo c)url https://example.com', {}, 'dynamic-command'],
     ['a custom blocked fragment', 'make deploy', { blocked_commands: ['make deploy'] }, 'blocked-command'],
   ]
+  // Each of these commands is a single simple command, so the offending part is all of it.
   for (const [what, command, policy, rule] of refused) {
-    test(`${what} is refused with 403 naming the rule and the part, and nothing changes`, async () => {
-      const id = await shell(command, { policy })
-      const before = await api.get(id)
-      const started = await api.start(id)
-      expect(started.status).toBe(403)
-      expect(started.body.error.code).toBe('policy_violation')
-      expect(started.body.error.details).toEqual({ rule, offending: expect.any(String) })
-      expect(command).toContain(started.body.error.details.offending)
-      expect(started.body.error.message).toContain(rule)
-      const after = await api.get(id)
-      expect(after).toMatchObject({ status: 'queued', state: 'queued.draft', effective_policy: null })
-      expect(after.last_seq).toBe(before.last_seq)
-    })
+    test(`${what} is refused at create with 403 naming the rule and the part; nothing is stored`, () =>
+      expectRefusedAtCreate({ runner: 'shell', command, policy }, rule, command))
   }
 
-  test('a workspace outside the allowlist is refused', async () => {
-    const id = await shell('echo hi', { policy: { allowed_workspaces: [join(scratch.path, 'elsewhere')] } })
+  test('a workspace outside the allowlist is refused at create', () =>
+    expectRefusedAtCreate(
+      {
+        runner: 'shell',
+        command: 'echo hi',
+        policy: { allowed_workspaces: [join(scratch.path, 'elsewhere')] },
+      },
+      'workspace-allowlist',
+      repo,
+    ))
+
+  test('the allowlist is checked again at start: a link in it pointed elsewhere since refuses the start', async () => {
+    const link = join(scratch.path, 'allowed-link')
+    symlinkSync(repo, link)
+    const id = await shell('echo hi', { policy: { allowed_workspaces: [link] } })
+    const before = await api.get(id)
+    unlinkSync(link)
+    symlinkSync(join(scratch.path, 'home'), link)
     const started = await api.start(id)
     expect(started.status).toBe(403)
+    expect(started.body.error.code).toBe('policy_violation')
     expect(started.body.error.details).toEqual({ rule: 'workspace-allowlist', offending: repo })
+    const after = await api.get(id)
+    expect(after).toMatchObject({ status: 'queued', state: 'queued.draft', effective_policy: null })
+    expect(after.last_seq).toBe(before.last_seq)
   })
 
   test("the original's false positives run: words are matched whole, not as substrings", async () => {
@@ -118,17 +152,12 @@ describe('checks before start', () => {
     expect(outputOf(task)).toEqual(['curly', 'func main() {}', 'the secret garden', 'rsync'])
   })
 
-  test("an agent's prompt is checked against the blocked commands as whole words", async () => {
-    const id = await api.create({
-      runner: 'claude-code',
-      prompt: 'run sudo apt-get install jq',
-      workspace: repo,
-    })
-    const started = await api.start(id)
-    expect(started.status).toBe(403)
-    expect(started.body.error.details).toEqual({ rule: 'blocked-command', offending: 'sudo' })
-    expect((await api.get(id)).status).toBe('queued')
-  })
+  test("an agent's prompt is checked against the blocked commands as whole words", () =>
+    expectRefusedAtCreate(
+      { runner: 'claude-code', prompt: 'run sudo apt-get install jq' },
+      'blocked-command',
+      'sudo',
+    ))
 
   test('every reply written to a shell is checked too', async () => {
     const id = await shell('read line; echo "got $line"')

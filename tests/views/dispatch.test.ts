@@ -90,6 +90,20 @@ describe('dispatchInput', () => {
     expect(() => dispatchInput({ runner: 'shell', command: 'x', budget_minutes: 'soon' }, presets)).toThrow(
       'runtime budget',
     )
+    const custom = { runner: 'shell', command: 'x', preset: 'custom' }
+    expect(() => dispatchInput({ ...custom, max_runtime_minutes: '0.05' }, presets)).toThrow(
+      'max runtime must be a whole number from 1 to 1440, not 0.05',
+    )
+    expect(() => dispatchInput({ ...custom, budget_minutes: '0' }, presets)).toThrow(
+      'runtime budget must be a number from 0.05 to 240, not 0',
+    )
+    expect(() => dispatchInput({ ...custom, cost_usd: '0.125' }, presets)).toThrow('at most two decimals')
+  })
+
+  test("a textarea's line breaks reach the runner as typed, not as the CRLF browsers submit", () => {
+    const input = dispatchInput({ runner: 'shell', command: 'echo a\r\necho b\r\n' }, presets)
+    expect(input.command).toBe('echo a\necho b')
+    expect(dispatchInput({ runner: 'codex', prompt: 'one\r\ntwo' }, presets).prompt).toBe('one\ntwo')
   })
 
   test('derived titles are one line and bounded', () => {

@@ -56,8 +56,8 @@ const render = {
 }
 
 describe('htmlFrame', () => {
-  test('one data line whatever the fragment holds, with its seq as the id', () => {
-    expect(htmlFrame('<pre>a\r\nb\nc</pre>', 9)).toBe('id: 9\ndata: <pre>a&#13;&#10;b&#10;c</pre>\n\n')
+  test('one data line whatever the fragment holds, with its seq as the id; controls shown as on every page', () => {
+    expect(htmlFrame('<pre>a\r\nb\nc\x00</pre>', 9)).toBe('id: 9\ndata: <pre>a␍&#10;b&#10;c␀</pre>\n\n')
     expect(htmlFrame('<li></li>')).toBe('data: <li></li>\n\n')
   })
 })

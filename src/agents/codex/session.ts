@@ -6,6 +6,7 @@ import type { AgentIO, AgentOutput, AgentSession, ApprovalAnswer, SessionRequest
 import { emitUsage } from '../usage'
 import { itemCompleted, itemStarted } from './items'
 import { codexCostUsd, type PriceTable } from './pricing'
+import { UnstreamedCommands } from './unstreamed-commands'
 import { CodexUsageMeter } from './usage'
 
 type RpcId = number | string
@@ -39,6 +40,7 @@ const IGNORED = new Set([
   'item/fileChange/patchUpdated',
   'item/commandExecution/terminalInteraction',
   'item/reasoning/summaryPartAdded',
+  'rawResponse/completed',
 ])
 
 const NOTICES = new Set([
@@ -65,6 +67,7 @@ export class CodexSession implements AgentSession {
   private readonly approvals = new Map<string, RpcId>()
   /** Changes of file-change items seen starting, to show what a file-change approval is about. */
   private readonly fileChanges = new Map<string, unknown>()
+  private readonly unstreamed = new UnstreamedCommands()
   private readonly usage: CodexUsageMeter
 
   constructor(
@@ -79,7 +82,8 @@ export class CodexSession implements AgentSession {
     this.queued.push(prompt)
     this.call(
       'initialize',
-      { clientInfo: CLIENT_INFO, capabilities: { experimentalApi: false, requestAttestation: false } },
+      // The experimental API is what lets a thread opt into raw events (see unstreamed-commands.ts).
+      { clientInfo: CLIENT_INFO, capabilities: { experimentalApi: true, requestAttestation: false } },
       (message, out) => {
         if (this.failed(message, out, 'initialize')) return
         this.notify('initialized')
@@ -143,7 +147,10 @@ export class CodexSession implements AgentSession {
     const resume = this.request.resumeSessionId
     const method = resume ? 'thread/resume' : 'thread/start'
     // excludeTurns: the history stays on disk; hydrating it into the reply is deprecated and large.
-    const fullParams = resume ? { ...params, threadId: resume, excludeTurns: true } : params
+    // Raw events carry the commands Codex does not stream; a resumed thread cannot opt into them.
+    const fullParams = resume
+      ? { ...params, threadId: resume, excludeTurns: true }
+      : { ...params, experimentalRawEvents: true }
     this.call(method, fullParams, (message, out) => {
       if (this.failed(message, out, method)) {
         // Each waiting prompt was a turn the supervisor expects an end for.
@@ -195,14 +202,24 @@ export class CodexSession implements AgentSession {
         return
       case 'item/started': {
         const item = obj(params.item)
+        this.unstreamed.noteItem(item)
         if (item.type === 'fileChange' && str(item.id)) this.fileChanges.set(String(item.id), item.changes)
         itemStarted(item, out)
         return
       }
       case 'item/completed': {
         const item = obj(params.item)
+        this.unstreamed.noteItem(item)
         this.fileChanges.delete(str(item.id) ?? '')
         itemCompleted(item, out, this.request.cwd)
+        return
+      }
+      case 'rawResponseItem/completed': {
+        const command = this.unstreamed.rawItem(obj(params.item))
+        if (command) {
+          out.signal({ type: 'tool-call' })
+          itemCompleted(command, out, this.request.cwd)
+        }
         return
       }
       case 'thread/tokenUsage/updated':

@@ -5,6 +5,7 @@ import type { Runtime } from '../../runtime'
 import { dashboardPage } from '../../views/dashboard'
 import { Flash } from '../../views/flash'
 import { type TaskFilters, TaskGroups } from '../../views/task-list'
+import { visibleText } from '../../views/visible'
 import { dispatchInput } from './dispatch'
 import { fullPage } from './full-page'
 import { SSE_HEADERS, statusEventStream } from './html-stream'
@@ -81,7 +82,13 @@ export function dashboardRoutes(runtime: Runtime) {
             (change) => {
               try {
                 const { title } = tasks.get(change.task_id)
-                return { task_id: change.task_id, status: change.status, state: change.state, title }
+                // Shown as the tab title and in notifications: plain text, controls made visible.
+                return {
+                  task_id: change.task_id,
+                  status: change.status,
+                  state: change.state,
+                  title: visibleText(title),
+                }
               } catch {
                 return null // deleted since
               }

@@ -1,5 +1,6 @@
 import { RUNNERS, type RunnerKind } from '../../domain'
 import { invalid } from '../../errors'
+import { assertInRange, describeRange, type RangedField } from '../../input-ranges'
 import type { PolicyInput, PolicyPreset } from '../../policy'
 import type { CreateTaskInput } from '../../tasks/task-service'
 import { DISPATCH as F } from '../../views/names'
@@ -14,13 +15,30 @@ export function derivedTitle(text: string): string {
   return line.length > TITLE_CHARS ? `${line.slice(0, TITLE_CHARS - 1)}…` : line
 }
 
-function optionalNumber(form: FormFields, name: string, label: string): number | undefined {
+/** A number field of the form, held to the same range as the API's (refused, never clamped). */
+function optionalNumber(
+  form: FormFields,
+  name: string,
+  range: RangedField,
+  label: string,
+): number | undefined {
   const text = field(form, name).trim()
   if (text === '') return undefined
   const value = Number(text)
-  if (!Number.isFinite(value) || value < 0)
-    throw invalid(`${label} must be a non-negative number, not "${text}"`)
+  if (!Number.isFinite(value)) throw invalid(`${label} must be ${describeRange(range)}, not "${text}"`)
+  assertInRange(range, value, label)
   return value
+}
+
+/** The cost budget is entered in dollars and kept in cents: a fraction of a cent is refused. */
+function costCents(form: FormFields): number | undefined {
+  const text = field(form, F.costUsd).trim()
+  if (text === '') return undefined
+  if (!/^\d+(\.\d{1,2})?$/.test(text))
+    throw invalid(`cost budget must be an amount in dollars with at most two decimals, not "${text}"`)
+  const cents = Math.round(Number(text) * 100)
+  assertInRange('budget_cents', cents, 'cost budget in cents')
+  return cents
 }
 
 const lines = (form: FormFields, name: string): string[] =>
@@ -31,6 +49,9 @@ const lines = (form: FormFields, name: string): string[] =>
 
 const checked = (form: FormFields, name: string) => field(form, name) === 'true'
 
+// Browsers submit a textarea's line breaks as CRLF; the shell and the agent get them as typed.
+const multiline = (form: FormFields, name: string) => field(form, name).replaceAll('\r\n', '\n').trim()
+
 /** The advanced fields, as the user set them (the custom preset). */
 function customPolicy(form: FormFields): PolicyInput {
   const mode = field(form, F.networkMode)
@@ -39,7 +60,8 @@ function customPolicy(form: FormFields): PolicyInput {
     allow_git_write: checked(form, F.allowGitWrite),
     allow_secrets: checked(form, F.allowSecrets),
     require_approval: checked(form, F.requireApproval),
-    max_runtime_minutes: optionalNumber(form, F.maxRuntimeMinutes, 'max runtime') ?? null,
+    max_runtime_minutes:
+      optionalNumber(form, F.maxRuntimeMinutes, 'max_runtime_minutes', 'max runtime') ?? null,
     blocked_commands: lines(form, F.blockedCommands),
     allowed_workspaces: lines(form, F.allowedWorkspaces),
     allowed_file_globs: lines(form, F.allowedFileGlobs),
@@ -55,14 +77,14 @@ export function dispatchInput(form: FormFields, presets: PolicyPreset[]): Create
   const runnerText = field(form, F.runner)
   if (!(RUNNERS as readonly string[]).includes(runnerText)) throw invalid(`unknown runner "${runnerText}"`)
   const runner = runnerText as RunnerKind
-  const prompt = field(form, F.prompt).trim()
-  const command = field(form, F.command).trim()
+  const prompt = multiline(form, F.prompt)
+  const command = multiline(form, F.command)
   const presetId = field(form, F.preset) || 'default'
   const preset = presets.find((candidate) => candidate.id === presetId)
   if (!preset) throw invalid(`unknown permission preset "${presetId}"`)
   const policy: PolicyInput = presetId === 'custom' ? customPolicy(form) : { ...preset.policy }
-  const cost = optionalNumber(form, F.costUsd, 'cost budget')
-  if (cost !== undefined) policy.budget_cents = Math.round(cost * 100)
+  const cost = costCents(form)
+  if (cost !== undefined) policy.budget_cents = cost
   const workspace = field(form, F.workspace).trim()
   return {
     title: field(form, F.title).trim() || derivedTitle(runner === 'shell' ? command : prompt),
@@ -71,7 +93,7 @@ export function dispatchInput(form: FormFields, presets: PolicyPreset[]): Create
     command: runner === 'shell' ? command : undefined,
     model: runner === 'shell' ? undefined : field(form, F.model).trim() || undefined,
     workspace: workspace === '' ? undefined : workspace,
-    budget_minutes: optionalNumber(form, F.budgetMinutes, 'runtime budget'),
+    budget_minutes: optionalNumber(form, F.budgetMinutes, 'budget_minutes', 'runtime budget'),
     policy,
   }
 }

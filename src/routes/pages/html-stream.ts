@@ -6,15 +6,17 @@ import {
   type TimelineStreamOptions,
   timelineStream,
 } from '../../events/live-stream'
+import { visibleText } from '../../views/visible'
 
 export { SSE_HEADERS, type TimelineSource } from '../../events/live-stream'
 
 /**
- * An SSE message carrying HTML for htmx to swap. Line breaks become character references so the
- * fragment fits one `data:` line (the same text once parsed, and no line can end the frame early).
+ * An SSE message carrying HTML for htmx to swap. Control characters become visible as in every
+ * page (see visibleText), which also leaves no carriage return; line breaks become character
+ * references so the fragment fits one `data:` line (no line can end the frame early).
  */
 export function htmlFrame(fragment: string, id?: number): string {
-  const data = fragment.replace(/\r/g, '&#13;').replace(/\n/g, '&#10;')
+  const data = visibleText(fragment).replace(/\n/g, '&#10;')
   return `${id === undefined ? '' : `id: ${id}\n`}data: ${data}\n\n`
 }
 

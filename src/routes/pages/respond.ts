@@ -1,11 +1,13 @@
 import { AppError } from '../../errors'
 import { Flash } from '../../views/flash'
+import { visibleText } from '../../views/visible'
 import { STATUS_OF_KIND } from '../errors'
 
 const HTML = 'text/html; charset=utf-8'
 
+/** An HTML answer; no raw control character in it reaches the browser (see visibleText). */
 export function html(body: string, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(body, { status, headers: { 'content-type': HTML, ...headers } })
+  return new Response(visibleText(body), { status, headers: { 'content-type': HTML, ...headers } })
 }
 
 const conflictFiles = (error: AppError): string[] | undefined => {

@@ -5,6 +5,7 @@ import type { Runtime } from '../../runtime'
 import { eventRows } from '../../views/event-row'
 import { taskPage } from '../../views/task-page'
 import { olderPage, TIMELINE_PAGE } from '../../views/timeline'
+import { visibleText } from '../../views/visible'
 import { fullPage } from './full-page'
 import { htmlFrame, namedFrame, SSE_HEADERS, timelineHtmlStream } from './html-stream'
 import { guarded, html } from './respond'
@@ -71,7 +72,8 @@ export function taskPageRoutes(runtime: Runtime) {
                   task_id: id,
                   status: task.status,
                   state: task.state,
-                  title: task.title,
+                  // Shown as the tab title and in notifications: plain text, controls made visible.
+                  title: visibleText(task.title),
                 })
               )
             },

@@ -1,0 +1,43 @@
+import { mapValueError } from 'elysia'
+
+/** A TypeBox value error as Elysia reports it; a union's carries one error list per alternative. */
+interface ValueErrorLike {
+  path: string
+  message: string
+  summary?: string
+  errors?: Iterable<ValueErrorLike>[]
+}
+
+const depth = (path: string) => path.split('/').length
+
+/**
+ * The error that says what is wrong. A union (`policy` is an object or null) reports only that
+ * its value matched no alternative; the alternative whose first error lies deepest in the value
+ * is the one the caller meant, so its error (`policy.max_runtime_minutes: Expected integer`) is
+ * the one to show.
+ */
+function innermost(error: ValueErrorLike): ValueErrorLike {
+  let current = error
+  while (current.errors && current.errors.length > 0) {
+    let next: ValueErrorLike | undefined
+    for (const alternative of current.errors) {
+      const [first] = alternative
+      if (first && (!next || depth(first.path) > depth(next.path))) next = first
+    }
+    if (!next) break
+    current = next
+  }
+  return current
+}
+
+/** "invalid body: policy.max_runtime_minutes: Expected integer", from a validation failure. */
+export function validationMessage(type: string, first: ValueErrorLike | undefined): string {
+  if (!first) return `invalid ${type}: invalid value`
+  const error = innermost(first)
+  const where = error.path ? `${error.path.replace(/^\//, '').replaceAll('/', '.')}: ` : ''
+  const what =
+    error === first
+      ? (first.summary ?? first.message)
+      : (mapValueError(error as never)?.summary ?? error.message)
+  return `invalid ${type}: ${where}${what}`
+}
