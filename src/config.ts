@@ -1,5 +1,6 @@
 import { dirname, join, resolve } from 'node:path'
 import type { AgentRunner, PriceTable } from './agents'
+import { type Endpoint, parseEndpoint } from './policy/endpoints'
 
 /** How one agent CLI is launched: where it is, and what to add to its argv and environment. */
 export interface AgentSettings {
@@ -29,6 +30,8 @@ export interface Config {
   token: string | undefined
   corsOrigins: string[]
   agents: Record<AgentRunner, AgentSettings>
+  /** OPENRUNTIME_AGENT_HOSTS: reachable from every agent run besides its model API. */
+  agentHosts: Endpoint[]
   /** Prices to estimate Codex's cost with, over the built-in table. */
   codexPrices: PriceTable | undefined
   /** The bubblewrap binary to use instead of the one on PATH (a missing one disables the sandbox). */
@@ -89,6 +92,22 @@ const isPriceTable = (value: unknown): value is PriceTable =>
       isObject(price) && ['input', 'cachedInput', 'output'].every((key) => typeof price[key] === 'number'),
   )
 
+/** A comma-separated list of `host`, `host:port` or URLs (a bare host means HTTPS, port 443). */
+function hostsSetting(env: Env, name: string): Endpoint[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const endpoint = parseEndpoint(entry)
+      if (endpoint === null)
+        throw new ConfigError(
+          `${name} takes host, host:port or URL entries separated by commas, got "${entry}"`,
+        )
+      return endpoint
+    })
+}
+
 /** OPENRUNTIME_<NAME>_BIN, _ARGS (a JSON array of strings) and _ENV (a JSON object of strings). */
 function agentSettings(env: Env, name: string): AgentSettings {
   const prefix = `OPENRUNTIME_${name}`
@@ -122,6 +141,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       .map((origin) => origin.trim())
       .filter(Boolean),
     agents: { 'claude-code': agentSettings(env, 'CLAUDE'), codex: agentSettings(env, 'CODEX') },
+    agentHosts: hostsSetting(env, 'OPENRUNTIME_AGENT_HOSTS'),
     codexPrices: jsonSetting(
       env,
       'OPENRUNTIME_CODEX_PRICES',

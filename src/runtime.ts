@@ -21,6 +21,7 @@ import { TaskOperations } from './tasks/task-operations'
 import { TaskService, type TaskServiceDeps } from './tasks/task-service'
 import type { Isolation } from './workers/isolation'
 import { LiveRuns } from './workers/live-runs'
+import { sweepStaleRunNetworks } from './workers/network/run-network'
 import { Preflight } from './workers/preflight'
 import { Redaction } from './workers/redaction'
 import { RunQueue } from './workers/run-queue'
@@ -67,6 +68,8 @@ export async function startRuntime(config: Config, adapters: RuntimeAdapters): P
   const lock = InstanceLock.acquire(config.lockPath)
   let store: Store | null = null
   try {
+    // Agent runs' socket directories left behind by a server that was killed.
+    sweepStaleRunNetworks()
     store = Store.open(config.dbPath)
     const bus = new EventBus()
     const eventLog = new EventLog(store, bus, { flushMs: config.eventFlushMs })

@@ -10,7 +10,8 @@ import { isWithin } from './workspace'
  * whole filesystem read-only except the directories it is given, the usual credential locations
  * hidden, a private /tmp, its own pid namespace and, unless the network mode is `enabled`, its
  * own network namespace (only a loopback, which bwrap brings up, so `localhost` mode reaches
- * servers started inside the sandbox and nothing on the host).
+ * servers started inside the sandbox and nothing on the host; an agent run reaches its model API
+ * through sockets `mounts` brings in, see workers/network).
  *
  * Process groups: no `--new-session`, so bwrap and everything under it stay in the group the
  * supervisor created, and killing that group from outside reaches them all. With
@@ -48,10 +49,12 @@ export interface SandboxRequest {
   /** Overrides detection (tests, or a caller that already probed). */
   sandbox?: SandboxInfo
   /**
-   * Keep the host network whatever the network mode: an agent CLI must reach its model API. The
-   * rest of the boundary (filesystem, hidden credentials, pid namespace) still applies.
+   * Host directories shown read-only at a path of their own inside the sandbox (after its private
+   * /tmp and the writable directories), such as the sockets of an agent run's network.
    */
-  shareNetwork?: boolean
+  mounts?: Array<{ source: string; target: string }>
+  /** Programs the command starts besides `argv[0]`: shown again when they live under /tmp. */
+  programs?: string[]
 }
 
 export type SandboxedCommand =
@@ -159,8 +162,10 @@ export function sandboxCommand(request: SandboxRequest): SandboxedCommand {
     return { argv, active: false, reason: 'not sandboxed: the policy allows full access' }
   }
   const writable = unique(canonical(request.writableDirs))
-  const args = [info.bwrap_path, ...BASE_FLAGS, ...visibleUnderTmp([argv[0] ?? '', process.execPath])]
+  const programs = [argv[0] ?? '', process.execPath, ...(request.programs ?? [])]
+  const args = [info.bwrap_path, ...BASE_FLAGS, ...visibleUnderTmp(programs)]
   for (const path of writable) args.push('--bind', path, path)
+  for (const mount of request.mounts ?? []) args.push('--ro-bind', mount.source, mount.target)
   if (!policy.allow_secrets) {
     const locations = canonical(request.hiddenPaths ?? defaultHiddenPaths(request.home))
     // A task may keep its own `.env` inside its worktree; only copies outside it are hidden.
@@ -173,7 +178,7 @@ export function sandboxCommand(request: SandboxRequest): SandboxedCommand {
     }
   }
   args.push(...ISOLATION_FLAGS)
-  if (mode !== 'enabled' && !request.shareNetwork) args.push('--unshare-net')
+  if (mode !== 'enabled') args.push('--unshare-net')
   args.push('--chdir', request.cwd, '--', ...argv)
   return { argv: args, active: true }
 }

@@ -13,11 +13,8 @@ export interface RunSandboxRequest {
   prepared: PreparedWorkspace
   /** The runner's own state (e.g. ~/.claude, CODEX_HOME), written by every run. */
   stateDirs: string[]
-  /**
-   * An agent CLI must reach its model API, so its sandbox keeps the host network whatever the
-   * policy's network mode; the mode still holds for shell runs.
-   */
-  hostNetwork: boolean
+  /** An agent run's network (its model API only): its sockets are bound in, its bridge is visible. */
+  network?: { mount: { source: string; target: string }; programs: string[] }
   sandbox: SandboxInfo
 }
 
@@ -33,7 +30,8 @@ export function sandboxRun(request: RunSandboxRequest): SandboxedCommand {
   return sandboxCommand({
     argv: request.argv,
     policy,
-    shareNetwork: request.hostNetwork,
+    mounts: request.network ? [request.network.mount] : [],
+    programs: request.network?.programs,
     writableDirs: [prepared.worktreePath ?? prepared.executionDir, ...prepared.gitDirs, ...request.stateDirs],
     cwd: prepared.executionDir,
     home: request.env.HOME || homedir(),
