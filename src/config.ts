@@ -27,6 +27,12 @@ export interface Config {
   partialLineIdleMs: number
   /** Upper bound on how long persisted output may wait in memory before its batch is written. */
   eventFlushMs: number
+  /**
+   * `token`: every request needs the access token (OPENRUNTIME_TOKEN, else the one kept in the data
+   * directory). `none` (OPENRUNTIME_AUTH=none, loopback only): no credential, for clients that cannot send one.
+   */
+  auth: 'token' | 'none'
+  /** OPENRUNTIME_TOKEN; once the runtime has started, the token in force (none with `auth: none`). */
   token: string | undefined
   corsOrigins: string[]
   agents: Record<AgentRunner, AgentSettings>
@@ -92,6 +98,17 @@ const isPriceTable = (value: unknown): value is PriceTable =>
       isObject(price) && ['input', 'cachedInput', 'output'].every((key) => typeof price[key] === 'number'),
   )
 
+function authSetting(env: Env): Config['auth'] {
+  const value = env.OPENRUNTIME_AUTH || 'token'
+  if (value !== 'token' && value !== 'none')
+    throw new ConfigError(`OPENRUNTIME_AUTH must be "token" or "none", got "${value}"`)
+  if (value === 'none' && env.OPENRUNTIME_TOKEN)
+    throw new ConfigError(
+      'OPENRUNTIME_AUTH=none and OPENRUNTIME_TOKEN contradict each other: set one of them',
+    )
+  return value
+}
+
 /** A comma-separated list of `host`, `host:port` or URLs (a bare host means HTTPS, port 443). */
 function hostsSetting(env: Env, name: string): Endpoint[] {
   return (env[name] ?? '')
@@ -135,6 +152,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     stopGraceMs: integerSetting(env, 'OPENRUNTIME_STOP_GRACE_MS', 5000),
     partialLineIdleMs: integerSetting(env, 'OPENRUNTIME_PARTIAL_LINE_MS', 400),
     eventFlushMs: integerSetting(env, 'OPENRUNTIME_EVENT_FLUSH_MS', 25),
+    auth: authSetting(env),
     token: env.OPENRUNTIME_TOKEN || undefined,
     corsOrigins: (env.OPENRUNTIME_CORS_ORIGINS ?? '')
       .split(',')

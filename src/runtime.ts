@@ -11,6 +11,7 @@ import { now } from './domain'
 import { EventBus } from './events/event-bus'
 import { EventLog } from './events/event-log'
 import { detectSandbox } from './policy'
+import { accessToken } from './storage/access-token'
 import { InstanceLock } from './storage/instance-lock'
 import { Store } from './storage/store'
 import { isLastingWriteFailure } from './storage/write-failures'
@@ -54,6 +55,12 @@ export interface RuntimeAdapters {
   normalizePolicy: TaskServiceDeps['normalizePolicy']
 }
 
+/** The token every request must carry: OPENRUNTIME_TOKEN, else the data directory's; none when auth is off. */
+function withAccessToken(config: Config): Config {
+  if (config.auth === 'none') return { ...config, token: undefined }
+  return { ...config, token: config.token ?? accessToken(config.dataDir) }
+}
+
 /** The agent adapters, Codex's pricing its token usage with the configured prices over the defaults. */
 function agentAdapters(config: Config): Record<AgentRunner, AgentAdapter> {
   return {
@@ -62,12 +69,13 @@ function agentAdapters(config: Config): Record<AgentRunner, AgentAdapter> {
   }
 }
 
-export async function startRuntime(config: Config, adapters: RuntimeAdapters): Promise<Runtime> {
+export async function startRuntime(settings: Config, adapters: RuntimeAdapters): Promise<Runtime> {
   // The lock comes first: a second server must not even open the queue (its recovery would fail
   // the first server's running jobs).
-  const lock = InstanceLock.acquire(config.lockPath)
+  const lock = InstanceLock.acquire(settings.lockPath)
   let store: Store | null = null
   try {
+    const config = withAccessToken(settings)
     // Agent runs' socket directories left behind by a server that was killed.
     sweepStaleRunNetworks()
     store = Store.open(config.dbPath)
