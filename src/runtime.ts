@@ -94,6 +94,8 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
     const redaction = new Redaction([
       config.serverEnv,
       ...Object.values(config.agents).map((agent) => agent.env),
+      // The token made at first start is no variable of the server's, but it is as secret.
+      config.token ? { OPENRUNTIME_TOKEN: config.token } : {},
     ])
     const sandbox = () => detectSandbox({ bwrap: config.bwrapPath })
     const worker = new RunWorker({

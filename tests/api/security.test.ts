@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { outputOf, tasksApi } from '../runners/api'
 import { startTestRuntime } from '../support/runtime'
 import { api, serverRefusal, spawnServer } from '../support/server-process'
 import { tempDir } from '../support/temp'
@@ -188,6 +189,21 @@ describe('access token on loopback (a real server)', () => {
       ).toBe(200)
     } finally {
       await server.kill('SIGTERM')
+    }
+  })
+
+  test('the generated token is redacted from what a run prints, like the secret variables of the server', async () => {
+    const rt = await startTestRuntime()
+    try {
+      const api = tasksApi(rt)
+      const id = await api.create({ runner: 'shell', command: `echo "seen: ${rt.token}"`, workspace: rt.dir })
+      await api.run(id)
+      const task = await api.settled(id)
+      const printed = outputOf(task).join('\n')
+      expect(printed).toStartWith('seen: ')
+      expect(printed).not.toContain(rt.token as string)
+    } finally {
+      await rt.close()
     }
   })
 
