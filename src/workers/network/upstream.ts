@@ -32,7 +32,7 @@ function proxyUrl(value: string | undefined): URL | null {
 }
 
 /** Whether NO_PROXY exempts the endpoint: `*`, the host or a parent domain, optionally with its port. */
-export function bypassesProxy(noProxy: string[], endpoint: Endpoint): boolean {
+function bypassesProxy(noProxy: string[], endpoint: Endpoint): boolean {
   return noProxy.some((entry) => {
     if (entry === '*') return true
     if (entry === endpointKey(endpoint)) return true
