@@ -43,7 +43,7 @@ export async function benchIngest() {
     const repo = makeRepo(join(dir.path, 'repo'))
     const server = await spawnServer({ OPENRUNTIME_DB: join(dir.path, 'data', 'db.sqlite3') })
     try {
-      const created = await api(server.url, 'POST', '/tasks', {
+      const created = await api(server, 'POST', '/tasks', {
         title: 'ingest',
         prompt: '',
         runner: 'shell',
@@ -51,11 +51,11 @@ export async function benchIngest() {
         workspace: repo,
       })
       const id = created.body.id
-      await api(server.url, 'POST', `/tasks/${id}/start`)
+      await api(server, 'POST', `/tasks/${id}/start`)
       const task = await waitFor(
         'ingest to finish',
         async () => {
-          const t = (await api(server.url, 'GET', `/tasks/${id}?events=none`)).body
+          const t = (await api(server, 'GET', `/tasks/${id}?events=none`)).body
           return t.status === 'completed' ? t : null
         },
         600_000,

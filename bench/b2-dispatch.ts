@@ -12,7 +12,7 @@ import { percentile, round } from './lib/measure'
  * worktree) would otherwise overlap the next dispatch or the raw baseline and bill one to the other.
  */
 async function dispatchOnce(server: ServerProcess, workspace: string): Promise<number> {
-  const created = await api(server.url, 'POST', '/tasks', {
+  const created = await api(server, 'POST', '/tasks', {
     title: 'echo',
     prompt: '',
     runner: 'shell',
@@ -21,9 +21,12 @@ async function dispatchOnce(server: ServerProcess, workspace: string): Promise<n
   })
   const id = created.body.id
   const abort = new AbortController()
-  const stream = await fetch(`${server.url}/tasks/${id}/stream`, { signal: abort.signal })
+  const stream = await fetch(`${server.url}/tasks/${id}/stream`, {
+    headers: server.auth,
+    signal: abort.signal,
+  })
   const started = performance.now()
-  await api(server.url, 'POST', `/tasks/${id}/start`)
+  await api(server, 'POST', `/tasks/${id}/start`)
   for await (const frame of readSse(stream)) {
     if (frame.event === 'message' && frame.data.kind === 'stdout') break
   }
@@ -36,7 +39,7 @@ async function dispatchOnce(server: ServerProcess, workspace: string): Promise<n
 async function settled(server: ServerProcess, id: string): Promise<void> {
   const deadline = Date.now() + 30_000
   while (Date.now() < deadline) {
-    const { body } = await api(server.url, 'GET', `/tasks/${id}?events=none`)
+    const { body } = await api(server, 'GET', `/tasks/${id}?events=none`)
     if (body.status !== 'queued' && body.status !== 'running') return
     await Bun.sleep(5)
   }

@@ -9,10 +9,10 @@ import { taskPagePath as defaultTaskPage } from './lib/task-page'
 const TASKS = 50
 const LINES = 10_000
 
-/** Milliseconds to fetch `url` and read its whole body. */
-async function timedGet(url: string): Promise<{ ms: number; body: string }> {
+/** Milliseconds to fetch `url` (with the server's token) and read its whole body. */
+async function timedGet(url: string, auth: Record<string, string>): Promise<{ ms: number; body: string }> {
   const started = performance.now()
-  const body = await (await fetch(url)).text()
+  const body = await (await fetch(url, { headers: auth })).text()
   return { ms: performance.now() - started, body }
 }
 
@@ -25,7 +25,7 @@ export async function benchConcurrency(taskPagePath = defaultTaskPage) {
   try {
     const ids: string[] = []
     for (let i = 0; i < TASKS; i++) {
-      const created = await api(server.url, 'POST', '/tasks', {
+      const created = await api(server, 'POST', '/tasks', {
         title: `c${i}`,
         prompt: '',
         runner: 'shell',
@@ -35,7 +35,7 @@ export async function benchConcurrency(taskPagePath = defaultTaskPage) {
       ids.push(created.body.id)
     }
     const started = performance.now()
-    await Promise.all(ids.map((id) => api(server.url, 'POST', `/tasks/${id}/start`)))
+    await Promise.all(ids.map((id) => api(server, 'POST', `/tasks/${id}/start`)))
     const listLatency: number[] = []
     const pageLatency: number[] = []
     // The same-run baseline: a route that does no work, probed in the same rounds. What it takes is
@@ -43,12 +43,17 @@ export async function benchConcurrency(taskPagePath = defaultTaskPage) {
     // a few seconds, so a p99 here is the slowest of a few dozen rounds: read it against this one.
     const healthLatency: number[] = []
     while (true) {
-      const list = await timedGet(`${server.url}/tasks?events=none&limit=50`)
+      const list = await timedGet(`${server.url}/tasks?events=none&limit=50`, server.auth)
       listLatency.push(list.ms)
       pageLatency.push(
-        (await timedGet(`${server.url}${taskPagePath(ids[pageLatency.length % TASKS] as string)}`)).ms,
+        (
+          await timedGet(
+            `${server.url}${taskPagePath(ids[pageLatency.length % TASKS] as string)}`,
+            server.auth,
+          )
+        ).ms,
       )
-      healthLatency.push((await timedGet(`${server.url}/health`)).ms)
+      healthLatency.push((await timedGet(`${server.url}/health`, server.auth)).ms)
       const tasks = JSON.parse(list.body) as { status: string }[]
       if (tasks.every((task) => task.status === 'completed' || task.status === 'failed')) break
     }

@@ -72,11 +72,11 @@ export async function benchHistory(taskPagePath = defaultTaskPage) {
     const startupMs = performance.now() - startup
     try {
       let t = performance.now()
-      const list = await fetch(`${server.url}/tasks`)
+      const list = await fetch(`${server.url}/tasks`, { headers: server.auth })
       const page = (await list.json()) as unknown[]
       const listMs = performance.now() - t
       t = performance.now()
-      const task = await fetch(`${server.url}${taskPagePath(newest)}`)
+      const task = await fetch(`${server.url}${taskPagePath(newest)}`, { headers: server.auth })
       await task.text()
       const taskMs = performance.now() - t
       return {

@@ -50,7 +50,7 @@ export async function benchReview() {
 
     const server = await spawnServer({ OPENRUNTIME_DB: join(dir.path, 'data', 'db.sqlite3') })
     try {
-      const created = await api(server.url, 'POST', '/tasks', {
+      const created = await api(server, 'POST', '/tasks', {
         title: 'review',
         prompt: '',
         runner: 'shell',
@@ -58,15 +58,14 @@ export async function benchReview() {
         workspace: repo,
       })
       const id = created.body.id
-      await api(server.url, 'POST', `/tasks/${id}/start`)
+      await api(server, 'POST', `/tasks/${id}/start`)
       await waitFor(
         'review',
-        async () =>
-          (await api(server.url, 'GET', `/tasks/${id}?events=none`)).body.status === 'ready-for-review',
+        async () => (await api(server, 'GET', `/tasks/${id}?events=none`)).body.status === 'ready-for-review',
         300_000,
       )
-      const [diff, diffMs] = await timed(() => api(server.url, 'GET', `/tasks/${id}/diff`))
-      const [merge, mergeMs] = await timed(() => api(server.url, 'POST', `/tasks/${id}/worktree/merge`, {}))
+      const [diff, diffMs] = await timed(() => api(server, 'GET', `/tasks/${id}/diff`))
+      const [merge, mergeMs] = await timed(() => api(server, 'POST', `/tasks/${id}/worktree/merge`, {}))
       return {
         files: FILES,
         changed_files: diff.body.files.length,

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import type { AgentRunner, PriceTable } from './agents'
+import { type Endpoint, parseEndpoint } from './policy/endpoints'
 
 /** How one agent CLI is launched: where it is, and what to add to its argv and environment. */
 export interface AgentSettings {
@@ -29,9 +30,17 @@ export interface Config {
   partialLineIdleMs: number
   /** Upper bound on how long persisted output may wait in memory before its batch is written. */
   eventFlushMs: number
+  /**
+   * `token`: every request needs the access token (OPENRUNTIME_TOKEN, else the one kept in the data
+   * directory). `none` (OPENRUNTIME_AUTH=none, loopback only): no credential, for clients that cannot send one.
+   */
+  auth: 'token' | 'none'
+  /** OPENRUNTIME_TOKEN; once the runtime has started, the token in force (none with `auth: none`). */
   token: string | undefined
   corsOrigins: string[]
   agents: Record<AgentRunner, AgentSettings>
+  /** OPENRUNTIME_AGENT_HOSTS: reachable from every agent run besides its model API. */
+  agentHosts: Endpoint[]
   /** Prices to estimate Codex's cost with, over the built-in table. */
   codexPrices: PriceTable | undefined
   /** The bubblewrap binary to use instead of the one on PATH (a missing one disables the sandbox). */
@@ -92,6 +101,33 @@ const isPriceTable = (value: unknown): value is PriceTable =>
       isObject(price) && ['input', 'cachedInput', 'output'].every((key) => typeof price[key] === 'number'),
   )
 
+function authSetting(env: Env): Config['auth'] {
+  const value = env.OPENRUNTIME_AUTH || 'token'
+  if (value !== 'token' && value !== 'none')
+    throw new ConfigError(`OPENRUNTIME_AUTH must be "token" or "none", got "${value}"`)
+  if (value === 'none' && env.OPENRUNTIME_TOKEN)
+    throw new ConfigError(
+      'OPENRUNTIME_AUTH=none and OPENRUNTIME_TOKEN contradict each other: set one of them',
+    )
+  return value
+}
+
+/** A comma-separated list of `host`, `host:port` or URLs (a bare host means HTTPS, port 443). */
+function hostsSetting(env: Env, name: string): Endpoint[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const endpoint = parseEndpoint(entry)
+      if (endpoint === null)
+        throw new ConfigError(
+          `${name} takes host, host:port or URL entries separated by commas, got "${entry}"`,
+        )
+      return endpoint
+    })
+}
+
 /** OPENRUNTIME_<NAME>_BIN, _ARGS (a JSON array of strings) and _ENV (a JSON object of strings). */
 function agentSettings(env: Env, name: string): AgentSettings {
   const prefix = `OPENRUNTIME_${name}`
@@ -129,12 +165,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     stopGraceMs: integerSetting(env, 'OPENRUNTIME_STOP_GRACE_MS', 5000),
     partialLineIdleMs: integerSetting(env, 'OPENRUNTIME_PARTIAL_LINE_MS', 400),
     eventFlushMs: integerSetting(env, 'OPENRUNTIME_EVENT_FLUSH_MS', 25),
+    auth: authSetting(env),
     token: env.OPENRUNTIME_TOKEN || undefined,
     corsOrigins: (env.OPENRUNTIME_CORS_ORIGINS ?? '')
       .split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
     agents: { 'claude-code': agentSettings(env, 'CLAUDE'), codex: agentSettings(env, 'CODEX') },
+    agentHosts: hostsSetting(env, 'OPENRUNTIME_AGENT_HOSTS'),
     codexPrices: jsonSetting(
       env,
       'OPENRUNTIME_CODEX_PRICES',

@@ -13,6 +13,7 @@ import { EventBus } from './events/event-bus'
 import { EventLog } from './events/event-log'
 import { clearScratch, setScratchRoot } from './git'
 import { detectSandbox } from './policy'
+import { accessToken } from './storage/access-token'
 import { InstanceLock } from './storage/instance-lock'
 import { Store } from './storage/store'
 import { isLastingWriteFailure } from './storage/write-failures'
@@ -23,6 +24,7 @@ import { TaskOperations } from './tasks/task-operations'
 import { TaskService, type TaskServiceDeps } from './tasks/task-service'
 import type { Isolation } from './workers/isolation'
 import { LiveRuns } from './workers/live-runs'
+import { sweepStaleRunNetworks } from './workers/network/run-network'
 import { Preflight } from './workers/preflight'
 import { Redaction } from './workers/redaction'
 import { RunQueue } from './workers/run-queue'
@@ -55,6 +57,12 @@ export interface RuntimeAdapters {
   normalizePolicy: TaskServiceDeps['normalizePolicy']
 }
 
+/** The token every request must carry: OPENRUNTIME_TOKEN, else the data directory's; none when auth is off. */
+function withAccessToken(config: Config): Config {
+  if (config.auth === 'none') return { ...config, token: undefined }
+  return { ...config, token: config.token ?? accessToken(config.dataDir) }
+}
+
 /** The agent adapters, Codex's pricing its token usage with the configured prices over the defaults. */
 function agentAdapters(config: Config): Record<AgentRunner, AgentAdapter> {
   return {
@@ -63,15 +71,18 @@ function agentAdapters(config: Config): Record<AgentRunner, AgentAdapter> {
   }
 }
 
-export async function startRuntime(config: Config, adapters: RuntimeAdapters): Promise<Runtime> {
+export async function startRuntime(settings: Config, adapters: RuntimeAdapters): Promise<Runtime> {
   // The lock comes first: a second server must not even open the queue (its recovery would fail
   // the first server's running jobs).
-  const lock = InstanceLock.acquire(config.lockPath)
+  const lock = InstanceLock.acquire(settings.lockPath)
   let store: Store | null = null
   try {
+    const config = withAccessToken(settings)
     // Temporary git files live in the data directory, so what a crash left there is ours to remove.
     setScratchRoot(join(config.dataDir, 'tmp'))
     await clearScratch()
+    // Agent runs' socket directories left behind by a server that was killed.
+    sweepStaleRunNetworks()
     store = Store.open(config.dbPath)
     const bus = new EventBus()
     const eventLog = new EventLog(store, bus, { flushMs: config.eventFlushMs })
@@ -88,6 +99,8 @@ export async function startRuntime(config: Config, adapters: RuntimeAdapters): P
     const redaction = new Redaction([
       config.serverEnv,
       ...Object.values(config.agents).map((agent) => agent.env),
+      // The token made at first start is no variable of the server's, but it is as secret.
+      config.token ? { OPENRUNTIME_TOKEN: config.token } : {},
     ])
     const sandbox = () => detectSandbox({ bwrap: config.bwrapPath })
     const worker = new RunWorker({

@@ -1,17 +1,18 @@
 import { createApp } from './app'
 import { composeAdapters } from './compose'
-import { ConfigError, loadConfig } from './config'
+import { type Config, ConfigError, loadConfig } from './config'
 import { AppError } from './errors'
 import { MAX_BODY_BYTES } from './routes/body-limit'
 import { startRuntime } from './runtime'
+import { accessTokenPath } from './storage/access-token'
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 
 async function main(): Promise<void> {
   const config = loadConfig()
-  if (!LOOPBACK.has(config.host) && !config.token) {
+  if (!LOOPBACK.has(config.host) && config.auth === 'none') {
     throw new ConfigError(
-      `refusing to listen on ${config.host} without OPENRUNTIME_TOKEN: anyone who can reach it could run commands on this machine`,
+      `refusing to listen on ${config.host} with OPENRUNTIME_AUTH=none: anyone who can reach it could run commands on this machine (it is allowed on loopback only)`,
     )
   }
   const runtime = await startRuntime(config, composeAdapters(config))
@@ -34,9 +35,9 @@ async function main(): Promise<void> {
       `recovered after restart: the interrupted ${settled.kind} of task ${settled.task_id}: ${settled.outcome}`,
     )
   }
-  console.log(
-    `openRuntime listening on http://${config.host}:${app.server?.port} (database ${config.dbPath})`,
-  )
+  const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${app.server?.port}`
+  console.log(`openRuntime listening on ${base} (database ${config.dbPath})`)
+  console.log(signInNotice(runtime.config, base))
 
   let stopping = false
   const shutdown = async (signal: string) => {
@@ -49,6 +50,13 @@ async function main(): Promise<void> {
   }
   process.on('SIGINT', () => void shutdown('SIGINT'))
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
+}
+
+/** The link that signs a browser in (the token travels once, then lives in a cookie), or why none is needed. */
+function signInNotice(config: Config, base: string): string {
+  if (!config.token) return 'Access: no credential required (OPENRUNTIME_AUTH=none, loopback only)'
+  const kept = config.serverEnv.OPENRUNTIME_TOKEN ? 'OPENRUNTIME_TOKEN' : accessTokenPath(config.dataDir)
+  return `Open ${base}/login?token=${encodeURIComponent(config.token)} to sign in (API clients send "Authorization: Bearer <token>"; the token: ${kept})`
 }
 
 main().catch((error) => {

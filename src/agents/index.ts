@@ -22,6 +22,7 @@ export {
   SessionInventory,
   sessionRoots,
 } from './inventory'
+export { modelApiUrls } from './model-api'
 export type * from './types'
 
 export const agentAdapters: Record<AgentRunner, AgentAdapter> = {

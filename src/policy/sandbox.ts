@@ -10,7 +10,8 @@ import { isWithin } from './workspace'
  * whole filesystem read-only except the directories it is given, the usual credential locations
  * hidden, a private /tmp, its own pid namespace and, unless the network mode is `enabled`, its
  * own network namespace (only a loopback, which bwrap brings up, so `localhost` mode reaches
- * servers started inside the sandbox and nothing on the host).
+ * servers started inside the sandbox and nothing on the host; an agent run reaches its model API
+ * through sockets `mounts` brings in, see workers/network).
  *
  * Process groups: no `--new-session`, so bwrap and everything under it stay in the group the
  * supervisor created, and killing that group from outside reaches them all. With
@@ -39,8 +40,6 @@ export interface SandboxRequest {
   policy: SandboxPolicy
   /** The worktree and the runner's state directories (files are accepted too). */
   writableDirs: string[]
-  /** Paths inside the writable ones that stay read-only (a worktree's `.git` pointer). */
-  readOnlyPaths?: string[]
   /** Hidden whatever the policy allows (the server's own data directory). */
   alwaysHidden?: string[]
   cwd: string
@@ -52,10 +51,13 @@ export interface SandboxRequest {
   /** Overrides detection (tests, or a caller that already probed). */
   sandbox?: SandboxInfo
   /**
-   * Keep the host network whatever the network mode: an agent CLI must reach its model API. The
-   * rest of the boundary (filesystem, hidden credentials, pid namespace) still applies.
+   * Host paths shown read-only inside the sandbox, after its private /tmp, the writable and the
+   * hidden ones: the sockets of an agent run's network at a path of their own, a worktree's `.git`
+   * pointer inside the writable worktree, the repository's objects under a private /tmp.
    */
-  shareNetwork?: boolean
+  mounts?: Array<{ source: string; target: string }>
+  /** Programs the command starts besides `argv[0]`: shown again when they live under /tmp. */
+  programs?: string[]
 }
 
 export type SandboxedCommand =
@@ -163,7 +165,8 @@ export function sandboxCommand(request: SandboxRequest): SandboxedCommand {
     return { argv, active: false, reason: 'not sandboxed: the policy allows full access' }
   }
   const writable = unique(canonical(request.writableDirs))
-  const args = [info.bwrap_path, ...BASE_FLAGS, ...visibleUnderTmp([argv[0] ?? '', process.execPath])]
+  const programs = [argv[0] ?? '', process.execPath, ...(request.programs ?? [])]
+  const args = [info.bwrap_path, ...BASE_FLAGS, ...visibleUnderTmp(programs)]
   for (const path of writable) args.push('--bind', path, path)
   const hidden = canonical(request.alwaysHidden ?? [])
   if (!policy.allow_secrets) {
@@ -177,9 +180,9 @@ export function sandboxCommand(request: SandboxRequest): SandboxedCommand {
     if (statSync(path).isDirectory()) args.push('--tmpfs', path)
     else args.push('--ro-bind', '/dev/null', path)
   }
-  for (const path of unique(canonical(request.readOnlyPaths ?? []))) args.push('--ro-bind', path, path)
+  for (const mount of request.mounts ?? []) args.push('--ro-bind', mount.source, mount.target)
   args.push(...ISOLATION_FLAGS)
-  if (mode !== 'enabled' && !request.shareNetwork) args.push('--unshare-net')
+  if (mode !== 'enabled') args.push('--unshare-net')
   args.push('--chdir', request.cwd, '--', ...argv)
   return { argv: args, active: true }
 }

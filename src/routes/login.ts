@@ -3,26 +3,38 @@ import type { Config } from '../config'
 import { loginPage } from '../views/login'
 import { sameToken, TOKEN_COOKIE } from './security'
 
-const html = (body: string, status = 200, headers: Record<string, string> = {}) =>
-  new Response(body, { status, headers: { 'content-type': 'text/html; charset=utf-8', ...headers } })
+/** Neither the page nor the link that carries the token is cached or passed on as a referrer. */
+const PRIVATE = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }
 
-/** A small login page that stores the server token in an HttpOnly, SameSite=Strict cookie. */
+const html = (body: string, status = 200) =>
+  new Response(body, { status, headers: { 'content-type': 'text/html; charset=utf-8', ...PRIVATE } })
+
+const token = t.String({ maxLength: 1024 })
+
+/**
+ * Signing a browser in stores the server token in an HttpOnly, SameSite=Strict cookie: through the
+ * form, or through the link the server prints at start (`/login?token=…`, as Jupyter does), which
+ * redirects to `/` so the token leaves the address bar and the history keeps no entry with it.
+ */
 export function loginRoutes(config: Pick<Config, 'token'>) {
-  return new Elysia({ name: 'login-routes', detail: { hide: true } })
-    .get('/login', () => html(loginPage({ failed: false })))
-    .post(
-      '/login',
-      ({ body }) => {
-        if (!config.token || !sameToken(body.token, config.token))
-          return html(loginPage({ failed: true }), 401)
-        return new Response(null, {
-          status: 303,
-          headers: {
-            location: '/',
-            'set-cookie': `${TOKEN_COOKIE}=${encodeURIComponent(body.token)}; Path=/; HttpOnly; SameSite=Strict`,
-          },
-        })
+  const signIn = (given: string) => {
+    if (!config.token || !sameToken(given, config.token)) return html(loginPage({ failed: true }), 401)
+    return new Response(null, {
+      status: 303,
+      headers: {
+        location: '/',
+        'set-cookie': `${TOKEN_COOKIE}=${encodeURIComponent(given)}; Path=/; HttpOnly; SameSite=Strict`,
+        ...PRIVATE,
       },
-      { body: t.Object({ token: t.String({ maxLength: 1024 }) }) },
+    })
+  }
+  return new Elysia({ name: 'login-routes', detail: { hide: true } })
+    .get(
+      '/login',
+      ({ query }) => (query.token === undefined ? html(loginPage({ failed: false })) : signIn(query.token)),
+      {
+        query: t.Object({ token: t.Optional(token) }),
+      },
     )
+    .post('/login', ({ body }) => signIn(body.token), { body: t.Object({ token }) })
 }

@@ -35,13 +35,21 @@ export function tokenFrom(request: Request): string | null {
 /** The host an Origin header names, or null when the header is not an origin at all. */
 const originHost = (origin: string): string | null => (URL.canParse(origin) ? new URL(origin).host : null)
 
+/** A browser navigating to a page (not an API client, not an htmx fragment): it is sent to sign in. */
+const wantsPage = (request: Request) =>
+  request.method === 'GET' &&
+  request.headers.get('hx-request') === null &&
+  (request.headers.get('accept') ?? '').includes('text/html')
+
 const hostnameOf = (host: string) =>
   host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : (host.split(':')[0] ?? '')
 
 /**
  * What keeps a web page the user happens to visit from driving this server:
  * - on loopback, the Host header must be a loopback name (defeats DNS rebinding);
- * - with OPENRUNTIME_TOKEN set, every request carries it (Bearer header or the login cookie);
+ * - unless auth is off (OPENRUNTIME_AUTH=none), every request but /health and /login carries the
+ *   server's token (Bearer header or the login cookie), on loopback too: any local process, a run
+ *   included, could otherwise drive the server;
  * - a request from another origin is refused unless that origin is listed in OPENRUNTIME_CORS_ORIGINS,
  *   and a state-changing request from a browser must come from this server's own pages.
  */
@@ -102,6 +110,7 @@ export function security(config: Pick<Config, 'host' | 'token' | 'corsOrigins'>)
     if (config.token && !PUBLIC_PATHS.has(url.pathname)) {
       const given = tokenFrom(request)
       if (given === null || !sameToken(given, config.token)) {
+        if (wantsPage(request)) return new Response(null, { status: 303, headers: { location: '/login' } })
         return refuse(
           401,
           'unauthorized',

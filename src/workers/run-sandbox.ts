@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs'
+import { existsSync, readdirSync, realpathSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { EffectivePolicy } from '../domain'
@@ -13,11 +13,8 @@ export interface RunSandboxRequest {
   prepared: PreparedWorkspace
   /** The runner's own state (e.g. ~/.claude, CODEX_HOME), written by every run. */
   stateDirs: string[]
-  /**
-   * An agent CLI must reach its model API, so its sandbox keeps the host network whatever the
-   * policy's network mode; the mode still holds for shell runs.
-   */
-  hostNetwork: boolean
+  /** An agent run's network (its model API only): its sockets are bound in, its bridge is visible. */
+  network?: { mount: { source: string; target: string }; programs: string[] }
   sandbox: SandboxInfo
   /** The server's data directory (database, queue, token): invisible inside every run. */
   dataDir: string
@@ -43,16 +40,18 @@ export function sandboxRun(request: RunSandboxRequest): SandboxedCommand {
     ...(prepared.gitDir && !gitWritable ? [prepared.gitDir] : []),
     ...(prepared.sharedObjects ? [prepared.sharedObjects] : []),
   ]
+    .filter(existsSync)
+    .map((path) => ({ source: realpathSync(path), target: realpathSync(path) }))
   return sandboxCommand({
     argv: request.argv,
     policy,
-    shareNetwork: request.hostNetwork,
+    mounts: [...(request.network ? [request.network.mount] : []), ...gitReadOnly],
+    programs: request.network?.programs,
     writableDirs: [
       prepared.worktreePath ?? prepared.executionDir,
       ...(gitWritable && prepared.gitDir ? [prepared.gitDir] : []),
       ...request.stateDirs,
     ],
-    readOnlyPaths: gitReadOnly,
     alwaysHidden: [request.dataDir],
     cwd: prepared.executionDir,
     home: request.env.HOME || homedir(),

@@ -24,6 +24,8 @@ import { ShellDriver } from './drivers/shell'
 import type { Isolation, PreparedWorkspace } from './isolation'
 import { chargeRun } from './ledger'
 import type { LiveRun, LiveRuns, ReplyDelivery, StopReason } from './live-runs'
+import { agentNetwork } from './network/agent-network'
+import type { RunNetwork } from './network/run-network'
 import { inPlaceRefused, RUNNER_LABELS } from './preflight'
 import type { Redaction } from './redaction'
 import type { RunJob } from './run-queue'
@@ -189,8 +191,13 @@ class ActiveRun implements LiveRun, RunContext {
     this.driver = driver
     let launch: DriverLaunch
     let command: SandboxedCommand
+    let network: RunNetwork | null = null
     try {
       launch = await driver.launch()
+      const sandbox = this.deps.sandbox()
+      network = await agentNetwork(launch, this.policy, sandbox, (target) => this.networkRefused(target))
+      const wrapped = network?.wrap(launch.spec)
+      if (wrapped) launch = { ...launch, spec: wrapped.spec }
       command = sandboxRun({
         argv: launch.spec.argv,
         env: launch.spec.env,
@@ -198,17 +205,22 @@ class ActiveRun implements LiveRun, RunContext {
         workspace: this.task.workspace,
         prepared,
         stateDirs: launch.stateDirs,
-        hostNetwork: launch.hostNetwork,
-        sandbox: this.deps.sandbox(),
+        network: network && wrapped ? { mount: network.mount, programs: wrapped.programs } : undefined,
+        sandbox,
         dataDir: this.deps.config.dataDir,
       })
     } catch (error) {
+      network?.close()
       await this.fail(`could not start the runner: ${errorText(error)}`)
       return
     }
-    this.recordSandbox(command, launch.hostNetwork)
-    if (await this.stoppedBeforeStart()) return
-    await this.supervise(driver, launch, command)
+    try {
+      this.recordSandbox(command, network)
+      if (await this.stoppedBeforeStart()) return
+      await this.supervise(driver, launch, command)
+    } finally {
+      network?.close()
+    }
   }
 
   private claim(): void {
@@ -284,14 +296,28 @@ class ActiveRun implements LiveRun, RunContext {
     return new AgentDriver(this, { config, store, runners, redaction, adapter: adapters[this.task.runner] })
   }
 
-  private recordSandbox(command: SandboxedCommand, hostNetwork: boolean): void {
-    const network = hostNetwork ? 'host, for the model API' : effectiveNetworkMode(this.policy)
-    const reason = command.active ? `sandboxed with bubblewrap (network: ${network})` : command.reason
+  private recordSandbox(command: SandboxedCommand, network: RunNetwork | null): void {
+    const allowed = network?.describe()
+    const mode = allowed ? `only the model API, ${allowed.join(', ')}` : effectiveNetworkMode(this.policy)
+    const reason = command.active ? `sandboxed with bubblewrap (network: ${mode})` : command.reason
     this.deps.store.attempts.patch(this.attemptId, { sandboxed: command.active })
     this.record({
       kind: 'lifecycle',
       message: reason.charAt(0).toUpperCase() + reason.slice(1),
-      metadata: { category: 'sandbox', sandboxed: command.active, reason },
+      metadata: {
+        category: 'sandbox',
+        sandboxed: command.active,
+        reason,
+        ...(allowed ? { allowed_endpoints: allowed } : {}),
+      },
+    })
+  }
+
+  private networkRefused(target: string): void {
+    this.record({
+      kind: 'lifecycle',
+      message: `Network: refused ${target}, which this run may not reach`,
+      metadata: { category: 'network-refused', target },
     })
   }
 

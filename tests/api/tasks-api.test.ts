@@ -130,13 +130,11 @@ describe('task validation', () => {
   }
 
   test('malformed JSON, bad ids, unknown ids, oversized bodies', async () => {
-    const malformed = await rt.app.handle(
-      new Request('http://localhost/tasks', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: '{"title":',
-      }),
-    )
+    const malformed = await rt.handle('/tasks', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"title":',
+    })
     expect(malformed.status).toBe(400)
     expect((await malformed.json()).error.code).toBe('malformed_body')
     expect((await rt.call('GET', '/tasks/not-a-uuid')).status).toBe(400)
@@ -145,13 +143,11 @@ describe('task validation', () => {
       expect((await rt.call('POST', `/tasks/${UNKNOWN}/${path}`)).status).toBe(404)
     expect((await rt.call('GET', `/tasks/${UNKNOWN}/diff`)).status).toBe(404)
     expect((await rt.call('POST', `/tasks/${UNKNOWN}/reply`, { message: 'x' })).status).toBe(404)
-    const huge = await rt.app.handle(
-      new Request('http://localhost/tasks', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': String(3 * 1024 * 1024) },
-        body: 'x',
-      }),
-    )
+    const huge = await rt.handle('/tasks', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(3 * 1024 * 1024) },
+      body: 'x',
+    })
     expect(huge.status).toBe(413)
     expect((await huge.json()).error.code).toBe('body_too_large')
   })
@@ -164,7 +160,7 @@ describe('listing', () => {
     const seen: string[] = []
     let path = '/tasks?limit=2&events=none'
     for (let guard = 0; guard < 100 && path; guard++) {
-      const response = await rt.app.handle(new Request(`http://localhost${path}`))
+      const response = await rt.handle(path)
       const page = (await response.json()) as any[]
       expect(page.length).toBeLessThanOrEqual(2)
       seen.push(...page.map((t) => t.id))

@@ -25,7 +25,7 @@ const shown = (page: Page) =>
   }))
 
 test('in Chromium, a title and output full of control characters and escapes show all their text, live and after a reload', async () => {
-  const created = await api<{ id: string }>(ui.url, 'POST', '/tasks', {
+  const created = await api<{ id: string }>(ui.server, 'POST', '/tasks', {
     title: TITLE,
     prompt: '',
     runner: 'shell',
@@ -37,7 +37,7 @@ test('in Chromium, a title and output full of control characters and escapes sho
   const page = await ui.newPage()
   await page.goto(`${ui.url}/tasks/${id}/view`)
   // Started with the page open, so the rows arrive over the live stream.
-  expect((await api(ui.url, 'POST', `/tasks/${id}/start`)).status).toBe(200)
+  expect((await api(ui.server, 'POST', `/tasks/${id}/start`)).status).toBe(200)
   await waitForStatus(page, 'completed')
   await page.waitForFunction(
     (count) => document.querySelectorAll('#timeline .ev-out').length >= count,

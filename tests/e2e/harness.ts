@@ -85,6 +85,14 @@ export async function startUi(files?: Record<string, string>): Promise<UiHarness
   // Failures should name what never appeared well within the test's own time limit.
   context.setDefaultTimeout(15_000)
   await context.addInitScript(NOTIFICATION_RECORDER)
+  try {
+    await signIn(context, server)
+  } catch (error) {
+    await context.close().catch(() => undefined)
+    await server.kill()
+    temp.cleanup()
+    throw error
+  }
   const pageErrors: string[] = []
   return {
     url: server.url,
@@ -105,6 +113,20 @@ export async function startUi(files?: Record<string, string>): Promise<UiHarness
       temp.cleanup()
     },
   }
+}
+
+/**
+ * Signs the browser in the way a user does: through the link the server printed, which sets the
+ * cookie and lands on the dashboard with the token gone from the address bar.
+ */
+async function signIn(context: BrowserContext, server: ServerProcess): Promise<void> {
+  if (server.signInUrl === null) throw new Error('the server printed no sign-in link')
+  const page = await context.newPage()
+  await page.goto(server.signInUrl)
+  const landed = new URL(page.url())
+  if (landed.pathname !== '/' || landed.search !== '')
+    throw new Error(`the sign-in link landed on ${page.url()}, not on the dashboard`)
+  await page.close()
 }
 
 /** Screenshots go to docs/ when OPENRUNTIME_SCREENSHOTS=1 (to refresh the README's), else to a temp dir. */

@@ -227,7 +227,7 @@ describe('the browser UI', () => {
   test('a fast stream is followed live and the page keeps a bounded number of rows', async () => {
     const created = await fetch(`${ui.url}/tasks`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...ui.server.auth, 'content-type': 'application/json' },
       body: JSON.stringify({
         title: 'Flood',
         prompt: '',
@@ -241,7 +241,9 @@ describe('the browser UI', () => {
     await task.goto(`${ui.url}/tasks/${id}/view`)
     await task.click('#task-summary button:has-text("Start")')
     await waitForStatus(task, 'completed')
-    const { last_seq: last } = (await (await fetch(`${ui.url}/tasks/${id}?events=none`)).json()) as {
+    const { last_seq: last } = (await (
+      await fetch(`${ui.url}/tasks/${id}?events=none`, { headers: ui.server.auth })
+    ).json()) as {
       last_seq: number
     }
     await task.waitForFunction(

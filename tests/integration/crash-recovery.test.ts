@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { groupAlive, processLiving } from '../../src/workers/process-group'
 import { makeRepo } from '../support/git-repo'
-import { api, serverRefusal, spawnServer } from '../support/server-process'
+import { api, type ServerProcess, serverRefusal, spawnServer } from '../support/server-process'
 import { readSse } from '../support/sse'
 import { tempDir, waitFor } from '../support/temp'
 
@@ -25,11 +25,11 @@ interface SeenEvent {
 }
 
 /** Every stored event of a task, paged in seq order. */
-async function storedEvents(base: string, id: string): Promise<SeenEvent[]> {
+async function storedEvents(server: ServerProcess, id: string): Promise<SeenEvent[]> {
   const all: SeenEvent[] = []
   while (true) {
     const page = await api<SeenEvent[]>(
-      base,
+      server,
       'GET',
       `/tasks/${id}/events?after=${all.at(-1)?.seq ?? 0}&limit=1000`,
     )
@@ -81,7 +81,7 @@ test('SIGKILL of the server while 10 runs stream: every acknowledged event kept,
   // (bubblewrap's --die-with-parent), so only unsandboxed groups can be orphaned.
   for (let i = 0; i < STREAMERS; i++) {
     const command = `: ${token}; echo $$ > ${leaderFile(i)}; sleep 1000 & echo $! > ${childFile(i)}; n=0; while true; do n=$((n+1)); echo "s${i} tick $n"; sleep 0.01; done`
-    const created = await api(first.url, 'POST', '/tasks', {
+    const created = await api(first, 'POST', '/tasks', {
       title: `streamer ${i}`,
       prompt: '',
       runner: 'shell',
@@ -92,21 +92,21 @@ test('SIGKILL of the server while 10 runs stream: every acknowledged event kept,
     expect(created.status).toBe(200)
     ids.push(created.body.id)
   }
-  const queuedTask = await api(first.url, 'POST', '/tasks', {
+  const queuedTask = await api(first, 'POST', '/tasks', {
     title: 'queued',
     prompt: '',
     runner: 'shell',
     command: 'echo ran after restart',
     workspace: repo,
   })
-  for (const id of ids) expect((await api(first.url, 'POST', `/tasks/${id}/start`)).status).toBe(200)
+  for (const id of ids) expect((await api(first, 'POST', `/tasks/${id}/start`)).status).toBe(200)
   await waitFor('all streamers to run', async () => {
     const statuses = await Promise.all(
-      ids.map(async (id) => (await api(first.url, 'GET', `/tasks/${id}?events=none`)).body.status),
+      ids.map(async (id) => (await api(first, 'GET', `/tasks/${id}?events=none`)).body.status),
     )
     return statuses.every((status) => status === 'running')
   })
-  expect((await api(first.url, 'POST', `/tasks/${queuedTask.body.id}/start`)).status).toBe(200)
+  expect((await api(first, 'POST', `/tasks/${queuedTask.body.id}/start`)).status).toBe(200)
 
   // Two clients per task read until the server dies: one follows the SSE stream, one polls
   // GET /tasks/{id}/events. Whatever either has read is "acknowledged".
@@ -116,7 +116,7 @@ test('SIGKILL of the server while 10 runs stream: every acknowledged event kept,
   let misnumberedFrames = 0
   const streamReaders = ids.map(async (id, i) => {
     try {
-      const response = await fetch(`${first.url}/tasks/${id}/stream`)
+      const response = await fetch(`${first.url}/tasks/${id}/stream`, { headers: first.auth })
       for await (const frame of readSse(response)) {
         if (frame.event !== 'message') continue
         viaStream[i]?.push(frame.data)
@@ -134,6 +134,7 @@ test('SIGKILL of the server while 10 runs stream: every acknowledged event kept,
       while (true) {
         const response = await fetch(
           `${first.url}/tasks/${id}/events?after=${seen.at(-1)?.seq ?? 0}&limit=1000`,
+          { headers: first.auth },
         )
         if (response.status !== 200) return
         seen.push(...((await response.json()) as SeenEvent[]))
@@ -151,14 +152,14 @@ test('SIGKILL of the server while 10 runs stream: every acknowledged event kept,
     [...viaStream, ...viaPolling].every((events) => stdoutCount(events) >= SEEN_BEFORE_KILL),
   )
   const running = await Promise.all(
-    ids.map(async (id) => (await api(first.url, 'GET', `/tasks/${id}?events=none`)).body),
+    ids.map(async (id) => (await api(first, 'GET', `/tasks/${id}?events=none`)).body),
   )
   for (const task of running) {
     expect(task.status).toBe('running')
     expect(task.attempts.length).toBe(1)
     expect(task.current_attempt.sandboxed).toBe(false)
   }
-  expect((await api(first.url, 'GET', `/tasks/${queuedTask.body.id}?events=none`)).body.status).toBe('queued')
+  expect((await api(first, 'GET', `/tasks/${queuedTask.body.id}?events=none`)).body.status).toBe('queued')
   const leaders = ids.map((_, i) => Number(readFileSync(leaderFile(i), 'utf8')))
   const grandchildren = ids.map((_, i) => Number(readFileSync(childFile(i), 'utf8')))
   const groups = leaders.map(processGroupOf)
@@ -177,8 +178,8 @@ test('SIGKILL of the server while 10 runs stream: every acknowledged event kept,
   const second = await spawnServer(env)
   try {
     for (const [i, id] of ids.entries()) {
-      const task = (await api(second.url, 'GET', `/tasks/${id}?events=none`)).body
-      const stored = await storedEvents(second.url, id)
+      const task = (await api(second, 'GET', `/tasks/${id}?events=none`)).body
+      const stored = await storedEvents(second, id)
 
       // The timeline is whole: seqs 1..n with no gap, and the task's counters agree.
       expectContiguousFromOne(stored.map((e) => e.seq))
@@ -207,7 +208,7 @@ test('SIGKILL of the server while 10 runs stream: every acknowledged event kept,
       expect(attempt.status).toBe('stopped')
       expect(attempt.finished_at).toBeString()
       expect(attempt.summary).toContain('restarted')
-      const last = (await api(second.url, 'GET', `/tasks/${id}?events=1`)).body.events[0]
+      const last = (await api(second, 'GET', `/tasks/${id}?events=1`)).body.events[0]
       expect(last.seq).toBe(stored.length)
       expect(last.kind).toBe('lifecycle')
       expect(last.message).toContain('restarted')
@@ -227,7 +228,7 @@ test('SIGKILL of the server while 10 runs stream: every acknowledged event kept,
     expect(processesMentioning(token)).toEqual([])
 
     const ran = await waitFor('the queued task to run after the restart', async () => {
-      const task = (await api(second.url, 'GET', `/tasks/${queuedTask.body.id}?events=all`)).body
+      const task = (await api(second, 'GET', `/tasks/${queuedTask.body.id}?events=all`)).body
       return task.status === 'completed' ? task : null
     })
     expect(ran.events.some((e: any) => e.kind === 'stdout' && e.message === 'ran after restart')).toBe(true)
@@ -236,7 +237,7 @@ test('SIGKILL of the server while 10 runs stream: every acknowledged event kept,
     const refusal = await serverRefusal(env)
     expect(refusal.code).toBe(1)
     expect(refusal.output).toContain('already using this data directory')
-    expect((await api(second.url, 'GET', '/health')).status).toBe(200)
+    expect((await api(second, 'GET', '/health')).status).toBe(200)
   } finally {
     await second.kill('SIGTERM')
   }

@@ -110,10 +110,10 @@ const targetState = (repo: string) => ({
   head: gitSync(repo, 'rev-parse', 'HEAD').trim(),
 })
 
-const task = async (id: string) => (await api(server.url, 'GET', `/tasks/${id}?events=all`)).body
+const task = async (id: string) => (await api(server, 'GET', `/tasks/${id}?events=all`)).body
 
 async function runToReview(repo: string): Promise<string> {
-  const created = await api(server.url, 'POST', '/tasks', {
+  const created = await api(server, 'POST', '/tasks', {
     title: 'change every file',
     prompt: '',
     runner: 'shell',
@@ -121,7 +121,7 @@ async function runToReview(repo: string): Promise<string> {
     workspace: repo,
   })
   expect(created.status).toBe(200)
-  await api(server.url, 'POST', `/tasks/${created.body.id}/start`)
+  await api(server, 'POST', `/tasks/${created.body.id}/start`)
   await waitFor(
     'the task to reach review',
     async () => (await task(created.body.id)).status === 'ready-for-review',
@@ -163,9 +163,7 @@ describe('kill -9 during repository work', () => {
     const hit: string[] = []
 
     // 1. As soon as the intent is recorded: nothing or little has been written.
-    const first = api(server.url, 'POST', `/tasks/${id}/worktree/merge`, { strategy: 'apply' }).catch(
-      () => null,
-    )
+    const first = api(server, 'POST', `/tasks/${id}/worktree/merge`, { strategy: 'apply' }).catch(() => null)
     await waitFor('the merge intent', () => intentCount() === 1, 30_000)
     await crashAndRestart()
     void first
@@ -174,7 +172,7 @@ describe('kill -9 during repository work', () => {
 
     // 2 and 3. In the middle of writing files, uncommitted and committed.
     for (const strategy of ['apply', 'commit']) {
-      const merging = api(server.url, 'POST', `/tasks/${id}/worktree/merge`, { strategy }).catch(() => null)
+      const merging = api(server, 'POST', `/tasks/${id}/worktree/merge`, { strategy }).catch(() => null)
       // Stopped as soon as it is seen, then let go until its first file is written.
       const restore = stoppedGitChild('restore')
       process.kill(restore.pid, 'SIGCONT')
@@ -192,7 +190,7 @@ describe('kill -9 during repository work', () => {
     }
 
     // 4. Once HEAD moved to the merge commit: recovery completes it (or the server got there first).
-    const committing = api(server.url, 'POST', `/tasks/${id}/worktree/merge`, { strategy: 'commit' }).catch(
+    const committing = api(server, 'POST', `/tasks/${id}/worktree/merge`, { strategy: 'commit' }).catch(
       () => null,
     )
     const headFile = join(repo, '.git', 'refs', 'heads', 'main')
@@ -202,9 +200,9 @@ describe('kill -9 during repository work', () => {
     const final = await expectSettled(repo, id, before)
     hit.push(final.worktree_merged_at ? 'head moved: merged' : 'head moved: rolled back')
     if (!final.worktree_merged_at) {
-      expect(
-        (await api(server.url, 'POST', `/tasks/${id}/worktree/merge`, { strategy: 'commit' })).status,
-      ).toBe(200)
+      expect((await api(server, 'POST', `/tasks/${id}/worktree/merge`, { strategy: 'commit' })).status).toBe(
+        200,
+      )
       await expectSettled(repo, id, before)
     }
     // Merged exactly once, in one commit.
@@ -219,19 +217,19 @@ describe('kill -9 during repository work', () => {
     const files = hashFiles(worktree)
 
     // Before the intent: the snapshot is read-only, so nothing is to undo.
-    const snapshotting = api(server.url, 'POST', `/tasks/${id}/worktree/cleanup?force=true`).catch(() => null)
+    const snapshotting = api(server, 'POST', `/tasks/${id}/worktree/cleanup?force=true`).catch(() => null)
     const add = stoppedGitChild('add')
     await crashAndRestart(add)
     void snapshotting
     expect(intentCount()).toBe(0)
     expect((await task(id)).worktree_cleaned_at).toBeNull()
     expect(hashFiles(worktree)).toEqual(files)
-    const diff = await api(server.url, 'GET', `/tasks/${id}/diff`)
+    const diff = await api(server, 'GET', `/tasks/${id}/diff`)
     expect(diff.status).toBe(200)
     expect(diff.body.files.length).toBe(FILES)
 
     // While the worktree is being deleted: the archive already holds everything.
-    const removing = api(server.url, 'POST', `/tasks/${id}/worktree/cleanup?force=true`).catch(() => null)
+    const removing = api(server, 'POST', `/tasks/${id}/worktree/cleanup?force=true`).catch(() => null)
     spinUntil('the worktree to be half removed', () => {
       const left = existsSync(join(worktree, 'f')) ? readdirSync(join(worktree, 'f')).length : 0
       return left < FILES
@@ -244,7 +242,7 @@ describe('kill -9 during repository work', () => {
     expect(cleaned.worktree_cleaned_at).toBeString()
     expect(existsSync(worktree)).toBe(false)
     expect(existsSync(join(repo, '.openruntime', 'gitdirs', id))).toBe(false)
-    const after = await api(server.url, 'GET', `/tasks/${id}/diff`)
+    const after = await api(server, 'GET', `/tasks/${id}/diff`)
     expect(after.status).toBe(200)
     expect(
       gitSync(repo, 'ls-tree', '-r', '--name-only', `refs/openruntime/archive/${id}`)
@@ -252,7 +250,7 @@ describe('kill -9 during repository work', () => {
         .filter(Boolean).length,
     ).toBe(FILES)
 
-    expect((await api(server.url, 'POST', `/tasks/${id}/worktree/restore`)).status).toBe(200)
+    expect((await api(server, 'POST', `/tasks/${id}/worktree/restore`)).status).toBe(200)
     expect(hashFiles(worktree)).toEqual(files)
   }, 240_000)
 })

@@ -3,14 +3,15 @@ import { afterAll, expect, test } from 'bun:test'
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { assertQueueFileSound } from '../../src/workers/queue-file'
-import { api, serverRefusal, spawnServer } from '../support/server-process'
+import { makeRepo } from '../support/git-repo'
+import { api, type ServerProcess, serverRefusal, spawnServer } from '../support/server-process'
 import { tempDir, waitFor } from '../support/temp'
 
 const dir = tempDir()
 afterAll(() => dir.cleanup())
 
-const taskState = async (base: string, id: string) =>
-  (await api<{ state: string; status: string }>(base, 'GET', `/tasks/${id}?events=none`)).body
+const taskState = async (server: ServerProcess, id: string) =>
+  (await api<{ state: string; status: string }>(server, 'GET', `/tasks/${id}?events=none`)).body
 
 /** Moves away exactly the files the refusal names, as it tells the user to. */
 function followRecovery(output: string, queuePath: string): void {
@@ -43,7 +44,7 @@ test('a queue file of garbage stops start-up naming the file and the way out; ta
   followRecovery(refusal.output, queuePath)
   const server = await spawnServer(env)
   try {
-    expect((await api(server.url, 'GET', '/health')).status).toBe(200)
+    expect((await api(server, 'GET', '/health')).status).toBe(200)
   } finally {
     await server.kill('SIGTERM')
   }
@@ -54,25 +55,22 @@ test('a queue damaged while the server ran (file and log): refused, and after th
   const env = { OPENRUNTIME_DB: dbPath, OPENRUNTIME_MAX_PARALLEL: '1', OPENRUNTIME_STOP_GRACE_MS: '500' }
   const first = await spawnServer(env)
   const create = async (command: string) => {
-    const created = await api<{ id: string }>(first.url, 'POST', '/tasks', {
+    const created = await api<{ id: string }>(first, 'POST', '/tasks', {
       title: command,
       prompt: '',
       runner: 'shell',
       command,
-      workspace: dir.path,
+      workspace: makeRepo(join(dir.path, `repo-${crypto.randomUUID()}`)),
     })
     expect(created.status).toBe(200)
-    expect((await api(first.url, 'POST', `/tasks/${created.body.id}/start`)).status).toBe(200)
+    expect((await api(first, 'POST', `/tasks/${created.body.id}/start`)).status).toBe(200)
     return created.body.id
   }
   // One run holds the only slot, so the second waits in the queue when the server dies.
   const running = await create('sleep 1000')
-  await waitFor(
-    'the first run to start',
-    async () => (await taskState(first.url, running)).status === 'running',
-  )
+  await waitFor('the first run to start', async () => (await taskState(first, running)).status === 'running')
   const waiting = await create('echo ran-after-recovery')
-  expect((await taskState(first.url, waiting)).state).toBe('queued.waiting')
+  expect((await taskState(first, waiting)).state).toBe('queued.waiting')
   await first.kill('SIGKILL')
   // SQLite reads the newest pages from the write-ahead log, so the damage must reach it too.
   for (const path of [queuePath, `${queuePath}-wal`]) {
@@ -89,14 +87,14 @@ test('a queue damaged while the server ran (file and log): refused, and after th
   const second = await spawnServer(env)
   try {
     const done = await waitFor('the waiting task to run', async () => {
-      const task = (await api<any>(second.url, 'GET', `/tasks/${waiting}?events=all`)).body
+      const task = (await api<any>(second, 'GET', `/tasks/${waiting}?events=all`)).body
       return task.status === 'completed' ? task : null
     })
     const output = done.events
       .filter((event: any) => event.kind === 'stdout')
       .map((event: any) => event.message)
     expect(output).toEqual(['ran-after-recovery'])
-    expect((await taskState(second.url, running)).status).toBe('stopped')
+    expect((await taskState(second, running)).status).toBe('stopped')
   } finally {
     await second.kill('SIGTERM')
   }

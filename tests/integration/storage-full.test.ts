@@ -31,7 +31,7 @@ afterAll(async () => {
 })
 
 const shellTask = async (title: string, command: string) => {
-  const created = await api(server.url, 'POST', '/tasks', {
+  const created = await api(server, 'POST', '/tasks', {
     title,
     prompt: '',
     runner: 'shell',
@@ -69,17 +69,17 @@ function fillWithBallast(leaveBytes: number): void {
 
 test('a full disk fails the streaming task cleanly, keeps the server serving reads, and loses or corrupts nothing', async () => {
   const done = await shellTask('stored before', 'for i in 1 2 3; do echo kept line $i; done')
-  await api(server.url, 'POST', `/tasks/${done.body.id}/start`)
+  await api(server, 'POST', `/tasks/${done.body.id}/start`)
   await waitFor('the first task to complete', async () => {
-    const task = await api(server.url, 'GET', `/tasks/${done.body.id}?events=none`)
+    const task = await api(server, 'GET', `/tasks/${done.body.id}?events=none`)
     return task.body.status === 'completed'
   })
-  const storedBefore = (await api(server.url, 'GET', `/tasks/${done.body.id}/events?limit=1000`)).body
+  const storedBefore = (await api(server, 'GET', `/tasks/${done.body.id}/events?limit=1000`)).body
 
   const filler = await shellTask('fills the disk', `yes '${MARKER} ${'x'.repeat(80)}'`)
   const fillerId: string = filler.body.id
   fillWithBallast(2 * 1024 * 1024)
-  expect((await api(server.url, 'POST', `/tasks/${fillerId}/start`)).status).toBe(200)
+  expect((await api(server, 'POST', `/tasks/${fillerId}/start`)).status).toBe(200)
 
   // The filler's output reaches the disk's limit: the server refuses new writes but keeps reading.
   let probes = 0
@@ -89,23 +89,21 @@ test('a full disk fails the streaming task cleanly, keeps the server serving rea
   })
   expect(refused.body.error.code).toBe('storage_unavailable')
   await waitFor('the filler process to be gone', () => fillerProcesses().length === 0)
-  expect((await api(server.url, 'GET', '/health')).status).toBe(200)
-  const during = await api(server.url, 'GET', '/tasks?events=none&limit=50')
+  expect((await api(server, 'GET', '/health')).status).toBe(200)
+  const during = await api(server, 'GET', '/tasks?events=none&limit=50')
   expect(during.status).toBe(200)
   expect(during.body.map((task: { title: string }) => task.title)).not.toContain(`probe ${probes}`)
-  expect((await api(server.url, 'GET', `/tasks/${done.body.id}/events?limit=1000`)).body).toEqual(
-    storedBefore,
-  )
-  const page = await fetch(`${server.url}/tasks/${fillerId}/view`)
+  expect((await api(server, 'GET', `/tasks/${done.body.id}/events?limit=1000`)).body).toEqual(storedBefore)
+  const page = await fetch(`${server.url}/tasks/${fillerId}/view`, { headers: server.auth })
   expect(page.status).toBe(200)
 
   // Room again: the held-back output and the failure are recorded, in order, and writes work.
   rmSync(ballast)
   const failed = await waitFor('the filler to be recorded as failed', async () => {
-    const task = await api(server.url, 'GET', `/tasks/${fillerId}?events=none`)
+    const task = await api(server, 'GET', `/tasks/${fillerId}?events=none`)
     return task.body.status === 'failed' ? task.body : null
   }).catch(async (error) => {
-    const task = (await api(server.url, 'GET', `/tasks/${fillerId}?events=3`)).body
+    const task = (await api(server, 'GET', `/tasks/${fillerId}?events=3`)).body
     throw new Error(
       `${error.message}: the task is ${task.status} (${JSON.stringify(task.events.map((event: { message: string }) => event.message.slice(0, 120)))}); the server said:\n${server.output().slice(-4000)}`,
     )
@@ -114,7 +112,7 @@ test('a full disk fails the streaming task cleanly, keeps the server serving rea
   expect(failed.attempts.at(-1).summary).toContain('database refused writes')
   const events: { seq: number; kind: string; message: string }[] = []
   for (let after = 0; ; ) {
-    const page = (await api(server.url, 'GET', `/tasks/${fillerId}/events?after=${after}&limit=1000`)).body
+    const page = (await api(server, 'GET', `/tasks/${fillerId}/events?after=${after}&limit=1000`)).body
     if (page.length === 0) break
     events.push(...page)
     after = page.at(-1).seq
@@ -124,9 +122,7 @@ test('a full disk fails the streaming task cleanly, keeps the server serving rea
   expect(events.find((event) => event.kind === 'error')?.message).toContain('database refused writes')
   expect(events.at(-1)?.kind).not.toBe('stdout')
   expect((await shellTask('after the outage', 'echo fine')).status).toBe(200)
-  expect((await api(server.url, 'GET', `/tasks/${done.body.id}/events?limit=1000`)).body).toEqual(
-    storedBefore,
-  )
+  expect((await api(server, 'GET', `/tasks/${done.body.id}/events?limit=1000`)).body).toEqual(storedBefore)
 
   await server.kill('SIGTERM')
   const db = new Database(dbPath, { readonly: true })

@@ -23,7 +23,7 @@ afterAll(async () => {
 describe('task stream', () => {
   test('a client that reconnects with Last-Event-ID while the task streams misses nothing and gets nothing twice', async () => {
     const total = 4000
-    const created = await api(server.url, 'POST', '/tasks', {
+    const created = await api(server, 'POST', '/tasks', {
       title: 'streamer',
       prompt: '',
       runner: 'shell',
@@ -31,13 +31,16 @@ describe('task stream', () => {
       workspace: repo,
     })
     const id = created.body.id
-    await api(server.url, 'POST', `/tasks/${id}/start`)
+    await api(server, 'POST', `/tasks/${id}/start`)
 
     const received: { seq: number; message: string; kind: string }[] = []
     let lastId = ''
     // First connection: read part of the live stream, then drop it.
     const abort = new AbortController()
-    const first = await fetch(`${server.url}/tasks/${id}/stream`, { signal: abort.signal })
+    const first = await fetch(`${server.url}/tasks/${id}/stream`, {
+      headers: server.auth,
+      signal: abort.signal,
+    })
     expect(first.headers.get('content-type')).toContain('text/event-stream')
     for await (const frame of readSse(first)) {
       if (frame.event !== 'message') continue
@@ -49,7 +52,9 @@ describe('task stream', () => {
     expect(Number(lastId)).toBe(received.at(-1)?.seq as number)
 
     // Reconnect from where we were, and read until the run is over.
-    const second = await fetch(`${server.url}/tasks/${id}/stream`, { headers: { 'Last-Event-ID': lastId } })
+    const second = await fetch(`${server.url}/tasks/${id}/stream`, {
+      headers: { ...server.auth, 'Last-Event-ID': lastId },
+    })
     for await (const frame of readSse(second)) {
       if (
         frame.event === 'status' &&
@@ -67,13 +72,13 @@ describe('task stream', () => {
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => (seqs[0] as number) + i))
     const lines = received.filter((e) => e.kind === 'stdout').map((e) => e.message)
     expect(lines).toEqual(Array.from({ length: total }, (_, i) => `line ${i + 1}`))
-    const stored = (await api(server.url, 'GET', `/tasks/${id}/events?after=0&limit=10000`)).body
+    const stored = (await api(server, 'GET', `/tasks/${id}/events?after=0&limit=10000`)).body
     expect(stored.slice(0, received.length).map((e: any) => e.seq)).toEqual(seqs)
   })
 
   test('the status stream carries every task change', async () => {
-    const response = await fetch(`${server.url}/events/stream`)
-    const created = await api(server.url, 'POST', '/tasks', {
+    const response = await fetch(`${server.url}/events/stream`, { headers: server.auth })
+    const created = await api(server, 'POST', '/tasks', {
       title: 's',
       prompt: '',
       runner: 'shell',
@@ -88,13 +93,13 @@ describe('task stream', () => {
         if (changes.includes('completed')) return
       }
     })()
-    await api(server.url, 'POST', `/tasks/${id}/start`)
+    await api(server, 'POST', `/tasks/${id}/start`)
     await reading
     expect(changes).toEqual(['queued', 'running', 'completed'])
   })
 
   test('a bad Last-Event-ID is a 400, an unknown task a 404', async () => {
-    const created = await api(server.url, 'POST', '/tasks', {
+    const created = await api(server, 'POST', '/tasks', {
       title: 'x',
       prompt: '',
       runner: 'shell',
@@ -102,11 +107,13 @@ describe('task stream', () => {
       workspace: repo,
     })
     const bad = await fetch(`${server.url}/tasks/${created.body.id}/stream`, {
-      headers: { 'Last-Event-ID': 'abc' },
+      headers: { ...server.auth, 'Last-Event-ID': 'abc' },
     })
     expect(bad.status).toBe(400)
     expect((await bad.json()).error.code).toBe('invalid_request')
-    const missing = await fetch(`${server.url}/tasks/00000000-0000-4000-8000-000000000000/stream`)
+    const missing = await fetch(`${server.url}/tasks/00000000-0000-4000-8000-000000000000/stream`, {
+      headers: server.auth,
+    })
     expect(missing.status).toBe(404)
   })
 })

@@ -51,6 +51,29 @@ describe('sandboxCommand arguments', () => {
     expect(argvFor({ network_mode: 'enabled' })).not.toContain('--unshare-net')
   })
 
+  test('mounts are bound read-only after the private /tmp; further programs under /tmp are shown again', () => {
+    const dir = mkdtempSync('/tmp/openruntime-mount-')
+    writeFileSync(join(dir, 'cli'), '')
+    try {
+      const { argv } = sandboxCommand({
+        argv: ['/usr/bin/env', 'true'],
+        policy: normalizePolicy({}),
+        writableDirs: [],
+        cwd: '/',
+        home: '/nonexistent',
+        mounts: [{ source: dir, target: '/tmp/.inside' }],
+        programs: [join(dir, 'cli')],
+        sandbox: info,
+      })
+      const at = (flags: string[]) =>
+        argv.findIndex((_, i) => flags.every((flag, offset) => argv[i + offset] === flag))
+      expect(at(['--ro-bind', dir, '/tmp/.inside'])).toBeGreaterThan(at(['--tmpfs', '/tmp']))
+      expect(at(['--ro-bind', dir, dir])).toBeGreaterThan(at(['--tmpfs', '/tmp']))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   test('stays in the caller’s session and dies with it', () => {
     const argv = argvFor({})
     expect(argv).not.toContain('--new-session')

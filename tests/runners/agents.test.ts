@@ -128,6 +128,11 @@ for (const cli of CLIS) {
       expect(diff.files.map((file: any) => file.path)).toEqual(['hello.txt'])
       expect(diff.patch).toContain('+hello from the agent')
       expect(task).toMatchObject({ sandboxed: true, isolated: true, model: cli.model ?? null })
+      // A network of its own, in which the model server is the one endpoint it can reach.
+      expect(eventsOf(task, 'sandbox')[0].metadata).toMatchObject({
+        sandboxed: true,
+        allowed_endpoints: [`127.0.0.1:${server.port}`],
+      })
       expect(task.current_attempt).toMatchObject({ status: 'completed', exit_status: 'exit status: 0' })
 
       // The session id, stored once on the task and on the attempt.
@@ -290,7 +295,11 @@ test('claude-code: an approval left unanswered is denied after the policy timeou
   expect(approval.message).toContain('No answer within 1 second')
 })
 
-test('no run tried to reach a host other than the model server', () => {
+test('no run tried to reach a host other than the model server', async () => {
   expect(server.requests.length).toBeGreaterThan(0)
   expect(server.outsideAttempts).toEqual([])
+  // What a run's own proxy refused never reaches the model server: each task says so itself.
+  const tasks = rt.runtime.tasks.list({ limit: 200 }, 'all')
+  expect(tasks.length).toBeGreaterThan(0)
+  expect(tasks.flatMap((task) => eventsOf(task, 'network-refused'))).toEqual([])
 })

@@ -7,7 +7,8 @@ import { tempDir } from './temp'
 
 /**
  * A complete runtime over a fresh data directory (real SQLite, real queue, real processes), with
- * the HTTP app on top for `app.handle`. `call` sends one JSON request and returns status and body.
+ * the HTTP app on top. `handle` sends one request with the server's token (as every client must),
+ * `call` one JSON request, returning status and body; `app.handle` sends one without the token.
  */
 export async function startTestRuntime(env: Record<string, string> = {}) {
   const dir = tempDir()
@@ -21,18 +22,27 @@ export async function startTestRuntime(env: Record<string, string> = {}) {
   )
   const runtime = await startRuntime(config, composeAdapters(config))
   const app = createApp(runtime)
+  const { token } = runtime.config
+  /** What every request carries, as a client of this server must (nothing when auth is off). */
+  const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {}
+  /** One request through the app, signed with the token; `path` may also be a whole URL. */
+  const handle = (path: string, init: RequestInit = {}) =>
+    app.handle(
+      new Request(path.startsWith('http') ? path : `http://localhost${path}`, {
+        ...init,
+        headers: { ...auth, ...(init.headers as Record<string, string> | undefined) },
+      }),
+    )
   const call = async <T = any>(
     method: string,
     path: string,
     body?: unknown,
   ): Promise<{ status: number; body: T }> => {
-    const response = await app.handle(
-      new Request(`http://localhost${path}`, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      }),
-    )
+    const response = await handle(path, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
     const text = await response.text()
     return { status: response.status, body: text ? JSON.parse(text) : null }
   }
@@ -40,6 +50,9 @@ export async function startTestRuntime(env: Record<string, string> = {}) {
     dir: dir.path,
     runtime,
     app,
+    token,
+    auth,
+    handle,
     call,
     async close() {
       await runtime.close()

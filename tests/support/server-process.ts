@@ -6,6 +6,12 @@ const ROOT = join(import.meta.dir, '..', '..')
 /** A real openRuntime server process on a free port, for tests that kill and restart it. */
 export interface ServerProcess {
   url: string
+  /** The sign-in link the server printed (null with OPENRUNTIME_AUTH=none). */
+  signInUrl: string | null
+  /** The token from that link, which every request must carry. */
+  token: string | null
+  /** `Authorization: Bearer <token>`, for requests made with fetch. */
+  auth: Record<string, string>
   proc: Subprocess<'ignore', 'pipe', 'pipe'>
   output: () => string
   kill(signal?: NodeJS.Signals): Promise<void>
@@ -33,10 +39,15 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   void pump(proc.stderr)
   const deadline = Date.now() + 20_000
   while (true) {
-    const match = text.match(/listening on (http:\/\/[^\s]+)/)
+    const match = text.match(/listening on (http:\/\/[^\s]+)[^\n]*\n(?:Open (\S+) to sign in|Access: )/)
     if (match?.[1]) {
+      const signInUrl = match[2] ?? null
+      const token = signInUrl === null ? null : new URL(signInUrl).searchParams.get('token')
       return {
         url: match[1],
+        signInUrl,
+        token,
+        auth: token === null ? {} : { authorization: `Bearer ${token}` },
         proc,
         output: () => text,
         async kill(signal = 'SIGKILL') {
@@ -63,10 +74,16 @@ export async function serverRefusal(env: Record<string, string>): Promise<{ code
   return { code: result.exitCode ?? -1, output: result.stdout.toString() + result.stderr.toString() }
 }
 
-export async function api<T = any>(base: string, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${base}${path}`, {
+/** One JSON request to a server process, with its token. */
+export async function api<T = any>(
+  server: Pick<ServerProcess, 'url' | 'auth'>,
+  method: string,
+  path: string,
+  body?: unknown,
+) {
+  const response = await fetch(`${server.url}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { ...server.auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   const text = await response.text()

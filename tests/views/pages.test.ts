@@ -62,13 +62,11 @@ function htmx(
   form: Record<string, string> = {},
   headers: Record<string, string> = {},
 ) {
-  return rt.app.handle(
-    new Request(`http://localhost${path}`, {
-      method,
-      headers: { 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded', ...headers },
-      body: method === 'GET' ? undefined : new URLSearchParams(form).toString(),
-    }),
-  )
+  return rt.handle(path, {
+    method,
+    headers: { 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: method === 'GET' ? undefined : new URLSearchParams(form).toString(),
+  })
 }
 
 async function draft(title = 'a draft'): Promise<string> {
@@ -152,17 +150,17 @@ describe('page routes', () => {
 
   test('pages render, a missing task is a page that says so, and nothing leaks into the OpenAPI document', async () => {
     const id = await draft(PAYLOAD)
-    const dashboard = await rt.app.handle(new Request('http://localhost/'))
+    const dashboard = await rt.handle('/')
     expect(dashboard.status).toBe(200)
     const html = await dashboard.text()
     expect(html).toContain('id="dispatch-form"')
     expect(await countElements(html, 'img')).toBe(0)
     expect(await attributeOf(html, `.task-row[data-task-id="${id}"]`, 'data-task-title')).toBe(PAYLOAD)
-    const page = await (await rt.app.handle(new Request(`http://localhost/tasks/${id}/view`))).text()
+    const page = await (await rt.handle(`/tasks/${id}/view`)).text()
     expect(await countElements(page, 'img')).toBe(0)
     expect(page).toContain('<title>&lt;img src=x onerror=alert(1)&gt; &amp;amp; · openRuntime</title>')
     expect(await attributeOf(page, '#task-summary', 'data-task-title')).toBe(PAYLOAD)
-    const missing = await rt.app.handle(new Request(`http://localhost/tasks/${crypto.randomUUID()}/review`))
+    const missing = await rt.handle(`/tasks/${crypto.randomUUID()}/review`)
     expect(missing.status).toBe(404)
     expect(await missing.text()).toContain('Back to the dashboard')
     const spec = (await rt.call('GET', '/swagger/json')).body
@@ -172,15 +170,13 @@ describe('page routes', () => {
   })
 
   test('assets are served locally with revalidation, and only the known ones', async () => {
-    const first = await rt.app.handle(new Request('http://localhost/assets/htmx.min.js'))
+    const first = await rt.handle('/assets/htmx.min.js')
     expect(first.status).toBe(200)
     expect(first.headers.get('content-type')).toContain('javascript')
     const etag = first.headers.get('etag') ?? ''
-    const again = await rt.app.handle(
-      new Request('http://localhost/assets/htmx.min.js', { headers: { 'if-none-match': etag } }),
-    )
+    const again = await rt.handle('/assets/htmx.min.js', { headers: { 'if-none-match': etag } })
     expect(again.status).toBe(304)
-    expect((await rt.app.handle(new Request('http://localhost/assets/..%2Fapp.ts'))).status).toBe(404)
+    expect((await rt.handle('/assets/..%2Fapp.ts')).status).toBe(404)
   })
 })
 

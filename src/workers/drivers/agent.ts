@@ -6,11 +6,14 @@ import {
   type AgentSession,
   type AgentSignal,
   type ApprovalAnswer,
+  type Launch,
   type LaunchRequest,
+  modelApiUrls,
   sessionRoots,
 } from '../../agents'
 import type { Config } from '../../config'
 import { now } from '../../domain'
+import { type Endpoint, parseEndpoint } from '../../policy/endpoints'
 import type { ToolApproval } from '../../storage/approvals'
 import type { Store } from '../../storage/store'
 import { chargeRun } from '../ledger'
@@ -27,7 +30,7 @@ import type { DriverLaunch, RunContext, RunDriver } from './driver'
 const AGENT_MAX_LINE = 4 * 1024 * 1024
 
 export interface AgentDriverDeps {
-  config: Pick<Config, 'serverEnv' | 'agents' | 'stopGraceMs'>
+  config: Pick<Config, 'serverEnv' | 'agents' | 'stopGraceMs' | 'agentHosts'>
   store: Store
   runners: RunnerCatalog
   redaction: Redaction
@@ -93,7 +96,7 @@ export class AgentDriver implements RunDriver {
     return {
       spec: { argv: launch.argv, cwd: launch.cwd, env: launch.env, keepStdin: true },
       stateDirs: await stateDirs(this.runner, launch.env),
-      hostNetwork: true,
+      modelApi: modelApiEndpoints(this.runner, launch, deps.config.agentHosts),
       maxLineChars: AGENT_MAX_LINE,
     }
   }
@@ -223,6 +226,12 @@ export class AgentDriver implements RunDriver {
     const budget = ctx.policy.budget_cents
     if (ledger && budget !== null && ledger.estimated_cents > budget) ctx.requestStop('cost-budget-exceeded')
   }
+}
+
+/** The CLI's model API (an unusable base URL names none: the CLI fails on it anyway), and the configured extra hosts. */
+function modelApiEndpoints(runner: AgentRunner, launch: Launch, extraHosts: Endpoint[]): Endpoint[] {
+  const urls = modelApiUrls(runner, launch).flatMap((url) => parseEndpoint(url) ?? [])
+  return [...urls, ...extraHosts]
 }
 
 /** The runner's own state, written on every run: it must exist to be made writable in the sandbox. */

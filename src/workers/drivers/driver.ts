@@ -1,5 +1,6 @@
 import type { ApprovalAnswer } from '../../agents'
 import type { EffectivePolicy, JsonObject, NewEvent, TaskRecord } from '../../domain'
+import type { Endpoint } from '../../policy/endpoints'
 import type { ToolApproval } from '../../storage/approvals'
 import type { ReplyDelivery, StopReason } from '../live-runs'
 import type { ProcessSpec, SupervisedProcess, SupervisorHooks } from '../supervise'
@@ -31,8 +32,11 @@ export interface DriverLaunch {
   spec: ProcessSpec
   /** The runner's own state directories, written on every run (writable inside the sandbox). */
   stateDirs: string[]
-  /** The runner must reach a model API: its sandbox keeps the host network. */
-  hostNetwork: boolean
+  /**
+   * What an agent's CLI must reach (its model API). Unless the policy's network mode is `enabled`,
+   * its sandbox gets a network of its own in which these endpoints, and only these, are reachable.
+   */
+  modelApi?: Endpoint[]
   maxLineChars?: number
 }
 

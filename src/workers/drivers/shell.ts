@@ -38,7 +38,6 @@ export class ShellDriver implements RunDriver {
     return {
       spec: { argv: ['/bin/sh', '-lc', task.command], cwd: executionDir, env, keepStdin: true },
       stateDirs: [],
-      hostNetwork: false,
     }
   }
 
