@@ -3,8 +3,17 @@ import { t } from 'elysia'
 import { EVENT_KINDS, NETWORK_MODES, RUNNERS, TASK_STATUSES } from '../domain'
 import { INPUT_RANGES, type RangedField } from '../input-ranges'
 
-const literals = <const T extends readonly [string, ...string[]]>(values: T, description: string) =>
-  t.UnionEnum(values, { description: `${description}: one of ${values.join(', ')}` })
+/**
+ * One of the given strings. Elysia's UnionEnum gives itself a default (its first value), which an
+ * optional query parameter would then take when absent (`GET /tasks` listed only shell tasks), so
+ * the default is dropped.
+ */
+const literals = <const T extends readonly [string, ...string[]]>(values: T, description: string) => {
+  const { default: _firstValue, ...schema } = t.UnionEnum(values, {
+    description: `${description}: one of ${values.join(', ')}`,
+  })
+  return schema as ReturnType<typeof t.UnionEnum<T>>
+}
 
 export const Runner = literals(RUNNERS, 'runner')
 export const Status = literals(TASK_STATUSES, 'task status')

@@ -83,7 +83,7 @@ export async function settleIntent(intent: TaskIntent, ctx: SettleContext): Prom
         record(
           {
             kind: 'lifecycle',
-            message: `Cleanup interrupted by a restart was completed: the final state is kept in the archive (${archive_commit?.slice(0, 12) ?? 'nothing to keep'})`,
+            message: `A cleanup interrupted before it was recorded was completed: the final state is kept in the archive (${archive_commit?.slice(0, 12) ?? 'nothing to keep'})`,
             metadata: { category: 'worktree-cleaned', recovered: 'completed', archive_commit },
           },
           (at) => store.tasks.patch(taskId, { worktree_cleaned_at: at }, at),
@@ -92,7 +92,7 @@ export async function settleIntent(intent: TaskIntent, ctx: SettleContext): Prom
       }
       record({
         kind: 'lifecycle',
-        message: 'Cleanup interrupted by a restart was rolled back: nothing had been removed yet',
+        message: 'A cleanup interrupted before it was recorded was rolled back: nothing had been removed yet',
         metadata: { category: 'cleanup-rolled-back', recovered: 'rolled-back' },
       })
       return 'rolled-back'
@@ -102,7 +102,7 @@ export async function settleIntent(intent: TaskIntent, ctx: SettleContext): Prom
       record({
         kind: 'lifecycle',
         message:
-          'Restore interrupted by a restart was rolled back: the partial worktree was removed; the archive still holds everything, restore again',
+          'A restore interrupted before it was recorded was rolled back: the partial worktree was removed; the archive still holds everything, restore again',
         metadata: { category: 'restore-rolled-back', recovered: 'rolled-back' },
       })
       return 'rolled-back'
@@ -117,7 +117,7 @@ async function settleMerge(plan: MergePlan, ctx: SettleContext): Promise<string>
       taskId,
       { type: 'MERGE' },
       {
-        message: `Merge interrupted by a restart was completed: ${plan.root} is at commit ${plan.commit?.slice(0, 12)}`,
+        message: `A merge interrupted before it was recorded was completed: ${plan.root} is at commit ${plan.commit?.slice(0, 12)}`,
         category: 'merged',
         metadata: { strategy: plan.strategy, commit: plan.commit, target: plan.root, recovered: 'completed' },
         write: (at) => {
@@ -130,14 +130,14 @@ async function settleMerge(plan: MergePlan, ctx: SettleContext): Promise<string>
   }
   const result = await rollBackMerge(plan)
   const rescued = result.rescued
-    ? `; ${result.rescued.paths.length} of them held content that was neither the old nor the merged one (a file being written when the server died, or an edit since): kept in ${result.rescued.ref}`
+    ? `; ${result.rescued.paths.length} of them held content that was neither the old nor the merged one (a file being written when it was interrupted, or an edit since): kept in ${result.rescued.ref}`
     : ''
   eventLog.commit(
     taskId,
     [
       {
         kind: 'lifecycle',
-        message: `Merge interrupted by a restart was rolled back: ${result.restored.length} file(s) in ${plan.root} put back as they were${rescued}; the task keeps its changes and can be merged again`,
+        message: `A merge interrupted before it was recorded was rolled back: ${result.restored.length} file(s) in ${plan.root} put back as they were${rescued}; the task keeps its changes and can be merged again`,
         metadata: {
           category: 'merge-rolled-back',
           recovered: 'rolled-back',

@@ -111,7 +111,7 @@ describe('unknown fields in a JSON body are refused, naming the field', () => {
   })
 
   test('the OpenAPI document promises it: every request-body object is closed', async () => {
-    const document = await (await rt.app.handle(new Request('http://localhost/swagger/json'))).json()
+    const document = await (await rt.handle('/swagger/json')).json()
     const open: string[] = []
     const visit = (schema: any, where: string) => {
       if (!schema || typeof schema !== 'object') return
@@ -202,7 +202,7 @@ describe('out-of-range numbers are refused, never clamped or rounded', () => {
   })
 
   test('the OpenAPI document states the ranges', async () => {
-    const document = await (await rt.app.handle(new Request('http://localhost/swagger/json'))).json()
+    const document = await (await rt.handle('/swagger/json')).json()
     const body = document.paths['/tasks'].post.requestBody.content['application/json'].schema
     expect(body.properties.budget_minutes).toMatchObject({ type: 'number', minimum: 0.05, maximum: 240 })
     expect(body.properties.policy.properties.max_runtime_minutes).toMatchObject({
@@ -215,13 +215,11 @@ describe('out-of-range numbers are refused, never clamped or rounded', () => {
   })
 
   const dispatch = (fields: Record<string, string>) =>
-    rt.app.handle(
-      new Request('http://localhost/ui/tasks', {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ runner: 'shell', command: 'true', workspace: repo, ...fields }),
-      }),
-    )
+    rt.handle('/ui/tasks', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ runner: 'shell', command: 'true', workspace: repo, ...fields }),
+    })
 
   test('the dispatch form is held to the same ranges, and a valid custom policy still goes through', async () => {
     for (const [fields, words] of [

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { outputOf, tasksApi } from '../runners/api'
+import { makeRepo } from '../support/git-repo'
 import { startTestRuntime } from '../support/runtime'
 import { api, serverRefusal, spawnServer } from '../support/server-process'
 import { tempDir } from '../support/temp'
@@ -10,7 +11,9 @@ const dir = tempDir()
 afterAll(() => dir.cleanup())
 
 const json = { 'content-type': 'application/json' }
-const body = JSON.stringify({ title: 'x', prompt: '', runner: 'shell', command: 'true', workspace: dir.path })
+// A project of its own: the temp dir itself holds the servers' data directories, never a workspace.
+const project = makeRepo(join(dir.path, 'project'))
+const body = JSON.stringify({ title: 'x', prompt: '', runner: 'shell', command: 'true', workspace: project })
 
 describe('browser-facing protections (app.handle, with the token: refusals are not for want of it)', () => {
   test('cross-origin requests are refused unless listed; listed origins get CORS headers', async () => {
@@ -219,7 +222,11 @@ describe('access token on loopback (a real server)', () => {
     const rt = await startTestRuntime()
     try {
       const api = tasksApi(rt)
-      const id = await api.create({ runner: 'shell', command: `echo "seen: ${rt.token}"`, workspace: rt.dir })
+      const id = await api.create({
+        runner: 'shell',
+        command: `echo "seen: ${rt.token}"`,
+        workspace: makeRepo(join(rt.dir, 'repo')),
+      })
       await api.run(id)
       const task = await api.settled(id)
       const printed = outputOf(task).join('\n')

@@ -178,6 +178,25 @@ describe('listing', () => {
     expect((await rt.call('GET', '/tasks?cursor=garbage')).status).toBe(400)
   })
 
+  test('the list holds every runner unless one is asked for', async () => {
+    const agent = (
+      await rt.call('POST', '/tasks', {
+        title: 'agent task',
+        prompt: 'a goal',
+        runner: 'codex',
+        workspace: repo,
+      })
+    ).body.id
+    const shellTask = (await shell('echo listed', { title: 'shell task' })).body.id
+    const all = (await rt.call('GET', '/tasks?limit=500&events=none')).body.map((t: any) => t.id)
+    expect(all).toContain(agent)
+    expect(all).toContain(shellTask)
+    const codex = (await rt.call('GET', '/tasks?runner=codex&limit=500&events=none')).body
+    expect(codex.map((t: any) => t.id)).toContain(agent)
+    expect(codex.every((t: any) => t.runner === 'codex')).toBe(true)
+    expect((await rt.call('GET', '/tasks?runner=nope')).status).toBe(400)
+  })
+
   test('events page by seq with after and limit', async () => {
     const id = (await shell('for i in 1 2 3 4 5 6; do echo $i; done')).body.id
     await rt.call('POST', `/tasks/${id}/start`)

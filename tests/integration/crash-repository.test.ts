@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { processLiving } from '../../src/workers/process-group'
 import { hashFiles } from '../git/helpers'
 import { gitSync, makeRepo } from '../support/git-repo'
+import { type ProcessInfo, spinUntil, stoppedGitChild } from '../support/processes'
 import { api, type ServerProcess, spawnServer } from '../support/server-process'
 import { tempDir, waitFor } from '../support/temp'
 
@@ -31,59 +32,6 @@ const fileList = () =>
     Array.from({ length: FILES }, (_, i) => [`f/${String(i).padStart(4, '0')}.txt`, `file ${i}\n`]),
   )
 const CHANGE_ALL = 'for f in f/*.txt; do echo changed >> "$f"; done'
-
-interface ProcessInfo {
-  pid: number
-  ppid: number
-  /** The executable's name: `git` once setpriv has bound it to the server and exec'd it. */
-  name: string
-  cmd: string
-}
-
-function processes(): ProcessInfo[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .flatMap((entry) => {
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-        const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ')
-        return [{ pid: Number(entry), ppid, name, cmd }]
-      } catch {
-        return []
-      }
-    })
-}
-
-/**
- * Checks `condition` without pausing between checks: the moments these tests aim at last a few
- * milliseconds, shorter than a timer tick. A file that is not there (git replaces a file by
- * unlinking it first) counts as not yet.
- */
-function spinUntil<T>(what: string, condition: () => T, timeoutMs = 30_000): NonNullable<T> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    try {
-      const value = condition()
-      if (value) return value as NonNullable<T>
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-    }
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
-/** The git process the server started for `subcommand`, stopped the moment it is seen. */
-function stoppedGitChild(subcommand: string): ProcessInfo {
-  const child = spinUntil(`the server's git ${subcommand}`, () =>
-    processes().find(
-      (p) => p.ppid === server.proc.pid && p.name === 'git' && p.cmd.includes(` ${subcommand} `),
-    ),
-  )
-  process.kill(child.pid, 'SIGSTOP')
-  return child
-}
 
 function intentCount(): number {
   const db = new Database(env.OPENRUNTIME_DB, { readonly: true })
@@ -174,7 +122,7 @@ describe('kill -9 during repository work', () => {
     for (const strategy of ['apply', 'commit']) {
       const merging = api(server, 'POST', `/tasks/${id}/worktree/merge`, { strategy }).catch(() => null)
       // Stopped as soon as it is seen, then let go until its first file is written.
-      const restore = stoppedGitChild('restore')
+      const restore = stoppedGitChild(server.proc.pid, 'restore')
       process.kill(restore.pid, 'SIGCONT')
       spinUntil('the first merged file', () =>
         readFileSync(join(repo, 'f/0000.txt'), 'utf8').endsWith('changed\n'),
@@ -218,7 +166,7 @@ describe('kill -9 during repository work', () => {
 
     // Before the intent: the snapshot is read-only, so nothing is to undo.
     const snapshotting = api(server, 'POST', `/tasks/${id}/worktree/cleanup?force=true`).catch(() => null)
-    const add = stoppedGitChild('add')
+    const add = stoppedGitChild(server.proc.pid, 'add')
     await crashAndRestart(add)
     void snapshotting
     expect(intentCount()).toBe(0)

@@ -21,6 +21,38 @@ afterAll(async () => {
 })
 
 describe('task stream', () => {
+  test('cleanup and restore reach a live subscriber as they happen, not only the stored timeline', async () => {
+    const created = await api(server, 'POST', '/tasks', {
+      title: 'reviewed',
+      prompt: '',
+      runner: 'shell',
+      command: 'echo work > work.txt',
+      workspace: repo,
+    })
+    const id = created.body.id
+    await api(server, 'POST', `/tasks/${id}/start`)
+    await waitFor(
+      'review',
+      async () => (await api(server, 'GET', `/tasks/${id}`)).body.status === 'ready-for-review',
+    )
+    const last = (await api(server, 'GET', `/tasks/${id}?events=1`)).body.last_seq
+    const live = await fetch(`${server.url}/tasks/${id}/stream`, {
+      headers: { ...server.auth, 'Last-Event-ID': String(last) },
+    })
+    const seen: string[] = []
+    const reading = (async () => {
+      for await (const frame of readSse(live)) {
+        if (frame.event !== 'message') continue
+        seen.push(frame.data.metadata?.category)
+        if (frame.data.metadata?.category === 'worktree-restored') return
+      }
+    })()
+    expect((await api(server, 'POST', `/tasks/${id}/worktree/cleanup?force=true`)).status).toBe(200)
+    expect((await api(server, 'POST', `/tasks/${id}/worktree/restore`)).status).toBe(200)
+    await reading
+    expect(seen).toEqual(['worktree-cleaned', 'worktree-restored'])
+  })
+
   test('a client that reconnects with Last-Event-ID while the task streams misses nothing and gets nothing twice', async () => {
     const total = 4000
     const created = await api(server, 'POST', '/tasks', {

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
 import fc from 'fast-check'
 import { ansiToHtml } from '../../src/views/ansi'
 import { EventRow } from '../../src/views/event-row'
 import { INVISIBLE, visibleText } from '../../src/views/visible'
+import { makeRepo } from '../support/git-repo'
 import { startTestRuntime, type TestRuntime } from '../support/runtime'
 import { readSseText } from '../support/sse'
 import { waitFor } from '../support/temp'
@@ -100,7 +102,7 @@ describe('a task whose title and output carry control characters, through the re
       prompt: '',
       runner: 'shell',
       command: PRINT_LINES,
-      workspace: rt.dir,
+      workspace: makeRepo(join(rt.dir, 'repo')),
     })
     expect(created.status).toBe(200)
     id = created.body.id
@@ -112,7 +114,7 @@ describe('a task whose title and output carry control characters, through the re
   })
   afterAll(() => rt?.close())
 
-  const page = async (path: string) => (await rt.app.handle(new Request(`http://localhost${path}`))).text()
+  const page = async (path: string) => (await rt.handle(path)).text()
 
   test('the run printed exactly those lines (the API keeps them as they are)', async () => {
     const events = (await rt.call('GET', `/tasks/${id}/events`)).body
@@ -141,7 +143,7 @@ describe('a task whose title and output carry control characters, through the re
     expect(hasRawControl(older)).toBe(false)
     for (const [, , seen] of LINES) expect(textOf(older)).toContain(seen)
 
-    const response = await rt.app.handle(new Request(`http://localhost/ui/tasks/${id}/stream?after=0`))
+    const response = await rt.handle(`/ui/tasks/${id}/stream?after=0`)
     let streamed = ''
     for await (const frame of readSseText(response.body as ReadableStream<Uint8Array>)) {
       expect(hasRawControl(frame.data)).toBe(false)
