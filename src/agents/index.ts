@@ -23,6 +23,7 @@ export {
   sessionRoots,
 } from './inventory'
 export { modelApiUrls } from './model-api'
+export { type AgentState, type ConfigEntry, prepareAgentState } from './state'
 export type * from './types'
 
 export const agentAdapters: Record<AgentRunner, AgentAdapter> = {

@@ -112,9 +112,13 @@ export interface AgentSession {
   answerApproval(requestId: string, answer: ApprovalAnswer): boolean
 }
 
+import type { AgentState } from './state'
+
 export interface AgentAdapter {
   readonly runner: AgentRunner
   availability(options?: AvailabilityOptions): Promise<Availability>
+  /** Where the CLI keeps its state and its configuration, given its launch environment. */
+  state(env: Record<string, string>): AgentState
   buildLaunch(request: LaunchRequest): Launch
   createSession(request: SessionRequest, io: AgentIO): AgentSession
 }

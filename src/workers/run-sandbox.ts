@@ -13,6 +13,8 @@ export interface RunSandboxRequest {
   prepared: PreparedWorkspace
   /** The runner's own state (e.g. ~/.claude, CODEX_HOME), written by every run. */
   stateDirs: string[]
+  /** The runner's configuration inside its state (hooks, MCP servers…), kept read-only. */
+  configuration?: string[]
   /** An agent run's network (its model API only): its sockets are bound in, its bridge is visible. */
   network?: { mount: { source: string; target: string }; programs: string[] }
   sandbox: SandboxInfo
@@ -35,17 +37,18 @@ export function sandboxRun(request: RunSandboxRequest): SandboxedCommand {
   const gitWritable = prepared.gitDir !== null && policy.allow_git_write
   // Bound explicitly (not just left visible under `/`) so they are there when the repository lives
   // under /tmp, which the sandbox replaces with its own.
-  const gitReadOnly = [
+  const readOnly = [
     ...(prepared.worktreePath ? [join(prepared.worktreePath, '.git')] : []),
     ...(prepared.gitDir && !gitWritable ? [prepared.gitDir] : []),
     ...(prepared.sharedObjects ? [prepared.sharedObjects] : []),
+    ...(request.configuration ?? []),
   ]
     .filter(existsSync)
     .map((path) => ({ source: realpathSync(path), target: realpathSync(path) }))
   return sandboxCommand({
     argv: request.argv,
     policy,
-    mounts: [...(request.network ? [request.network.mount] : []), ...gitReadOnly],
+    mounts: [...(request.network ? [request.network.mount] : []), ...readOnly],
     programs: request.network?.programs,
     writableDirs: [
       prepared.worktreePath ?? prepared.executionDir,

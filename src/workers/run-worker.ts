@@ -205,6 +205,7 @@ class ActiveRun implements LiveRun, RunContext {
         workspace: this.task.workspace,
         prepared,
         stateDirs: launch.stateDirs,
+        configuration: launch.configuration,
         network: network && wrapped ? { mount: network.mount, programs: wrapped.programs } : undefined,
         sandbox,
         dataDir: this.deps.config.dataDir,

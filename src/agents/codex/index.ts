@@ -3,6 +3,7 @@ import type { AgentAdapter } from '../types'
 import { buildCodexLaunch } from './launch'
 import type { PriceTable } from './pricing'
 import { CodexSession } from './session'
+import { codexState } from './state'
 
 export { codexCostUsd, DEFAULT_CODEX_PRICES, type ModelPrice, type PriceTable, priceFor } from './pricing'
 
@@ -11,6 +12,7 @@ export function createCodexAdapter(options: { prices?: PriceTable } = {}): Agent
   return {
     runner: 'codex',
     availability: (availabilityOptions) => findAgentBinary('codex', 'codex', availabilityOptions),
+    state: codexState,
     buildLaunch: (request) => buildCodexLaunch(request),
     createSession: (request, io) => new CodexSession(request, io, options.prices),
   }

@@ -1,5 +1,3 @@
-import { mkdir } from 'node:fs/promises'
-import { join } from 'node:path'
 import {
   type AgentAdapter,
   type AgentRunner,
@@ -9,7 +7,7 @@ import {
   type Launch,
   type LaunchRequest,
   modelApiUrls,
-  sessionRoots,
+  prepareAgentState,
 } from '../../agents'
 import type { Config } from '../../config'
 import { now } from '../../domain'
@@ -93,9 +91,11 @@ export class AgentDriver implements RunDriver {
       },
     })
     this.approvals = new AgentApprovals(ctx, deps.store, this.session, deps.redaction)
+    const state = deps.adapter.state(launch.env)
     return {
       spec: { argv: launch.argv, cwd: launch.cwd, env: launch.env, keepStdin: true },
-      stateDirs: await stateDirs(this.runner, launch.env),
+      stateDirs: state.writable,
+      configuration: await prepareAgentState(state),
       modelApi: modelApiEndpoints(this.runner, launch, deps.config.agentHosts),
       maxLineChars: AGENT_MAX_LINE,
     }
@@ -235,14 +235,6 @@ function modelApiEndpoints(runner: AgentRunner, launch: Launch, extraHosts: Endp
 }
 
 /** The runner's own state, written on every run: it must exist to be made writable in the sandbox. */
-async function stateDirs(runner: AgentRunner, env: Record<string, string>): Promise<string[]> {
-  const { claudeHome, codexHome } = sessionRoots(env)
-  const dirs = runner === 'codex' ? [codexHome] : [claudeHome]
-  await Promise.all(dirs.map((dir) => mkdir(dir, { recursive: true })))
-  // Claude keeps its settings beside the directory; it is made writable only where it exists.
-  return runner === 'codex' || !env.HOME ? dirs : [...dirs, join(env.HOME, '.claude.json')]
-}
-
 /** Whether `promise` settled within `ms`. */
 async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined

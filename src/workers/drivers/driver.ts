@@ -32,6 +32,8 @@ export interface DriverLaunch {
   spec: ProcessSpec
   /** The runner's own state directories, written on every run (writable inside the sandbox). */
   stateDirs: string[]
+  /** Its configuration inside those (hooks, MCP servers…): read-only inside the sandbox. */
+  configuration?: string[]
   /**
    * What an agent's CLI must reach (its model API). Unless the policy's network mode is `enabled`,
    * its sandbox gets a network of its own in which these endpoints, and only these, are reachable.
