@@ -6,7 +6,7 @@ import { processLiving } from '../../src/workers/process-group'
 import { hashFiles } from '../git/helpers'
 import { gitSync, makeRepo } from '../support/git-repo'
 import { type ProcessInfo, spinUntil, stoppedGitChild } from '../support/processes'
-import { api, type ServerProcess, spawnServer } from '../support/server-process'
+import { api, runShell, type ServerProcess, spawnServer } from '../support/server-process'
 import { tempDir, waitFor } from '../support/temp'
 
 /**
@@ -60,24 +60,6 @@ const targetState = (repo: string) => ({
 
 const task = async (id: string) => (await api(server, 'GET', `/tasks/${id}?events=all`)).body
 
-async function runToReview(repo: string): Promise<string> {
-  const created = await api(server, 'POST', '/tasks', {
-    title: 'change every file',
-    prompt: '',
-    runner: 'shell',
-    command: CHANGE_ALL,
-    workspace: repo,
-  })
-  expect(created.status).toBe(200)
-  await api(server, 'POST', `/tasks/${created.body.id}/start`)
-  await waitFor(
-    'the task to reach review',
-    async () => (await task(created.body.id)).status === 'ready-for-review',
-    60_000,
-  )
-  return created.body.id
-}
-
 /** After a restart: nothing left over, and the record agrees with the repository. */
 async function expectSettled(repo: string, id: string, before: ReturnType<typeof targetState>) {
   expect(intentCount()).toBe(0)
@@ -106,7 +88,7 @@ describe('kill -9 during repository work', () => {
 
   test('a merge killed before, during and after its writes is rolled back or completed, never half-applied', async () => {
     const repo = makeRepo(join(dir.path, 'merge'), fileList())
-    const id = await runToReview(repo)
+    const id = await runShell(server, repo, CHANGE_ALL)
     const before = targetState(repo)
     const hit: string[] = []
 
@@ -160,7 +142,7 @@ describe('kill -9 during repository work', () => {
 
   test('a cleanup killed while snapshotting changes nothing; killed while removing, it is completed from the archive', async () => {
     const repo = makeRepo(join(dir.path, 'cleanup'), fileList())
-    const id = await runToReview(repo)
+    const id = await runShell(server, repo, CHANGE_ALL)
     const worktree = (await task(id)).worktree_path as string
     const files = hashFiles(worktree)
 

@@ -5,8 +5,8 @@ import { join } from 'node:path'
 import { hashFiles } from '../git/helpers'
 import { gitSync, makeRepo } from '../support/git-repo'
 import { stoppedGitChild } from '../support/processes'
-import { api, spawnServer } from '../support/server-process'
-import { tempDir, waitFor } from '../support/temp'
+import { api, runShell, spawnServer } from '../support/server-process'
+import { tempDir } from '../support/temp'
 
 /**
  * Item 7 of the containment issue: a merge whose record the database refuses (here: another
@@ -24,18 +24,10 @@ test('a merge the database refuses to record is rolled back: 503, the target unt
     // Enough files that git's write lasts long enough to be caught in the act.
     const files = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`f/${i}.txt`, `${i}\n`]))
     const repo = makeRepo(join(dir.path, 'repo'), { 'a.txt': 'a\n', ...files })
-    const created = await api(server, 'POST', '/tasks', {
-      title: 'edit',
-      prompt: '',
-      runner: 'shell',
-      command: 'echo changed >> a.txt && echo new > c.txt && for f in f/*.txt; do echo more >> "$f"; done',
-      workspace: repo,
-    })
-    const id = created.body.id
-    await api(server, 'POST', `/tasks/${id}/start`)
-    await waitFor(
-      'review',
-      async () => (await api(server, 'GET', `/tasks/${id}`)).body.status === 'ready-for-review',
+    const id = await runShell(
+      server,
+      repo,
+      'echo changed >> a.txt && echo new > c.txt && for f in f/*.txt; do echo more >> "$f"; done',
     )
     const before = {
       files: hashFiles(repo),

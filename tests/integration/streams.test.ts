@@ -4,7 +4,7 @@ import { EventBus } from '../../src/events/event-bus'
 import { EventLog } from '../../src/events/event-log'
 import { taskEventStream } from '../../src/events/task-stream'
 import { makeRepo } from '../support/git-repo'
-import { api, type ServerProcess, spawnServer } from '../support/server-process'
+import { api, runShell, type ServerProcess, spawnServer } from '../support/server-process'
 import { readSse } from '../support/sse'
 import { tempDir, waitFor } from '../support/temp'
 
@@ -22,19 +22,7 @@ afterAll(async () => {
 
 describe('task stream', () => {
   test('cleanup and restore reach a live subscriber as they happen, not only the stored timeline', async () => {
-    const created = await api(server, 'POST', '/tasks', {
-      title: 'reviewed',
-      prompt: '',
-      runner: 'shell',
-      command: 'echo work > work.txt',
-      workspace: repo,
-    })
-    const id = created.body.id
-    await api(server, 'POST', `/tasks/${id}/start`)
-    await waitFor(
-      'review',
-      async () => (await api(server, 'GET', `/tasks/${id}`)).body.status === 'ready-for-review',
-    )
+    const id = await runShell(server, repo, 'echo work > work.txt')
     const last = (await api(server, 'GET', `/tasks/${id}?events=1`)).body.last_seq
     const live = await fetch(`${server.url}/tasks/${id}/stream`, {
       headers: { ...server.auth, 'Last-Event-ID': String(last) },

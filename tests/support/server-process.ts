@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
+import { waitFor } from './temp'
 
 const ROOT = join(import.meta.dir, '..', '..')
 
@@ -88,4 +89,32 @@ export async function api<T = any>(
   })
   const text = await response.text()
   return { status: response.status, body: (text ? JSON.parse(text) : null) as T }
+}
+
+/**
+ * Creates a shell task in `workspace`, starts it and waits until it is `status` (by default:
+ * ready for review); returns its id.
+ */
+export async function runShell(
+  server: Pick<ServerProcess, 'url' | 'auth'>,
+  workspace: string,
+  command: string,
+  status = 'ready-for-review',
+): Promise<string> {
+  const created = await api(server, 'POST', '/tasks', {
+    title: command.slice(0, 60),
+    prompt: '',
+    runner: 'shell',
+    command,
+    workspace,
+  })
+  if (created.status !== 200) throw new Error(`task not created: ${JSON.stringify(created.body)}`)
+  const id: string = created.body.id
+  await api(server, 'POST', `/tasks/${id}/start`)
+  await waitFor(
+    `task ${id} to be ${status}`,
+    async () => (await api(server, 'GET', `/tasks/${id}?events=none`)).body.status === status,
+    60_000,
+  )
+  return id
 }
