@@ -20,6 +20,7 @@ import { ReviewService } from './tasks/review-service'
 import { TaskOperations } from './tasks/task-operations'
 import { TaskService, type TaskServiceDeps } from './tasks/task-service'
 import type { Isolation } from './workers/isolation'
+import { RunLimits } from './workers/limits/run-limits'
 import { LiveRuns } from './workers/live-runs'
 import { Preflight } from './workers/preflight'
 import { Redaction } from './workers/redaction'
@@ -85,6 +86,8 @@ export async function startRuntime(config: Config, adapters: RuntimeAdapters): P
       ...Object.values(config.agents).map((agent) => agent.env),
     ])
     const sandbox = () => detectSandbox({ bwrap: config.bwrapPath })
+    // After the lock: the run cgroups of this data directory are this server's alone.
+    const limits = await RunLimits.start(config)
     const worker = new RunWorker({
       config,
       store: openStore,
@@ -96,6 +99,7 @@ export async function startRuntime(config: Config, adapters: RuntimeAdapters): P
       redaction,
       adapters: agentAdapters(config),
       sandbox,
+      limits,
     })
     // Jobs wait until recovery has reconciled the previous run's state.
     let recovered!: () => void
@@ -149,6 +153,7 @@ export async function startRuntime(config: Config, adapters: RuntimeAdapters): P
         closed = true
         await liveRuns.shutdown()
         await queue.close()
+        limits.close()
         try {
           eventLog.flush()
         } catch (error) {

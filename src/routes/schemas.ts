@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { EVENT_KINDS, NETWORK_MODES, RUNNERS, TASK_STATUSES } from '../domain'
+import { EVENT_KINDS, LIMIT_MECHANISMS, NETWORK_MODES, RUNNERS, TASK_STATUSES } from '../domain'
 
 const literals = <const T extends readonly [string, ...string[]]>(values: T, description: string) =>
   t.UnionEnum(values, { description: `${description}: one of ${values.join(', ')}` })
@@ -38,6 +38,27 @@ export const PolicyInput = t.Object(
         description: "an agent's tool approval left unanswered this long is denied (default 600)",
       }),
     ),
+    max_processes: t.Optional(
+      t.Integer({
+        minimum: 16,
+        maximum: 1_000_000,
+        description: 'processes and threads the run may have at once (default 1024)',
+      }),
+    ),
+    max_memory_mb: t.Optional(
+      t.Integer({
+        minimum: 32,
+        maximum: 1_048_576,
+        description: 'memory of everything the run starts, in MiB (default 4096)',
+      }),
+    ),
+    max_output_mb: t.Optional(
+      t.Integer({
+        minimum: 1,
+        maximum: 100_000,
+        description: 'output stored per attempt, in MiB; past it the run is stopped (default 64)',
+      }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -56,6 +77,9 @@ export const Policy = t.Object({
   max_runtime_minutes: t.Union([t.Number(), t.Null()]),
   require_sandbox: t.Optional(t.Boolean()),
   approval_timeout_seconds: t.Optional(t.Number()),
+  max_processes: t.Optional(t.Integer()),
+  max_memory_mb: t.Optional(t.Integer()),
+  max_output_mb: t.Optional(t.Integer()),
 })
 
 export const CreateTaskBody = t.Object({
@@ -100,6 +124,37 @@ export const CostLedger = t.Object({
   estimated_cents: t.Number(),
 })
 
+const NullableInteger = t.Union([t.Integer(), t.Null()])
+const Mechanism = literals(LIMIT_MECHANISMS, 'how a limit was enforced')
+
+export const RunLimits = t.Object(
+  {
+    processes: t.Object({
+      max: t.Integer(),
+      enforced_by: Mechanism,
+      note: t.Union([t.String(), t.Null()], {
+        description: 'what the mechanism does not cover, or why none',
+      }),
+      peak: t.Optional(NullableInteger),
+      refused: t.Optional(t.Union([t.Integer(), t.Null()], { description: 'forks the limit refused' })),
+    }),
+    memory: t.Object({
+      max_mb: t.Integer(),
+      enforced_by: Mechanism,
+      note: t.Union([t.String(), t.Null()]),
+      peak_mb: t.Optional(NullableInteger),
+      oom_kills: t.Optional(NullableInteger),
+    }),
+    output: t.Object({
+      max_mb: t.Integer(),
+      enforced_by: t.Literal('openruntime'),
+      stored_bytes: t.Optional(NullableInteger),
+      dropped_bytes: t.Optional(NullableInteger),
+    }),
+  },
+  { description: 'the limits the attempt ran under and how each was enforced' },
+)
+
 export const Attempt = t.Object({
   id: t.String(),
   task_id: t.String(),
@@ -114,6 +169,7 @@ export const Attempt = t.Object({
   summary: t.Union([t.String(), t.Null()]),
   sandboxed: t.Optional(NullableBoolean),
   isolated: t.Optional(NullableBoolean),
+  limits: t.Optional(t.Union([RunLimits, t.Null()])),
   cost_ledger: t.Optional(CostLedger),
 })
 

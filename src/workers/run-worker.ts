@@ -7,6 +7,7 @@ import {
   type JsonObject,
   type NewEvent,
   now,
+  type RunLimitsRecord,
   type TaskRecord,
   type TaskStatus,
 } from '../domain'
@@ -23,7 +24,9 @@ import type { DriverLaunch, RunContext, RunDriver } from './drivers/driver'
 import { ShellDriver } from './drivers/shell'
 import type { Isolation, PreparedWorkspace } from './isolation'
 import { chargeRun } from './ledger'
+import { describeLimits, limitsReached, type RunLimits, type RunLimitsPlan } from './limits/run-limits'
 import type { LiveRun, LiveRuns, ReplyDelivery, StopReason } from './live-runs'
+import { MiB, OutputCap } from './output-cap'
 import { RUNNER_LABELS } from './preflight'
 import type { Redaction } from './redaction'
 import type { RunJob } from './run-queue'
@@ -43,6 +46,7 @@ export interface RunWorkerDeps {
   adapters: Record<AgentRunner, AgentAdapter>
   /** Whether bubblewrap can run here (probed once, cached). */
   sandbox: () => SandboxInfo
+  limits: RunLimits
 }
 
 /**
@@ -80,6 +84,8 @@ interface FinishOptions {
   diff?: NewEvent
   diffStat?: { has_changes: boolean; stat: string } | null
   extraMetadata?: JsonObject
+  /** The limits as they ended (what the cgroup counted), for the attempt. */
+  limits?: RunLimitsRecord
 }
 
 class ActiveRun implements LiveRun, RunContext {
@@ -93,6 +99,9 @@ class ActiveRun implements LiveRun, RunContext {
   private resolveEnded!: () => void
   private attemptNumber = 0
   private claimed = false
+  private readonly output: OutputCap
+  private limits: RunLimitsPlan | null = null
+  private limitsNoted = false
 
   constructor(
     public task: TaskRecord,
@@ -100,6 +109,7 @@ class ActiveRun implements LiveRun, RunContext {
   ) {
     this.taskId = task.id
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve))
+    this.output = new OutputCap(this.policy.max_output_mb * MiB)
   }
 
   get policy(): EffectivePolicy {
@@ -125,9 +135,30 @@ class ActiveRun implements LiveRun, RunContext {
     if (!this.stopping) this.stop(reason).catch(() => undefined)
   }
 
+  /** The runner's events: they count against the output cap, and past it are dropped. */
   record(event: NewEvent): Promise<void> | null {
+    const { event: kept, reachedNow } = this.output.admit(event)
+    if (kept) this.note(kept)
+    if (reachedNow) {
+      this.note({
+        kind: 'lifecycle',
+        message:
+          `Output limit reached: ${this.output.stored} bytes of output kept (the limit is ` +
+          `${this.policy.max_output_mb} MB); everything after that is dropped, and the run is stopped`,
+        metadata: {
+          category: 'output-limit',
+          max_output_mb: this.policy.max_output_mb,
+          stored_bytes: this.output.stored,
+        },
+      })
+      this.requestStop('output-limit')
+    }
+    return kept ? this.deps.eventLog.room() : null
+  }
+
+  /** openRuntime's own events about the run (not its output). */
+  private note(event: NewEvent): void {
     this.deps.eventLog.append(this.taskId, { ...event, attempt_id: this.attemptId })
-    return this.deps.eventLog.room()
   }
 
   needInput(reason: string, metadata: JsonObject): void {
@@ -175,6 +206,10 @@ class ActiveRun implements LiveRun, RunContext {
           : `openRuntime failed running it: ${errorText(error)}`,
       )
     } finally {
+      // However the run ended, its cgroup goes (a no-op when recordExit already finished it).
+      await this.finishLimits().catch((error) =>
+        console.error(`task ${this.taskId}: removing the run's cgroup failed`, error),
+      )
       this.resolveEnded()
     }
   }
@@ -191,21 +226,33 @@ class ActiveRun implements LiveRun, RunContext {
     let command: SandboxedCommand
     try {
       launch = await driver.launch()
-      command = sandboxRun({
-        argv: launch.spec.argv,
-        env: launch.spec.env,
-        policy: this.policy,
-        workspace: this.task.workspace,
-        prepared,
-        stateDirs: launch.stateDirs,
-        hostNetwork: launch.hostNetwork,
-        sandbox: this.deps.sandbox(),
+      const sandbox = this.deps.sandbox()
+      const sandboxed = (argv: string[]) =>
+        sandboxRun({
+          argv,
+          env: launch.spec.env,
+          policy: this.policy,
+          workspace: this.task.workspace,
+          prepared,
+          stateDirs: launch.stateDirs,
+          hostNetwork: launch.hostNetwork,
+          sandbox,
+        })
+      command = sandboxed(launch.spec.argv)
+      // Whether RLIMIT_NPROC can hold depends on the sandbox; rlimits wrap the command inside it.
+      const limits = this.deps.limits.plan(this.attemptId, this.policy, {
+        active: command.active,
+        bwrapPath: sandbox.bwrap_path,
       })
+      this.limits = limits
+      if (limits.innerPrefix.length > 0) command = sandboxed([...limits.innerPrefix, ...launch.spec.argv])
+      command = { ...command, argv: limits.outer(command.argv) }
     } catch (error) {
       await this.fail(`could not start the runner: ${errorText(error)}`)
       return
     }
     this.recordSandbox(command, launch.hostNetwork)
+    this.recordLimits(this.limits.record)
     if (await this.stoppedBeforeStart()) return
     await this.supervise(driver, launch, command)
   }
@@ -262,7 +309,7 @@ class ActiveRun implements LiveRun, RunContext {
       execution_workspace: prepared.executionDir,
       isolated: prepared.isolated,
     })
-    this.record({
+    this.note({
       kind: 'lifecycle',
       message: prepared.note,
       metadata: {
@@ -285,11 +332,30 @@ class ActiveRun implements LiveRun, RunContext {
     const network = hostNetwork ? 'host, for the model API' : effectiveNetworkMode(this.policy)
     const reason = command.active ? `sandboxed with bubblewrap (network: ${network})` : command.reason
     this.deps.store.attempts.patch(this.attemptId, { sandboxed: command.active })
-    this.record({
+    this.note({
       kind: 'lifecycle',
       message: reason.charAt(0).toUpperCase() + reason.slice(1),
       metadata: { category: 'sandbox', sandboxed: command.active, reason },
     })
+  }
+
+  private recordLimits(limits: RunLimitsRecord): void {
+    this.deps.store.attempts.patch(this.attemptId, { limits })
+    this.note({
+      kind: 'lifecycle',
+      message: describeLimits(limits),
+      metadata: { category: 'limits', limits },
+    })
+  }
+
+  /** Ends the run's limits (its cgroup removed) and says which it ran into; undefined when none were set up. */
+  private async finishLimits(): Promise<RunLimitsRecord | undefined> {
+    const ended = await this.limits?.finish({ stored: this.output.stored, dropped: this.output.dropped })
+    if (!ended || this.limitsNoted) return ended
+    this.limitsNoted = true
+    for (const message of limitsReached(ended))
+      this.note({ kind: 'lifecycle', message, metadata: { category: 'limit-reached', limits: ended } })
+    return ended
   }
 
   private async supervise(driver: RunDriver, launch: DriverLaunch, command: SandboxedCommand): Promise<void> {
@@ -309,10 +375,11 @@ class ActiveRun implements LiveRun, RunContext {
           idleMs: config.partialLineIdleMs,
           maxLineChars: launch.maxLineChars,
           redactor: driver.redactsStream ? redaction.stream(this.policy) : undefined,
+          reap: () => this.limits?.reap() ?? Promise.resolve(),
         },
       )
     } catch (error) {
-      this.record({
+      this.note({
         kind: 'error',
         message: `runner process failed to start: ${errorText(error)}`,
         metadata: { category: 'attempt-start-failed', attempt_id: this.attemptId, error: errorText(error) },
@@ -354,7 +421,7 @@ class ActiveRun implements LiveRun, RunContext {
       await this.finish('stopped', { type: 'STOP' }, summary, { ...options, category: 'attempt-stopped' })
       return
     }
-    this.record({ kind: 'error', message: summary, metadata: { category: 'run-fault', reason } })
+    this.note({ kind: 'error', message: summary, metadata: { category: 'run-fault', reason } })
     await this.finish('failed', { type: 'FAIL' }, summary, { ...options, category: 'attempt-failed' })
   }
 
@@ -374,7 +441,7 @@ class ActiveRun implements LiveRun, RunContext {
         return
       }
       console.error(`task ${this.taskId}: handling the runner's output failed`, error)
-      this.record({
+      this.note({
         kind: 'error',
         message: `openRuntime failed handling the runner's output: ${errorText(error)}`,
         metadata: { category: 'internal-error' },
@@ -405,11 +472,12 @@ class ActiveRun implements LiveRun, RunContext {
 
   private async recordExit(exit: ProcessExit, runtimeMillis: number, failure: string | null): Promise<void> {
     const task = this.deps.store.tasks.get(this.taskId) ?? this.task
+    const limits = await this.finishLimits()
     let changes: Awaited<ReturnType<Isolation['summarizeChanges']>> = null
     try {
       changes = await this.deps.isolation.summarizeChanges(task)
     } catch (error) {
-      this.record({
+      this.note({
         kind: 'error',
         message: `could not capture the diff: ${errorText(error)}`,
         metadata: { category: 'diff-failed' },
@@ -421,7 +489,14 @@ class ActiveRun implements LiveRun, RunContext {
       message: changes?.has_changes ? changes.stat : 'No file changes.',
       metadata: { category: 'diff', has_changes: changes?.has_changes ?? false },
     }
-    const options = { category: '', exitText: exit.text, runtimeMillis, diff: diffEvent, diffStat: changes }
+    const options = {
+      category: '',
+      exitText: exit.text,
+      runtimeMillis,
+      diff: diffEvent,
+      diffStat: changes,
+      limits,
+    }
     if (this.stopping) {
       await this.finishStopped(task, options)
       return
@@ -478,6 +553,9 @@ class ActiveRun implements LiveRun, RunContext {
         ...(this.stopping ? { reason: this.stopping } : {}),
         ...(this.stopping === 'budget-exceeded' ? { budget_minutes: effectiveBudgetMinutes(this.task) } : {}),
         ...(this.stopping === 'cost-budget-exceeded' ? { budget_cents: this.policy.budget_cents } : {}),
+        ...(this.stopping === 'output-limit'
+          ? { max_output_mb: this.policy.max_output_mb, dropped_bytes: this.output.dropped }
+          : {}),
         ...options.extraMetadata,
       },
       extraEvents: options.diff ? [options.diff] : [],
@@ -488,6 +566,7 @@ class ActiveRun implements LiveRun, RunContext {
           exit_status: options.exitText,
           summary,
           stop_reason: this.stopping,
+          ...(options.limits ? { limits: options.limits } : {}),
         })
         store.attempts.clearProcess(this.attemptId)
         chargeRun(store, this.taskId, this.attemptId, { runtime_millis: options.runtimeMillis ?? 0 }, at)
@@ -517,6 +596,8 @@ function stopSummary(reason: StopReason, task: TaskRecord): string {
       const cents = (task.effective_policy ?? task.policy).budget_cents ?? 0
       return `Stopped: exceeded the cost budget of ${cents} cent${cents === 1 ? '' : 's'}`
     }
+    case 'output-limit':
+      return `Stopped: its output passed the limit of ${(task.effective_policy ?? task.policy).max_output_mb} MB`
     case 'server-shutdown':
       return 'Stopped: the server shut down'
     case 'storage-failure':

@@ -40,6 +40,11 @@ export interface SupervisorOptions {
   maxLineChars?: number
   /** One per stream: output passes through it before it is split into lines. */
   redactor?: () => StreamRedactor
+  /**
+   * Ends whatever of the run outlives its process group (members of its cgroup that left the group
+   * with setsid), so nothing keeps the output pipes open once the leader is gone.
+   */
+  reap?: () => Promise<void>
 }
 
 const PROMPT_ENDING = /[?:>$#\]]\s*$/
@@ -130,6 +135,7 @@ export class SupervisedProcess {
   /** Ends the whole group: SIGTERM, then SIGKILL after the grace period. Resolves when it is gone. */
   async stop(): Promise<ProcessExit> {
     await terminateGroup(this.pid, this.options.stopGraceMs)
+    await this.options.reap?.()
     return this.exited
   }
 
@@ -148,6 +154,7 @@ export class SupervisedProcess {
     this.clearIdle()
     // The leader is gone; anything it left running in its group would go on unobserved.
     await terminateGroup(this.pid, Math.min(this.options.stopGraceMs, 1000))
+    await this.options.reap?.()
     await Promise.all(readers)
     this.flushHeld('end')
     this.splitters.stdout.flushPartial()
