@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { randomUUID } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { chownSync, existsSync, lchownSync, mkdirSync, readdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { RunLimitsRecord, TaskEvent } from '../../src/domain'
 import { discoverCgroups, removeParents } from '../../src/workers/limits/cgroup-host'
@@ -235,7 +235,7 @@ describe('rlimits, forced with OPENRUNTIME_LIMITS=rlimit (the path hosts without
       expect(run.limits.memory).toMatchObject({
         max_mb: 100,
         enforced_by: 'rlimit',
-        note: 'RLIMIT_DATA, per process: the run as a whole may use more',
+        note: 'no cgroup (OPENRUNTIME_LIMITS=rlimit); RLIMIT_DATA, per process: the run as a whole may use more',
         peak_mb: null,
         oom_kills: null,
       })
@@ -270,6 +270,77 @@ describe('rlimits, forced with OPENRUNTIME_LIMITS=rlimit (the path hosts without
     60_000,
   )
 })
+
+const NOBODY = 65534
+const canRunAsNobody = isRoot && hasPrlimit && Bun.which('setpriv') !== null && Bun.which('bwrap') !== null
+
+describe('an unprivileged server, which cannot make cgroups (the rlimit path as most hosts take it)', () => {
+  test.skipIf(!canRunAsNobody)(
+    needs(
+      canRunAsNobody,
+      'run as nobody: the record says no cgroup and why, and RLIMIT_NPROC bounds a fork storm inside the sandbox user namespace',
+      'the test needs root (to start the server as nobody), setpriv, prlimit and bwrap',
+    ),
+    async () => {
+      const dir = tempDir()
+      const repo = makeRepo(join(dir.path, 'repo'))
+      mkdirSync(join(dir.path, 'home'))
+      mkdirSync(join(dir.path, 'data'))
+      chownTree(dir.path, NOBODY)
+      const server = await spawnServer(
+        { OPENRUNTIME_DB: join(dir.path, 'data', 'db.sqlite3'), HOME: join(dir.path, 'home') },
+        { runAs: NOBODY },
+      )
+      const marker = uniqueSleep()
+      try {
+        const created = await api(server.url, 'POST', '/tasks', {
+          title: 'storm',
+          prompt: '',
+          runner: 'shell',
+          command: forkStorm(200, marker),
+          workspace: repo,
+          policy: { max_processes: 64 },
+        })
+        const id = created.body.id
+        await api(server.url, 'POST', `/tasks/${id}/start`)
+        const task = await waitFor(
+          'the run to end',
+          async () => {
+            const view = (await api(server.url, 'GET', `/tasks/${id}?events=all`)).body
+            return ['queued', 'running'].includes(view.status) ? null : view
+          },
+          60_000,
+        )
+        const events = task.events as TaskEvent[]
+        expect(events.some((e) => e.message.startsWith('Sandboxed with bubblewrap'))).toBe(true)
+        const { processes, memory } = task.current_attempt.limits as RunLimitsRecord
+        expect(processes).toMatchObject({ max: 64, enforced_by: 'rlimit' })
+        expect(processes.note).toMatch(
+          /^no cgroup \(.+\); RLIMIT_NPROC, counted in the sandbox's own user namespace$/,
+        )
+        expect(memory.enforced_by).toBe('rlimit')
+        expect(task.status).toBe('failed')
+        expect(events.some((e) => e.kind === 'stderr' && /fork/i.test(e.message))).toBe(true)
+        expect(events.some((e) => e.message.startsWith('started'))).toBe(false)
+        expect(processesMentioning(marker.token)).toEqual([])
+      } finally {
+        await server.kill('SIGTERM')
+        dir.cleanup()
+      }
+    },
+    60_000,
+  )
+})
+
+/** chown -R, for handing a test's directories to the unprivileged server. */
+function chownTree(path: string, uid: number): void {
+  chownSync(path, uid, uid)
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    const child = join(path, entry.name)
+    if (entry.isDirectory()) chownTree(child, uid)
+    else lchownSync(child, uid, uid)
+  }
+}
 
 describe('start-up after a crash', () => {
   test.skipIf(!probe.pids)(

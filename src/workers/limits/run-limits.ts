@@ -173,7 +173,7 @@ export class RunLimits {
     if (!this.prlimit)
       return { enforced_by: 'none', note: `${whyNoCgroup}; prlimit (util-linux) is not installed` }
     if (rlimit.gap) return { enforced_by: 'none', note: `${whyNoCgroup}; ${rlimit.gap}` }
-    return { enforced_by: 'rlimit', note: rlimit.note }
+    return { enforced_by: 'rlimit', note: `${whyNoCgroup}; ${rlimit.note}` }
   }
 }
 
