@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { benchIngest } from './b1-ingest'
+import { benchIngest, benchLongLine } from './b1-ingest'
 import { benchDispatch } from './b2-dispatch'
 import { benchConcurrency } from './b3-concurrency'
 import { benchHistory } from './b4-history'
@@ -22,7 +22,7 @@ const run = async (name: string, bench: () => Promise<unknown>) => {
   console.error(`running ${name}…`)
   results[name] = await bench()
 }
-await run('b1', benchIngest)
+await run('b1', async () => ({ ...(await benchIngest()), long_line: await benchLongLine() }))
 await run('b2', () => benchDispatch(200))
 await run('b3', benchConcurrency)
 await run('b4', benchHistory)

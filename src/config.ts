@@ -45,11 +45,16 @@ export interface Config {
   codexPrices: PriceTable | undefined
   /** The bubblewrap binary to use instead of the one on PATH (a missing one disables the sandbox). */
   bwrapPath: string | undefined
+  /** How run limits are enforced: cgroups where the server can make them, else rlimits (`auto`); or rlimits only. */
+  limitsMode: LimitsMode
   /** The server's environment: runners start from a scrubbed copy, and its secret values are redacted. */
   serverEnv: Env
   /** Where to look for git repositories to offer as workspaces (default: the home directory). */
   discoveryRoots: string[] | undefined
 }
+
+export const LIMITS_MODES = ['auto', 'rlimit'] as const
+export type LimitsMode = (typeof LIMITS_MODES)[number]
 
 export class ConfigError extends Error {
   readonly code = 'config_invalid'
@@ -146,6 +151,12 @@ function defaultDbPath(env: Env, home: string): string {
   return join(env.XDG_DATA_HOME || join(home, '.local', 'share'), 'openruntime', 'openruntime.sqlite3')
 }
 
+function limitsSetting(env: Env): LimitsMode {
+  const raw = env.OPENRUNTIME_LIMITS || 'auto'
+  if ((LIMITS_MODES as readonly string[]).includes(raw)) return raw as LimitsMode
+  throw new ConfigError(`OPENRUNTIME_LIMITS must be one of ${LIMITS_MODES.join(', ')}, got "${raw}"`)
+}
+
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const home = env.HOME || homedir()
   const dbPath = resolve(cwd, env.OPENRUNTIME_DB || env.MANAGED_AGENTS_DB || defaultDbPath(env, home))
@@ -180,6 +191,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       'an object of {input, cachedInput, output} USD per million tokens by model',
     ),
     bwrapPath: env.OPENRUNTIME_BWRAP || undefined,
+    limitsMode: limitsSetting(env),
     serverEnv: { ...env },
     discoveryRoots: env.OPENRUNTIME_DISCOVERY_ROOTS
       ? env.OPENRUNTIME_DISCOVERY_ROOTS.split(':').filter(Boolean)

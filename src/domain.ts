@@ -38,17 +38,30 @@ export interface TaskPolicy {
 }
 
 /**
+ * Per-run resource limits: processes (threads count too) and memory of everything the run
+ * starts, and the output stored for one attempt (past it the run is stopped).
+ */
+export interface RunLimitsPolicy {
+  max_processes: number
+  max_memory_mb: number
+  max_output_mb: number
+}
+
+export const DEFAULT_RUN_LIMITS: RunLimitsPolicy = {
+  max_processes: 1024,
+  max_memory_mb: 4096,
+  max_output_mb: 64,
+}
+
+/**
  * The policy the runtime enforces: the wire `TaskPolicy` plus what this runtime adds.
  * `require_sandbox` refuses to start a task when bubblewrap cannot run; `approval_timeout_seconds`
  * bounds how long a tool approval may wait before it counts as refused; `allow_in_place` lets a
  * task run directly in a workspace outside git (no worktree to isolate it: that folder is what it
  * changes).
  */
-export type EffectivePolicy = TaskPolicy & {
-  require_sandbox: boolean
-  approval_timeout_seconds: number
-  allow_in_place: boolean
-}
+export type EffectivePolicy = TaskPolicy &
+  RunLimitsPolicy & { require_sandbox: boolean; approval_timeout_seconds: number; allow_in_place: boolean }
 
 export const DEFAULT_BLOCKED_COMMANDS = ['rm -rf', 'sudo', 'git push', 'curl', 'wget', 'ssh', 'scp']
 
@@ -70,6 +83,7 @@ export function defaultPolicy(): EffectivePolicy {
     require_sandbox: false,
     approval_timeout_seconds: DEFAULT_APPROVAL_TIMEOUT_SECONDS,
     allow_in_place: false,
+    ...DEFAULT_RUN_LIMITS,
   }
 }
 
@@ -148,7 +162,44 @@ export interface AttemptRecord {
   sandboxed: boolean | null
   /** Whether it ran in its own worktree; null before the workspace was prepared. */
   isolated: boolean | null
+  /** The limits it ran under and how each was enforced; null before its process started. */
+  limits: RunLimitsRecord | null
   cost_ledger: CostLedger
+}
+
+/** How a limit was enforced: by a cgroup the server made, by rlimits on the run's processes, or not at all. */
+export const LIMIT_MECHANISMS = ['cgroup-v1', 'cgroup-v2', 'rlimit', 'none'] as const
+export type LimitMechanism = (typeof LIMIT_MECHANISMS)[number]
+
+/**
+ * What an attempt ran under. `note` says what the mechanism does not cover (or why there is
+ * none); the figures after the colon are filled in when the run ended, where the mechanism can tell.
+ */
+export interface RunLimitsRecord {
+  processes: {
+    max: number
+    enforced_by: LimitMechanism
+    note: string | null
+    /** Most processes and threads alive at once. */
+    peak: number | null
+    /** Process or thread creations the limit refused. */
+    refused: number | null
+  }
+  memory: {
+    max_mb: number
+    enforced_by: LimitMechanism
+    note: string | null
+    peak_mb: number | null
+    /** Processes the kernel killed for passing the limit. */
+    oom_kills: number | null
+  }
+  output: {
+    max_mb: number
+    /** openRuntime itself counts what it stores. */
+    enforced_by: 'openruntime'
+    stored_bytes: number | null
+    dropped_bytes: number | null
+  }
 }
 
 export interface TaskEvent {

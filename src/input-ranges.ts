@@ -39,6 +39,24 @@ export const INPUT_RANGES = {
     integer: true,
     description: "an agent's tool approval left unanswered this long (seconds) is denied (default 600)",
   },
+  max_processes: {
+    minimum: 16,
+    maximum: 1_000_000,
+    integer: true,
+    description: 'processes and threads the run may have at once (default 1024)',
+  },
+  max_memory_mb: {
+    minimum: 32,
+    maximum: 1_048_576,
+    integer: true,
+    description: 'memory of everything the run starts, in MiB (default 4096)',
+  },
+  max_output_mb: {
+    minimum: 1,
+    maximum: 100_000,
+    integer: true,
+    description: 'output stored per attempt, in MiB; past it the run is stopped (default 64)',
+  },
 } as const satisfies Record<string, InputRange>
 
 export type RangedField = keyof typeof INPUT_RANGES
@@ -48,6 +66,9 @@ export const POLICY_RANGED_FIELDS = [
   'budget_cents',
   'max_runtime_minutes',
   'approval_timeout_seconds',
+  'max_processes',
+  'max_memory_mb',
+  'max_output_mb',
 ] as const
 
 /** What the range allows, in words, for messages. */

@@ -23,6 +23,7 @@ import { ReviewService } from './tasks/review-service'
 import { TaskOperations } from './tasks/task-operations'
 import { TaskService, type TaskServiceDeps } from './tasks/task-service'
 import type { Isolation } from './workers/isolation'
+import { RunLimits } from './workers/limits/run-limits'
 import { LiveRuns } from './workers/live-runs'
 import { sweepStaleRunNetworks } from './workers/network/run-network'
 import { Preflight } from './workers/preflight'
@@ -103,6 +104,8 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       config.token ? { OPENRUNTIME_TOKEN: config.token } : {},
     ])
     const sandbox = () => detectSandbox({ bwrap: config.bwrapPath })
+    // After the lock: the run cgroups of this data directory are this server's alone.
+    const limits = await RunLimits.start(config)
     const worker = new RunWorker({
       config,
       store: openStore,
@@ -114,6 +117,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       redaction,
       adapters: agentAdapters(config),
       sandbox,
+      limits,
     })
     // Jobs wait until recovery has reconciled the previous run's state.
     let recovered!: () => void
@@ -174,6 +178,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
         closed = true
         await liveRuns.shutdown()
         await queue.close()
+        limits.close()
         try {
           eventLog.flush()
         } catch (error) {

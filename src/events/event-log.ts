@@ -10,6 +10,10 @@ export interface EventLogOptions {
   batchSize?: number
   /** Above this many unwritten events, producers are asked to wait (see `room`). */
   highWater?: number
+  /** A batch stops growing at this many characters of text, so one transaction stays short. */
+  batchChars?: number
+  /** Above this many unwritten characters, producers are asked to wait: memory stays bounded. */
+  highWaterChars?: number
 }
 
 /** How soon a batch storage refused is tried again. */
@@ -17,6 +21,8 @@ const RETRY_MS = 250
 
 interface Pending extends EventInsert {
   metadata: JsonObject | null
+  /** Characters of text it holds (message and metadata), what batches and backpressure count. */
+  chars: number
 }
 
 /**
@@ -27,6 +33,7 @@ interface Pending extends EventInsert {
  */
 export class EventLog {
   private pending: Pending[] = []
+  private pendingChars = 0
   private lastFlushAt = 0
   private timerDue = 0
   private readonly nextSeq = new Map<string, number>()
@@ -36,6 +43,8 @@ export class EventLog {
   private readonly writeFailureListeners = new Set<(error: Error) => void>()
   private readonly batchSize: number
   private readonly highWater: number
+  private readonly batchChars: number
+  private readonly highWaterChars: number
 
   constructor(
     private readonly store: Store,
@@ -44,14 +53,18 @@ export class EventLog {
   ) {
     this.batchSize = options.batchSize ?? 5000
     this.highWater = options.highWater ?? 50_000
+    this.batchChars = options.batchChars ?? 4 * 1024 * 1024
+    this.highWaterChars = options.highWaterChars ?? 32 * 1024 * 1024
   }
 
   /** Buffers an event; it is persisted within `flushMs` (or sooner when the batch is full). */
   append(taskId: string, event: NewEvent): void {
-    this.pending.push(this.toPending(taskId, event))
+    const row = this.toPending(taskId, event)
+    this.pending.push(row)
+    this.pendingChars += row.chars
     // A quiet log writes on the next tick (low latency for the first line); a busy one at most once
     // per flushMs, so a burst still lands as a few large transactions.
-    if (this.pending.length >= this.batchSize) this.scheduleFlush(0)
+    if (this.pending.length >= this.batchSize || this.pendingChars >= this.batchChars) this.scheduleFlush(0)
     else this.scheduleFlush(Math.max(0, this.lastFlushAt + this.options.flushMs - Date.now()))
   }
 
@@ -101,17 +114,18 @@ export class EventLog {
   }
 
   /**
-   * Writes what is buffered now (the oldest `limit` events, by default all) in one transaction.
-   * Throws if storage refuses the write (the events stay buffered).
+   * Writes what is buffered now (the oldest `limit` events and at most `chars` characters of text,
+   * by default all) in one transaction. Throws if storage refuses the write (the events stay buffered).
    */
-  flush(limit = Number.POSITIVE_INFINITY): void {
+  flush(limit = Number.POSITIVE_INFINITY, chars = Number.POSITIVE_INFINITY): void {
     if (this.timer) {
       clearTimeout(this.timer)
       this.timer = null
     }
     if (this.pending.length === 0) return
     this.lastFlushAt = Date.now()
-    const batch = this.pending.length > limit ? this.pending.slice(0, limit) : this.pending
+    const count = this.batchLength(limit, chars)
+    const batch = count < this.pending.length ? this.pending.slice(0, count) : this.pending
     let written: Map<string, TaskEvent[]>
     try {
       written = this.store.transaction(() => this.insertBatch(batch))
@@ -127,7 +141,9 @@ export class EventLog {
       this.scheduleFlush(Math.max(this.options.flushMs, RETRY_MS))
       throw error
     }
-    this.pending = this.pending === batch ? [] : this.pending.slice(batch.length)
+    const whole = this.pending === batch
+    this.pending = whole ? [] : this.pending.slice(batch.length)
+    this.pendingChars = whole ? 0 : this.pendingChars - sumChars(batch)
     this.lastError = null
     for (const [taskId, events] of written) this.bus.publishEvents(taskId, events)
     this.releaseRoom()
@@ -135,7 +151,7 @@ export class EventLog {
 
   /** Resolves when the buffer is below its high-water mark: readers await this to apply backpressure. */
   room(): Promise<void> | null {
-    if (this.pending.length < this.highWater) return null
+    if (!this.full()) return null
     return new Promise((resolve) => this.roomWaiters.push(resolve))
   }
 
@@ -170,11 +186,28 @@ export class EventLog {
     if (gone.size === 0) return false
     const before = this.pending.length
     this.pending = this.pending.filter((row) => !gone.has(row.task_id))
+    this.pendingChars = sumChars(this.pending)
     for (const id of gone) this.nextSeq.delete(id)
     console.error(
       `dropped ${before - this.pending.length} event(s) of deleted task(s) ${[...gone].join(', ')}`,
     )
     return true
+  }
+
+  /** How many of the oldest events make a batch of at most `limit` events and `chars` characters (at least one). */
+  private batchLength(limit: number, chars: number): number {
+    const most = Math.min(limit, this.pending.length)
+    if (chars === Number.POSITIVE_INFINITY) return most
+    let total = 0
+    for (let i = 0; i < most; i++) {
+      total += (this.pending[i] as Pending).chars
+      if (total >= chars) return i + 1
+    }
+    return most
+  }
+
+  private full(): boolean {
+    return this.pending.length >= this.highWater || this.pendingChars >= this.highWaterChars
   }
 
   private insertBatch(batch: Pending[]): Map<string, TaskEvent[]> {
@@ -197,6 +230,7 @@ export class EventLog {
 
   private toPending(taskId: string, event: NewEvent, at?: string): Pending {
     const metadata = event.metadata ?? null
+    const metadataJson = metadata === null ? null : JSON.stringify(metadata)
     return {
       task_id: taskId,
       seq: this.allocateSeq(taskId),
@@ -204,8 +238,9 @@ export class EventLog {
       kind: event.kind,
       message: event.message,
       metadata,
-      metadata_json: metadata === null ? null : JSON.stringify(metadata),
+      metadata_json: metadataJson,
       created_at: at ?? this.timestamp(),
+      chars: event.message.length + (metadataJson?.length ?? 0),
     }
   }
 
@@ -255,7 +290,7 @@ export class EventLog {
       try {
         // A burst is written a batch per tick: one huge transaction would hold the event loop (and
         // every request waiting on it) for as long as it takes.
-        this.flush(this.batchSize)
+        this.flush(this.batchSize, this.batchChars)
         if (this.pending.length > 0) this.scheduleFlush(0)
       } catch {
         // Storage refused the batch (read-only, disk full): `flush` kept it and scheduled a retry;
@@ -265,9 +300,11 @@ export class EventLog {
   }
 
   private releaseRoom(): void {
-    if (this.pending.length >= this.highWater) return
+    if (this.full()) return
     const waiters = this.roomWaiters
     this.roomWaiters = []
     for (const resolve of waiters) resolve()
   }
 }
+
+const sumChars = (rows: Pending[]): number => rows.reduce((sum, row) => sum + row.chars, 0)

@@ -1,6 +1,7 @@
 import {
   DEFAULT_APPROVAL_TIMEOUT_SECONDS,
   DEFAULT_BLOCKED_COMMANDS,
+  DEFAULT_RUN_LIMITS,
   defaultPolicy,
   type EffectivePolicy,
   NETWORK_MODES,
@@ -109,7 +110,15 @@ export function normalizePolicy(input: PolicyInput | undefined): EffectivePolicy
     approval_timeout_seconds:
       numberOrNull(given.approval_timeout_seconds) ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS,
     allow_in_place: given.allow_in_place === true,
+    // Their ranges are the request schema's (out of range is refused there, never brought into range).
+    max_processes: positiveIntegerOr(given.max_processes, DEFAULT_RUN_LIMITS.max_processes),
+    max_memory_mb: positiveIntegerOr(given.max_memory_mb, DEFAULT_RUN_LIMITS.max_memory_mb),
+    max_output_mb: positiveIntegerOr(given.max_output_mb, DEFAULT_RUN_LIMITS.max_output_mb),
   }
+}
+
+function positiveIntegerOr(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : fallback
 }
 
 function isNetworkMode(value: unknown): value is NetworkMode {
@@ -140,6 +149,9 @@ function samePolicy(a: EffectivePolicy, b: EffectivePolicy): boolean {
     a.allow_in_place === b.allow_in_place &&
     a.budget_cents === b.budget_cents &&
     a.max_runtime_minutes === b.max_runtime_minutes &&
+    a.max_processes === b.max_processes &&
+    a.max_memory_mb === b.max_memory_mb &&
+    a.max_output_mb === b.max_output_mb &&
     sameSet(a.blocked_commands, b.blocked_commands, true) &&
     sameSet(a.allowed_workspaces, b.allowed_workspaces, false) &&
     sameSet(a.allowed_file_globs, b.allowed_file_globs, false) &&

@@ -34,8 +34,9 @@ export function createStreamRedactor(redactor: Redactor): StreamRedactor {
         pending = pending.slice(block.end)
         continue
       }
-      let cut = final ? pending.length : redactor.safeLength(pending)
-      if (pending.length - cut > HOLD_MAX) cut = pending.length - HOLD_MAX
+      const bound = pending.length - HOLD_MAX
+      let cut = final ? pending.length : redactor.safeLength(pending, Math.max(0, bound))
+      if (cut < bound) cut = bound
       out += redactor.redactText(pending.slice(0, cut))
       pending = pending.slice(cut)
       break

@@ -14,9 +14,11 @@ export interface Redactor {
   redactText(text: string): string
   /**
    * The longest prefix of `text` (PEM-free) whose redaction cannot change whatever follows it,
-   * so a stream may emit it now; the rest could be the start of a secret.
+   * so a stream may emit it now; the rest could be the start of a secret. Only cuts above `floor`
+   * are looked for (0 when there is none): a stream cuts at its hold bound anyway, so a search
+   * below it would be wasted, and bounding it keeps every call linear in what the stream holds.
    */
-  safeLength(text: string): number
+  safeLength(text: string, floor?: number): number
 }
 
 export interface RedactorOptions {
@@ -92,6 +94,8 @@ const ARMED = new RegExp(
 )
 /** How far back an unfinished name/value is looked for. */
 const ARMED_LOOKBACK = 1024
+/** Armed spaces tried before a search gives up and the text stays held (bounds the work per call). */
+const MAX_ARMED_TRIES = 64
 
 /** Characters a key-shaped secret is made of: a run of them at the end may still grow. */
 const TOKEN_CHAR = /[A-Za-z0-9_\-.+/=~]/
@@ -204,12 +208,13 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
   }
 
   const armedBefore = (text: string, p: number): boolean => {
-    const lineStart = text.lastIndexOf('\n', p - 1) + 1
-    return ARMED.test(text.slice(Math.max(lineStart, p - ARMED_LOOKBACK), p))
+    const window = text.slice(Math.max(0, p - ARMED_LOOKBACK), p)
+    return ARMED.test(window.slice(window.lastIndexOf('\n') + 1))
   }
 
-  const safeLength = (text: string): number => {
+  const safeLength = (text: string, floor = 0): number => {
     if (text === '') return 0
+    // Sorted by start and never overlapping, as a global regex finds them.
     const matches = trigger.test(text)
       ? [...text.matchAll(combined)].map((m) => [m.index, m.index + m[0].length] as const)
       : []
@@ -218,14 +223,19 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     const last = text[text.length - 1] as string
     if (limit === text.length && !TOKEN_CHAR.test(last) && !armedBefore(text, text.length)) return text.length
     // Otherwise cut after whitespace: no secret starts there unless a name or another match arms it.
-    for (let p = limit; p > 0; p--) {
+    let before = matches.length - 1
+    let armedTries = 0
+    for (let p = limit; p > floor; p--) {
       if (!/\s/.test(text[p - 1] as string)) continue
-      const spanning = matches.find(([start, end]) => start < p && p < end)
-      if (spanning) {
+      while (before >= 0 && (matches[before]?.[0] ?? -1) >= p) before--
+      const spanning = matches[before]
+      if (spanning && p < spanning[1]) {
         p = spanning[0] + 1
         continue
       }
       if (!armedBefore(text, p)) return p
+      // Text armed at every space ("password: password: …") has no cut; holding it is safe.
+      if (++armedTries === MAX_ARMED_TRIES) return 0
     }
     return 0
   }

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { t } from 'elysia'
-import { EVENT_KINDS, NETWORK_MODES, RUNNERS, TASK_STATUSES } from '../domain'
+import { EVENT_KINDS, LIMIT_MECHANISMS, NETWORK_MODES, RUNNERS, TASK_STATUSES } from '../domain'
 import { INPUT_RANGES, type RangedField } from '../input-ranges'
 
 /**
@@ -58,6 +58,9 @@ export const PolicyInput = t.Object(
           'let the task run directly in a workspace outside git, which it then changes (default false: refused)',
       }),
     ),
+    max_processes: t.Optional(Ranged('max_processes')),
+    max_memory_mb: t.Optional(Ranged('max_memory_mb')),
+    max_output_mb: t.Optional(Ranged('max_output_mb')),
   },
   { additionalProperties: false },
 )
@@ -77,6 +80,9 @@ export const Policy = t.Object({
   require_sandbox: t.Optional(t.Boolean()),
   approval_timeout_seconds: t.Optional(t.Number()),
   allow_in_place: t.Optional(t.Boolean()),
+  max_processes: t.Optional(t.Integer()),
+  max_memory_mb: t.Optional(t.Integer()),
+  max_output_mb: t.Optional(t.Integer()),
 })
 
 export const CreateTaskBody = t.Object(
@@ -124,6 +130,37 @@ export const CostLedger = t.Object({
   estimated_cents: t.Number(),
 })
 
+const NullableInteger = t.Union([t.Integer(), t.Null()])
+const Mechanism = literals(LIMIT_MECHANISMS, 'how a limit was enforced')
+
+export const RunLimits = t.Object(
+  {
+    processes: t.Object({
+      max: t.Integer(),
+      enforced_by: Mechanism,
+      note: t.Union([t.String(), t.Null()], {
+        description: 'what the mechanism does not cover, or why none',
+      }),
+      peak: t.Optional(NullableInteger),
+      refused: t.Optional(t.Union([t.Integer(), t.Null()], { description: 'forks the limit refused' })),
+    }),
+    memory: t.Object({
+      max_mb: t.Integer(),
+      enforced_by: Mechanism,
+      note: t.Union([t.String(), t.Null()]),
+      peak_mb: t.Optional(NullableInteger),
+      oom_kills: t.Optional(NullableInteger),
+    }),
+    output: t.Object({
+      max_mb: t.Integer(),
+      enforced_by: t.Literal('openruntime'),
+      stored_bytes: t.Optional(NullableInteger),
+      dropped_bytes: t.Optional(NullableInteger),
+    }),
+  },
+  { description: 'the limits the attempt ran under and how each was enforced' },
+)
+
 export const Attempt = t.Object({
   id: t.String(),
   task_id: t.String(),
@@ -138,6 +175,7 @@ export const Attempt = t.Object({
   summary: t.Union([t.String(), t.Null()]),
   sandboxed: t.Optional(NullableBoolean),
   isolated: t.Optional(NullableBoolean),
+  limits: t.Optional(t.Union([RunLimits, t.Null()])),
   cost_ledger: t.Optional(CostLedger),
 })
 

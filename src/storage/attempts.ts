@@ -1,5 +1,12 @@
 import type { Database, Statement } from 'bun:sqlite'
-import { type AttemptRecord, type CostLedger, emptyLedger, type RunnerKind, type TaskStatus } from '../domain'
+import {
+  type AttemptRecord,
+  type CostLedger,
+  emptyLedger,
+  type RunLimitsRecord,
+  type RunnerKind,
+  type TaskStatus,
+} from '../domain'
 import { parseStoredJson } from './json'
 
 interface AttemptRow {
@@ -16,6 +23,7 @@ interface AttemptRow {
   summary: string | null
   sandboxed: number | null
   isolated: number | null
+  limits_json: string | null
   cost_ledger_json: string
 }
 
@@ -38,21 +46,23 @@ export type AttemptPatch = Partial<
     | 'summary'
     | 'sandboxed'
     | 'isolated'
+    | 'limits'
     | 'cost_ledger'
   >
 > & { stop_reason?: string | null }
 
 const COLUMNS =
-  'id, task_id, attempt_number, runner, status, execution_workspace, runner_session_id, started_at, finished_at, exit_status, summary, sandboxed, isolated, cost_ledger_json'
+  'id, task_id, attempt_number, runner, status, execution_workspace, runner_session_id, started_at, finished_at, exit_status, summary, sandboxed, isolated, limits_json, cost_ledger_json'
 
 const flag = (value: number | null): boolean | null => (value === null ? null : value === 1)
 
-const toRecord = ({ cost_ledger_json, ...row }: AttemptRow): AttemptRecord => ({
+const toRecord = ({ cost_ledger_json, limits_json, ...row }: AttemptRow): AttemptRecord => ({
   ...row,
   runner: row.runner as RunnerKind,
   status: row.status as TaskStatus,
   sandboxed: flag(row.sandboxed),
   isolated: flag(row.isolated),
+  limits: limits_json === null ? null : parseStoredJson<RunLimitsRecord | null>(limits_json, null),
   cost_ledger: { ...emptyLedger(), ...parseStoredJson<Partial<CostLedger>>(cost_ledger_json, {}) },
 })
 
@@ -67,6 +77,7 @@ const PATCH_COLUMNS: Record<keyof AttemptPatch, { column: string; encode: (value
   stop_reason: { column: 'stop_reason', encode: (v) => v },
   sandboxed: { column: 'sandboxed', encode: (v) => (v === null ? null : v ? 1 : 0) },
   isolated: { column: 'isolated', encode: (v) => (v === null ? null : v ? 1 : 0) },
+  limits: { column: 'limits_json', encode: (v) => (v === null ? null : JSON.stringify(v)) },
   cost_ledger: { column: 'cost_ledger_json', encode: (v) => JSON.stringify(v) },
 }
 
@@ -113,6 +124,7 @@ export class AttemptTable {
       summary: null,
       sandboxed: null,
       isolated: null,
+      limits: null,
       cost_ledger: emptyLedger(),
     }
   }

@@ -28,6 +28,12 @@ export const dollars = (cents: number): string => `$${(cents / 100).toFixed(2)}`
 
 export const count = (n: number): string => n.toLocaleString('en-US')
 
+/** Bytes in MB with one decimal (KB below one MB). */
+export function megabytes(bytes: number): string {
+  if (bytes < 1024 * 1024) return `${Math.ceil(bytes / 1024)} KB`
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`
+}
+
 export const shortId = (id: string): string => id.slice(0, 8)
 
 /** The last path segment, for compact display of workspace paths. */

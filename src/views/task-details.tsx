@@ -1,7 +1,7 @@
-import type { TaskPolicy } from '../domain'
+import type { EffectivePolicy, LimitMechanism, RunLimitsRecord } from '../domain'
 import type { ToolApproval } from '../storage/approvals'
 import type { TaskView } from '../tasks/views'
-import { count, dateTime, dollars, duration, jsonText } from './format'
+import { count, dateTime, dollars, duration, jsonText, megabytes } from './format'
 
 export interface DetailsProps {
   task: TaskView
@@ -28,7 +28,7 @@ function List({ items, empty }: { items: string[]; empty: string }): JSX.Element
   )
 }
 
-function Policy({ policy }: { policy: TaskPolicy }): JSX.Element {
+function Policy({ policy }: { policy: EffectivePolicy }): JSX.Element {
   return (
     <dl class="facts">
       <dt>Network</dt>
@@ -59,7 +59,75 @@ function Policy({ policy }: { policy: TaskPolicy }): JSX.Element {
       <dd safe>{policy.budget_cents === null ? 'none' : dollars(policy.budget_cents)}</dd>
       <dt>Max runtime</dt>
       <dd safe>{policy.max_runtime_minutes === null ? 'none' : `${policy.max_runtime_minutes} min`}</dd>
+      <dt>Limits</dt>
+      <dd
+        safe
+      >{`${count(policy.max_processes)} processes · ${count(policy.max_memory_mb)} MB memory · ${count(policy.max_output_mb)} MB output`}</dd>
     </dl>
+  )
+}
+
+const MECHANISM_LABELS: Record<LimitMechanism, string> = {
+  'cgroup-v1': 'cgroup v1',
+  'cgroup-v2': 'cgroup v2',
+  rlimit: 'rlimit',
+  none: 'not enforced',
+}
+
+/** A limit as enforced, what the run used of it, and what the mechanism leaves out. */
+function LimitFact({ label, text, note }: { label: string; text: string; note: string | null }): JSX.Element {
+  return (
+    <>
+      <dt safe>{label}</dt>
+      <dd>
+        <span safe>{text}</span>
+        {note ? (
+          <div class="muted" safe>
+            {note}
+          </div>
+        ) : (
+          ''
+        )}
+      </dd>
+    </>
+  )
+}
+
+const used = (parts: (string | null)[]) => parts.filter((part): part is string => part !== null).join(' · ')
+
+/** The limits the latest attempt ran under and how each was enforced. */
+function Limits({ limits }: { limits: RunLimitsRecord }): JSX.Element {
+  const { processes, memory, output } = limits
+  return (
+    <>
+      <LimitFact
+        label="Processes"
+        note={processes.note}
+        text={used([
+          `at most ${count(processes.max)} (${MECHANISM_LABELS[processes.enforced_by]})`,
+          processes.peak === null ? null : `peak ${count(processes.peak)}`,
+          processes.refused ? `${count(processes.refused)} refused` : null,
+        ])}
+      />
+      <LimitFact
+        label="Memory"
+        note={memory.note}
+        text={used([
+          `at most ${count(memory.max_mb)} MB (${MECHANISM_LABELS[memory.enforced_by]})`,
+          memory.peak_mb === null ? null : `peak ${count(memory.peak_mb)} MB`,
+          memory.oom_kills ? `${count(memory.oom_kills)} killed for memory` : null,
+        ])}
+      />
+      <LimitFact
+        label="Stored output"
+        note={null}
+        text={used([
+          `at most ${count(output.max_mb)} MB`,
+          output.stored_bytes === null ? null : `${megabytes(output.stored_bytes)} stored`,
+          output.dropped_bytes ? `${megabytes(output.dropped_bytes)} dropped` : null,
+        ])}
+      />
+    </>
   )
 }
 
@@ -165,6 +233,7 @@ export function TaskDetails({ task, approvals }: DetailsProps): JSX.Element {
           </dd>
           <dt>Sandbox</dt>
           <dd safe>{yesNo(task.sandboxed, 'bubblewrap', 'not sandboxed', 'not run yet')}</dd>
+          {task.current_attempt?.limits ? <Limits limits={task.current_attempt.limits} /> : ''}
           {task.worktree_path ? (
             <>
               <dt>Path</dt>

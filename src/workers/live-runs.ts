@@ -6,6 +6,7 @@ export type StopReason =
   | 'user'
   | 'budget-exceeded'
   | 'cost-budget-exceeded'
+  | 'output-limit'
   | 'server-shutdown'
   | 'storage-failure'
   | 'internal-error'

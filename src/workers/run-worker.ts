@@ -7,6 +7,7 @@ import {
   type JsonObject,
   type NewEvent,
   now,
+  type RunLimitsRecord,
   type TaskRecord,
   type TaskStatus,
 } from '../domain'
@@ -23,9 +24,11 @@ import type { DriverLaunch, RunContext, RunDriver } from './drivers/driver'
 import { ShellDriver } from './drivers/shell'
 import type { Isolation, PreparedWorkspace } from './isolation'
 import { chargeRun } from './ledger'
+import { describeLimits, limitsReached, type RunLimits, type RunLimitsPlan } from './limits/run-limits'
 import type { LiveRun, LiveRuns, ReplyDelivery, StopReason } from './live-runs'
 import { agentNetwork } from './network/agent-network'
 import type { RunNetwork } from './network/run-network'
+import { MiB, OutputCap } from './output-cap'
 import { inPlaceRefused, RUNNER_LABELS } from './preflight'
 import type { Redaction } from './redaction'
 import type { RunJob } from './run-queue'
@@ -45,6 +48,7 @@ export interface RunWorkerDeps {
   adapters: Record<AgentRunner, AgentAdapter>
   /** Whether bubblewrap can run here (probed once, cached). */
   sandbox: () => SandboxInfo
+  limits: RunLimits
 }
 
 /**
@@ -82,6 +86,8 @@ interface FinishOptions {
   diff?: NewEvent
   diffStat?: { has_changes: boolean; stat: string } | null
   extraMetadata?: JsonObject
+  /** The limits as they ended (what the cgroup counted), for the attempt. */
+  limits?: RunLimitsRecord
 }
 
 class ActiveRun implements LiveRun, RunContext {
@@ -95,6 +101,9 @@ class ActiveRun implements LiveRun, RunContext {
   private resolveEnded!: () => void
   private attemptNumber = 0
   private claimed = false
+  private readonly output: OutputCap
+  private limits: RunLimitsPlan | null = null
+  private limitsNoted = false
 
   constructor(
     public task: TaskRecord,
@@ -102,6 +111,7 @@ class ActiveRun implements LiveRun, RunContext {
   ) {
     this.taskId = task.id
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve))
+    this.output = new OutputCap(this.policy.max_output_mb * MiB)
   }
 
   get policy(): EffectivePolicy {
@@ -127,9 +137,30 @@ class ActiveRun implements LiveRun, RunContext {
     if (!this.stopping) this.stop(reason).catch(() => undefined)
   }
 
+  /** The runner's events: they count against the output cap, and past it are dropped. */
   record(event: NewEvent): Promise<void> | null {
+    const { event: kept, reachedNow } = this.output.admit(event)
+    if (kept) this.note(kept)
+    if (reachedNow) {
+      this.note({
+        kind: 'lifecycle',
+        message:
+          `Output limit reached: ${this.output.stored} bytes of output kept (the limit is ` +
+          `${this.policy.max_output_mb} MB); everything after that is dropped, and the run is stopped`,
+        metadata: {
+          category: 'output-limit',
+          max_output_mb: this.policy.max_output_mb,
+          stored_bytes: this.output.stored,
+        },
+      })
+      this.requestStop('output-limit')
+    }
+    return kept ? this.deps.eventLog.room() : null
+  }
+
+  /** openRuntime's own events about the run (not its output). */
+  private note(event: NewEvent): void {
     this.deps.eventLog.append(this.taskId, { ...event, attempt_id: this.attemptId })
-    return this.deps.eventLog.room()
   }
 
   needInput(reason: string, metadata: JsonObject): void {
@@ -177,6 +208,10 @@ class ActiveRun implements LiveRun, RunContext {
           : `openRuntime failed running it: ${errorText(error)}`,
       )
     } finally {
+      // However the run ended, its cgroup goes (a no-op when recordExit already finished it).
+      await this.finishLimits().catch((error) =>
+        console.error(`task ${this.taskId}: removing the run's cgroup failed`, error),
+      )
       this.resolveEnded()
     }
   }
@@ -198,18 +233,29 @@ class ActiveRun implements LiveRun, RunContext {
       network = await agentNetwork(launch, this.policy, sandbox, (target) => this.networkRefused(target))
       const wrapped = network?.wrap(launch.spec)
       if (wrapped) launch = { ...launch, spec: wrapped.spec }
-      command = sandboxRun({
-        argv: launch.spec.argv,
-        env: launch.spec.env,
-        policy: this.policy,
-        workspace: this.task.workspace,
-        prepared,
-        stateDirs: launch.stateDirs,
-        configuration: launch.configuration,
-        network: network && wrapped ? { mount: network.mount, programs: wrapped.programs } : undefined,
-        sandbox,
-        dataDir: this.deps.config.dataDir,
+      const started = launch
+      const sandboxed = (argv: string[]) =>
+        sandboxRun({
+          argv,
+          env: started.spec.env,
+          policy: this.policy,
+          workspace: this.task.workspace,
+          prepared,
+          stateDirs: started.stateDirs,
+          configuration: started.configuration,
+          network: network && wrapped ? { mount: network.mount, programs: wrapped.programs } : undefined,
+          sandbox,
+          dataDir: this.deps.config.dataDir,
+        })
+      command = sandboxed(launch.spec.argv)
+      // Whether RLIMIT_NPROC can hold depends on the sandbox; rlimits wrap the command inside it.
+      const limits = this.deps.limits.plan(this.attemptId, this.policy, {
+        active: command.active,
+        bwrapPath: sandbox.bwrap_path,
       })
+      this.limits = limits
+      if (limits.innerPrefix.length > 0) command = sandboxed([...limits.innerPrefix, ...launch.spec.argv])
+      command = { ...command, argv: limits.outer(command.argv) }
     } catch (error) {
       network?.close()
       await this.fail(`could not start the runner: ${errorText(error)}`)
@@ -217,6 +263,7 @@ class ActiveRun implements LiveRun, RunContext {
     }
     try {
       this.recordSandbox(command, network)
+      this.recordLimits(this.limits.record)
       if (await this.stoppedBeforeStart()) return
       await this.supervise(driver, launch, command)
     } finally {
@@ -278,7 +325,7 @@ class ActiveRun implements LiveRun, RunContext {
       execution_workspace: prepared.executionDir,
       isolated: prepared.isolated,
     })
-    this.record({
+    this.note({
       kind: 'lifecycle',
       message: prepared.note,
       metadata: {
@@ -302,7 +349,7 @@ class ActiveRun implements LiveRun, RunContext {
     const mode = allowed ? `only the model API, ${allowed.join(', ')}` : effectiveNetworkMode(this.policy)
     const reason = command.active ? `sandboxed with bubblewrap (network: ${mode})` : command.reason
     this.deps.store.attempts.patch(this.attemptId, { sandboxed: command.active })
-    this.record({
+    this.note({
       kind: 'lifecycle',
       message: reason.charAt(0).toUpperCase() + reason.slice(1),
       metadata: {
@@ -322,6 +369,25 @@ class ActiveRun implements LiveRun, RunContext {
     })
   }
 
+  private recordLimits(limits: RunLimitsRecord): void {
+    this.deps.store.attempts.patch(this.attemptId, { limits })
+    this.note({
+      kind: 'lifecycle',
+      message: describeLimits(limits),
+      metadata: { category: 'limits', limits },
+    })
+  }
+
+  /** Ends the run's limits (its cgroup removed) and says which it ran into; undefined when none were set up. */
+  private async finishLimits(): Promise<RunLimitsRecord | undefined> {
+    const ended = await this.limits?.finish({ stored: this.output.stored, dropped: this.output.dropped })
+    if (!ended || this.limitsNoted) return ended
+    this.limitsNoted = true
+    for (const message of limitsReached(ended))
+      this.note({ kind: 'lifecycle', message, metadata: { category: 'limit-reached', limits: ended } })
+    return ended
+  }
+
   private async supervise(driver: RunDriver, launch: DriverLaunch, command: SandboxedCommand): Promise<void> {
     const { config, store, redaction } = this.deps
     const startedAt = Date.now()
@@ -339,10 +405,11 @@ class ActiveRun implements LiveRun, RunContext {
           idleMs: config.partialLineIdleMs,
           maxLineChars: launch.maxLineChars,
           redactor: driver.redactsStream ? redaction.stream(this.policy) : undefined,
+          reap: () => this.limits?.reap() ?? Promise.resolve(),
         },
       )
     } catch (error) {
-      this.record({
+      this.note({
         kind: 'error',
         message: `runner process failed to start: ${errorText(error)}`,
         metadata: { category: 'attempt-start-failed', attempt_id: this.attemptId, error: errorText(error) },
@@ -384,7 +451,7 @@ class ActiveRun implements LiveRun, RunContext {
       await this.finish('stopped', { type: 'STOP' }, summary, { ...options, category: 'attempt-stopped' })
       return
     }
-    this.record({ kind: 'error', message: summary, metadata: { category: 'run-fault', reason } })
+    this.note({ kind: 'error', message: summary, metadata: { category: 'run-fault', reason } })
     await this.finish('failed', { type: 'FAIL' }, summary, { ...options, category: 'attempt-failed' })
   }
 
@@ -404,7 +471,7 @@ class ActiveRun implements LiveRun, RunContext {
         return
       }
       console.error(`task ${this.taskId}: handling the runner's output failed`, error)
-      this.record({
+      this.note({
         kind: 'error',
         message: `openRuntime failed handling the runner's output: ${errorText(error)}`,
         metadata: { category: 'internal-error' },
@@ -436,11 +503,12 @@ class ActiveRun implements LiveRun, RunContext {
   private async recordExit(exit: ProcessExit, runtimeMillis: number, failure: string | null): Promise<void> {
     const task = this.deps.store.tasks.get(this.taskId) ?? this.task
     if (this.policy.allow_git_write) await this.collectCommits(task)
+    const limits = await this.finishLimits()
     let changes: Awaited<ReturnType<Isolation['summarizeChanges']>> = null
     try {
       changes = await this.deps.isolation.summarizeChanges(task)
     } catch (error) {
-      this.record({
+      this.note({
         kind: 'error',
         message: `could not capture the diff: ${errorText(error)}`,
         metadata: { category: 'diff-failed' },
@@ -452,7 +520,14 @@ class ActiveRun implements LiveRun, RunContext {
       message: changes?.has_changes ? changes.stat : 'No file changes.',
       metadata: { category: 'diff', has_changes: changes?.has_changes ?? false },
     }
-    const options = { category: '', exitText: exit.text, runtimeMillis, diff: diffEvent, diffStat: changes }
+    const options = {
+      category: '',
+      exitText: exit.text,
+      runtimeMillis,
+      diff: diffEvent,
+      diffStat: changes,
+      limits,
+    }
     if (this.stopping) {
       await this.finishStopped(task, options)
       return
@@ -522,6 +597,9 @@ class ActiveRun implements LiveRun, RunContext {
         ...(this.stopping ? { reason: this.stopping } : {}),
         ...(this.stopping === 'budget-exceeded' ? { budget_minutes: effectiveBudgetMinutes(this.task) } : {}),
         ...(this.stopping === 'cost-budget-exceeded' ? { budget_cents: this.policy.budget_cents } : {}),
+        ...(this.stopping === 'output-limit'
+          ? { max_output_mb: this.policy.max_output_mb, dropped_bytes: this.output.dropped }
+          : {}),
         ...options.extraMetadata,
       },
       extraEvents: options.diff ? [options.diff] : [],
@@ -532,6 +610,7 @@ class ActiveRun implements LiveRun, RunContext {
           exit_status: options.exitText,
           summary,
           stop_reason: this.stopping,
+          ...(options.limits ? { limits: options.limits } : {}),
         })
         store.attempts.clearProcess(this.attemptId)
         chargeRun(store, this.taskId, this.attemptId, { runtime_millis: options.runtimeMillis ?? 0 }, at)
@@ -561,6 +640,8 @@ function stopSummary(reason: StopReason, task: TaskRecord): string {
       const cents = (task.effective_policy ?? task.policy).budget_cents ?? 0
       return `Stopped: exceeded the cost budget of ${cents} cent${cents === 1 ? '' : 's'}`
     }
+    case 'output-limit':
+      return `Stopped: its output passed the limit of ${(task.effective_policy ?? task.policy).max_output_mb} MB`
     case 'server-shutdown':
       return 'Stopped: the server shut down'
     case 'storage-failure':

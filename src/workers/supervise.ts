@@ -40,9 +40,23 @@ export interface SupervisorOptions {
   maxLineChars?: number
   /** One per stream: output passes through it before it is split into lines. */
   redactor?: () => StreamRedactor
+  /**
+   * Ends whatever of the run outlives its process group (members of its cgroup that left the group
+   * with setsid), so nothing keeps the output pipes open once the leader is gone.
+   */
+  reap?: () => Promise<void>
 }
 
 const PROMPT_ENDING = /[?:>$#\]]\s*$/
+
+/**
+ * Output is handled this much at a time. Between slices the reader waits for the event log's
+ * backpressure and lets the event loop run: a pipe that always has data ready resolves every
+ * read without yielding, so a fast writer would otherwise starve every request (and timer).
+ */
+const SLICE_CHARS = 64 * 1024
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /**
  * One runner process: spawned as the leader of its own process group, its output decoded (invalid
@@ -55,7 +69,11 @@ export class SupervisedProcess {
   readonly exited: Promise<ProcessExit>
   private readonly child: Subprocess<'pipe' | 'ignore', 'pipe', 'pipe'>
   private readonly stdinId: string | null
-  private lastOutputAt = Date.now()
+  /**
+   * Since when each reader has been blocked waiting for new data; null while it handles a chunk or
+   * waits on backpressure. The run is quiet only while both are blocked.
+   */
+  private readonly waitingSince: Record<OutputStream, number | null> = { stdout: null, stderr: null }
   private idleTimer: ReturnType<typeof setTimeout> | null = null
   private idleBackoff: number
   private reportedWaiting = false
@@ -117,6 +135,7 @@ export class SupervisedProcess {
   /** Ends the whole group: SIGTERM, then SIGKILL after the grace period. Resolves when it is gone. */
   async stop(): Promise<ProcessExit> {
     await terminateGroup(this.pid, this.options.stopGraceMs)
+    await this.options.reap?.()
     return this.exited
   }
 
@@ -135,6 +154,7 @@ export class SupervisedProcess {
     this.clearIdle()
     // The leader is gone; anything it left running in its group would go on unobserved.
     await terminateGroup(this.pid, Math.min(this.options.stopGraceMs, 1000))
+    await this.options.reap?.()
     await Promise.all(readers)
     this.flushHeld('end')
     this.splitters.stdout.flushPartial()
@@ -147,22 +167,34 @@ export class SupervisedProcess {
 
   private async read(stream: OutputStream, source: ReadableStream<Uint8Array>): Promise<void> {
     const decoder = new TextDecoder('utf-8', { fatal: false })
-    const splitter = this.splitters[stream]
     const reader = source.getReader()
     while (true) {
+      this.waitingSince[stream] = Date.now()
+      this.armIdleCheck(this.options.idleMs)
       const { value: chunk, done } = await reader.read()
+      this.waitingSince[stream] = null
       if (done) break
-      this.lastOutputAt = Date.now()
       this.reportedWaiting = false
-      splitter.push(this.redact(stream, decoder.decode(chunk, { stream: true })))
+      await this.handle(stream, decoder.decode(chunk, { stream: true }))
+    }
+    await this.handle(stream, decoder.decode())
+    // A finished stream produces nothing more: it counts as waiting from now on.
+    this.waitingSince[stream] = Date.now()
+  }
+
+  /** Redacts and splits one decoded chunk, a slice at a time (see SLICE_CHARS). */
+  private async handle(stream: OutputStream, text: string): Promise<void> {
+    const splitter = this.splitters[stream]
+    for (let at = 0; at < text.length; at += SLICE_CHARS) {
+      const slice = text.length <= SLICE_CHARS ? text : text.slice(at, at + SLICE_CHARS)
+      splitter.push(this.redact(stream, slice))
       if (this.pendingBackpressure) {
         const wait = this.pendingBackpressure
         this.pendingBackpressure = null
         await wait
       }
-      this.armIdleCheck(this.options.idleMs)
+      await nextTurn()
     }
-    splitter.push(this.redact(stream, decoder.decode()))
   }
 
   private redact(stream: OutputStream, text: string): string {
@@ -179,7 +211,7 @@ export class SupervisedProcess {
   private armIdleCheck(delay: number): void {
     if (this.ended || !this.hooks.onWaitingForInput) return
     this.clearIdle()
-    this.idleBackoff = delay
+    this.idleBackoff = this.options.idleMs
     this.idleTimer = setTimeout(() => this.checkIdle(), delay)
   }
 
@@ -188,13 +220,35 @@ export class SupervisedProcess {
     this.idleTimer = null
   }
 
+  /** How long both readers have been blocked waiting for new data, or null while either is busy. */
+  private quietFor(): number | null {
+    const { stdout, stderr } = this.waitingSince
+    if (stdout === null || stderr === null) return null
+    return Date.now() - Math.max(stdout, stderr)
+  }
+
   private checkIdle(): void {
     this.idleTimer = null
     if (this.ended) return
-    if (Date.now() - this.lastOutputAt < this.options.idleMs) {
-      this.armIdleCheck(this.options.idleMs)
+    const quiet = this.quietFor()
+    // A busy reader (a chunk in hand, or waiting on backpressure) arms the check again when it next waits.
+    if (quiet === null) return
+    if (quiet < this.options.idleMs) {
+      this.armIdleCheck(this.options.idleMs - quiet)
       return
     }
+    // A timer may fire late, after output arrived that the event loop has not handed to the reader
+    // yet: decide only after the loop has polled for it once more.
+    const since = { ...this.waitingSince }
+    setImmediate(() => {
+      const unchanged = this.waitingSince.stdout === since.stdout && this.waitingSince.stderr === since.stderr
+      if (this.ended || this.idleTimer !== null || !unchanged) return
+      this.onQuiet()
+    })
+  }
+
+  /** The run has been quiet for the idle period: flush what it left unfinished, and see if it waits for input. */
+  private onQuiet(): void {
     this.flushHeld('flush')
     const prompt = this.splitters.stdout.pendingPartial || this.splitters.stderr.pendingPartial
     this.splitters.stdout.flushPartial()
@@ -208,7 +262,8 @@ export class SupervisedProcess {
       }
     }
     // A quiet run is re-checked with growing intervals: cheap, yet a later read is still noticed.
-    this.idleTimer = setTimeout(() => this.checkIdle(), Math.min(this.idleBackoff * 2, 5000))
-    this.idleBackoff = Math.min(this.idleBackoff * 2, 5000)
+    const next = Math.min(this.idleBackoff * 2, 5000)
+    this.idleTimer = setTimeout(() => this.checkIdle(), next)
+    this.idleBackoff = next
   }
 }

@@ -117,6 +117,21 @@ describe('task validation', () => {
       400,
       /does not exist/,
     ],
+    ...(
+      [
+        ['max_processes', 15],
+        ['max_processes', 64.5],
+        ['max_memory_mb', 31],
+        ['max_memory_mb', 2_000_000],
+        ['max_output_mb', 0],
+        ['max_output_mb', 100_001],
+      ] as const
+    ).map(([field, value]): [string, unknown, number, RegExp] => [
+      `${field} ${value} (out of range, refused rather than brought into range)`,
+      { title: 'x', prompt: '', runner: 'shell', command: 'true', policy: { [field]: value } },
+      400,
+      /policy/,
+    ]),
   ]
   for (const [name, body, status, message] of cases) {
     test(`${name} → ${status}`, async () => {

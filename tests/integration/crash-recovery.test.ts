@@ -1,8 +1,9 @@
 import { afterAll, expect, test } from 'bun:test'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { groupAlive, processLiving } from '../../src/workers/process-group'
 import { makeRepo } from '../support/git-repo'
+import { processesMentioning } from '../support/processes'
 import { api, type ServerProcess, serverRefusal, spawnServer } from '../support/server-process'
 import { readSse } from '../support/sse'
 import { tempDir, waitFor } from '../support/temp'
@@ -37,20 +38,6 @@ async function storedEvents(server: ServerProcess, id: string): Promise<SeenEven
     all.push(...page.body)
     if (page.body.length < 1000) return all
   }
-}
-
-/** Pids whose command line contains `token` and that have not exited (a zombie's command line is empty). */
-function processesMentioning(token: string): number[] {
-  const found: number[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(token)) found.push(Number(entry))
-    } catch {
-      // Ended while we looked.
-    }
-  }
-  return found.filter((pid) => pid !== process.pid && processLiving(pid))
 }
 
 /** The process group of a pid, from /proc/<pid>/stat (field 5). */

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { defaultPolicy, emptyLedger, type TaskEvent } from '../../src/domain'
 import { EventBus } from '../../src/events/event-bus'
-import { EventLog } from '../../src/events/event-log'
+import { EventLog, type EventLogOptions } from '../../src/events/event-log'
 import { Store } from '../../src/storage/store'
 import { tempDir, waitFor } from '../support/temp'
 
@@ -13,7 +13,7 @@ afterEach(() => {
   dir?.cleanup()
 })
 
-function setup(options: { flushMs?: number; batchSize?: number; highWater?: number } = {}) {
+function setup(options: Partial<EventLogOptions> = {}) {
   dir = tempDir()
   store = Store.open(join(dir.path, 'db.sqlite3'))
   const bus = new EventBus()
@@ -154,6 +154,22 @@ describe('event log', () => {
     log.flush()
     await wait
     expect(released).toBe(true)
+  })
+
+  test('long lines count by their size: a batch stops at batchChars, producers wait above highWaterChars', async () => {
+    const { log } = setup({ flushMs: 10_000, batchChars: 1000, highWaterChars: 2500 })
+    const line = 'x'.repeat(1000)
+    for (let i = 0; i < 2; i++) log.append('t1', { kind: 'stdout', message: line })
+    expect(log.room()).toBeNull()
+    log.append('t1', { kind: 'stdout', message: line })
+    const wait = log.room()
+    expect(wait).toBeInstanceOf(Promise)
+    // The timed flush writes one batch per tick; the first one brings the buffer under the mark.
+    await wait
+    expect(store.events.after('t1', 0, 10).length).toBe(1)
+    expect(log.bufferedCount).toBe(2)
+    await waitFor('every batch written', () => log.bufferedCount === 0)
+    expect(store.events.after('t1', 0, 10).map((e) => e.seq)).toEqual([1, 2, 3])
   })
 
   test('a task continues its seq after a restart (new log over the same database)', () => {

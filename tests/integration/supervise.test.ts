@@ -96,3 +96,52 @@ describe('supervised process', () => {
     expect(captured.lines.map((l) => l.line)).toEqual(['working... ', 'done'])
   })
 })
+
+describe('the idle partial-line flush', () => {
+  test('never cuts a line while the reader waits on backpressure, however long the wait', async () => {
+    const idleMs = 20
+    const lines: { stream: OutputStream; line: string; partial: boolean }[] = []
+    let release!: () => void
+    const backpressure = new Promise<void>((resolve) => (release = resolve))
+    let restWritten!: () => void
+    const restWrittenSeen = new Promise<void>((resolve) => (restWritten = resolve))
+    // The first chunk ends in the middle of a line and its first line is answered with
+    // backpressure. Only then is the rest of the line written (the reply on stdin lets the script
+    // go on), so it waits unread in the pipe; stderr says when it is there.
+    const child = new SupervisedProcess(
+      {
+        argv: ['/bin/sh', '-c', "printf 'first\\nhal'; read go; printf 'f\\n'; echo written >&2; read done"],
+        cwd: '/tmp',
+        env: { PATH: '/usr/bin:/bin' },
+        keepStdin: true,
+      },
+      {
+        onLine: (stream, line, partial) => {
+          lines.push({ stream, line, partial })
+          if (stream === 'stderr') restWritten()
+          return line === 'first' ? backpressure : undefined
+        },
+        onWaitingForInput: () => undefined,
+      },
+      { stopGraceMs: 1000, idleMs },
+    )
+    try {
+      await waitFor('the first line', () => lines.length > 0)
+      expect(child.write('go\n')).toBe(true)
+      await restWrittenSeen
+      // The scenario itself: backpressure held for many idle periods. Timers fire in deadline
+      // order, so every idle check due in that time has run when this one resolves.
+      await Bun.sleep(idleMs * 10)
+      release()
+      await waitFor('the rest of the line', () =>
+        lines.some((l) => l.stream === 'stdout' && l.line !== 'first'),
+      )
+      expect(lines.filter((l) => l.stream === 'stdout')).toEqual([
+        { stream: 'stdout', line: 'first', partial: false },
+        { stream: 'stdout', line: 'half', partial: false },
+      ])
+    } finally {
+      await child.stop()
+    }
+  })
+})

@@ -30,6 +30,9 @@ describe('presets', () => {
     expect(detectPreset({ budget_cents: 100 })).toBe('custom')
     expect(detectPreset({ max_runtime_minutes: 30 })).toBe('custom')
     expect(detectPreset({ require_sandbox: true })).toBe('custom')
+    expect(detectPreset({ max_processes: 64 })).toBe('custom')
+    expect(detectPreset({ max_memory_mb: 512 })).toBe('custom')
+    expect(detectPreset({ max_output_mb: 1 })).toBe('custom')
     expect(detectPreset({ ...getPreset('full')?.policy, max_runtime_minutes: 5 })).toBe('custom')
   })
 
@@ -55,6 +58,9 @@ describe('normalizePolicy', () => {
       require_sandbox: false,
       approval_timeout_seconds: 600,
       allow_in_place: false,
+      max_processes: 1024,
+      max_memory_mb: 4096,
+      max_output_mb: 64,
     })
   })
 
@@ -82,5 +88,10 @@ describe('normalizePolicy', () => {
     const policy = normalizePolicy({ require_sandbox: true, approval_timeout_seconds: 30 })
     expect(policy.require_sandbox).toBe(true)
     expect(policy.approval_timeout_seconds).toBe(30)
+  })
+
+  test('keeps the run limits as given (the request schema refuses what is out of range)', () => {
+    const policy = normalizePolicy({ max_processes: 64, max_memory_mb: 100, max_output_mb: 2 })
+    expect([policy.max_processes, policy.max_memory_mb, policy.max_output_mb]).toEqual([64, 100, 2])
   })
 })

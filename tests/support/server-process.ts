@@ -18,8 +18,16 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>
 }
 
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const proc = Bun.spawn([process.execPath, join(ROOT, 'src', 'server.ts')], {
+/** `runAs`: a uid (and gid) to run the server as, through setpriv (the caller must be root). */
+export async function spawnServer(
+  env: Record<string, string>,
+  options: { runAs?: number } = {},
+): Promise<ServerProcess> {
+  const as =
+    options.runAs === undefined
+      ? []
+      : ['setpriv', `--reuid=${options.runAs}`, `--regid=${options.runAs}`, '--clear-groups']
+  const proc = Bun.spawn([...as, process.execPath, join(ROOT, 'src', 'server.ts')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', PORT: '0', ...env },
     stdin: 'ignore',
