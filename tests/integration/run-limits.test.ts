@@ -160,7 +160,7 @@ describe('cgroups where the host offers them (OPENRUNTIME_LIMITS=auto)', () => {
     expect(announced?.metadata?.limits).toMatchObject({ processes: { max: 200 }, memory: { max_mb: 300 } })
     const task = (await rt.call('GET', `/tasks/${run.id}`)).body
     expect(task.attempts[0].limits).toEqual(run.limits)
-    const page = await (await rt.app.handle(new Request(`http://localhost/tasks/${run.id}/view`))).text()
+    const page = await (await rt.handle(`/tasks/${run.id}/view`)).text()
     expect(page).toContain('Processes')
     expect(page).toContain(`at most 200 (${(pidsCgroup ?? 'not enforced').replace('-', ' ')})`)
     expect(page).toContain('at most 300 MB')
