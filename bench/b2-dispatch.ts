@@ -11,13 +11,15 @@ import { percentile, round } from './lib/measure'
  * task is then left to finish before anything else is timed: its wrap-up (a diff capture in a
  * worktree) would otherwise overlap the next dispatch or the raw baseline and bill one to the other.
  */
-async function dispatchOnce(server: ServerProcess, workspace: string): Promise<number> {
+async function dispatchOnce(server: ServerProcess, workspace: string, inPlace: boolean): Promise<number> {
   const created = await api(server, 'POST', '/tasks', {
     title: 'echo',
     prompt: '',
     runner: 'shell',
     command: 'echo hi',
     workspace,
+    // The plain folder is no repository: the task runs in it directly, which its policy must allow.
+    policy: { allow_in_place: inPlace },
   })
   const id = created.body.id
   const abort = new AbortController()
@@ -26,7 +28,8 @@ async function dispatchOnce(server: ServerProcess, workspace: string): Promise<n
     signal: abort.signal,
   })
   const started = performance.now()
-  await api(server, 'POST', `/tasks/${id}/start`)
+  const start = await api(server, 'POST', `/tasks/${id}/start`)
+  if (start.status !== 200) throw new Error(`start refused: ${JSON.stringify(start.body)}`)
   for await (const frame of readSse(stream)) {
     if (frame.event === 'message' && frame.data.kind === 'stdout') break
   }
@@ -91,11 +94,11 @@ export async function benchDispatch(runs = 200) {
     const spawn: number[] = []
     const worktree: number[] = []
     for (let i = 0; i < runs; i++) {
-      inPlace.push(await dispatchOnce(server, plain))
+      inPlace.push(await dispatchOnce(server, plain, true))
       spawn.push(await rawSpawn())
     }
     for (let i = 0; i < Math.min(runs, 50); i++) {
-      withWorktree.push(await dispatchOnce(server, repo))
+      withWorktree.push(await dispatchOnce(server, repo, false))
       worktree.push(rawWorktree(repo, i))
     }
     return {

@@ -31,6 +31,8 @@ export async function benchConcurrency(taskPagePath = defaultTaskPage) {
         runner: 'shell',
         command: `seq 1 ${LINES}`,
         workspace,
+        // A plain folder, not a repository: the runs go in place.
+        policy: { allow_in_place: true },
       })
       ids.push(created.body.id)
     }
