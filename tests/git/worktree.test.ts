@@ -203,6 +203,29 @@ describe('prepareWorkspace', () => {
     },
   )
 
+  test("a worktree an older openRuntime made (linked, metadata in the user's .git) gets a git directory of its own", async () => {
+    const repo = makeRepo(dir('legacy'), { 'a.txt': 'one\n' })
+    const taskId = crypto.randomUUID()
+    const worktree = join(repo, '.openruntime', 'worktrees', taskId)
+    const base = gitSync(repo, 'rev-parse', 'HEAD').trim()
+    gitSync(repo, 'worktree', 'add', '-q', '-b', `openruntime/${taskId.slice(0, 8)}`, worktree, 'HEAD')
+    write(worktree, 'a.txt', 'edited by the old run\n')
+    write(worktree, 'new.txt', 'untracked\n')
+
+    const again = await prepareWorkspace({
+      taskId,
+      workspace: repo,
+      existing: { worktreePath: worktree, baseCommit: base },
+    })
+    expect(again.note).toContain('given a git directory of its own')
+    expect(readFileSync(join(worktree, '.git'), 'utf8')).toBe(`gitdir: ${again.gitDir}\n`)
+    expect(existsSync(join(repo, '.git', 'worktrees', taskId))).toBe(false)
+    expect(read(worktree, 'a.txt')).toBe('edited by the old run\n')
+    const diff = await captureDiff({ checkout: await checkoutFor(repo, taskId), baseCommit: base })
+    expect(diff.files.map((file) => file.path).sort()).toEqual(['a.txt', 'new.txt'])
+    expect(status(worktree)).toEqual([' M a.txt', '?? new.txt'])
+  })
+
   test('bad task ids and missing workspaces are rejected as invalid', async () => {
     const repo = makeRepo(dir('bad-input'))
     await expect(prepareWorkspace({ taskId: '../escape', workspace: repo })).rejects.toMatchObject({
