@@ -1,6 +1,6 @@
 import type { EventLog } from '../events/event-log'
+import { groupBelongsToRun, terminateGroup } from '../process/process-group'
 import type { Store } from '../storage/store'
-import { groupBelongsToRun, terminateGroup } from '../workers/process-group'
 import { finishRepositoryWork } from './intent-recovery'
 import type { TaskLifecycle } from './lifecycle'
 import type { RunScheduler } from './task-service'

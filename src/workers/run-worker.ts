@@ -15,6 +15,13 @@ import { AppError, conflict } from '../errors'
 import type { EventLog } from '../events/event-log'
 import type { ExitOutcome } from '../machines/task-machine'
 import { effectiveNetworkMode, type SandboxedCommand, type SandboxInfo } from '../policy'
+import {
+  describeLimits,
+  limitsReached,
+  type RunLimits,
+  type RunLimitsPlan,
+} from '../process/limits/run-limits'
+import { type ProcessExit, SupervisedProcess, type SupervisorHooks } from '../process/supervise'
 import type { ToolApproval } from '../storage/approvals'
 import type { Store } from '../storage/store'
 import { isWriteRefused, retryRefusedWrite } from '../storage/write-failures'
@@ -24,7 +31,6 @@ import type { DriverLaunch, RunContext, RunDriver } from './drivers/driver'
 import { ShellDriver } from './drivers/shell'
 import type { Isolation, PreparedWorkspace } from './isolation'
 import { chargeRun } from './ledger'
-import { describeLimits, limitsReached, type RunLimits, type RunLimitsPlan } from './limits/run-limits'
 import type { LiveRun, LiveRuns, ReplyDelivery, StopReason } from './live-runs'
 import { agentNetwork } from './network/agent-network'
 import type { RunNetwork } from './network/run-network'
@@ -34,7 +40,6 @@ import type { Redaction } from './redaction'
 import type { RunJob } from './run-queue'
 import { sandboxRun } from './run-sandbox'
 import type { RunnerCatalog } from './runner-catalog'
-import { type ProcessExit, SupervisedProcess, type SupervisorHooks } from './supervise'
 
 export interface RunWorkerDeps {
   config: Config

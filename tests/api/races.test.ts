@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { groupAlive } from '../../src/workers/process-group'
+import { groupAlive } from '../../src/process/process-group'
 import { gitSync, makeRepo } from '../support/git-repo'
 import { startTestRuntime, type TestRuntime } from '../support/runtime'
 import { waitFor } from '../support/temp'

@@ -4,9 +4,9 @@ import net from 'node:net'
 import { join } from 'node:path'
 import { detectSandbox, normalizePolicy, sandboxCommand } from '../../src/policy'
 import type { Endpoint } from '../../src/policy/endpoints'
+import { groupAlive, processLiving, processStartTime, signalGroup } from '../../src/process/process-group'
 import { filteringProxy } from '../../src/workers/network/filtering-proxy'
 import { RunNetwork, sweepStaleRunNetworks } from '../../src/workers/network/run-network'
-import { groupAlive, processLiving, processStartTime, signalGroup } from '../../src/workers/process-group'
 import { tempDir, waitFor } from '../support/temp'
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { groupAlive, processLiving } from '../../src/workers/process-group'
+import { groupAlive, processLiving } from '../../src/process/process-group'
 import { makeRepo } from '../support/git-repo'
 import { processesMentioning } from '../support/processes'
 import { api, type ServerProcess, serverRefusal, spawnServer } from '../support/server-process'

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { groupAlive, processLiving } from '../../src/workers/process-group'
-import { type OutputStream, SupervisedProcess } from '../../src/workers/supervise'
+import { groupAlive, processLiving } from '../../src/process/process-group'
+import { type OutputStream, SupervisedProcess } from '../../src/process/supervise'
 import { waitFor } from '../support/temp'
 
 interface Captured {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { processLiving } from '../../src/workers/process-group'
+import { processLiving } from '../../src/process/process-group'
 import { makeRepo } from '../support/git-repo'
 import { startTestRuntime, type TestRuntime } from '../support/runtime'
 import { waitFor } from '../support/temp'

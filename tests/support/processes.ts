@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs'
-import { processLiving } from '../../src/workers/process-group'
+import { processLiving } from '../../src/process/process-group'
 
 /** Pids whose command line contains `token` and that have not exited (a zombie's command line is empty). */
 export function processesMentioning(token: string): number[] {

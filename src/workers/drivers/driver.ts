@@ -1,9 +1,9 @@
 import type { ApprovalAnswer } from '../../agents'
 import type { EffectivePolicy, JsonObject, NewEvent, TaskRecord } from '../../domain'
 import type { Endpoint } from '../../policy/endpoints'
+import type { ProcessSpec, SupervisedProcess, SupervisorHooks } from '../../process/supervise'
 import type { ToolApproval } from '../../storage/approvals'
 import type { ReplyDelivery, StopReason } from '../live-runs'
-import type { ProcessSpec, SupervisedProcess, SupervisorHooks } from '../supervise'
 
 /**
  * A driver speaks one kind of runner: what process to start, what its output means, how replies,

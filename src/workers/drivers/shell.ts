@@ -1,7 +1,7 @@
 import type { Config } from '../../config'
+import type { SupervisedProcess, SupervisorHooks } from '../../process/supervise'
 import type { ReplyDelivery } from '../live-runs'
 import { runnerEnvironment } from '../runner-env'
-import type { SupervisedProcess, SupervisorHooks } from '../supervise'
 import type { DriverLaunch, RunContext, RunDriver } from './driver'
 
 /**
