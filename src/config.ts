@@ -1,10 +1,10 @@
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import type { AgentRunner, PriceTable } from './agents'
+import type { PriceTable } from './agents'
 import { type Endpoint, parseEndpoint } from './policy/endpoints'
 
-/** How one agent CLI is launched: where it is, and what to add to its argv and environment. */
-export interface AgentSettings {
+/** How one runner's CLI is launched: where it is, and what to add to its argv and environment. */
+export interface RunnerSettings {
   /** An explicit binary; without it the CLI is looked up on the server's PATH. */
   bin: string | undefined
   /** Appended to the adapter's own flags. */
@@ -38,7 +38,11 @@ export interface Config {
   /** OPENRUNTIME_TOKEN; once the runtime has started, the token in force (none with `auth: none`). */
   token: string | undefined
   corsOrigins: string[]
-  agents: Record<AgentRunner, AgentSettings>
+  /**
+   * Per runner settings name (a runner definition's `settingsName`, e.g. CLAUDE):
+   * OPENRUNTIME_<NAME>_BIN, _ARGS and _ENV, read for every name the environment uses.
+   */
+  runnerSettings: Record<string, RunnerSettings>
   /** OPENRUNTIME_AGENT_HOSTS: reachable from every agent run besides its model API. */
   agentHosts: Endpoint[]
   /** Prices to estimate Codex's cost with, over the built-in table. */
@@ -133,15 +137,29 @@ function hostsSetting(env: Env, name: string): Endpoint[] {
     })
 }
 
-/** OPENRUNTIME_<NAME>_BIN, _ARGS (a JSON array of strings) and _ENV (a JSON object of strings). */
-function agentSettings(env: Env, name: string): AgentSettings {
-  const prefix = `OPENRUNTIME_${name}`
-  return {
-    bin: env[`${prefix}_BIN`] || undefined,
-    args: jsonSetting(env, `${prefix}_ARGS`, isStringArray, 'an array of strings') ?? [],
-    env: jsonSetting(env, `${prefix}_ENV`, isStringRecord, 'an object of strings') ?? {},
-  }
+const RUNNER_SETTING = /^OPENRUNTIME_([A-Z][A-Z0-9]*)_(BIN|ARGS|ENV)$/
+
+/** OPENRUNTIME_<NAME>_BIN, _ARGS (a JSON array of strings) and _ENV (a JSON object of strings), by NAME. */
+function runnerSettings(env: Env): Record<string, RunnerSettings> {
+  const names = new Set(Object.keys(env).flatMap((key) => RUNNER_SETTING.exec(key)?.[1] ?? []))
+  return Object.fromEntries(
+    [...names].map((name) => {
+      const prefix = `OPENRUNTIME_${name}`
+      const settings: RunnerSettings = {
+        bin: env[`${prefix}_BIN`] || undefined,
+        args: jsonSetting(env, `${prefix}_ARGS`, isStringArray, 'an array of strings') ?? [],
+        env: jsonSetting(env, `${prefix}_ENV`, isStringRecord, 'an object of strings') ?? {},
+      }
+      return [name, settings]
+    }),
+  )
 }
+
+const NO_SETTINGS: RunnerSettings = { bin: undefined, args: [], env: {} }
+
+/** The settings of a runner by its settings name (none given: its defaults). */
+export const settingsOf = (config: Pick<Config, 'runnerSettings'>, name: string | null): RunnerSettings =>
+  (name === null ? undefined : config.runnerSettings[name]) ?? NO_SETTINGS
 
 /**
  * The database's default place: the user's data folder (XDG), outside every checkout, so no
@@ -182,7 +200,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       .split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
-    agents: { 'claude-code': agentSettings(env, 'CLAUDE'), codex: agentSettings(env, 'CODEX') },
+    runnerSettings: runnerSettings(env),
     agentHosts: hostsSetting(env, 'OPENRUNTIME_AGENT_HOSTS'),
     codexPrices: jsonSetting(
       env,

@@ -6,6 +6,13 @@
 export const RUNNERS = ['shell', 'claude-code', 'codex'] as const
 export type RunnerKind = (typeof RUNNERS)[number]
 
+/** How people call each runner; everything else about a runner is in src/workers/runners/. */
+export const RUNNER_LABELS: Record<RunnerKind, string> = {
+  shell: 'Shell',
+  'claude-code': 'Claude Code',
+  codex: 'Codex',
+}
+
 export const TASK_STATUSES = [
   'queued',
   'running',

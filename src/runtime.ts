@@ -1,12 +1,5 @@
 import { join } from 'node:path'
-import {
-  type AgentAdapter,
-  type AgentRunner,
-  claudeAdapter,
-  createCodexAdapter,
-  DEFAULT_CODEX_PRICES,
-  SessionInventory,
-} from './agents'
+import { SessionInventory } from './agents'
 import type { Config } from './config'
 import { now } from './domain'
 import { EventBus } from './events/event-bus'
@@ -14,6 +7,8 @@ import { EventLog } from './events/event-log'
 import { clearScratch, setScratchRoot } from './git'
 import { detectSandbox } from './policy'
 import { RunLimits } from './process/limits/run-limits'
+import { RunDispatch } from './queue/dispatch'
+import { RunQueue } from './queue/run-queue'
 import { accessToken } from './storage/access-token'
 import { InstanceLock } from './storage/instance-lock'
 import { Store } from './storage/store'
@@ -23,13 +18,12 @@ import { type RecoveryReport, recoverAfterRestart } from './tasks/recovery'
 import { ReviewService } from './tasks/review-service'
 import { TaskOperations } from './tasks/task-operations'
 import { TaskService, type TaskServiceDeps } from './tasks/task-service'
+import { RunCoordinator } from './workers/coordinator'
 import type { Isolation } from './workers/isolation'
 import { LiveRuns } from './workers/live-runs'
 import { sweepStaleRunNetworks } from './workers/network/run-network'
 import { Preflight } from './workers/preflight'
 import { Redaction } from './workers/redaction'
-import { RunQueue } from './workers/run-queue'
-import { RunWorker } from './workers/run-worker'
 import { RunnerCatalog } from './workers/runner-catalog'
 import { WorkspaceRegistry } from './workspaces/registry'
 
@@ -64,14 +58,6 @@ function withAccessToken(config: Config): Config {
   return { ...config, token: config.token ?? accessToken(config.dataDir) }
 }
 
-/** The agent adapters, Codex's pricing its token usage with the configured prices over the defaults. */
-function agentAdapters(config: Config): Record<AgentRunner, AgentAdapter> {
-  return {
-    'claude-code': claudeAdapter,
-    codex: createCodexAdapter({ prices: { ...DEFAULT_CODEX_PRICES, ...config.codexPrices } }),
-  }
-}
-
 export async function startRuntime(settings: Config, adapters: RuntimeAdapters): Promise<Runtime> {
   // The lock comes first: a second server must not even open the queue (its recovery would fail
   // the first server's running jobs).
@@ -99,14 +85,14 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
     const runners = new RunnerCatalog(config)
     const redaction = new Redaction([
       config.serverEnv,
-      ...Object.values(config.agents).map((agent) => agent.env),
+      ...Object.values(config.runnerSettings).map((settings) => settings.env),
       // The token made at first start is no variable of the server's, but it is as secret.
       config.token ? { OPENRUNTIME_TOKEN: config.token } : {},
     ])
     const sandbox = () => detectSandbox({ bwrap: config.bwrapPath })
     // After the lock: the run cgroups of this data directory are this server's alone.
     const limits = await RunLimits.start(config)
-    const worker = new RunWorker({
+    const coordinator = new RunCoordinator({
       config,
       store: openStore,
       eventLog,
@@ -115,7 +101,6 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       isolation: adapters.isolation({ copyGlobsFor: (workspace) => workspaces.copyGlobsFor(workspace) }),
       runners,
       redaction,
-      adapters: agentAdapters(config),
       sandbox,
       limits,
     })
@@ -128,9 +113,10 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       concurrency: config.maxParallel,
       processRun: async (job) => {
         await recoveryDone
-        await worker.processRun(job)
+        await coordinator.processRun(job)
       },
     })
+    const dispatch = new RunDispatch(openStore, queue)
     const operations = new TaskOperations()
     const tasks = new TaskService({
       operations,
@@ -138,13 +124,13 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       eventLog,
       lifecycle,
       liveRuns,
-      scheduler: queue,
+      dispatch,
       resolveWorkspace: adapters.resolveWorkspace,
       normalizePolicy: adapters.normalizePolicy,
       preflight: new Preflight(runners, sandbox),
       redaction,
     })
-    const recovery = await recoverAfterRestart(openStore, eventLog, lifecycle, queue, config.stopGraceMs)
+    const recovery = await recoverAfterRestart(openStore, eventLog, lifecycle, dispatch, config.stopGraceMs)
     // No agent process survived the previous server, so nothing can receive an answer any more.
     openStore.approvals.expireAll({
       decided_by: 'openRuntime',

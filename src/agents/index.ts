@@ -1,9 +1,6 @@
-import { claudeAdapter } from './claude'
-import { codexAdapter } from './codex'
-import type { AgentAdapter, AgentRunner } from './types'
-
 /** The agent CLIs' protocol adapters (see types.ts) and the local session inventory. */
 
+export { findAgentBinary } from './availability'
 export { claudeAdapter } from './claude'
 export {
   codexAdapter,
@@ -22,11 +19,5 @@ export {
   SessionInventory,
   sessionRoots,
 } from './inventory'
-export { modelApiUrls } from './model-api'
 export { type AgentState, type ConfigEntry, prepareAgentState } from './state'
 export type * from './types'
-
-export const agentAdapters: Record<AgentRunner, AgentAdapter> = {
-  'claude-code': claudeAdapter,
-  codex: codexAdapter,
-}

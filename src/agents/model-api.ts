@@ -1,24 +1,20 @@
-import type { AgentRunner, Launch } from './types'
+import type { Launch } from './types'
 
 /**
- * Where each CLI sends its model requests, read from what the server itself launches (the argv and
+ * Where a CLI sends its model requests, read from what the server itself launches (the argv and
  * environment it built from its own settings), never from files a run could have written (Codex's
- * config.toml lives in CODEX_HOME, which every run writes).
+ * config.toml lives in CODEX_HOME, which every run writes). Each adapter names its own sources.
  */
 
-const DEFAULT_URLS: Record<AgentRunner, string> = {
-  'claude-code': 'https://api.anthropic.com',
-  codex: 'https://api.openai.com',
+/** The base URLs `configured` names, else the CLI's default. */
+export function modelApiUrls(configured: Array<string | undefined>, fallback: string): string[] {
+  const urls = present(configured)
+  return urls.length > 0 ? urls : [fallback]
 }
 
-/** The model API base URLs a launch uses: those it is configured with, else the CLI's default. */
-export function modelApiUrls(runner: AgentRunner, launch: Pick<Launch, 'argv' | 'env'>): string[] {
-  const configured = runner === 'claude-code' ? present([launch.env.ANTHROPIC_BASE_URL]) : codexUrls(launch)
-  return configured.length > 0 ? configured : [DEFAULT_URLS[runner]]
-}
-
-function codexUrls(launch: Pick<Launch, 'argv' | 'env'>): string[] {
-  return present([launch.env.OPENAI_BASE_URL, ...configOverrides(launch.argv).flatMap(baseUrlsOf)])
+/** Codex's: OPENAI_BASE_URL, and a provider's base URL in its `-c` overrides. */
+export function codexBaseUrls(launch: Pick<Launch, 'argv' | 'env'>): Array<string | undefined> {
+  return [launch.env.OPENAI_BASE_URL, ...configOverrides(launch.argv).flatMap(baseUrlsOf)]
 }
 
 /** The values of `-c key=value`, `--config key=value`, `--config=key=value` and `-ckey=value`. */

@@ -121,4 +121,6 @@ export interface AgentAdapter {
   state(env: Record<string, string>): AgentState
   buildLaunch(request: LaunchRequest): Launch
   createSession(request: SessionRequest, io: AgentIO): AgentSession
+  /** The model API base URLs a launch uses: what it is configured with, else the CLI's default. */
+  modelApi(launch: Pick<Launch, 'argv' | 'env'>): string[]
 }

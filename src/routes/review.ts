@@ -143,37 +143,9 @@ export function reviewRoutes(runtime: Runtime) {
         detail: { summary: 'The runner session part of the timeline (output and runner lifecycle events)' },
       },
     )
-    .post(
-      '/tasks/:id/runner/attach',
-      ({ params }) => {
-        const task = tasks.get(params.id)
-        const id = task.runner_session_id
-        const command =
-          id === null
-            ? null
-            : task.runner === 'claude-code'
-              ? `claude --resume ${id}`
-              : task.runner === 'codex'
-                ? `codex resume ${id}`
-                : null
-        return {
-          task_id: task.id,
-          runner: task.runner,
-          session_id: id,
-          supported: command !== null,
-          command,
-          message:
-            command === null
-              ? task.runner === 'shell'
-                ? 'shell tasks have no agent session to attach to; reply to them instead'
-                : 'no agent session has been recorded for this task yet'
-              : `run this in a terminal in ${task.execution_workspace ?? task.workspace} to continue the session interactively`,
-        }
-      },
-      {
-        params: TaskParams,
-        response: { 200: AttachResponse, 400: ErrorResponse, 404: ErrorResponse },
-        detail: { summary: 'The command that resumes the agent session in a terminal' },
-      },
-    )
+    .post('/tasks/:id/runner/attach', ({ params }) => tasks.attach(params.id), {
+      params: TaskParams,
+      response: { 200: AttachResponse, 400: ErrorResponse, 404: ErrorResponse },
+      detail: { summary: 'The command that resumes the agent session in a terminal' },
+    })
 }

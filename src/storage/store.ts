@@ -5,6 +5,7 @@ import { openDatabase } from './database'
 import { EventTable } from './events'
 import { IntentTable } from './intents'
 import { migrate } from './migrate'
+import { OutboxTable } from './outbox'
 import { TaskTable } from './tasks'
 import { WorkspaceTable } from './workspaces'
 
@@ -16,10 +17,12 @@ export class Store {
   readonly workspaces: WorkspaceTable
   readonly approvals: ApprovalTable
   readonly intents: IntentTable
+  readonly outbox: OutboxTable
 
   constructor(readonly db: Database) {
     this.approvals = new ApprovalTable(db)
     this.intents = new IntentTable(db)
+    this.outbox = new OutboxTable(db)
     this.tasks = new TaskTable(db)
     this.attempts = new AttemptTable(db)
     this.events = new EventTable(db)

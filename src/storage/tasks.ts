@@ -120,12 +120,8 @@ export class TaskTable {
   private readonly setStateRow: Statement
   private readonly touchRow: Statement
   private readonly deleteRow: Statement
-  private readonly followUpById: Statement<{ follow_up: string | null }, [string]>
-  private readonly setFollowUpRow: Statement
 
   constructor(private readonly db: Database) {
-    this.followUpById = db.query('SELECT follow_up FROM tasks WHERE id = ?')
-    this.setFollowUpRow = db.prepare('UPDATE tasks SET follow_up = ? WHERE id = ?')
     this.byId = db.query(`SELECT ${COLUMNS} FROM tasks WHERE id = ?`)
     this.snapshotById = db.query('SELECT machine_snapshot FROM tasks WHERE id = ?')
     this.insertRow = db.prepare(
@@ -184,15 +180,6 @@ export class TaskTable {
       | null
     )[]
     this.db.prepare(`UPDATE tasks SET ${sets.join(', ')}, updated_at = ? WHERE id = ?`).run(...values, at, id)
-  }
-
-  /** The reply a follow-up attempt starts with (null when the next run is a fresh start). */
-  followUp(id: string): string | null {
-    return this.followUpById.get(id)?.follow_up ?? null
-  }
-
-  setFollowUp(id: string, text: string | null): void {
-    this.setFollowUpRow.run(text, id)
   }
 
   /** Writes the frozen policy only if none was frozen before (the snapshot is write-once). */

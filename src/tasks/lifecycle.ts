@@ -31,8 +31,8 @@ export interface TransitionEffects {
   attempt_id?: string | null
   /** Further events written in the same transaction, after the lifecycle event. */
   extraEvents?: NewEvent[]
-  /** Row changes that must commit together with the state (attempt rows, timestamps). */
-  write?: (at: string) => void
+  /** Row changes that must commit together with the state (attempt rows, timestamps, the run outbox). */
+  write?: (at: string, next: { state: string; context: TaskMachineContext }) => void
 }
 
 export interface TransitionResult {
@@ -111,7 +111,7 @@ export class TaskLifecycle {
         ],
         (at) => {
           this.store.tasks.setState(taskId, status, JSON.stringify(actor.getPersistedSnapshot()), at)
-          effects.write?.(at)
+          effects.write?.(at, { state, context: after.context })
         },
       )
     } catch (error) {

@@ -1,9 +1,9 @@
 import type { EventLog } from '../events/event-log'
 import { groupBelongsToRun, terminateGroup } from '../process/process-group'
+import type { RunDispatch } from '../queue/dispatch'
 import type { Store } from '../storage/store'
 import { finishRepositoryWork } from './intent-recovery'
 import type { TaskLifecycle } from './lifecycle'
-import type { RunScheduler } from './task-service'
 
 export interface RecoveryReport {
   stopped: string[]
@@ -16,14 +16,14 @@ export interface RecoveryReport {
 /**
  * Runs at start-up, before any worker takes a job: repository work the previous server left half
  * done is rolled back or completed; what was running when it died is ended (its process group
- * killed, if still alive; nobody would observe it) and recorded as `stopped`; what was queued is
- * queued again if the queue lost its job.
+ * killed, if still alive; nobody would observe it) and recorded as `stopped`; every run waiting in
+ * the run outbox is in the queue again (whatever happened to the queue file).
  */
 export async function recoverAfterRestart(
   store: Store,
   eventLog: EventLog,
   lifecycle: TaskLifecycle,
-  scheduler: RunScheduler & { isPending(job: { taskId: string; run: number }): Promise<boolean> },
+  dispatch: RunDispatch,
   graceMs: number,
 ): Promise<RecoveryReport> {
   const report: RecoveryReport = { stopped: [], killedGroups: [], requeued: [], repository: [] }
@@ -37,7 +37,7 @@ export async function recoverAfterRestart(
     store.attempts.clearProcess(mark.attempt_id)
   }
 
-  for (const taskId of store.tasks.idsWithStatus(['running', 'needs-input', 'queued'])) {
+  for (const taskId of store.tasks.idsWithStatus(['running', 'needs-input'])) {
     const snapshot = lifecycle.snapshot(taskId)
     if (snapshot.can({ type: 'RECOVER' })) {
       const attempt = store.attempts.latest(taskId)
@@ -64,13 +64,8 @@ export async function recoverAfterRestart(
         },
       )
       report.stopped.push(taskId)
-    } else if (snapshot.matches({ queued: 'waiting' })) {
-      const job = { taskId, run: snapshot.context.starts }
-      if (!(await scheduler.isPending(job))) {
-        await scheduler.enqueue(job)
-        report.requeued.push(taskId)
-      }
     }
   }
+  report.requeued = await dispatch.refill()
   return report
 }

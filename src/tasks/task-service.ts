@@ -12,13 +12,14 @@ import { AppError, conflict, invalid, notFound } from '../errors'
 import type { EventLog } from '../events/event-log'
 import { hasTaskChanges, locateTaskCheckout } from '../git'
 import { assertInRange, POLICY_RANGED_FIELDS } from '../input-ranges'
+import type { RunDispatch } from '../queue/dispatch'
 import type { ToolApproval } from '../storage/approvals'
 import type { Store } from '../storage/store'
 import type { TaskListQuery } from '../storage/tasks'
 import type { LiveRuns } from '../workers/live-runs'
 import type { Preflight } from '../workers/preflight'
 import type { Redaction } from '../workers/redaction'
-import type { RunJob } from '../workers/run-queue'
+import { runnerOf } from '../workers/registry'
 import type { TaskLifecycle } from './lifecycle'
 import type { TaskOperations } from './task-operations'
 import { type EventsEmbed, type TaskView, taskView } from './views'
@@ -36,11 +37,7 @@ export interface CreateTaskInput {
   policy?: Partial<EffectivePolicy>
 }
 
-/** The queue as the task service sees it. */
-export interface RunScheduler {
-  enqueue(job: RunJob): Promise<void>
-  remove(job: RunJob): Promise<void>
-}
+const WAITING = 'queued.waiting'
 
 export interface TaskServiceDeps {
   operations: TaskOperations
@@ -55,7 +52,7 @@ export interface TaskServiceDeps {
   eventLog: EventLog
   lifecycle: TaskLifecycle
   liveRuns: LiveRuns
-  scheduler: RunScheduler
+  dispatch: RunDispatch
 }
 
 // The original's filter: output, plus lifecycle events about the runner or its session.
@@ -74,10 +71,11 @@ export class TaskService {
     const prompt = (input.prompt ?? '').trim()
     const command = (input.command ?? '').trim()
     if (title === '') throw invalid('title must not be blank')
-    if (input.runner === 'shell' && command === '') throw invalid('command is required for the shell runner')
-    if (input.runner !== 'shell' && prompt === '')
-      throw invalid(`goal is required for the ${input.runner} runner`)
-    const model = input.runner === 'shell' ? '' : (input.model ?? '').trim()
+    const takes = runnerOf(input.runner).input
+    if (takes === 'command' && command === '')
+      throw invalid(`command is required for the ${input.runner} runner`)
+    if (takes === 'goal' && prompt === '') throw invalid(`goal is required for the ${input.runner} runner`)
+    const model = takes === 'command' ? '' : (input.model ?? '').trim()
     assertInRange('budget_minutes', input.budget_minutes)
     for (const field of POLICY_RANGED_FIELDS) assertInRange(field, input.policy?.[field], `policy.${field}`)
     const policy = this.deps.normalizePolicy(input.policy)
@@ -89,7 +87,7 @@ export class TaskService {
       title,
       prompt,
       runner: input.runner,
-      command: input.runner === 'shell' ? command : agentCommandText(input.runner, prompt),
+      command: runnerOf(input.runner).taskCommand({ command, prompt }),
       model: model || null,
       workspace,
       worktree_path: null,
@@ -156,21 +154,22 @@ export class TaskService {
         {
           message: 'Start requested',
           category: 'start-requested',
-          write: (at) => {
+          write: (at, next) => {
             freeze.write(at)
-            // A start runs the task's own goal again; a reply that was waiting to follow up is dropped.
-            store.tasks.setFollowUp(id, null)
+            // A start runs the task's own goal again: a follow-up that was waiting is dropped.
+            store.outbox.clearTask(id)
+            this.queueRun(id, next, null, at)
           },
           extraEvents: freeze.events,
         },
       )
-      if (result.state === 'queued.waiting') await this.enqueue(id, result.context.starts)
+      await this.dispatch(id, result)
     })
     return this.get(id)
   }
 
   async stop(id: string): Promise<TaskRecord> {
-    const { lifecycle, liveRuns, scheduler } = this.deps
+    const { lifecycle, liveRuns, dispatch, store } = this.deps
     this.get(id)
     lifecycle.assertCan(id, { type: 'STOP' })
     const live = liveRuns.get(id)
@@ -187,11 +186,12 @@ export class TaskService {
         message: 'Stopped by the user',
         category: 'attempt-stopped',
         metadata: { attempt_id: null, reason: 'user' },
+        write: () => store.outbox.clearTask(id),
       },
     )
     // After the transition a worker that claims the job finds nothing to do, so removing it can lag.
     if (wasWaiting)
-      await scheduler.remove({ taskId: id, run: snapshot.context.starts }).catch(() => undefined)
+      await dispatch.withdraw({ taskId: id, run: snapshot.context.starts }).catch(() => undefined)
     return this.get(id)
   }
 
@@ -218,12 +218,12 @@ export class TaskService {
         })
         return this.get(id)
       }
-      if (task.runner === 'shell')
+      if (runnerOf(task.runner).input === 'command')
         throw conflict('no_live_stdin', `the process of task ${id} does not accept input on stdin`)
       // The agent is finishing its last turn: the reply continues the session once it has.
       await live.ended
     }
-    if (task.runner === 'shell') {
+    if (runnerOf(task.runner).input === 'command') {
       throw conflict('no_live_process', `task ${id} has no running process to reply to`)
     }
     return this.followUp(this.get(id), recorded, text)
@@ -231,7 +231,7 @@ export class TaskService {
 
   /** A new attempt that resumes the agent's session with the reply as its first turn. */
   private async followUp(task: TaskRecord, recorded: string, text: string): Promise<TaskRecord> {
-    const { store, lifecycle, operations, preflight } = this.deps
+    const { lifecycle, operations, preflight } = this.deps
     const id = task.id
     if (task.runner_session_id === null)
       throw conflict('no_session', `task ${id} has no agent session to continue; start it instead`)
@@ -245,7 +245,7 @@ export class TaskService {
           message: `Follow-up requested: continuing session ${task.runner_session_id}`,
           category: 'follow-up-requested',
           metadata: { session_id: task.runner_session_id },
-          write: () => store.tasks.setFollowUp(id, text),
+          write: (at, next) => this.queueRun(id, next, text, at),
           extraEvents: [
             {
               kind: 'input',
@@ -255,9 +255,31 @@ export class TaskService {
           ],
         },
       )
-      await this.enqueue(id, result.context.starts)
+      await this.dispatch(id, result)
     })
     return this.get(id)
+  }
+
+  /** The terminal command that continues the task's agent session interactively, when there is one. */
+  attach(id: string) {
+    const task = this.get(id)
+    const session = task.runner_session_id
+    const definition = runnerOf(task.runner)
+    const command = session === null ? null : definition.attachCommand(session)
+    const message =
+      command !== null
+        ? `run this in a terminal in ${task.execution_workspace ?? task.workspace} to continue the session interactively`
+        : definition.input === 'command'
+          ? `${task.runner} tasks have no agent session to attach to; reply to them instead`
+          : 'no agent session has been recorded for this task yet'
+    return {
+      task_id: task.id,
+      runner: task.runner,
+      session_id: session,
+      supported: command !== null,
+      command,
+      message,
+    }
   }
 
   /** The tool approvals an agent asked for, oldest first (pending ones survive a reload). */
@@ -302,14 +324,15 @@ export class TaskService {
           message: note ? `Task approved: ${note}` : 'Task approved',
           category: 'approved',
           metadata: { approved_by: by, note },
-          write: (at) => {
+          write: (at, next) => {
             store.tasks.patch(id, { approved_at: at }, at)
             freeze.write(at)
+            this.queueRun(id, next, null, at)
           },
           extraEvents: freeze.events,
         },
       )
-      if (result.state === 'queued.waiting') await this.enqueue(id, result.context.starts)
+      await this.dispatch(id, result)
     })
     return this.get(id)
   }
@@ -381,9 +404,25 @@ export class TaskService {
     this.deps.eventLog.append(id, event)
   }
 
-  private async enqueue(id: string, run: number): Promise<void> {
+  /**
+   * A transition that queued the task (its state is now `queued.waiting`) writes its run to the
+   * outbox in the same transaction: what runs next is derived from committed state.
+   */
+  private queueRun(
+    id: string,
+    next: { state: string; context: { starts: number } },
+    followUp: string | null,
+    at: string,
+  ) {
+    if (next.state !== WAITING) return
+    this.deps.store.outbox.add({ task_id: id, run: next.context.starts, follow_up: followUp, created_at: at })
+  }
+
+  /** After the commit: a run the transition queued goes to the queue. */
+  private async dispatch(id: string, result: { state: string; context: { starts: number } }): Promise<void> {
+    if (result.state !== WAITING) return
     try {
-      await this.deps.scheduler.enqueue({ taskId: id, run })
+      await this.deps.dispatch.dispatch({ taskId: id, run: result.context.starts })
     } catch (error) {
       this.deps.lifecycle.transition(
         id,
@@ -391,6 +430,7 @@ export class TaskService {
         {
           message: `could not queue the run: ${(error as Error).message}`,
           category: 'enqueue-failed',
+          write: () => this.deps.store.outbox.clearTask(id),
         },
       )
       throw new AppError(
@@ -411,8 +451,3 @@ const NOT_FREEZING: Freezing = { write: () => undefined, events: [] }
 
 /** The frozen policy once the task was started, the submitted one before. */
 const policyOf = (task: TaskRecord): EffectivePolicy => task.effective_policy ?? task.policy
-
-/** The placeholder command text stored for agent tasks (the original's format). */
-function agentCommandText(runner: RunnerKind, prompt: string): string {
-  return runner === 'codex' ? `codex app-server (goal: ${prompt})` : `claude -p ${prompt}`
-}

@@ -1,9 +1,8 @@
-import { NETWORK_MODES, type RunnerKind, type TaskPolicy } from '../domain'
+import { NETWORK_MODES, RUNNER_LABELS, type RunnerKind, type TaskPolicy } from '../domain'
 import { INPUT_RANGES } from '../input-ranges'
 import type { PolicyPreset } from '../policy'
 import type { RunnerInfo } from '../workers/runner-catalog'
 import { attr } from './format'
-import { RUNNER_LABELS } from './labels'
 import { DISPATCH as F } from './names'
 
 export interface DispatchFormProps {

@@ -1,5 +1,5 @@
+import { RUNNER_LABELS } from '../domain'
 import type { RunnerInfo } from '../workers/runner-catalog'
-import { RUNNER_LABELS } from './labels'
 
 /** Which runners can run here, before anything is dispatched: version, or the reason one cannot. */
 export function RunnerPanel({ runners }: { runners: RunnerInfo[] }): JSX.Element {

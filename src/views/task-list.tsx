@@ -1,8 +1,7 @@
-import { RUNNERS, TASK_STATUSES, type TaskStatus } from '../domain'
+import { RUNNER_LABELS, RUNNERS, TASK_STATUSES, type TaskStatus } from '../domain'
 import type { TaskView } from '../tasks/views'
 import type { WorkspaceListing } from '../workspaces/registry'
 import { attr, baseName, dateTime, statusLabel } from './format'
-import { RUNNER_LABELS } from './labels'
 import { StatusBadge } from './status'
 
 export interface TaskFilters {

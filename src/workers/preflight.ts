@@ -1,14 +1,9 @@
-import type { EffectivePolicy, RunnerKind, TaskRecord } from '../domain'
+import { type EffectivePolicy, RUNNER_LABELS, type RunnerKind, type TaskRecord } from '../domain'
 import { AppError } from '../errors'
 import { locateRepo } from '../git'
 import { assertAllowed, assertSandboxPossible, checkCommand, checkPrompt, type SandboxInfo } from '../policy'
+import { runnerOf } from './registry'
 import type { RunnerCatalog } from './runner-catalog'
-
-export const RUNNER_LABELS: Record<RunnerKind, string> = {
-  shell: 'Shell',
-  'claude-code': 'Claude Code',
-  codex: 'Codex',
-}
 
 export const runnerUnavailable = (runner: RunnerKind, reason: string | null) =>
   new AppError(
@@ -46,19 +41,18 @@ export class Preflight {
     assertSandboxPossible(policy, this.sandbox())
     if (!policy.allow_in_place && (await locateRepo(task.workspace)) === null)
       throw inPlaceRefused(task.workspace)
-    if (task.runner === 'shell') return
     const info = await this.runners.get(task.runner)
     if (!info.available) throw runnerUnavailable(task.runner, info.reason)
   }
 
   /** The policy's checks of what the task runs: its shell command, or its agent's prompt (403). */
   assertPolicyAllows(task: TaskRecord, policy: EffectivePolicy): void {
-    this.assertText(task, policy, task.runner === 'shell' ? task.command : task.prompt)
+    this.assertText(task, policy, runnerOf(task.runner).input === 'command' ? task.command : task.prompt)
   }
 
   /** A command for a shell (the command itself, or a reply written to its stdin), else a prompt. */
   assertText(task: TaskRecord, policy: EffectivePolicy, text: string): void {
-    const check = task.runner === 'shell' ? checkCommand : checkPrompt
+    const check = runnerOf(task.runner).input === 'command' ? checkCommand : checkPrompt
     assertAllowed(check(text, policy, { workspace: task.workspace }))
   }
 }

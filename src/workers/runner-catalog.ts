@@ -1,7 +1,7 @@
-import { agentAdapters } from '../agents'
-import type { Config } from '../config'
-import type { RunnerKind } from '../domain'
+import { type Config, settingsOf } from '../config'
+import { RUNNERS, type RunnerKind } from '../domain'
 import { detectSandbox } from '../policy'
+import { runnerOf } from './registry'
 
 export interface RunnerInfo {
   runner: RunnerKind
@@ -16,12 +16,6 @@ export interface RunnerInfo {
   sandbox_reason: string | null
 }
 
-const COMMANDS: Record<RunnerKind, string> = {
-  codex: 'codex app-server',
-  'claude-code': 'claude -p --input-format stream-json --output-format stream-json --verbose',
-  shell: '/bin/sh -lc',
-}
-
 const CACHE_MS = 30_000
 
 /**
@@ -31,7 +25,7 @@ const CACHE_MS = 30_000
 export class RunnerCatalog {
   private cached: { at: number; runners: Promise<RunnerInfo[]> } | null = null
 
-  constructor(private readonly config: Pick<Config, 'agents' | 'bwrapPath' | 'serverEnv'>) {}
+  constructor(private readonly config: Pick<Config, 'runnerSettings' | 'bwrapPath' | 'serverEnv'>) {}
 
   list(refresh = false): Promise<RunnerInfo[]> {
     if (!refresh && this.cached && Date.now() - this.cached.at < CACHE_MS) return this.cached.runners
@@ -53,24 +47,15 @@ export class RunnerCatalog {
       sandboxed: sandbox.available,
       sandbox_reason: sandbox.available ? null : (sandbox.reason ?? null),
     }
-    const { agents, serverEnv } = this.config
-    const path = serverEnv.PATH ?? ''
-    const [codex, claude] = await Promise.all([
-      agentAdapters.codex.availability({ bin: agents.codex.bin, path }),
-      agentAdapters['claude-code'].availability({ bin: agents['claude-code'].bin, path }),
-    ])
-    return [
-      { ...codex, command: COMMANDS.codex, ...sandboxFields },
-      { ...claude, runner: 'claude-code', command: COMMANDS['claude-code'], ...sandboxFields },
-      {
-        runner: 'shell',
-        available: true,
-        command: COMMANDS.shell,
-        path: '/bin/sh',
-        version: null,
-        reason: null,
-        ...sandboxFields,
-      },
-    ]
+    const path = this.config.serverEnv.PATH ?? ''
+    // The original lists the agents first, Codex before Claude Code.
+    const order: RunnerKind[] = [...RUNNERS].reverse()
+    return Promise.all(
+      order.map(async (runner) => {
+        const definition = runnerOf(runner)
+        const found = await definition.probe(settingsOf(this.config, definition.settingsName), path)
+        return { runner, command: definition.invocation, ...found, ...sandboxFields }
+      }),
+    )
   }
 }

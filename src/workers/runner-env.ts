@@ -1,13 +1,12 @@
 import type { Config } from '../config'
-import type { EffectivePolicy, RunnerKind } from '../domain'
+import type { EffectivePolicy } from '../domain'
 import { isSecretName, scrubEnvironment } from '../policy'
 
 /**
- * What each runner may inherit from the server's environment besides the base every program needs
- * (see scrubEnvironment): an agent CLI its own configuration and credentials, and the proxy and
- * certificate settings it needs to reach its model API.
+ * The proxy and certificate settings an agent CLI needs to reach its model API: part of what each
+ * agent runner may see (its definition lists its own variables besides).
  */
-const NETWORK_SETTINGS = [
+export const NETWORK_SETTINGS = [
   'HTTP_PROXY',
   'HTTPS_PROXY',
   'NO_PROXY',
@@ -19,23 +18,18 @@ const NETWORK_SETTINGS = [
   'NODE_EXTRA_CA_CERTS',
 ]
 
-const RUNNER_VARIABLES: Record<RunnerKind, readonly string[]> = {
-  shell: [],
-  'claude-code': ['ANTHROPIC_', 'CLAUDE_', ...NETWORK_SETTINGS],
-  codex: ['OPENAI_', 'CODEX_', ...NETWORK_SETTINGS],
-}
-
 const FALLBACK_PATH = '/usr/local/bin:/usr/bin:/bin'
 
 /**
  * The environment a runner process starts with: the server's, scrubbed of everything but the base,
- * the runner's own variables and, when the policy allows secrets, the variables named like secrets.
- * The server's own settings (OPENRUNTIME_*) never pass.
+ * the variables the runner may see (`allowed`: names or prefixes, from its definition) and, when
+ * the policy allows secrets, the variables named like secrets. The server's own settings
+ * (OPENRUNTIME_*) never pass.
  */
 export function runnerEnvironment(
   config: Pick<Config, 'serverEnv'>,
   taskId: string,
-  runner: RunnerKind,
+  allowed: readonly string[],
   policy: Pick<EffectivePolicy, 'allow_secrets'>,
 ): Record<string, string> {
   const { serverEnv } = config
@@ -43,7 +37,7 @@ export function runnerEnvironment(
     ? Object.keys(serverEnv).filter((name) => isSecretName(name) && !name.startsWith('OPENRUNTIME_'))
     : []
   return scrubEnvironment(serverEnv, {
-    allow: [...RUNNER_VARIABLES[runner], ...secrets],
+    allow: [...allowed, ...secrets],
     set: { PATH: serverEnv.PATH || FALLBACK_PATH, OPENRUNTIME_TASK_ID: taskId },
   })
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { modelApiUrls } from '../../src/agents'
+import { claudeAdapter, codexAdapter } from '../../src/agents'
 import { ConfigError, loadConfig } from '../../src/config'
 import { endpointKey, isLoopbackEndpoint, parseEndpoint } from '../../src/policy/endpoints'
 
@@ -21,9 +21,9 @@ describe('endpoints', () => {
 })
 
 describe('model API URLs', () => {
-  const claude = (env: Record<string, string>) => modelApiUrls('claude-code', { argv: ['claude'], env })
+  const claude = (env: Record<string, string>) => claudeAdapter.modelApi({ argv: ['claude'], env })
   const codex = (argv: string[], env: Record<string, string> = {}) =>
-    modelApiUrls('codex', { argv: ['codex', 'app-server', ...argv], env })
+    codexAdapter.modelApi({ argv: ['codex', 'app-server', ...argv], env })
 
   test('Claude Code: ANTHROPIC_BASE_URL, else the Anthropic API', () => {
     expect(claude({ ANTHROPIC_BASE_URL: 'http://127.0.0.1:4000' })).toEqual(['http://127.0.0.1:4000'])

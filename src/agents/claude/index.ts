@@ -1,4 +1,5 @@
 import { findAgentBinary } from '../availability'
+import { modelApiUrls } from '../model-api'
 import type { AgentAdapter } from '../types'
 import { buildClaudeLaunch } from './launch'
 import { ClaudeSession } from './session'
@@ -10,4 +11,5 @@ export const claudeAdapter: AgentAdapter = {
   state: claudeState,
   buildLaunch: (request) => buildClaudeLaunch(request),
   createSession: (request, io) => new ClaudeSession(request, io),
+  modelApi: (launch) => modelApiUrls([launch.env.ANTHROPIC_BASE_URL], 'https://api.anthropic.com'),
 }

@@ -1,4 +1,5 @@
 import { findAgentBinary } from '../availability'
+import { codexBaseUrls, modelApiUrls } from '../model-api'
 import type { AgentAdapter } from '../types'
 import { buildCodexLaunch } from './launch'
 import type { PriceTable } from './pricing'
@@ -15,6 +16,7 @@ export function createCodexAdapter(options: { prices?: PriceTable } = {}): Agent
     state: codexState,
     buildLaunch: (request) => buildCodexLaunch(request),
     createSession: (request, io) => new CodexSession(request, io, options.prices),
+    modelApi: (launch) => modelApiUrls(codexBaseUrls(launch), 'https://api.openai.com'),
   }
 }
 

@@ -1,6 +1,6 @@
 import type { EffectivePolicy } from '../../domain'
 import { effectiveNetworkMode, type SandboxInfo } from '../../policy'
-import type { DriverLaunch } from '../drivers/driver'
+import type { ExecutorLaunch } from '../executors/executor'
 import { RunNetwork } from './run-network'
 
 /**
@@ -9,7 +9,7 @@ import { RunNetwork } from './run-network'
  * for shell runs, whose mode alone decides, and where there is no sandbox to put it in.
  */
 export async function agentNetwork(
-  launch: DriverLaunch,
+  launch: ExecutorLaunch,
   policy: EffectivePolicy,
   sandbox: SandboxInfo,
   onRefused: (target: string) => void,

@@ -1,54 +1,39 @@
 import {
   type AgentAdapter,
-  type AgentRunner,
   type AgentSession,
   type AgentSignal,
   type ApprovalAnswer,
   type Launch,
   type LaunchRequest,
-  modelApiUrls,
   prepareAgentState,
 } from '../../agents'
-import type { Config } from '../../config'
-import { now } from '../../domain'
+import type { CostLedger } from '../../domain'
+import { AppError } from '../../errors'
 import { type Endpoint, parseEndpoint } from '../../policy/endpoints'
 import type { OutputStream, SupervisedProcess, SupervisorHooks } from '../../process/supervise'
 import type { ToolApproval } from '../../storage/approvals'
-import type { Store } from '../../storage/store'
-import { chargeRun } from '../ledger'
 import type { ReplyDelivery } from '../live-runs'
-import { runnerUnavailable } from '../preflight'
-import type { Redaction } from '../redaction'
-import type { RunnerCatalog } from '../runner-catalog'
 import { runnerEnvironment } from '../runner-env'
-import { AgentApprovals } from './agent-approvals'
-import type { DriverLaunch, RunContext, RunDriver } from './driver'
+import type { ExecutorDeps } from '../runners/runner'
+import type { ApprovalGate, ExecutorContext, ExecutorLaunch, RunExecutor } from './executor'
 
 /** One protocol message per line; a tool result or file content easily exceeds the shell's 16 KiB. */
 const AGENT_MAX_LINE = 4 * 1024 * 1024
-
-export interface AgentDriverDeps {
-  config: Pick<Config, 'serverEnv' | 'agents' | 'stopGraceMs' | 'agentHosts'>
-  store: Store
-  runners: RunnerCatalog
-  redaction: Redaction
-  adapter: AgentAdapter
-}
 
 /**
  * An agent CLI (Claude Code, Codex) driven through its adapter: every output line becomes
  * structured events and signals; the session id, tool approvals, usage and turn ends are acted on.
  * The attempt ends when the agent finished its turn with nothing pending: stdin is closed and the
  * CLI exits. A reply during a turn waits for its end; a reply after the process is gone is a
- * follow-up attempt (the task service's part), resuming the same session.
+ * follow-up attempt (the task service's part), resuming the same session. It stores nothing
+ * itself: the session, usage and approvals go to its context.
  */
-export class AgentDriver implements RunDriver {
+export class AgentExecutor implements RunExecutor {
   readonly redactsStream = false
   readonly hooks: SupervisorHooks
-  private readonly runner: AgentRunner
   private process: SupervisedProcess | null = null
   private session: AgentSession | null = null
-  private approvals: AgentApprovals | null = null
+  private approvals: ApprovalGate | null = null
   private prompt = ''
   private readonly queued: string[] = []
   private turnOpen = false
@@ -57,46 +42,43 @@ export class AgentDriver implements RunDriver {
   private turnEnded: (() => void) | null = null
 
   constructor(
-    private readonly ctx: RunContext,
-    private readonly deps: AgentDriverDeps,
+    private readonly ctx: ExecutorContext,
+    private readonly deps: ExecutorDeps,
+    private readonly adapter: AgentAdapter,
+    private readonly environment: readonly string[],
   ) {
-    this.runner = deps.adapter.runner
     this.hooks = { onLine: (stream, line) => this.onLine(stream, line) }
   }
 
-  async launch(): Promise<DriverLaunch> {
-    const { ctx, deps } = this
-    const { task, policy } = ctx
-    const info = await deps.runners.get(this.runner)
-    if (!info.available || !info.path) throw runnerUnavailable(this.runner, info.reason)
-    // A reply to a finished run continues its session; any other start begins a new one.
-    const followUp = deps.store.tasks.followUp(task.id)
-    if (followUp !== null) deps.store.tasks.setFollowUp(task.id, null)
-    this.prompt = followUp ?? task.prompt
-    const settings = deps.config.agents[this.runner]
+  async launch(): Promise<ExecutorLaunch> {
+    const { ctx, deps, adapter } = this
+    const { task, policy, input } = ctx
+    if (!deps.binary)
+      throw new AppError('precondition', 'runner_unavailable', `the ${task.runner} CLI was not found`)
+    this.prompt = input.prompt
     const request: LaunchRequest = {
-      bin: info.path,
+      bin: deps.binary,
       cwd: ctx.executionDir,
       model: task.model ?? undefined,
       permissionMode: policy.require_approval ? 'supervised' : 'auto',
-      resumeSessionId: followUp !== null ? (task.runner_session_id ?? undefined) : undefined,
-      extraArgs: settings.args,
-      extraEnv: settings.env,
-      baseEnv: runnerEnvironment(deps.config, task.id, this.runner, policy),
+      resumeSessionId: input.resumeSessionId ?? undefined,
+      extraArgs: deps.settings.args,
+      extraEnv: deps.settings.env,
+      baseEnv: runnerEnvironment(deps.config, task.id, this.environment, policy),
     }
-    const launch = deps.adapter.buildLaunch(request)
-    this.session = deps.adapter.createSession(request, {
+    const launch = adapter.buildLaunch(request)
+    this.session = adapter.createSession(request, {
       writeLine: (line) => {
         this.process?.write(`${line}\n`)
       },
     })
-    this.approvals = new AgentApprovals(ctx, deps.store, this.session, deps.redaction)
-    const state = deps.adapter.state(launch.env)
+    this.approvals = ctx.approvals(this.session)
+    const state = adapter.state(launch.env)
     return {
       spec: { argv: launch.argv, cwd: launch.cwd, env: launch.env, keepStdin: true },
       stateDirs: state.writable,
       configuration: await prepareAgentState(state),
-      modelApi: modelApiEndpoints(this.runner, launch, deps.config.agentHosts),
+      modelApi: modelApiEndpoints(adapter, launch, deps.config.agentHosts),
       maxLineChars: AGENT_MAX_LINE,
     }
   }
@@ -159,7 +141,7 @@ export class AgentDriver implements RunDriver {
   private signal(signal: AgentSignal): void {
     switch (signal.type) {
       case 'session':
-        this.sessionStarted(signal.id)
+        this.ctx.sessionStarted(signal.id)
         return
       case 'approval-request':
         this.approvals?.request(signal)
@@ -179,19 +161,6 @@ export class AgentDriver implements RunDriver {
       case 'tool-call':
         this.charge({ tool_calls: 1 })
     }
-  }
-
-  private sessionStarted(id: string): void {
-    const { store } = this.deps
-    const { task, attemptId } = this.ctx
-    store.attempts.patch(attemptId, { runner_session_id: id })
-    if (store.tasks.get(task.id)?.runner_session_id === id) return
-    store.tasks.patch(task.id, { runner_session_id: id }, now())
-    this.ctx.record({
-      kind: 'lifecycle',
-      message: `Runner session: ${id}`,
-      metadata: { category: 'runner-session', session_id: id },
-    })
   }
 
   private turnCompleted(isError: boolean): void {
@@ -220,21 +189,20 @@ export class AgentDriver implements RunDriver {
     this.session?.sendUserTurn(text)
   }
 
-  private charge(delta: Parameters<typeof chargeRun>[3]): void {
+  private charge(delta: Partial<CostLedger>): void {
     const { ctx } = this
-    const ledger = chargeRun(this.deps.store, ctx.task.id, ctx.attemptId, delta)
+    const ledger = ctx.charge(delta)
     const budget = ctx.policy.budget_cents
     if (ledger && budget !== null && ledger.estimated_cents > budget) ctx.requestStop('cost-budget-exceeded')
   }
 }
 
 /** The CLI's model API (an unusable base URL names none: the CLI fails on it anyway), and the configured extra hosts. */
-function modelApiEndpoints(runner: AgentRunner, launch: Launch, extraHosts: Endpoint[]): Endpoint[] {
-  const urls = modelApiUrls(runner, launch).flatMap((url) => parseEndpoint(url) ?? [])
+function modelApiEndpoints(adapter: AgentAdapter, launch: Launch, extraHosts: Endpoint[]): Endpoint[] {
+  const urls = adapter.modelApi(launch).flatMap((url) => parseEndpoint(url) ?? [])
   return [...urls, ...extraHosts]
 }
 
-/** The runner's own state, written on every run: it must exist to be made writable in the sandbox. */
 /** Whether `promise` settled within `ms`. */
 async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined

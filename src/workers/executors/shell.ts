@@ -1,22 +1,23 @@
-import type { Config } from '../../config'
 import type { SupervisedProcess, SupervisorHooks } from '../../process/supervise'
 import type { ReplyDelivery } from '../live-runs'
 import { runnerEnvironment } from '../runner-env'
-import type { DriverLaunch, RunContext, RunDriver } from './driver'
+import type { ExecutorDeps } from '../runners/runner'
+import type { ExecutorContext, ExecutorLaunch, RunExecutor } from './executor'
 
 /**
  * The shell runner: the user's command under `/bin/sh -lc`, its output as lines, stdin kept open
  * for replies, and a quiet process blocked on reading stdin taken as waiting for input.
  */
-export class ShellDriver implements RunDriver {
+export class ShellExecutor implements RunExecutor {
   readonly redactsStream = true
   readonly hooks: SupervisorHooks
   private process: SupervisedProcess | null = null
   private waitingForInput = false
 
   constructor(
-    private readonly ctx: RunContext,
-    private readonly config: Pick<Config, 'serverEnv'>,
+    private readonly ctx: ExecutorContext,
+    private readonly deps: Pick<ExecutorDeps, 'config'>,
+    private readonly environment: readonly string[],
   ) {
     this.hooks = {
       onLine: (stream, line, partial) => {
@@ -32,9 +33,9 @@ export class ShellDriver implements RunDriver {
     }
   }
 
-  async launch(): Promise<DriverLaunch> {
+  async launch(): Promise<ExecutorLaunch> {
     const { task, policy, executionDir } = this.ctx
-    const env = runnerEnvironment(this.config, task.id, 'shell', policy)
+    const env = runnerEnvironment(this.deps.config, task.id, this.environment, policy)
     return {
       spec: { argv: ['/bin/sh', '-lc', task.command], cwd: executionDir, env, keepStdin: true },
       stateDirs: [],

@@ -21,14 +21,26 @@ const QUEUE_NAME = 'openruntime-runs'
 export const jobIdOf = (job: RunJob) => `${job.taskId}:${job.run}`
 
 /**
+ * bunqueue's worker, told about a job added in this process so it takes it at once. An idle
+ * worker otherwise finds new jobs by polling (its drain delay), which was most of the time between
+ * "start" and the run; the poll stays for jobs that arrive another way.
+ */
+class WakeableWorker<T> extends Worker<T, void> {
+  wake(): void {
+    this.scheduleProcessing()
+  }
+}
+
+/**
  * The persisted queue between "start" and a runner slot, bunqueue in embedded mode with its own
  * SQLite file. Jobs run once: a run is never retried behind the user's back (attempts: 1); a crash
- * mid-run is reconciled by the task recovery, not by the queue. A queue file that cannot be used
- * stops the start-up with a message naming it and how to recover (see queue-file.ts).
+ * mid-run is reconciled by the task recovery, not by the queue. What it holds is derived from the
+ * task database (the run outbox, see dispatch.ts), so the file can be rebuilt from there. A queue
+ * file that cannot be used stops the start-up with a message naming it and how to recover.
  */
 export class RunQueue {
   private readonly queue: Queue<RunJob>
-  private readonly worker: Worker<RunJob, void>
+  private readonly worker: WakeableWorker<RunJob>
 
   constructor(options: RunQueueOptions) {
     assertQueueFileSound(options.dataPath, options.taskDatabase)
@@ -41,7 +53,7 @@ export class RunQueue {
     } catch (error) {
       throw queueFileUnusable(options.dataPath, options.taskDatabase, (error as Error).message)
     }
-    this.worker = new Worker<RunJob, void>(
+    this.worker = new WakeableWorker<RunJob>(
       QUEUE_NAME,
       async (job) => {
         await options.processRun(job.data)
@@ -53,16 +65,15 @@ export class RunQueue {
         // Agent runs last minutes to hours; liveness is the supervisor's job, not the queue's.
         skipStalledCheck: true,
         skipLockRenewal: true,
-        // An idle worker polls the in-process queue this often (default 50 ms), and the wait between
-        // "start" and the run is mostly this delay. 10 ms halves dispatch latency for about 0.5% of a
-        // core while idle (measured: idle server 1.8% → 2.4% of a core at 20 ms, 3% at 5 ms).
-        drainDelay: 10,
+        // Jobs added here wake the worker (see WakeableWorker); the poll only backs that up.
+        drainDelay: 500,
       },
     )
   }
 
   async enqueue(job: RunJob): Promise<void> {
     await this.queue.add('run', job, { jobId: jobIdOf(job), attempts: 1, durable: true })
+    this.worker.wake()
   }
 
   /** Whether the job is still waiting for a slot or running (so it needs no re-enqueue after a restart). */

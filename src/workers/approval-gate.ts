@@ -1,24 +1,30 @@
 import { randomUUID } from 'node:crypto'
-import type { AgentSession, AgentSignal, ApprovalAnswer } from '../../agents'
-import { describeToolCall } from '../../agents/describe'
-import { now } from '../../domain'
-import type { ApprovalStatus, ToolApproval } from '../../storage/approvals'
-import type { Store } from '../../storage/store'
-import type { Redaction } from '../redaction'
-import type { RunContext } from './driver'
+import type { AgentSession, AgentSignal, ApprovalAnswer } from '../agents'
+import { describeToolCall } from '../agents/describe'
+import { now } from '../domain'
+import type { ApprovalStatus, ToolApproval } from '../storage/approvals'
+import type { Store } from '../storage/store'
+import type { ApprovalGate, ExecutorContext } from './executors/executor'
+import type { Redaction } from './redaction'
 
 type ApprovalRequest = Extract<AgentSignal, { type: 'approval-request' }>
+
+/** What the gate needs of its run. */
+type GateRun = Pick<
+  ExecutorContext,
+  'task' | 'policy' | 'attemptId' | 'executionDir' | 'record' | 'needInput' | 'resume'
+>
 
 /**
  * The tool approvals of one agent attempt. Each request is stored (so it survives a reload and
  * shows in GET /tasks/{id}/approvals), moves the task to needs-input, and is answered by a user
  * or, after the policy's timeout, denied. The task runs again once nothing is pending.
  */
-export class AgentApprovals {
+export class StoredApprovals implements ApprovalGate {
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>()
 
   constructor(
-    private readonly ctx: RunContext,
+    private readonly ctx: GateRun,
     private readonly store: Store,
     private readonly session: AgentSession,
     private readonly redaction: Redaction,

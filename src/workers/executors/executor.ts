@@ -1,23 +1,32 @@
-import type { ApprovalAnswer } from '../../agents'
-import type { EffectivePolicy, JsonObject, NewEvent, TaskRecord } from '../../domain'
+import type { AgentSession, AgentSignal, ApprovalAnswer } from '../../agents'
+import type { CostLedger, EffectivePolicy, JsonObject, NewEvent, TaskRecord } from '../../domain'
 import type { Endpoint } from '../../policy/endpoints'
 import type { ProcessSpec, SupervisedProcess, SupervisorHooks } from '../../process/supervise'
 import type { ToolApproval } from '../../storage/approvals'
 import type { ReplyDelivery, StopReason } from '../live-runs'
 
 /**
- * A driver speaks one kind of runner: what process to start, what its output means, how replies,
- * approvals and stops reach it. The run worker owns everything else (attempt, workspace, sandbox,
- * budgets, the outcome), so every runner ends the same way.
+ * An executor speaks one kind of runner: what process to start, what its output means, how
+ * replies, approvals and stops reach it. It has no store and no lifecycle: everything it learns
+ * it reports through its context, and the run coordinator (src/workers/run.ts) records it, so
+ * every runner ends the same way.
  */
 
-/** What a driver may read of, and do to, the run it drives. */
-export interface RunContext {
+/** The prompt of this attempt: the task's goal, or the follow-up that continues a session. */
+export interface RunInput {
+  prompt: string
+  /** Set for a follow-up: the agent session it continues. */
+  resumeSessionId: string | null
+}
+
+/** What an executor may read of, and report to, the run it drives. */
+export interface ExecutorContext {
   readonly task: TaskRecord
   readonly policy: EffectivePolicy
   readonly attemptId: string
   readonly executionDir: string
   readonly stopping: StopReason | null
+  readonly input: RunInput
   /** Appends to the timeline with the attempt id; a returned promise asks the producer to wait. */
   record(event: NewEvent): Promise<void> | null
   /** running → needs-input (does nothing when the run is stopping or already waiting). */
@@ -26,9 +35,24 @@ export interface RunContext {
   resume(why: string): void
   /** Ends the run from inside, e.g. when a budget is spent (nothing when it is already stopping). */
   requestStop(reason: StopReason): void
+  /** The agent named its session (the first time, or again after a resume). */
+  sessionStarted(id: string): void
+  /** Tokens, cost or tool calls the agent reported, as a delta; returns the task's new ledger. */
+  charge(delta: Partial<CostLedger>): CostLedger | null
+  /** The tool approvals of this attempt, answered through `session`. */
+  approvals(session: AgentSession): ApprovalGate
 }
 
-export interface DriverLaunch {
+/** A run's tool approvals: stored, shown, answered by a user or timed out (see approval-gate.ts). */
+export interface ApprovalGate {
+  readonly pendingCount: number
+  request(signal: Extract<AgentSignal, { type: 'approval-request' }>): void
+  answer(approval: ToolApproval, answer: ApprovalAnswer, by: string): boolean
+  withdrawn(requestId: string): void
+  dispose(): void
+}
+
+export interface ExecutorLaunch {
   spec: ProcessSpec
   /** The runner's own state directories, written on every run (writable inside the sandbox). */
   stateDirs: string[]
@@ -42,12 +66,12 @@ export interface DriverLaunch {
   maxLineChars?: number
 }
 
-export interface RunDriver {
+export interface RunExecutor {
   readonly hooks: SupervisorHooks
-  /** Whether output is redacted as chunks before line splitting (else the driver redacts its events). */
+  /** Whether output is redacted as chunks before line splitting (else the executor redacts its events). */
   readonly redactsStream: boolean
   /** The process to start, before sandboxing. Throws an AppError when it cannot start. */
-  launch(): Promise<DriverLaunch>
+  launch(): Promise<ExecutorLaunch>
   /** The process is running and recorded. */
   attach(process: SupervisedProcess): void
   reply(text: string): ReplyDelivery | null

@@ -1,0 +1,34 @@
+import type { RunJob } from '../queue/run-queue'
+import type { TaskLifecycle } from '../tasks/lifecycle'
+import type { LiveRuns } from './live-runs'
+import { Run, type RunDeps } from './run'
+
+export interface CoordinatorDeps extends Omit<RunDeps, 'shutdownSignal'> {
+  lifecycle: TaskLifecycle
+  liveRuns: LiveRuns
+}
+
+/**
+ * The runs module's entry: a job the queue hands over becomes a Run (run.ts), which takes it from
+ * claim to its recorded outcome while the task service can reach it through LiveRuns (stop,
+ * reply, approvals).
+ */
+export class RunCoordinator {
+  constructor(private readonly deps: CoordinatorDeps) {}
+
+  async processRun(job: RunJob): Promise<void> {
+    const { store, lifecycle, liveRuns } = this.deps
+    const task = store.tasks.get(job.taskId)
+    if (!task) return
+    const snapshot = lifecycle.snapshot(task.id)
+    // A job for a run that was stopped while queued, or superseded by a later start, has nothing to do.
+    if (!snapshot.can({ type: 'CLAIM' }) || snapshot.context.starts !== job.run) return
+    const run = new Run(task, { ...this.deps, shutdownSignal: liveRuns.shutdownSignal })
+    liveRuns.add(run)
+    try {
+      await run.execute(job.run)
+    } finally {
+      liveRuns.remove(run)
+    }
+  }
+}

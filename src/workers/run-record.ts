@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto'
+import {
+  type AttemptRecord,
+  type CostLedger,
+  type JsonObject,
+  type NewEvent,
+  now,
+  type RunLimitsRecord,
+  type TaskRecord,
+  type TaskStatus,
+} from '../domain'
+import type { EventLog } from '../events/event-log'
+import type { ExitOutcome } from '../machines/task-machine'
+import type { Store } from '../storage/store'
+import { retryRefusedWrite } from '../storage/write-failures'
+import type { TaskLifecycle } from '../tasks/lifecycle'
+import type { RunInput } from './executors/executor'
+import type { PreparedWorkspace } from './isolation'
+import { chargeRun } from './ledger'
+import type { StopReason } from './live-runs'
+
+export type FinishEvent = { type: 'FAIL' } | { type: 'STOP' } | { type: 'EXIT'; outcome: ExitOutcome }
+
+/** How one attempt ended, as its outcome transition records it. */
+export interface Outcome {
+  status: TaskStatus
+  event: FinishEvent
+  summary: string
+  category: string
+  exitText: string | null
+  runtimeMillis?: number
+  diff?: NewEvent
+  diffStat?: { has_changes: boolean; stat: string } | null
+  metadata?: JsonObject
+  /** The limits as they ended (what the cgroup counted). */
+  limits?: RunLimitsRecord
+  stopReason: StopReason | null
+}
+
+export interface RunRecordDeps {
+  store: Store
+  eventLog: EventLog
+  lifecycle: TaskLifecycle
+  /** Aborts at shutdown: an outcome storage refuses is then left to the next start's recovery. */
+  shutdownSignal: AbortSignal
+}
+
+/**
+ * Everything a run writes about itself: the attempt row, its events, its ledger and its outcome.
+ * The one writer of attempts and outcomes; the run (run.ts) decides, this records.
+ */
+export class RunRecord {
+  readonly attemptId = randomUUID()
+  attemptNumber = 0
+
+  constructor(
+    private readonly deps: RunRecordDeps,
+    readonly taskId: string,
+  ) {}
+
+  /**
+   * CLAIM: the task becomes `running` with a new attempt, and its run leaves the outbox, bringing
+   * its input along: a follow-up's reply continues the agent's session, else the task's goal.
+   */
+  claim(task: TaskRecord, run: number, label: string): RunInput {
+    const { store, lifecycle } = this.deps
+    this.attemptNumber = (store.attempts.latest(this.taskId)?.attempt_number ?? 0) + 1
+    let followUp: string | null = null
+    lifecycle.transition(
+      this.taskId,
+      { type: 'CLAIM' },
+      {
+        message: `Starting ${label} runner (attempt ${this.attemptNumber})`,
+        category: 'attempt-started',
+        attempt_id: this.attemptId,
+        metadata: { attempt_id: this.attemptId, attempt_number: this.attemptNumber, runner: task.runner },
+        write: (at) => {
+          followUp = store.outbox.take(this.taskId, run)?.follow_up ?? null
+          store.attempts.insert({
+            id: this.attemptId,
+            task_id: this.taskId,
+            runner: task.runner,
+            status: 'running',
+            execution_workspace: task.execution_workspace,
+            runner_session_id: task.runner_session_id,
+            started_at: at,
+          })
+        },
+      },
+    )
+    // A reply to a finished agent continues its session; any other run begins a new one.
+    return followUp === null
+      ? { prompt: task.prompt, resumeSessionId: null }
+      : { prompt: followUp, resumeSessionId: task.runner_session_id }
+  }
+
+  /** openRuntime's own events about the run (not its output, which the run caps). */
+  note(event: NewEvent): void {
+    this.deps.eventLog.append(this.taskId, { ...event, attempt_id: this.attemptId })
+  }
+
+  workspace(task: TaskRecord, prepared: PreparedWorkspace): void {
+    const { store } = this.deps
+    store.tasks.patch(
+      this.taskId,
+      {
+        worktree_path: prepared.worktreePath,
+        execution_workspace: prepared.executionDir,
+        base_commit: task.base_commit ?? prepared.baseCommit,
+      },
+      now(),
+    )
+    store.attempts.patch(this.attemptId, {
+      execution_workspace: prepared.executionDir,
+      isolated: prepared.isolated,
+    })
+    this.note({
+      kind: 'lifecycle',
+      message: prepared.note,
+      metadata: {
+        category: 'workspace',
+        isolated: prepared.isolated,
+        execution_workspace: prepared.executionDir,
+      },
+    })
+  }
+
+  sandboxed(active: boolean, reason: string, allowedEndpoints: string[] | undefined): void {
+    this.deps.store.attempts.patch(this.attemptId, { sandboxed: active })
+    this.note({
+      kind: 'lifecycle',
+      message: reason.charAt(0).toUpperCase() + reason.slice(1),
+      metadata: {
+        category: 'sandbox',
+        sandboxed: active,
+        reason,
+        ...(allowedEndpoints ? { allowed_endpoints: allowedEndpoints } : {}),
+      },
+    })
+  }
+
+  limits(limits: RunLimitsRecord, message: string): void {
+    this.deps.store.attempts.patch(this.attemptId, { limits })
+    this.note({ kind: 'lifecycle', message, metadata: { category: 'limits', limits } })
+  }
+
+  /** The process is running: its group is recorded, so a crash of the server cannot orphan it. */
+  process(pid: number, startedTicks: string | null): void {
+    this.deps.store.attempts.markProcess(this.attemptId, pid, startedTicks)
+  }
+
+  session(id: string): void {
+    const { store } = this.deps
+    store.attempts.patch(this.attemptId, { runner_session_id: id })
+    if (store.tasks.get(this.taskId)?.runner_session_id === id) return
+    store.tasks.patch(this.taskId, { runner_session_id: id }, now())
+    this.note({
+      kind: 'lifecycle',
+      message: `Runner session: ${id}`,
+      metadata: { category: 'runner-session', session_id: id },
+    })
+  }
+
+  charge(delta: Partial<CostLedger>): CostLedger | null {
+    return chargeRun(this.deps.store, this.taskId, this.attemptId, delta)
+  }
+
+  /** running → needs-input (nothing when the machine does not take it: already waiting). */
+  needInput(reason: string, metadata: JsonObject): void {
+    const { lifecycle, store } = this.deps
+    if (!lifecycle.can(this.taskId, { type: 'NEED_INPUT' })) return
+    lifecycle.transition(
+      this.taskId,
+      { type: 'NEED_INPUT' },
+      {
+        message: `Waiting for input: ${reason}`,
+        category: 'needs-input',
+        attempt_id: this.attemptId,
+        metadata: { attempt_id: this.attemptId, ...metadata },
+        write: () => store.attempts.patch(this.attemptId, { status: 'needs-input', summary: reason }),
+      },
+    )
+  }
+
+  resume(why: string): void {
+    const { lifecycle, store } = this.deps
+    if (!lifecycle.can(this.taskId, { type: 'RESUME' })) return
+    lifecycle.transition(
+      this.taskId,
+      { type: 'RESUME' },
+      {
+        message: `Running again: ${why}`,
+        category: 'attempt-running',
+        attempt_id: this.attemptId,
+        metadata: { attempt_id: this.attemptId, attempt_number: this.attemptNumber },
+        write: () => store.attempts.patch(this.attemptId, { status: 'running', summary: null }),
+      },
+    )
+  }
+
+  /**
+   * The end of the attempt: one transition, with the attempt, ledger and diff in its transaction.
+   * While storage refuses it (a full disk), it is retried until it lands or the server shuts down
+   * (then the next start's recovery marks the run stopped).
+   */
+  outcome(outcome: Outcome): Promise<void> {
+    return retryRefusedWrite(() => this.recordOutcome(outcome), this.deps.shutdownSignal)
+  }
+
+  private recordOutcome(outcome: Outcome): void {
+    const { store, lifecycle } = this.deps
+    const attemptStatus: AttemptRecord['status'] =
+      outcome.status === 'ready-for-review' ? 'completed' : outcome.status
+    lifecycle.transition(this.taskId, outcome.event, {
+      message: outcome.summary,
+      category: outcome.category,
+      attempt_id: this.attemptId,
+      metadata: {
+        attempt_id: this.attemptId,
+        ...(outcome.stopReason ? { reason: outcome.stopReason } : {}),
+        ...outcome.metadata,
+      },
+      extraEvents: outcome.diff ? [outcome.diff] : [],
+      write: (at) => {
+        store.attempts.patch(this.attemptId, {
+          status: attemptStatus,
+          finished_at: at,
+          exit_status: outcome.exitText,
+          summary: outcome.summary,
+          stop_reason: outcome.stopReason,
+          ...(outcome.limits ? { limits: outcome.limits } : {}),
+        })
+        store.attempts.clearProcess(this.attemptId)
+        chargeRun(store, this.taskId, this.attemptId, { runtime_millis: outcome.runtimeMillis ?? 0 }, at)
+        if (outcome.diffStat !== undefined) {
+          const diffStat = outcome.diffStat?.has_changes ? outcome.diffStat.stat : null
+          store.tasks.patch(this.taskId, { diff_stat: diffStat }, at)
+        }
+      },
+    })
+  }
+}

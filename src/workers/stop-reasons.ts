@@ -1,0 +1,53 @@
+import type { TaskRecord } from '../domain'
+import type { StopReason } from './live-runs'
+
+const policyOf = (task: TaskRecord) => task.effective_policy ?? task.policy
+
+export function effectiveBudgetMinutes(task: TaskRecord): number {
+  return policyOf(task).max_runtime_minutes ?? task.budget_minutes
+}
+
+/** A stop forced by a fault ends the run `failed` (with an error event); any other ends it `stopped`. */
+export const isFault = (reason: StopReason) => reason === 'storage-failure' || reason === 'internal-error'
+
+export function stopSummary(reason: StopReason, task: TaskRecord): string {
+  switch (reason) {
+    case 'user':
+      return 'Stopped by the user'
+    case 'budget-exceeded': {
+      const minutes = effectiveBudgetMinutes(task)
+      return `Stopped: exceeded budget of ${minutes} minute${minutes === 1 ? '' : 's'}`
+    }
+    case 'cost-budget-exceeded': {
+      const cents = policyOf(task).budget_cents ?? 0
+      return `Stopped: exceeded the cost budget of ${cents} cent${cents === 1 ? '' : 's'}`
+    }
+    case 'output-limit':
+      return `Stopped: its output passed the limit of ${policyOf(task).max_output_mb} MB`
+    case 'server-shutdown':
+      return 'Stopped: the server shut down'
+    case 'storage-failure':
+      return 'Stopped: the database refused writes (disk full or read-only), so its output could not be kept'
+    case 'internal-error':
+      return 'Stopped: openRuntime failed handling its output (see the error above)'
+  }
+}
+
+/** What the outcome event says about the stop, beyond its reason. */
+export function stopDetails(reason: StopReason | null, task: TaskRecord, droppedBytes: number) {
+  const policy = policyOf(task)
+  switch (reason) {
+    case 'budget-exceeded':
+      return { budget_minutes: effectiveBudgetMinutes(task) }
+    case 'cost-budget-exceeded':
+      return { budget_cents: policy.budget_cents }
+    case 'output-limit':
+      return { max_output_mb: policy.max_output_mb, dropped_bytes: droppedBytes }
+    default:
+      return {}
+  }
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
