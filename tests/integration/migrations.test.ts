@@ -35,6 +35,36 @@ describe('migrations', () => {
     db.close()
   })
 
+  test('runs waiting before the run outbox existed move into it, a follow-up reply included', () => {
+    dir = tempDir()
+    const path = join(dir.path, 'db.sqlite3')
+    const all = loadMigrations()
+    const outbox = all.find((m) => m.name.endsWith('_run_outbox'))?.version ?? 0
+    const old = openDatabase(path)
+    migrate(old, all, outbox - 1)
+    const task = (id: string, status: string, snapshot: object, followUp: string | null) =>
+      old
+        .query(`INSERT INTO tasks (id, title, prompt, runner, command, workspace, status, budget_minutes, policy_json, cost_ledger_json, machine_snapshot, follow_up, created_at, updated_at)
+          VALUES (?, 't', '', 'codex', 'c', '/tmp/w', ?, 15, '{}', '{}', ?, ?, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`)
+        .run(id, status, JSON.stringify(snapshot), followUp)
+    task('waiting', 'queued', { value: { queued: 'waiting' }, context: { starts: 3 } }, 'go on please')
+    task('draft', 'queued', { value: { queued: 'draft' }, context: { starts: 0 } }, null)
+    task('done', 'completed', { value: 'completed', context: { starts: 1 } }, 'stale')
+    old.close()
+
+    const db = openDatabase(path)
+    migrate(db)
+    expect(db.query('SELECT task_id, run, follow_up FROM run_outbox').all()).toEqual([
+      { task_id: 'waiting', run: 3, follow_up: 'go on please' },
+    ])
+    const columns = db
+      .query<{ name: string }, []>('PRAGMA table_info(tasks)')
+      .all()
+      .map((c) => c.name)
+    expect(columns).not.toContain('follow_up')
+    db.close()
+  })
+
   test('a database at the previous version is upgraded in place and keeps its data', () => {
     dir = tempDir()
     const path = join(dir.path, 'db.sqlite3')
