@@ -1,4 +1,5 @@
-import { realpath } from 'node:fs/promises'
+import { access, realpath } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { AppError } from '../errors.ts'
 import { git } from './exec.ts'
 
@@ -12,8 +13,10 @@ export interface RepoInfo {
 /**
  * Finds the repository a directory belongs to. Only "not a git repository" means null; any other
  * git failure (dubious ownership, a corrupt .git, git missing) is thrown so nothing fails open.
+ * A folder with nothing git could take for a repository above it is answered without running git.
  */
 export async function locateRepo(dir: string): Promise<RepoInfo | null> {
+  if (!(await mayBeInRepository(dir))) return null
   let out: string
   try {
     out = await git(dir, ['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-common-dir'])
@@ -26,6 +29,52 @@ export async function locateRepo(dir: string): Promise<RepoInfo | null> {
     throw new AppError('precondition', 'git_failed', `${dir} is inside a git directory, not a working tree`)
   }
   return { root: await realpath(root), commonDir: await realpath(commonDir) }
+}
+
+/**
+ * Whether git could find a repository from `dir`: some folder from it up to `/` holds a `.git`,
+ * or is itself a git directory (HEAD, objects/, refs/), as git's own discovery looks for.
+ */
+async function mayBeInRepository(dir: string): Promise<boolean> {
+  for (let current = dir; ; current = dirname(current)) {
+    if (await exists(join(current, '.git'))) return true
+    const [head, objects, refs] = await Promise.all(
+      ['HEAD', 'objects', 'refs'].map((name) => exists(join(current, name))),
+    )
+    if (head && objects && refs) return true
+    if (current === dirname(current)) return false
+  }
+}
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  )
+
+/**
+ * locateRepo, and the commit HEAD names (null in a repository without commits) from the same git
+ * process where there is one: preparing a task needs both, and each git process costs a few ms.
+ */
+export async function locateRepoWithHead(dir: string): Promise<(RepoInfo & { head: string | null }) | null> {
+  if (!(await mayBeInRepository(dir))) return null
+  try {
+    const out = await git(dir, [
+      'rev-parse',
+      '--path-format=absolute',
+      '--show-toplevel',
+      '--git-common-dir',
+      'HEAD',
+    ])
+    const [root, commonDir, head] = out.trim().split('\n')
+    if (root && commonDir && head)
+      return { root: await realpath(root), commonDir: await realpath(commonDir), head }
+  } catch (error) {
+    if (!(error instanceof AppError && /unknown revision|not a git repository/i.test(error.message)))
+      throw error
+  }
+  const repo = await locateRepo(dir)
+  return repo && { ...repo, head: null }
 }
 
 export async function requireRepo(dir: string): Promise<RepoInfo> {

@@ -8,7 +8,7 @@ import { ensureExcluded } from './exclude.ts'
 import { EMPTY_TREE, git, OWN_IDENTITY, resolveCommit } from './exec.ts'
 import { isDirectory, isPlainFolderWithin, makeParents } from './files.ts'
 import { importTaskBranch } from './import.ts'
-import { locateRepo, type RepoInfo } from './repo.ts'
+import { locateRepoWithHead, type RepoInfo } from './repo.ts'
 import { withRepoLock } from './repo-lock.ts'
 import { checkOutTaskFiles, forgetLinkedWorktree, writeGitFile, writeTaskGitDir } from './task-gitdir.ts'
 
@@ -49,8 +49,8 @@ export interface PreparedWorkspace {
  */
 export async function prepareWorkspace(input: PrepareWorkspaceInput): Promise<PreparedWorkspace> {
   const workspace = await canonicalDirectory(input.workspace)
-  const repo = await locateRepo(workspace)
-  if (!repo) {
+  const found = await locateRepoWithHead(workspace)
+  if (!found) {
     return {
       isolated: false,
       worktreePath: null,
@@ -63,6 +63,7 @@ export async function prepareWorkspace(input: PrepareWorkspaceInput): Promise<Pr
       note: `not isolated: ${workspace} is not a git repository, so the task runs directly in it`,
     }
   }
+  const { head, ...repo } = found
   const checkout = taskCheckout(repo, input.taskId)
   if (input.existing && input.existing.worktreePath !== checkout.worktree) {
     throw new AppError(
@@ -72,8 +73,8 @@ export async function prepareWorkspace(input: PrepareWorkspaceInput): Promise<Pr
     )
   }
   const prepared = (await isDirectory(checkout.worktree))
-    ? await reuseWorktree(checkout, workspace, input.existing?.baseCommit)
-    : await createWorktree(checkout, workspace, input)
+    ? await reuseWorktree(checkout, head, input.existing?.baseCommit)
+    : await createWorktree(checkout, head, input)
   const executionDir = await executionDirFor(
     checkout.worktree,
     relative(repo.root, workspace),
@@ -95,7 +96,7 @@ type Prepared = Pick<PreparedWorkspace, 'baseCommit' | 'note'>
 
 async function createWorktree(
   checkout: TaskCheckout,
-  workspace: string,
+  head: string | null,
   input: PrepareWorkspaceInput,
 ): Promise<Prepared> {
   const { repo } = checkout
@@ -105,7 +106,7 @@ async function createWorktree(
   await importTaskBranch(checkout).catch(() => null)
   // Listing the ignored files reads only the user's checkout, so it overlaps the checkout below.
   const [prepared, carried] = await Promise.all([
-    withRepoLock(repo.commonDir, () => startTaskBranch(checkout, workspace, input.existing?.baseCommit)),
+    withRepoLock(repo.commonDir, () => startTaskBranch(checkout, head, input.existing?.baseCommit)),
     ignoredFilesMatching(repo.root, input.copyIgnoredGlobs ?? []),
   ])
   await copyPaths(repo.root, checkout.worktree, carried)
@@ -119,33 +120,40 @@ async function createWorktree(
  */
 async function startTaskBranch(
   checkout: TaskCheckout,
-  workspace: string,
+  head: string | null,
   knownBase: string | null | undefined,
 ): Promise<Prepared> {
   const { repo, branch, worktree } = checkout
-  const [head, branchTip] = await Promise.all([
-    resolveCommit(workspace, 'HEAD'),
-    resolveCommit(repo.commonDir, `refs/heads/${branch}`, { gitDir: repo.commonDir }),
+  const branchRef = `refs/heads/${branch}`
+  // A task's first run finds no branch of its own: it is created at once (create-only), and only
+  // when that is refused (a leftover of an older database) is the existing one looked up. A
+  // repository without commits gets an empty root commit; the user's branch and HEAD stay as they are.
+  const firstRun = knownBase === undefined
+  const [start] = await Promise.all([
+    head ??
+      gitInRepo(repo, [...OWN_IDENTITY, 'commit-tree', EMPTY_TREE, '-m', 'openRuntime: empty base']).then(
+        (out) => out.trim(),
+      ),
     ensureExcluded(repo.commonDir),
     mkdir(worktree, { recursive: true }),
   ])
-  // A repository without commits: the task branch gets an empty root commit of its own; the
-  // user's branch and HEAD stay untouched.
-  const start =
-    branchTip ??
-    head ??
-    (
-      await gitInRepo(repo, [...OWN_IDENTITY, 'commit-tree', EMPTY_TREE, '-m', 'openRuntime: empty base'])
-    ).trim()
+  const created =
+    firstRun &&
+    (await gitInRepo(repo, ['update-ref', branchRef, start, '']).then(
+      () => true,
+      () => false,
+    ))
+  const branchTip = created
+    ? null
+    : await resolveCommit(repo.commonDir, branchRef, { gitDir: repo.commonDir })
+  const tip = branchTip ?? start
+  if (!created && !branchTip) await gitInRepo(repo, ['update-ref', branchRef, start, ''])
+  await writeTaskGitDir(checkout, tip)
+  await Promise.all([writeGitFile(checkout), checkOutTaskFiles(checkout, tip)])
   const note = branchTip
     ? `isolated: re-created worktree ${worktree} from branch ${branch}`
     : `isolated in worktree ${worktree} on branch ${branch}${head ? '' : '; the repository has no commits yet, so the task starts from an empty tree'}`
-  if (!branchTip) await gitInRepo(repo, ['update-ref', `refs/heads/${branch}`, start, ''])
-  await writeTaskGitDir(checkout, start)
-  await writeGitFile(checkout)
-  await checkOutTaskFiles(checkout, start)
-  const baseCommit =
-    knownBase !== undefined ? knownBase : branchTip ? await mergeBase(repo, head, branchTip) : start
+  const baseCommit = !firstRun ? knownBase : branchTip ? await mergeBase(repo, head, branchTip) : start
   return { baseCommit, note }
 }
 
@@ -156,7 +164,7 @@ async function startTaskBranch(
  */
 async function reuseWorktree(
   checkout: TaskCheckout,
-  workspace: string,
+  head: string | null,
   knownBase: string | null | undefined,
 ): Promise<Prepared> {
   const { repo, branch, worktree } = checkout
@@ -171,7 +179,7 @@ async function reuseWorktree(
       ? knownBase
       : await mergeBase(
           repo,
-          await resolveCommit(workspace, 'HEAD'),
+          head,
           await resolveCommit(repo.commonDir, `refs/heads/${branch}`, { gitDir: repo.commonDir }),
         )
   return { baseCommit, note }
