@@ -1,4 +1,7 @@
+import type { ShellWord } from './shell-word'
 import { unwrap } from './wrappers'
+
+export type { ShellWord } from './shell-word'
 
 /**
  * Splits a POSIX shell command line into the simple commands it would run, so the checks can
@@ -17,17 +20,6 @@ import { unwrap } from './wrappers'
  *   from stdin or from a dynamic string, carries an `opaque` reason: the checks cannot know what
  *   it runs, and refuse it whenever the policy restricts anything (rule `dynamic-command`).
  */
-export interface ShellWord {
-  /** The word after quote removal; unresolved expansions are kept as written (`$HOME`, `$(…)`). */
-  text: string
-  /** Part of the word is only known at run time. */
-  dynamic: boolean
-  /** Unquoted glob or brace characters: the shell may turn it into other words. */
-  pattern: boolean
-  /** Some part of the word was quoted or escaped (so it is never a reserved word or assignment). */
-  quoted: boolean
-}
-
 export interface SimpleCommand {
   /** Every word as written, wrappers and assignments included; redirections excluded. */
   words: ShellWord[]

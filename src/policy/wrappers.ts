@@ -1,5 +1,5 @@
 import { type OptionSpec, parseArgs, skipOptions } from './options'
-import type { ShellWord } from './shell-words'
+import type { ShellWord } from './shell-word'
 
 /**
  * Commands that run another command: `env X=1 curl`, `sudo -u x wget`, `timeout 5 ssh`, and the
