@@ -22,6 +22,7 @@ import { type RecoveryReport, recoverAfterRestart } from './tasks/recovery'
 import { ReviewService } from './tasks/review-service'
 import { TaskOperations } from './tasks/task-operations'
 import { TaskService, type TaskServiceDeps } from './tasks/task-service'
+import { TimelineService } from './tasks/timeline'
 import type { Isolation } from './workers/isolation'
 import { RunLimits } from './workers/limits/run-limits'
 import { LiveRuns } from './workers/live-runs'
@@ -43,6 +44,8 @@ export interface Runtime {
   liveRuns: LiveRuns
   tasks: TaskService
   review: ReviewService
+  /** The live timelines and status changes the streams read. */
+  timeline: TimelineService
   runners: RunnerCatalog
   workspaces: WorkspaceRegistry
   sessions: SessionInventory
@@ -162,6 +165,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       lifecycle,
       liveRuns,
       tasks,
+      timeline: new TimelineService({ store: openStore, bus, tasks }),
       review: new ReviewService({
         store: openStore,
         eventLog,
