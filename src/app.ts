@@ -6,7 +6,7 @@ import { errorHandling } from './routes/errors'
 import { healthRoutes } from './routes/health'
 import { loginRoutes } from './routes/login'
 import { openApi } from './routes/openapi'
-import { pageRoutes } from './routes/pages'
+import { pageFailures, pageRoutes } from './routes/pages'
 import { reviewRoutes } from './routes/review'
 import { security } from './routes/security'
 import { streamRoutes } from './routes/streams'
@@ -16,11 +16,14 @@ import { taskRoutes } from './routes/tasks'
 import { workspaceRoutes } from './routes/workspaces'
 import type { Runtime } from './runtime'
 
-/** The HTTP application over a runtime, without listening (tests call `app.handle`). */
+/**
+ * The HTTP application over a runtime's services, without listening (tests call `app.handle`).
+ * One error handler answers every failure: JSON for the API, HTML for the pages.
+ */
 export function createApp(runtime: Runtime) {
   const bodies = strictBodies()
   const app = new Elysia()
-    .use(errorHandling)
+    .use(errorHandling(pageFailures))
     .use(security(runtime.config))
     .use(bodyLimit)
     .use(bodies.plugin)

@@ -18,6 +18,7 @@ import { type RecoveryReport, recoverAfterRestart } from './tasks/recovery'
 import { ReviewService } from './tasks/review-service'
 import { TaskOperations } from './tasks/task-operations'
 import { TaskService, type TaskServiceDeps } from './tasks/task-service'
+import { TimelineService } from './tasks/timeline'
 import { RunCoordinator } from './workers/coordinator'
 import type { Isolation } from './workers/isolation'
 import { LiveRuns } from './workers/live-runs'
@@ -37,6 +38,8 @@ export interface Runtime {
   liveRuns: LiveRuns
   tasks: TaskService
   review: ReviewService
+  /** The live timelines and status changes the streams read. */
+  timeline: TimelineService
   runners: RunnerCatalog
   workspaces: WorkspaceRegistry
   sessions: SessionInventory
@@ -148,6 +151,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       lifecycle,
       liveRuns,
       tasks,
+      timeline: new TimelineService({ store: openStore, bus, tasks }),
       review: new ReviewService({
         store: openStore,
         eventLog,

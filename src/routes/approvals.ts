@@ -1,7 +1,7 @@
 import { Elysia, t } from 'elysia'
-import type { Runtime } from '../runtime'
-import { APPROVAL_STATUSES } from '../storage/approvals'
+import { APPROVAL_STATUSES } from '../tasks/approvals'
 import { ErrorResponse, TaskParams, Uuid } from './schemas'
+import type { Services } from './services'
 
 const errors = { 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse }
 
@@ -22,8 +22,8 @@ const ToolApproval = t.Object({
 })
 
 /** Tool approvals: an agent under a supervised permission mode asks before each tool use. */
-export function approvalRoutes(runtime: Runtime) {
-  const { tasks } = runtime
+export function approvalRoutes(services: Services) {
+  const { tasks } = services
   return new Elysia({ name: 'approval-routes', tags: ['tasks'] })
     .get('/tasks/:id/approvals', ({ params }) => tasks.approvals(params.id), {
       params: TaskParams,

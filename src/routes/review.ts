@@ -1,6 +1,6 @@
 import { Elysia, t } from 'elysia'
-import type { Runtime } from '../runtime'
 import { ErrorResponse, Event, Runner, Task, TaskParams } from './schemas'
+import type { Services } from './services'
 
 const errors = { 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 412: ErrorResponse }
 const Nullable = (schema: ReturnType<typeof t.String>) => t.Union([schema, t.Null()])
@@ -33,8 +33,8 @@ const AttachResponse = t.Object({
 })
 
 /** Diff-first review: live diff, merge into the workspace, archive-then-remove cleanup, restore. */
-export function reviewRoutes(runtime: Runtime) {
-  const { tasks, review } = runtime
+export function reviewRoutes(services: Services) {
+  const { tasks, review } = services
   return new Elysia({ name: 'review-routes', tags: ['review'] })
     .get('/tasks/:id/diff', ({ params, query }) => review.diff(tasks.get(params.id), query.max_bytes), {
       params: TaskParams,

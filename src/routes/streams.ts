@@ -1,19 +1,18 @@
 import { Elysia, t } from 'elysia'
 import { SSE_HEADERS, seqParam } from '../events/live-stream'
-import { statusStream, taskEventStream } from '../events/task-stream'
-import type { Runtime } from '../runtime'
 import { ErrorResponse, TaskParams } from './schemas'
+import type { Services } from './services'
 
 /** Live streams over server-sent events: one task's timeline, and every task's status changes. */
-export function streamRoutes(runtime: Runtime) {
-  const { store, bus, tasks } = runtime
+export function streamRoutes(services: Services) {
+  const { tasks, timeline } = services
   return new Elysia({ name: 'stream-routes', tags: ['streams'] })
     .get(
       '/tasks/:id/stream',
       ({ params, query, headers }) => {
         tasks.get(params.id)
         const after = seqParam(headers['last-event-id'], 'Last-Event-ID') ?? query.after ?? 0
-        return new Response(taskEventStream(store, bus, params.id, { after }), { headers: SSE_HEADERS })
+        return new Response(timeline.taskStream(params.id, after), { headers: SSE_HEADERS })
       },
       {
         params: TaskParams,
@@ -26,7 +25,7 @@ export function streamRoutes(runtime: Runtime) {
         },
       },
     )
-    .get('/events/stream', () => new Response(statusStream(bus), { headers: SSE_HEADERS }), {
+    .get('/events/stream', () => new Response(timeline.statusStream(), { headers: SSE_HEADERS }), {
       detail: { summary: 'Status changes of all tasks (text/event-stream, `event: status`)' },
     })
 }

@@ -1,7 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { listPresets } from '../policy'
-import type { Runtime } from '../runtime'
 import { ErrorResponse, Policy, Runner } from './schemas'
+import type { Services } from './services'
 
 const RunnerInfo = t.Object({
   runner: Runner,
@@ -15,9 +15,9 @@ const RunnerInfo = t.Object({
 })
 
 /** Runners, the local agent session inventory, and the policy presets. */
-export function systemRoutes(runtime: Runtime) {
+export function systemRoutes(services: Services) {
   return new Elysia({ name: 'system-routes', tags: ['system'] })
-    .get('/runners', ({ query }) => runtime.runners.list(query.refresh === 'true'), {
+    .get('/runners', ({ query }) => services.runners.list(query.refresh === 'true'), {
       query: t.Object({ refresh: t.Optional(t.Union([t.Literal('true'), t.Literal('false')])) }),
       response: { 200: t.Array(RunnerInfo) },
       detail: { summary: 'Runner availability: path, version, or why a runner cannot run here' },
@@ -25,8 +25,8 @@ export function systemRoutes(runtime: Runtime) {
     .get(
       '/runner-sessions',
       ({ query }) => {
-        const inventory = runtime.sessions.list({ limit: query.limit ?? 200 })
-        const linked = runtime.store.tasks.idsBySession(
+        const inventory = services.sessions.list({ limit: query.limit ?? 200 })
+        const linked = services.tasks.taskIdsBySession(
           inventory.sessions.map((session) => session.session_id),
         )
         return {

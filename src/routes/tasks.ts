@@ -1,14 +1,14 @@
 import { Elysia, t } from 'elysia'
 import type { RunnerKind, TaskStatus } from '../domain'
-import type { Runtime } from '../runtime'
 import { decodeCursor, encodeCursor, parseEventsEmbed } from './pagination'
 import { CreateTaskBody, ErrorResponse, Event, EventsEmbedQuery, Runner, Task, TaskParams } from './schemas'
+import type { Services } from './services'
 
 const errors = { 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse }
 
 /** The task API: create, list, inspect, and drive tasks through their lifecycle. */
-export function taskRoutes(runtime: Runtime) {
-  const { tasks } = runtime
+export function taskRoutes(services: Services) {
+  const { tasks } = services
   return new Elysia({ name: 'task-routes', tags: ['tasks'] })
     .get(
       '/tasks',

@@ -1,8 +1,8 @@
 import { Elysia, t } from 'elysia'
-import type { Runtime } from '../runtime'
 import { pickFolder } from '../workspaces'
 import { listFolders } from '../workspaces/browse'
 import { ErrorResponse } from './schemas'
+import type { Services } from './services'
 
 const WorkspaceRef = t.Object({ name: t.String(), path: t.String() })
 const PathBody = t.Object(
@@ -11,8 +11,8 @@ const PathBody = t.Object(
 )
 
 /** Registering, listing, discovering and choosing workspaces. */
-export function workspaceRoutes(runtime: Runtime) {
-  const { workspaces } = runtime
+export function workspaceRoutes(services: Services) {
+  const { workspaces } = services
   return new Elysia({ name: 'workspace-routes', tags: ['workspaces'] })
     .get('/workspaces', () => workspaces.list(), {
       response: {

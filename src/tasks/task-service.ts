@@ -12,6 +12,7 @@ import { AppError, conflict, invalid, notFound } from '../errors'
 import type { EventLog } from '../events/event-log'
 import { hasTaskChanges, locateTaskCheckout } from '../git'
 import { assertInRange, POLICY_RANGED_FIELDS } from '../input-ranges'
+import type { TaskMachineEvent } from '../machines/task-machine'
 import type { RunDispatch } from '../queue/dispatch'
 import type { ToolApproval } from '../storage/approvals'
 import type { Store } from '../storage/store'
@@ -137,6 +138,16 @@ export class TaskService {
     return this.deps.store.tasks
       .list(query)
       .map((task) => taskView(this.deps.store, this.deps.lifecycle, task, embed))
+  }
+
+  /** Whether the task's lifecycle accepts `event` in its current state (what the pages offer). */
+  can(id: string, event: TaskMachineEvent): boolean {
+    return this.deps.lifecycle.can(id, event)
+  }
+
+  /** The task that made each of these agent sessions, by session id (sessions no task made are absent). */
+  taskIdsBySession(sessionIds: string[]): Map<string, string> {
+    return this.deps.store.tasks.idsBySession(sessionIds)
   }
 
   /** Starts (or restarts) a task: it waits in `queued` until a runner slot is free. */

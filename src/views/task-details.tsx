@@ -1,5 +1,5 @@
 import type { EffectivePolicy, LimitMechanism, RunLimitsRecord } from '../domain'
-import type { ToolApproval } from '../storage/approvals'
+import type { ToolApproval } from '../tasks/approvals'
 import type { TaskView } from '../tasks/views'
 import { count, dateTime, dollars, duration, jsonText, megabytes } from './format'
 

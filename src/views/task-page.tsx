@@ -1,4 +1,4 @@
-import type { ToolApproval } from '../storage/approvals'
+import type { ToolApproval } from '../tasks/approvals'
 import type { TaskView } from '../tasks/views'
 import type { AllowedActions } from './actions'
 import { Layout } from './layout'

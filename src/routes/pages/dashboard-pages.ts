@@ -1,15 +1,17 @@
 import { Elysia } from 'elysia'
 import { RUNNERS, TASK_STATUSES, type TaskStatus } from '../../domain'
 import { listPresets } from '../../policy'
-import type { Runtime } from '../../runtime'
 import { dashboardPage } from '../../views/dashboard'
 import { Flash } from '../../views/flash'
 import { type TaskFilters, TaskGroups } from '../../views/task-list'
 import { visibleText } from '../../views/visible'
+import { httpFailure } from '../errors'
+import type { Services } from '../services'
 import { dispatchInput } from './dispatch'
-import { fullPage } from './full-page'
+import { DispatchForm, TaskFiltersQuery } from './forms'
 import { SSE_HEADERS, statusEventStream } from './html-stream'
-import { errorResponse, type FormFields, guarded, html } from './respond'
+import { PAGES } from './paths'
+import { html } from './respond'
 
 const LIST_LIMIT = 100
 
@@ -24,8 +26,8 @@ export function parseFilters(query: Record<string, string | undefined>): TaskFil
 const isFiltered = (filters: TaskFilters) => Boolean(filters.status || filters.workspace || filters.runner)
 
 /** The dashboard, the task list fragment behind its filters, dispatch, and the status stream it listens to. */
-export function dashboardRoutes(runtime: Runtime) {
-  const { tasks } = runtime
+export function dashboardRoutes(services: Services) {
+  const { tasks, timeline } = services
   // One embedded event per task: the list shows each task's latest message.
   const listTasks = (filters: TaskFilters) =>
     tasks.list(
@@ -39,24 +41,29 @@ export function dashboardRoutes(runtime: Runtime) {
     )
 
   return new Elysia({ name: 'dashboard-routes', detail: { hide: true } })
-    .get('/', ({ query }) =>
-      fullPage(async () => {
+    .get(
+      PAGES.dashboard,
+      async ({ query }) => {
         const filters = parseFilters(query)
-        const [workspaces, runners] = await Promise.all([runtime.workspaces.list(), runtime.runners.list()])
+        const [workspaces, runners] = await Promise.all([services.workspaces.list(), services.runners.list()])
         return html(
           dashboardPage({ workspaces, runners, presets: listPresets(), tasks: listTasks(filters), filters }),
         )
-      }),
+      },
+      { query: TaskFiltersQuery },
     )
-    .get('/ui/tasks', ({ query }) =>
-      guarded(() => {
+    .get(
+      '/ui/tasks',
+      ({ query }) => {
         const filters = parseFilters(query)
         return html(TaskGroups({ tasks: listTasks(filters), filtered: isFiltered(filters) }) as string)
-      }),
+      },
+      { query: TaskFiltersQuery },
     )
-    .post('/ui/tasks', ({ body }) =>
-      guarded(async () => {
-        const created = await tasks.create(dispatchInput((body ?? {}) as FormFields, listPresets()))
+    .post(
+      '/ui/tasks',
+      async ({ body }) => {
+        const created = await tasks.create(dispatchInput(body ?? {}, listPresets()))
         const link = { href: `/tasks/${created.id}/view`, label: 'Open it' }
         const changed = { 'hx-trigger': 'tasks-changed' }
         try {
@@ -69,16 +76,17 @@ export function dashboardRoutes(runtime: Runtime) {
         } catch (error) {
           // The task exists: say why it did not start, and where to find it.
           const message = `Created “${created.title}”, but it could not start: ${(error as Error).message}`
-          return html(Flash({ kind: 'error', message, link }) as string, errorResponse(error).status, changed)
+          return html(Flash({ kind: 'error', message, link }) as string, httpFailure(error).status, changed)
         }
-      }),
+      },
+      { body: DispatchForm },
     )
     .get(
       '/ui/events',
       () =>
         new Response(
           statusEventStream(
-            (listener) => runtime.bus.onStatus(listener),
+            (listener) => timeline.onStatus(listener),
             (change) => {
               try {
                 const { title } = tasks.get(change.task_id)

@@ -1,11 +1,11 @@
 import type { TaskEvent } from '../../domain'
-import type { StatusChange } from '../../events/event-bus'
 import {
   statusChangeStream,
   type TimelineSource,
   type TimelineStreamOptions,
   timelineStream,
 } from '../../events/live-stream'
+import type { StatusChange } from '../../tasks/timeline'
 import { visibleText } from '../../views/visible'
 
 export { SSE_HEADERS, type TimelineSource } from '../../events/live-stream'

@@ -1,22 +1,25 @@
 import { Elysia } from 'elysia'
-import type { Runtime } from '../../runtime'
 import { assetRoutes } from '../assets'
+import type { Services } from '../services'
 import { dashboardRoutes } from './dashboard-pages'
 import { reviewPageRoutes } from './review-pages'
 import { taskActionRoutes } from './task-actions'
 import { taskPageRoutes } from './task-pages'
 import { workspacePageRoutes } from './workspace-pages'
 
+export { pageFailures } from './failures'
+
 /**
  * The browser UI: server-rendered pages at /, /tasks/:id/view and /tasks/:id/review, and the
- * htmx fragments and streams they use under /ui/. Hidden from the OpenAPI document.
+ * htmx fragments and streams they use under /ui/. Hidden from the OpenAPI document. Failures are
+ * shown as HTML by `pageFailures`, which the app's one error handler consults.
  */
-export function pageRoutes(runtime: Runtime) {
+export function pageRoutes(services: Services) {
   return new Elysia({ name: 'page-routes', detail: { hide: true } })
     .use(assetRoutes())
-    .use(dashboardRoutes(runtime))
-    .use(workspacePageRoutes(runtime))
-    .use(taskPageRoutes(runtime))
-    .use(taskActionRoutes(runtime))
-    .use(reviewPageRoutes(runtime))
+    .use(dashboardRoutes(services))
+    .use(workspacePageRoutes(services))
+    .use(taskPageRoutes(services))
+    .use(taskActionRoutes(services))
+    .use(reviewPageRoutes(services))
 }

@@ -1,7 +1,6 @@
-import { AppError } from '../../errors'
 import { Flash } from '../../views/flash'
 import { visibleText } from '../../views/visible'
-import { STATUS_OF_KIND } from '../errors'
+import { type HttpFailure, httpFailure } from '../errors'
 
 const HTML = 'text/html; charset=utf-8'
 
@@ -10,35 +9,22 @@ export function html(body: string, status = 200, headers: Record<string, string>
   return new Response(visibleText(body), { status, headers: { 'content-type': HTML, ...headers } })
 }
 
-const conflictFiles = (error: AppError): string[] | undefined => {
-  const files = error.details?.files
+const conflictFiles = ({ body }: HttpFailure): string[] | undefined => {
+  const files = body.error.details?.files
   return Array.isArray(files) ? files.filter((file): file is string => typeof file === 'string') : undefined
 }
 
 /**
- * An error as a readable message for the page's #flash area, with the status the JSON API would
- * use (htmx 4 swaps error bodies; the layout routes 4xx and 5xx into #flash).
+ * A failure as a readable message for the page's #flash area, with the status the JSON API uses
+ * (htmx 4 swaps error bodies; the layout routes 4xx and 5xx into #flash).
  */
-export function errorResponse(error: unknown): Response {
-  if (error instanceof AppError) {
-    const body = Flash({ kind: 'error', message: error.message, files: conflictFiles(error) }) as string
-    return html(body, STATUS_OF_KIND[error.kind])
-  }
-  console.error('unexpected error in a page route', error)
-  return html(Flash({ kind: 'error', message: 'internal error; see the server log' }) as string, 500)
+export function flashFailure(failure: HttpFailure): Response {
+  const body = Flash({ kind: 'error', message: failure.body.error.message, files: conflictFiles(failure) })
+  return html(body as string, failure.status)
 }
 
-/**
- * Runs a page handler and turns any failure into an HTML fragment. The global error handler
- * answers JSON, and it runs first, so page routes catch their own errors.
- */
-export async function guarded(work: () => Response | Promise<Response>): Promise<Response> {
-  try {
-    return await work()
-  } catch (error) {
-    return errorResponse(error)
-  }
-}
+/** Any error as the #flash fragment an htmx request gets for it. */
+export const errorResponse = (error: unknown): Response => flashFailure(httpFailure(error))
 
 /** The form body as htmx posts it (urlencoded); repeated keys keep their last value. */
 export type FormFields = Record<string, unknown>

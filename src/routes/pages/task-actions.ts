@@ -1,9 +1,11 @@
 import { Elysia } from 'elysia'
+import { AppError } from '../../errors'
 import type { MergeStrategy } from '../../git'
-import type { Runtime } from '../../runtime'
 import { Flash } from '../../views/flash'
 import { ReviewBody } from '../../views/review-page'
-import { type FormFields, field, guarded, html } from './respond'
+import type { Services } from '../services'
+import { ActionForm, ActionParams, ApprovalForm, ApprovalParams } from './forms'
+import { type FormFields, field, html } from './respond'
 import { diffLayout } from './review-pages'
 import { taskContext, taskRegions } from './task-context'
 
@@ -12,11 +14,11 @@ import { taskContext, taskRegions } from './task-context'
  * (the diff changes after a merge or cleanup), the task page its summary and details. htmx names
  * the page a request came from in HX-Current-URL.
  */
-async function refreshed(runtime: Runtime, id: string, currentUrl: string | undefined): Promise<string> {
+async function refreshed(services: Services, id: string, currentUrl: string | undefined): Promise<string> {
   const page = currentUrl ? new URL(currentUrl, 'http://localhost') : null
   if (page?.pathname.endsWith('/review')) {
-    const { task, actions } = taskContext(runtime, id, 'none')
-    const diff = await runtime.review.diff(runtime.tasks.get(id))
+    const { task, actions } = taskContext(services, id, 'none')
+    const diff = await services.review.diff(services.tasks.get(id))
     const body = ReviewBody({
       task,
       diff,
@@ -25,14 +27,14 @@ async function refreshed(runtime: Runtime, id: string, currentUrl: string | unde
     }) as string
     return `<hx-partial hx-target="#review" hx-swap="outerHTML">${body}</hx-partial>`
   }
-  return taskRegions(runtime, id, { summary: true, details: true })
+  return taskRegions(services, id, { summary: true, details: true })
 }
 
 type Action = (id: string, form: FormFields) => Promise<string>
 
 /** Each action: do it through the core, then answer with a message and the refreshed page region. */
-export function taskActionRoutes(runtime: Runtime) {
-  const { tasks, review } = runtime
+export function taskActionRoutes(services: Services) {
+  const { tasks, review } = services
   const actions: Record<string, Action> = {
     start: async (id) => {
       const task = await tasks.start(id)
@@ -70,36 +72,37 @@ export function taskActionRoutes(runtime: Runtime) {
     },
   }
 
-  const answer = (message: string, id: string, currentUrl: string | undefined) =>
-    refreshed(runtime, id, currentUrl).then((regions) =>
-      html((Flash({ kind: 'ok', message }) as string) + regions),
-    )
+  const answer = async (message: string, id: string, currentUrl: string | undefined) =>
+    html((Flash({ kind: 'ok', message }) as string) + (await refreshed(services, id, currentUrl)))
 
   return new Elysia({ name: 'task-action-routes', detail: { hide: true } })
-    .post('/ui/tasks/:id/approvals/:approval', ({ params, body, headers }) =>
-      guarded(() => {
-        const form = (body ?? {}) as FormFields
-        const allow = field(form, 'allow') === 'true'
-        const message = field(form, 'message').trim() || undefined
+    .post(
+      '/ui/tasks/:id/approvals/:approval',
+      ({ params, body, headers }) => {
+        const allow = field(body, 'allow') === 'true'
+        const message = field(body, 'message').trim() || undefined
         const approval = tasks.answerApproval(params.id, params.approval, { allow, message })
         return answer(
           `${allow ? 'Allowed' : 'Denied'}: ${approval.tool}.`,
           params.id,
           headers['hx-current-url'],
         )
-      }),
+      },
+      { params: ApprovalParams, body: ApprovalForm },
     )
-    .post('/ui/tasks/:id/:action', ({ params, body, headers }) =>
-      guarded(async () => {
-        const form = (body ?? {}) as FormFields
+    .post(
+      '/ui/tasks/:id/:action',
+      async ({ params, body, headers }) => {
+        const form = body ?? {}
         if (params.action === 'delete') {
           await tasks.delete(params.id, field(form, 'force') === 'true')
           return html('', 200, { 'hx-redirect': '/' })
         }
-        const action = actions[params.action]
-        if (!action)
-          return html(Flash({ kind: 'error', message: `no action "${params.action}"` }) as string, 404)
+        // Own keys only: `constructor` or `toString` name no action.
+        const action = Object.hasOwn(actions, params.action) ? actions[params.action] : undefined
+        if (!action) throw new AppError('not_found', 'action_not_found', `no action "${params.action}"`)
         return answer(await action(params.id, form), params.id, headers['hx-current-url'])
-      }),
+      },
+      { params: ActionParams, body: ActionForm },
     )
 }

@@ -1,18 +1,18 @@
-import type { Runtime } from '../../runtime'
 import type { EventsEmbed, TaskView } from '../../tasks/views'
 import { type AllowedActions, allowedActions } from '../../views/actions'
 import { TaskDetails } from '../../views/task-details'
 import { TaskSummary } from '../../views/task-summary'
+import type { Services } from '../services'
 
 export interface TaskContext {
   task: TaskView
   actions: AllowedActions
 }
 
-/** A task with the actions its lifecycle actor accepts right now. */
-export function taskContext(runtime: Runtime, id: string, embed: EventsEmbed): TaskContext {
-  const task = runtime.tasks.view(id, embed)
-  return { task, actions: allowedActions(task, (event) => runtime.lifecycle.can(id, event)) }
+/** A task with the actions its lifecycle accepts right now. */
+export function taskContext({ tasks }: Services, id: string, embed: EventsEmbed): TaskContext {
+  const task = tasks.view(id, embed)
+  return { task, actions: allowedActions(task, (event) => tasks.can(id, event)) }
 }
 
 /**
@@ -20,17 +20,17 @@ export function taskContext(runtime: Runtime, id: string, embed: EventsEmbed): T
  * survives), the details panel replaced.
  */
 export function taskRegions(
-  runtime: Runtime,
+  services: Services,
   id: string,
   which: { summary: boolean; details: boolean },
 ): string {
-  const { task, actions } = taskContext(runtime, id, 'none')
+  const { task, actions } = taskContext(services, id, 'none')
   let out = ''
   if (which.summary) {
     out += `<hx-partial hx-target="#task-summary" hx-swap="outerMorph">${TaskSummary({ task, actions })}</hx-partial>`
   }
   if (which.details) {
-    const details = TaskDetails({ task, approvals: runtime.tasks.approvals(id) })
+    const details = TaskDetails({ task, approvals: services.tasks.approvals(id) })
     out += `<hx-partial hx-target="#task-details" hx-swap="outerHTML">${details}</hx-partial>`
   }
   return out

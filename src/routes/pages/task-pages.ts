@@ -1,14 +1,16 @@
 import { Elysia } from 'elysia'
 import type { TaskEvent } from '../../domain'
 import { seqParam } from '../../events/live-stream'
-import type { Runtime } from '../../runtime'
 import { eventRows } from '../../views/event-row'
 import { taskPage } from '../../views/task-page'
 import { olderPage, TIMELINE_PAGE } from '../../views/timeline'
 import { visibleText } from '../../views/visible'
-import { fullPage } from './full-page'
+import { TaskParams } from '../schemas'
+import type { Services } from '../services'
+import { OlderEventsQuery, TimelineQuery } from './forms'
 import { htmlFrame, namedFrame, SSE_HEADERS, timelineHtmlStream } from './html-stream'
-import { guarded, html } from './respond'
+import { PAGES } from './paths'
+import { html } from './respond'
 import { taskContext, taskRegions } from './task-context'
 
 const DETAIL_AGENT_TYPES = new Set([
@@ -28,46 +30,44 @@ const changesDetails = (events: TaskEvent[]) =>
   )
 
 /** The task page, its older history on demand, and its live timeline as HTML over SSE. */
-export function taskPageRoutes(runtime: Runtime) {
-  const { tasks, bus } = runtime
+export function taskPageRoutes(services: Services) {
+  const { tasks, timeline } = services
   return new Elysia({ name: 'task-page-routes', detail: { hide: true } })
-    .get('/tasks/:id/view', ({ params }) =>
-      fullPage(async () => {
-        const { task, actions } = taskContext(runtime, params.id, TIMELINE_PAGE)
+    .get(
+      PAGES.task,
+      ({ params }) => {
+        const { task, actions } = taskContext(services, params.id, TIMELINE_PAGE)
         return html(taskPage({ task, actions, approvals: tasks.approvals(params.id) }))
-      }),
+      },
+      { params: TaskParams },
     )
-    .get('/ui/tasks/:id/events', ({ params, query }) =>
-      guarded(() => {
+    .get(
+      '/ui/tasks/:id/events',
+      ({ params, query }) => {
         const before = seqParam(query.before, 'before') ?? tasks.view(params.id, 'none').last_seq + 1
         // Seqs run 1, 2, 3… without gaps, so the page before `before` starts at a known seq.
         const after = Math.max(0, before - 1 - TIMELINE_PAGE)
-        return html(olderPage(params.id, tasks.events(params.id, after, before - 1 - after)))
-      }),
+        return html(olderPage(params.id, tasks.events(params.id, after, Math.max(0, before - 1 - after))))
+      },
+      { params: TaskParams, query: OlderEventsQuery },
     )
-    .get('/ui/tasks/:id/stream', ({ params, query, headers }) =>
-      guarded(() => {
+    .get(
+      '/ui/tasks/:id/stream',
+      ({ params, query, headers }) => {
         const id = params.id
         tasks.get(id)
         const after =
           seqParam(headers['last-event-id'], 'Last-Event-ID') ?? seqParam(query.after, 'after') ?? 0
         const stream = timelineHtmlStream(
-          {
-            page: (from, limit) => tasks.events(id, from, limit),
-            onEvents: (listener) => bus.onTaskEvents(id, listener),
-            onStatus: (listener) =>
-              bus.onStatus((change) => {
-                if (change.task_id === id) listener(change)
-              }),
-          },
+          timeline.source(id),
           {
             events: (events) =>
               eventRows(events) +
-              (changesDetails(events) ? taskRegions(runtime, id, { summary: false, details: true }) : ''),
+              (changesDetails(events) ? taskRegions(services, id, { summary: false, details: true }) : ''),
             status: () => {
-              const { task } = taskContext(runtime, id, 'none')
+              const { task } = taskContext(services, id, 'none')
               return (
-                htmlFrame(taskRegions(runtime, id, { summary: true, details: true })) +
+                htmlFrame(taskRegions(services, id, { summary: true, details: true })) +
                 namedFrame('status', {
                   task_id: id,
                   status: task.status,
@@ -81,6 +81,7 @@ export function taskPageRoutes(runtime: Runtime) {
           { after },
         )
         return new Response(stream, { headers: SSE_HEADERS })
-      }),
+      },
+      { params: TaskParams, query: TimelineQuery },
     )
 }

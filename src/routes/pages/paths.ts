@@ -1,0 +1,9 @@
+/** The pages a browser navigates to; a failure there is answered with a page of its own. */
+export const PAGES = {
+  dashboard: '/',
+  task: '/tasks/:id/view',
+  review: '/tasks/:id/review',
+} as const
+
+/** Everything under this prefix is an htmx fragment or stream; a failure there is a #flash message. */
+export const FRAGMENTS = '/ui/'
