@@ -1,6 +1,5 @@
-import type { EffectivePolicy, LimitMechanism, RunLimitsRecord } from '../domain'
+import type { EffectivePolicy, LimitMechanism, RunLimitsRecord, TaskView } from '../domain'
 import type { ToolApproval } from '../storage/approvals'
-import type { TaskView } from '../tasks/views'
 import { count, dateTime, dollars, duration, jsonText, megabytes } from './format'
 
 export interface DetailsProps {

@@ -1,5 +1,4 @@
-import { RUNNERS, TASK_STATUSES, type TaskStatus } from '../domain'
-import type { TaskView } from '../tasks/views'
+import { RUNNERS, TASK_STATUSES, type TaskStatus, type TaskView } from '../domain'
 import type { WorkspaceListing } from '../workspaces/registry'
 import { attr, baseName, dateTime, statusLabel } from './format'
 import { RUNNER_LABELS } from './labels'

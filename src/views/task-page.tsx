@@ -1,5 +1,5 @@
+import type { TaskView } from '../domain'
 import type { ToolApproval } from '../storage/approvals'
-import type { TaskView } from '../tasks/views'
 import type { AllowedActions } from './actions'
 import { Layout } from './layout'
 import { TaskDetails } from './task-details'

@@ -1,5 +1,6 @@
+import type { TaskView } from '../../domain'
 import type { Runtime } from '../../runtime'
-import type { EventsEmbed, TaskView } from '../../tasks/views'
+import type { EventsEmbed } from '../../tasks/views'
 import { type AllowedActions, allowedActions } from '../../views/actions'
 import { TaskDetails } from '../../views/task-details'
 import { TaskSummary } from '../../views/task-summary'
