@@ -1,27 +1,7 @@
+import type { DiffFile, FileStatus, TaskDiff } from '../models'
 import { gitInRepo, type TaskCheckout } from './checkout.ts'
 import { EMPTY_TREE, splitNul } from './exec.ts'
 import { snapshotTree, treeOf } from './snapshot.ts'
-
-export type FileStatus = 'added' | 'modified' | 'deleted' | 'renamed'
-
-export interface DiffFile {
-  path: string
-  old_path?: string
-  status: FileStatus
-  additions: number
-  deletions: number
-  binary: boolean
-}
-
-export interface TaskDiff {
-  stat: string
-  patch: string
-  files: DiffFile[]
-  additions: number
-  deletions: number
-  truncated: boolean
-  has_changes: boolean
-}
 
 export interface CaptureDiffInput {
   checkout: TaskCheckout

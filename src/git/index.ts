@@ -9,14 +9,7 @@ export {
   restoreWorktree,
 } from './archive.ts'
 export { locateTaskCheckout, type TaskCheckout, taskCheckout } from './checkout.ts'
-export {
-  type CaptureDiffInput,
-  captureDiff,
-  type DiffFile,
-  type FileStatus,
-  hasTaskChanges,
-  type TaskDiff,
-} from './diff.ts'
+export { type CaptureDiffInput, captureDiff, hasTaskChanges } from './diff.ts'
 export { importTaskBranch } from './import.ts'
 export {
   type MergePlan,

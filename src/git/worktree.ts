@@ -27,17 +27,24 @@ export interface PrepareWorkspaceInput {
   copyIgnoredGlobs?: string[]
 }
 
+/** Where a run executes. */
 export interface PreparedWorkspace {
   isolated: boolean
   worktreePath: string | null
   executionDir: string
   baseCommit: string | null
+  /** The repository the worktree belongs to; null when not isolated. */
   repoRoot: string | null
   branch: string | null
-  /** The task's own git directory (see task-gitdir.ts); null when not isolated. */
+  /**
+   * The task's own git directory (index, HEAD, refs; the user's objects borrowed read-only, see
+   * task-gitdir.ts); null when not isolated. The sandbox makes it writable only when the policy
+   * allows git writes.
+   */
   gitDir: string | null
-  /** The user's object store the task's git directory borrows from; null when not isolated. */
+  /** The user's object store the task's git directory borrows from (read-only inside the sandbox); null when not isolated. */
   sharedObjects: string | null
+  /** A human sentence for the timeline ("Isolated in worktree …", "not isolated: …"). */
   note: string
 }
 

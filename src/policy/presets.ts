@@ -1,16 +1,6 @@
-import {
-  DEFAULT_APPROVAL_TIMEOUT_SECONDS,
-  DEFAULT_BLOCKED_COMMANDS,
-  DEFAULT_RUN_LIMITS,
-  defaultPolicy,
-  type EffectivePolicy,
-  NETWORK_MODES,
-  type NetworkMode,
-} from '../domain'
+import { DEFAULT_BLOCKED_COMMANDS, defaultPolicy, type EffectivePolicy, type PolicyInput } from '../domain'
 
-export type { EffectivePolicy }
-
-export type PolicyInput = Partial<EffectivePolicy>
+export type { EffectivePolicy, PolicyInput }
 
 export const PRESET_IDS = ['default', 'auto-review', 'full', 'custom'] as const
 export type PresetId = (typeof PRESET_IDS)[number]
@@ -81,60 +71,44 @@ export function detectPreset(input: PolicyInput | undefined): PresetId {
 }
 
 /**
- * Fills every absent field with its default; the values given are kept as they are (their ranges
- * are checked before, see src/input-ranges.ts: nothing here clamps or rounds). An absent
- * `blocked_commands` means the default list while an explicit `[]` means none, as in the original.
- * `allow_network` is the legacy switch for `network_mode: 'enabled'`; both are made to agree so
- * nothing downstream has to reconcile them.
+ * Fills every absent field with its default; the values given are kept as they are (the request
+ * schema, src/models/policy.ts, has checked them: nothing here clamps or rounds). An absent
+ * `blocked_commands` means the default list while an explicit `[]` means none, as in the original;
+ * lists lose blank and repeated entries. `allow_network` is the legacy switch for `network_mode:
+ * 'enabled'`; both are made to agree so nothing downstream has to reconcile them.
  */
-export function normalizePolicy(input: PolicyInput | undefined): EffectivePolicy {
+export function normalizePolicy(input: PolicyInput | null | undefined): EffectivePolicy {
   const given = input ?? {}
   const base = defaultPolicy()
-  const requestedMode = isNetworkMode(given.network_mode) ? given.network_mode : base.network_mode
-  const networkMode: NetworkMode = given.allow_network === true ? 'enabled' : requestedMode
+  const networkMode = given.allow_network === true ? 'enabled' : (given.network_mode ?? base.network_mode)
   return {
     allow_network: networkMode === 'enabled',
-    allow_git_write: given.allow_git_write === true,
-    allow_secrets: given.allow_secrets === true,
-    require_approval: given.require_approval === true,
-    blocked_commands: Array.isArray(given.blocked_commands)
-      ? cleanList(given.blocked_commands)
-      : [...DEFAULT_BLOCKED_COMMANDS],
-    allowed_workspaces: cleanList(given.allowed_workspaces),
-    allowed_file_globs: cleanList(given.allowed_file_globs),
-    allowed_mcp_tools: cleanList(given.allowed_mcp_tools),
+    allow_git_write: given.allow_git_write ?? base.allow_git_write,
+    allow_secrets: given.allow_secrets ?? base.allow_secrets,
+    require_approval: given.require_approval ?? base.require_approval,
+    blocked_commands: cleanList(given.blocked_commands ?? DEFAULT_BLOCKED_COMMANDS),
+    allowed_workspaces: cleanList(given.allowed_workspaces ?? base.allowed_workspaces),
+    allowed_file_globs: cleanList(given.allowed_file_globs ?? base.allowed_file_globs),
+    allowed_mcp_tools: cleanList(given.allowed_mcp_tools ?? base.allowed_mcp_tools),
     network_mode: networkMode,
     budget_cents: numberOrNull(given.budget_cents),
     max_runtime_minutes: numberOrNull(given.max_runtime_minutes),
-    require_sandbox: given.require_sandbox === true,
-    approval_timeout_seconds:
-      numberOrNull(given.approval_timeout_seconds) ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS,
-    allow_in_place: given.allow_in_place === true,
-    // Their ranges are the request schema's (out of range is refused there, never brought into range).
-    max_processes: positiveIntegerOr(given.max_processes, DEFAULT_RUN_LIMITS.max_processes),
-    max_memory_mb: positiveIntegerOr(given.max_memory_mb, DEFAULT_RUN_LIMITS.max_memory_mb),
-    max_output_mb: positiveIntegerOr(given.max_output_mb, DEFAULT_RUN_LIMITS.max_output_mb),
+    require_sandbox: given.require_sandbox ?? base.require_sandbox,
+    approval_timeout_seconds: given.approval_timeout_seconds ?? base.approval_timeout_seconds,
+    allow_in_place: given.allow_in_place ?? base.allow_in_place,
+    max_processes: given.max_processes ?? base.max_processes,
+    max_memory_mb: given.max_memory_mb ?? base.max_memory_mb,
+    max_output_mb: given.max_output_mb ?? base.max_output_mb,
   }
 }
 
-function positiveIntegerOr(value: unknown, fallback: number): number {
-  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : fallback
+function cleanList(values: readonly string[]): string[] {
+  return [...new Set(values.map((value) => value.trim()).filter((value) => value !== ''))]
 }
 
-function isNetworkMode(value: unknown): value is NetworkMode {
-  return typeof value === 'string' && (NETWORK_MODES as readonly string[]).includes(value)
-}
-
-function cleanList(values: readonly unknown[] | undefined): string[] {
-  if (!Array.isArray(values)) return []
-  const kept = values
-    .filter((value): value is string => typeof value === 'string')
-    .map((value) => value.trim())
-  return [...new Set(kept.filter((value) => value !== ''))]
-}
-
-function numberOrNull(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null
+/** No cap: absent, null, or NaN. */
+function numberOrNull(value: number | null | undefined): number | null {
+  return value !== undefined && value !== null && Number.isFinite(value) ? value : null
 }
 
 function samePolicy(a: EffectivePolicy, b: EffectivePolicy): boolean {

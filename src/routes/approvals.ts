@@ -1,5 +1,5 @@
 import { Elysia, t } from 'elysia'
-import { APPROVAL_STATUSES } from '../tasks/approvals'
+import { APPROVAL_STATUSES } from '../domain'
 import { ErrorResponse, TaskParams, Uuid } from './schemas'
 import type { Services } from './services'
 

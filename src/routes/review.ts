@@ -1,5 +1,5 @@
 import { Elysia, t } from 'elysia'
-import { ErrorResponse, Event, Runner, Task, TaskParams } from './schemas'
+import { ErrorResponse, Event, Runner, Task, TaskDiff, TaskParams } from './schemas'
 import type { Services } from './services'
 
 const errors = { 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 412: ErrorResponse }
@@ -40,29 +40,7 @@ export function reviewRoutes(services: Services) {
       params: TaskParams,
       query: t.Object({ max_bytes: t.Optional(t.Integer({ minimum: 1024, maximum: 50_000_000 })) }),
       response: {
-        200: t.Object({
-          task_id: t.String(),
-          isolated: t.Boolean(),
-          worktree_path: t.Union([t.String(), t.Null()]),
-          runner_session_id: t.Union([t.String(), t.Null()]),
-          base_commit: t.Union([t.String(), t.Null()]),
-          stat: t.String(),
-          patch: t.String(),
-          files: t.Array(
-            t.Object({
-              path: t.String(),
-              old_path: t.Optional(t.String()),
-              status: t.String(),
-              additions: t.Number(),
-              deletions: t.Number(),
-              binary: t.Boolean(),
-            }),
-          ),
-          additions: t.Number(),
-          deletions: t.Number(),
-          truncated: t.Boolean(),
-          has_changes: t.Boolean(),
-        }),
+        200: TaskDiff,
         ...errors,
       },
       detail: { summary: 'Live diff against the base commit: commits, uncommitted and untracked changes' },

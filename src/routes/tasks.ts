@@ -1,7 +1,16 @@
 import { Elysia, t } from 'elysia'
 import type { RunnerKind, TaskStatus } from '../domain'
 import { decodeCursor, encodeCursor, parseEventsEmbed } from './pagination'
-import { CreateTaskBody, ErrorResponse, Event, EventsEmbedQuery, Runner, Task, TaskParams } from './schemas'
+import {
+  CreateTaskBody,
+  ErrorResponse,
+  Event,
+  EventsEmbedQuery,
+  Runner,
+  StatusListQuery,
+  Task,
+  TaskParams,
+} from './schemas'
 import type { Services } from './services'
 
 const errors = { 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse }
@@ -37,13 +46,7 @@ export function taskRoutes(services: Services) {
         query: t.Object({
           limit: t.Optional(t.Integer({ minimum: 1, maximum: 500 })),
           cursor: t.Optional(t.String({ maxLength: 512 })),
-          status: t.Optional(
-            t.String({
-              pattern:
-                '^(queued|running|needs-input|ready-for-review|completed|failed|stopped)(,(queued|running|needs-input|ready-for-review|completed|failed|stopped))*$',
-              description: 'comma-separated statuses',
-            }),
-          ),
+          status: t.Optional(StatusListQuery),
           workspace: t.Optional(t.String({ maxLength: 4096 })),
           runner: t.Optional(Runner),
           events: EventsEmbedQuery,

@@ -5,6 +5,7 @@ interface ValueErrorLike {
   path: string
   message: string
   summary?: string
+  schema?: Record<string, unknown>
   errors?: Iterable<ValueErrorLike>[]
 }
 
@@ -35,8 +36,11 @@ export function validationMessage(type: string, first: ValueErrorLike | undefine
   if (!first) return `invalid ${type}: invalid value`
   const error = innermost(first)
   const where = error.path ? `${error.path.replace(/^\//, '').replaceAll('/', '.')}: ` : ''
-  const what =
-    error === first
+  // A word outside its vocabulary (src/models/vocabulary.ts) is told which words there are.
+  const words = error.schema?.enum
+  const what = Array.isArray(words)
+    ? `Expected one of ${words.join(', ')}`
+    : error === first
       ? (first.summary ?? first.message)
       : (mapValueError(error as never)?.summary ?? error.message)
   return `invalid ${type}: ${where}${what}`

@@ -1,24 +1,6 @@
 import type { Database, Statement } from 'bun:sqlite'
+import type { ToolApproval } from '../models'
 import { parseStoredJson } from './json'
-
-export const APPROVAL_STATUSES = ['pending', 'allowed', 'denied', 'expired'] as const
-export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number]
-
-/** A tool use an agent asked to make, and its answer once there is one. */
-export interface ToolApproval {
-  id: string
-  task_id: string
-  attempt_id: string
-  /** The agent's own id for the request. */
-  request_id: string
-  tool: string
-  input: unknown
-  status: ApprovalStatus
-  decided_by: string | null
-  decided_at: string | null
-  message: string | null
-  created_at: string
-}
 
 interface ApprovalRow extends Omit<ToolApproval, 'input'> {
   input_json: string

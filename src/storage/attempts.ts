@@ -1,31 +1,28 @@
 import type { Database, Statement } from 'bun:sqlite'
-import {
-  type AttemptRecord,
-  type CostLedger,
-  emptyLedger,
-  type RunLimitsRecord,
-  type RunnerKind,
-  type TaskStatus,
-} from '../domain'
-import { parseStoredJson } from './json'
+import { type AttemptRecord, emptyLedger } from '../domain'
+import { Columns, flag, json, number, type Row, text } from './columns'
 
-interface AttemptRow {
-  id: string
-  task_id: string
-  attempt_number: number
-  runner: string
-  status: string
-  execution_workspace: string | null
-  runner_session_id: string | null
-  started_at: string
-  finished_at: string | null
-  exit_status: string | null
-  summary: string | null
-  sandboxed: number | null
-  isolated: number | null
-  limits_json: string | null
-  cost_ledger_json: string
-}
+/** How each field of an attempt is stored in `task_attempts`; `stop_reason` is written, never read back. */
+export const ATTEMPT_COLUMNS = new Columns<AttemptRecord, { stop_reason: string | null }>(
+  {
+    id: text(),
+    task_id: text(),
+    attempt_number: number(),
+    runner: text(),
+    status: text(),
+    execution_workspace: text(),
+    runner_session_id: text(),
+    started_at: text(),
+    finished_at: text(),
+    exit_status: text(),
+    summary: text(),
+    sandboxed: flag(),
+    isolated: flag(),
+    limits: json(),
+    cost_ledger: json(emptyLedger),
+  },
+  { stop_reason: text() },
+)
 
 /** What is needed to find a runner's process group again after the server died. */
 export interface ProcessMark {
@@ -51,53 +48,27 @@ export type AttemptPatch = Partial<
   >
 > & { stop_reason?: string | null }
 
-const COLUMNS =
-  'id, task_id, attempt_number, runner, status, execution_workspace, runner_session_id, started_at, finished_at, exit_status, summary, sandboxed, isolated, limits_json, cost_ledger_json'
-
-const flag = (value: number | null): boolean | null => (value === null ? null : value === 1)
-
-const toRecord = ({ cost_ledger_json, limits_json, ...row }: AttemptRow): AttemptRecord => ({
-  ...row,
-  runner: row.runner as RunnerKind,
-  status: row.status as TaskStatus,
-  sandboxed: flag(row.sandboxed),
-  isolated: flag(row.isolated),
-  limits: limits_json === null ? null : parseStoredJson<RunLimitsRecord | null>(limits_json, null),
-  cost_ledger: { ...emptyLedger(), ...parseStoredJson<Partial<CostLedger>>(cost_ledger_json, {}) },
-})
-
-/** Patchable fields and how each is stored. */
-const PATCH_COLUMNS: Record<keyof AttemptPatch, { column: string; encode: (value: unknown) => unknown }> = {
-  status: { column: 'status', encode: (v) => v },
-  execution_workspace: { column: 'execution_workspace', encode: (v) => v },
-  runner_session_id: { column: 'runner_session_id', encode: (v) => v },
-  finished_at: { column: 'finished_at', encode: (v) => v },
-  exit_status: { column: 'exit_status', encode: (v) => v },
-  summary: { column: 'summary', encode: (v) => v },
-  stop_reason: { column: 'stop_reason', encode: (v) => v },
-  sandboxed: { column: 'sandboxed', encode: (v) => (v === null ? null : v ? 1 : 0) },
-  isolated: { column: 'isolated', encode: (v) => (v === null ? null : v ? 1 : 0) },
-  limits: { column: 'limits_json', encode: (v) => (v === null ? null : JSON.stringify(v)) },
-  cost_ledger: { column: 'cost_ledger_json', encode: (v) => JSON.stringify(v) },
-}
+const toRecord = (row: Row): AttemptRecord => ATTEMPT_COLUMNS.toRecord(row)
 
 export class AttemptTable {
   private readonly insertRow: Statement
-  private readonly forTask: Statement<AttemptRow, [string]>
-  private readonly byId: Statement<AttemptRow, [string]>
-  private readonly latestForTask: Statement<AttemptRow, [string]>
+  private readonly forTask: Statement<Row, [string]>
+  private readonly byId: Statement<Row, [string]>
+  private readonly latestForTask: Statement<Row, [string]>
   private readonly nextNumber: Statement<{ next: number }, [string]>
   private readonly markRow: Statement
   private readonly clearMarkRow: Statement
 
   constructor(private readonly db: Database) {
     this.insertRow = db.prepare(
-      `INSERT INTO task_attempts (id, task_id, attempt_number, runner, status, execution_workspace, runner_session_id, started_at) VALUES ($id, $task_id, $attempt_number, $runner, $status, $execution_workspace, $runner_session_id, $started_at)`,
+      `INSERT INTO task_attempts (${ATTEMPT_COLUMNS.insertNames}) VALUES (${ATTEMPT_COLUMNS.placeholders})`,
     )
-    this.forTask = db.query(`SELECT ${COLUMNS} FROM task_attempts WHERE task_id = ? ORDER BY attempt_number`)
-    this.byId = db.query(`SELECT ${COLUMNS} FROM task_attempts WHERE id = ?`)
+    this.forTask = db.query(
+      `SELECT ${ATTEMPT_COLUMNS.select} FROM task_attempts WHERE task_id = ? ORDER BY attempt_number`,
+    )
+    this.byId = db.query(`SELECT ${ATTEMPT_COLUMNS.select} FROM task_attempts WHERE id = ?`)
     this.latestForTask = db.query(
-      `SELECT ${COLUMNS} FROM task_attempts WHERE task_id = ? ORDER BY attempt_number DESC LIMIT 1`,
+      `SELECT ${ATTEMPT_COLUMNS.select} FROM task_attempts WHERE task_id = ? ORDER BY attempt_number DESC LIMIT 1`,
     )
     this.nextNumber = db.query(
       'SELECT COALESCE(MAX(attempt_number), 0) + 1 AS next FROM task_attempts WHERE task_id = ?',
@@ -114,11 +85,9 @@ export class AttemptTable {
       'id' | 'task_id' | 'runner' | 'status' | 'execution_workspace' | 'runner_session_id' | 'started_at'
     >,
   ): AttemptRecord {
-    const attempt_number = this.nextNumber.get(attempt.task_id)?.next ?? 1
-    this.insertRow.run({ ...attempt, attempt_number })
-    return {
+    const record: AttemptRecord = {
       ...attempt,
-      attempt_number,
+      attempt_number: this.nextNumber.get(attempt.task_id)?.next ?? 1,
       finished_at: null,
       exit_status: null,
       summary: null,
@@ -127,6 +96,8 @@ export class AttemptTable {
       limits: null,
       cost_ledger: emptyLedger(),
     }
+    this.insertRow.run(...ATTEMPT_COLUMNS.values(record))
+    return record
   }
 
   get(id: string): AttemptRecord | null {
@@ -144,17 +115,9 @@ export class AttemptTable {
   }
 
   patch(id: string, patch: AttemptPatch): void {
-    const entries = (Object.entries(patch) as [keyof AttemptPatch, unknown][]).filter(
-      ([key]) => key in PATCH_COLUMNS,
-    )
-    if (entries.length === 0) return
-    const sets = entries.map(([key]) => `${PATCH_COLUMNS[key].column} = ?`)
-    const values = entries.map(([key, value]) => PATCH_COLUMNS[key].encode(value ?? null)) as (
-      | string
-      | number
-      | null
-    )[]
-    this.db.prepare(`UPDATE task_attempts SET ${sets.join(', ')} WHERE id = ?`).run(...values, id)
+    const { sql, values } = ATTEMPT_COLUMNS.assignments(patch)
+    if (sql === '') return
+    this.db.prepare(`UPDATE task_attempts SET ${sql} WHERE id = ?`).run(...values, id)
   }
 
   markProcess(id: string, pgid: number, processStarted: string | null): void {

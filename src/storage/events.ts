@@ -1,51 +1,38 @@
 import type { Database, Statement } from 'bun:sqlite'
-import type { EventKind, JsonObject, TaskEvent } from '../domain'
-import { parseStoredJson } from './json'
+import type { TaskEvent } from '../domain'
+import { Columns, json, number, type Row, rowId, text } from './columns'
 
-interface EventRow {
-  id: number
-  task_id: string
-  seq: number
-  attempt_id: string | null
-  kind: string
-  message: string
-  metadata_json: string | null
-  created_at: string
-}
-
-/** An event with its seq assigned, ready to insert. */
-export interface EventInsert {
-  task_id: string
-  seq: number
-  attempt_id: string | null
-  kind: EventKind
-  message: string
-  metadata_json: string | null
-  created_at: string
-}
-
-const toEvent = (row: EventRow): TaskEvent => ({
-  id: String(row.id),
-  task_id: row.task_id,
-  seq: row.seq,
-  attempt_id: row.attempt_id,
-  kind: row.kind as EventKind,
-  message: row.message,
-  metadata: parseStoredJson<JsonObject | null>(row.metadata_json, null),
-  created_at: row.created_at,
+/** How each field of an event is stored in `events` (what reads map rows with). */
+export const EVENT_COLUMNS = new Columns<TaskEvent>({
+  id: rowId(),
+  task_id: text(),
+  seq: number(),
+  attempt_id: text(),
+  kind: text(),
+  message: text(),
+  metadata: json(),
+  created_at: text(),
 })
 
-const COLUMNS = 'id, task_id, seq, attempt_id, kind, message, metadata_json, created_at'
+/**
+ * An event with its seq assigned, ready to insert. The event log serialises the metadata itself
+ * (it counts its size), so the insert takes it as stored.
+ */
+export type EventInsert = Omit<TaskEvent, 'id' | 'metadata'> & { metadata_json: string | null }
+
+const toEvent = (row: Row): TaskEvent => EVENT_COLUMNS.toRecord(row)
+const COLUMNS = EVENT_COLUMNS.select
 
 export class EventTable {
   private readonly insertRow: Statement
   private readonly maxSeqRow: Statement<{ seq: number | null }, [string]>
-  private readonly afterRows: Statement<EventRow, [string, number, number]>
-  private readonly latestRows: Statement<EventRow, [string, number]>
-  private readonly beforeRows: Statement<EventRow, [string, number, number]>
+  private readonly afterRows: Statement<Row, [string, number, number]>
+  private readonly latestRows: Statement<Row, [string, number]>
+  private readonly beforeRows: Statement<Row, [string, number, number]>
   private readonly countRow: Statement<{ n: number }, [string]>
 
   constructor(private readonly db: Database) {
+    // The hottest write there is: its values are passed as they are, in this order (see insert).
     this.insertRow = db.prepare(
       'INSERT INTO events (task_id, seq, attempt_id, kind, message, metadata_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     )
@@ -96,7 +83,7 @@ export class EventTable {
   /** The newest `limit` events that satisfy a fixed SQL condition (owned by the caller's module), oldest first. */
   latestMatching(taskId: string, limit: number, condition: string): TaskEvent[] {
     return this.db
-      .query<EventRow, [string, number]>(
+      .query<Row, [string, number]>(
         `SELECT ${COLUMNS} FROM events WHERE task_id = ? AND ${condition} ORDER BY seq DESC LIMIT ?`,
       )
       .all(taskId, limit)

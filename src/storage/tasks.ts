@@ -1,6 +1,5 @@
 import type { Database, Statement } from 'bun:sqlite'
 import {
-  type CostLedger,
   defaultPolicy,
   type EffectivePolicy,
   emptyLedger,
@@ -8,32 +7,34 @@ import {
   type TaskRecord,
   type TaskStatus,
 } from '../domain'
-import { parseStoredJson } from './json'
+import { Columns, json, number, type Row, text } from './columns'
 
-interface TaskRow {
-  id: string
-  title: string
-  prompt: string
-  runner: string
-  command: string
-  model: string | null
-  workspace: string
-  worktree_path: string | null
-  execution_workspace: string | null
-  runner_session_id: string | null
-  base_commit: string | null
-  diff_stat: string | null
-  approved_at: string | null
-  worktree_merged_at: string | null
-  worktree_cleaned_at: string | null
-  status: string
-  budget_minutes: number
-  policy_json: string
-  effective_policy_json: string | null
-  cost_ledger_json: string
-  created_at: string
-  updated_at: string
-}
+/** How each field of a task is stored in `tasks` (besides the machine snapshot and the follow-up). */
+export const TASK_COLUMNS = new Columns<TaskRecord>({
+  id: text(),
+  title: text(),
+  prompt: text(),
+  runner: text(),
+  command: text(),
+  model: text(),
+  workspace: text(),
+  worktree_path: text(),
+  execution_workspace: text(),
+  runner_session_id: text(),
+  base_commit: text(),
+  diff_stat: text(),
+  approved_at: text(),
+  worktree_merged_at: text(),
+  worktree_cleaned_at: text(),
+  status: text(),
+  budget_minutes: number(),
+  // Policies and ledgers stored before a field existed get its default.
+  policy: json(defaultPolicy),
+  effective_policy: json(defaultPolicy),
+  cost_ledger: json(emptyLedger),
+  created_at: text(),
+  updated_at: text(),
+})
 
 /** Columns that may be changed after creation (status and the snapshot only change together, see setState). */
 export type TaskPatch = Partial<
@@ -61,60 +62,10 @@ export interface TaskListQuery {
   runner?: RunnerKind
 }
 
-const COLUMNS =
-  'id, title, prompt, runner, command, model, workspace, worktree_path, execution_workspace, runner_session_id, base_commit, diff_stat, approved_at, worktree_merged_at, worktree_cleaned_at, status, budget_minutes, policy_json, effective_policy_json, cost_ledger_json, created_at, updated_at'
-
-function toRecord(row: TaskRow): TaskRecord {
-  return {
-    id: row.id,
-    title: row.title,
-    prompt: row.prompt,
-    runner: row.runner as RunnerKind,
-    command: row.command,
-    model: row.model,
-    workspace: row.workspace,
-    worktree_path: row.worktree_path,
-    execution_workspace: row.execution_workspace,
-    runner_session_id: row.runner_session_id,
-    base_commit: row.base_commit,
-    diff_stat: row.diff_stat,
-    approved_at: row.approved_at,
-    worktree_merged_at: row.worktree_merged_at,
-    worktree_cleaned_at: row.worktree_cleaned_at,
-    status: row.status as TaskStatus,
-    budget_minutes: row.budget_minutes,
-    policy: storedPolicy(row.policy_json),
-    effective_policy: row.effective_policy_json ? storedPolicy(row.effective_policy_json) : null,
-    cost_ledger: { ...emptyLedger(), ...parseStoredJson<Partial<CostLedger>>(row.cost_ledger_json, {}) },
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-  }
-}
-
-/** Policies stored before a field existed get its default. */
-const storedPolicy = (json: string): EffectivePolicy => ({
-  ...defaultPolicy(),
-  ...parseStoredJson<Partial<EffectivePolicy>>(json, {}),
-})
-
-const PATCH_COLUMNS: Record<keyof TaskPatch, { column: string; encode: (value: unknown) => unknown }> = {
-  worktree_path: { column: 'worktree_path', encode: (v) => v },
-  execution_workspace: { column: 'execution_workspace', encode: (v) => v },
-  runner_session_id: { column: 'runner_session_id', encode: (v) => v },
-  base_commit: { column: 'base_commit', encode: (v) => v },
-  diff_stat: { column: 'diff_stat', encode: (v) => v },
-  approved_at: { column: 'approved_at', encode: (v) => v },
-  worktree_merged_at: { column: 'worktree_merged_at', encode: (v) => v },
-  worktree_cleaned_at: { column: 'worktree_cleaned_at', encode: (v) => v },
-  effective_policy: {
-    column: 'effective_policy_json',
-    encode: (v) => (v === null ? null : JSON.stringify(v)),
-  },
-  cost_ledger: { column: 'cost_ledger_json', encode: (v) => JSON.stringify(v) },
-}
+const toRecord = (row: Row): TaskRecord => TASK_COLUMNS.toRecord(row)
 
 export class TaskTable {
-  private readonly byId: Statement<TaskRow, [string]>
+  private readonly byId: Statement<Row, [string]>
   private readonly snapshotById: Statement<{ machine_snapshot: string }, [string]>
   private readonly insertRow: Statement
   private readonly setStateRow: Statement
@@ -122,10 +73,10 @@ export class TaskTable {
   private readonly deleteRow: Statement
 
   constructor(private readonly db: Database) {
-    this.byId = db.query(`SELECT ${COLUMNS} FROM tasks WHERE id = ?`)
+    this.byId = db.query(`SELECT ${TASK_COLUMNS.select} FROM tasks WHERE id = ?`)
     this.snapshotById = db.query('SELECT machine_snapshot FROM tasks WHERE id = ?')
     this.insertRow = db.prepare(
-      `INSERT INTO tasks (${COLUMNS}, machine_snapshot) VALUES ($id, $title, $prompt, $runner, $command, $model, $workspace, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, $status, $budget_minutes, $policy_json, NULL, $cost_ledger_json, $created_at, $updated_at, $machine_snapshot)`,
+      `INSERT INTO tasks (${TASK_COLUMNS.insertNames}, machine_snapshot) VALUES (${TASK_COLUMNS.placeholders}, ?)`,
     )
     this.setStateRow = db.prepare(
       'UPDATE tasks SET status = ?, machine_snapshot = ?, updated_at = ? WHERE id = ?',
@@ -135,22 +86,7 @@ export class TaskTable {
   }
 
   insert(task: TaskRecord, snapshot: string): void {
-    this.insertRow.run({
-      id: task.id,
-      title: task.title,
-      prompt: task.prompt,
-      runner: task.runner,
-      command: task.command,
-      model: task.model,
-      workspace: task.workspace,
-      status: task.status,
-      budget_minutes: task.budget_minutes,
-      policy_json: JSON.stringify(task.policy),
-      cost_ledger_json: JSON.stringify(task.cost_ledger),
-      created_at: task.created_at,
-      updated_at: task.updated_at,
-      machine_snapshot: snapshot,
-    })
+    this.insertRow.run(...TASK_COLUMNS.values(task), snapshot)
   }
 
   get(id: string): TaskRecord | null {
@@ -171,24 +107,18 @@ export class TaskTable {
   }
 
   patch(id: string, patch: TaskPatch, at: string): void {
-    const entries = Object.entries(patch) as [keyof TaskPatch, unknown][]
-    if (entries.length === 0) return
-    const sets = entries.map(([key]) => `${PATCH_COLUMNS[key].column} = ?`)
-    const values = entries.map(([key, value]) => PATCH_COLUMNS[key].encode(value)) as (
-      | string
-      | number
-      | null
-    )[]
-    this.db.prepare(`UPDATE tasks SET ${sets.join(', ')}, updated_at = ? WHERE id = ?`).run(...values, at, id)
+    const { sql, values } = TASK_COLUMNS.assignments(patch)
+    if (sql === '') return
+    this.db.prepare(`UPDATE tasks SET ${sql}, updated_at = ? WHERE id = ?`).run(...values, at, id)
   }
 
   /** Writes the frozen policy only if none was frozen before (the snapshot is write-once). */
   freezePolicy(id: string, policy: EffectivePolicy, at: string): boolean {
+    const { sql, values } = TASK_COLUMNS.assignments({ effective_policy: policy })
+    const frozen = TASK_COLUMNS.column('effective_policy')
     const result = this.db
-      .prepare(
-        'UPDATE tasks SET effective_policy_json = ?, updated_at = ? WHERE id = ? AND effective_policy_json IS NULL',
-      )
-      .run(JSON.stringify(policy), at, id)
+      .prepare(`UPDATE tasks SET ${sql}, updated_at = ? WHERE id = ? AND ${frozen} IS NULL`)
+      .run(...values, at, id)
     return result.changes === 1
   }
 
@@ -211,9 +141,9 @@ export class TaskTable {
       where.push('(updated_at < ? OR (updated_at = ? AND id < ?))')
       params.push(query.after.updated_at, query.after.updated_at, query.after.id)
     }
-    const sql = `SELECT ${COLUMNS} FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY updated_at DESC, id DESC LIMIT ?`
+    const sql = `SELECT ${TASK_COLUMNS.select} FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY updated_at DESC, id DESC LIMIT ?`
     return this.db
-      .query<TaskRow, (string | number)[]>(sql)
+      .query<Row, (string | number)[]>(sql)
       .all(...params, query.limit)
       .map(toRecord)
   }

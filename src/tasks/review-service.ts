@@ -1,4 +1,4 @@
-import { type JsonObject, now, type TaskRecord } from '../domain'
+import { type JsonObject, now, type TaskDiffView, type TaskRecord } from '../domain'
 import { conflict } from '../errors'
 import type { EventLog } from '../events/event-log'
 import {
@@ -13,7 +13,6 @@ import {
   restoreWorktree,
   rollBackMerge,
   type TaskCheckout,
-  type TaskDiff,
 } from '../git'
 import { stateName } from '../machines/task-machine'
 import type { Store } from '../storage/store'
@@ -21,14 +20,6 @@ import { isWriteRefused } from '../storage/write-failures'
 import { settleIntent } from './intent-recovery'
 import type { TaskLifecycle } from './lifecycle'
 import type { TaskOperations } from './task-operations'
-
-export interface TaskDiffView extends TaskDiff {
-  task_id: string
-  isolated: boolean
-  worktree_path: string | null
-  runner_session_id: string | null
-  base_commit: string | null
-}
 
 export interface ReviewServiceDeps {
   store: Store

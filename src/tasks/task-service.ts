@@ -1,20 +1,23 @@
 import { randomUUID } from 'node:crypto'
 import type { ApprovalAnswer } from '../agents'
+import type { ToolApproval } from '../domain'
 import {
+  type CreateTaskBody,
+  DEFAULT_BUDGET_MINUTES,
   type EffectivePolicy,
   emptyLedger,
   type NewEvent,
   now,
+  type PolicyInput,
   type RunnerKind,
   type TaskRecord,
+  type TaskView,
 } from '../domain'
 import { AppError, conflict, invalid, notFound } from '../errors'
 import type { EventLog } from '../events/event-log'
 import { hasTaskChanges, locateTaskCheckout } from '../git'
-import { assertInRange, POLICY_RANGED_FIELDS } from '../input-ranges'
 import type { TaskMachineEvent } from '../machines/task-machine'
 import type { RunDispatch } from '../queue/dispatch'
-import type { ToolApproval } from '../storage/approvals'
 import type { Store } from '../storage/store'
 import type { TaskListQuery } from '../storage/tasks'
 import type { LiveRuns } from '../workers/live-runs'
@@ -23,20 +26,14 @@ import type { Redaction } from '../workers/redaction'
 import { runnerOf } from '../workers/registry'
 import type { TaskLifecycle } from './lifecycle'
 import type { TaskOperations } from './task-operations'
-import { type EventsEmbed, type TaskView, taskView } from './views'
+import { type EventsEmbed, taskView } from './views'
 
-export interface CreateTaskInput {
-  title: string
-  prompt?: string
-  runner: RunnerKind
-  command?: string
-  /** The model an agent runner is asked to use (ignored for shell). */
-  model?: string
-  /** Defaults to the server's working directory, like the original. */
-  workspace?: string
-  budget_minutes?: number
-  policy?: Partial<EffectivePolicy>
-}
+/**
+ * What a create request carries, validated at the edge (the API's schema, the dispatch form):
+ * null and absent mean the same; the workspace defaults to the server's working directory, like
+ * the original's.
+ */
+export type CreateTaskInput = CreateTaskBody
 
 const WAITING = 'queued.waiting'
 
@@ -45,7 +42,7 @@ export interface TaskServiceDeps {
   /** Canonical absolute directory for a workspace path (throws a 400-kind error otherwise). */
   resolveWorkspace: (path: string | undefined) => Promise<string>
   /** The full policy for a request's partial one: defaults fill what is absent. */
-  normalizePolicy: (input: Partial<EffectivePolicy> | undefined) => EffectivePolicy
+  normalizePolicy: (input: PolicyInput | null | undefined) => EffectivePolicy
   /** Refuses what cannot run (policy checks, a missing runner or sandbox) before anything changes. */
   preflight: Preflight
   redaction: Redaction
@@ -60,8 +57,6 @@ export interface TaskServiceDeps {
 const RUNNER_EVENT_FILTER =
   "(kind IN ('stdout', 'stderr') OR (kind = 'lifecycle' AND (lower(message) LIKE '%runner%' OR lower(message) LIKE '%session%' OR lower(message) LIKE 'starting %')))"
 
-const DEFAULT_BUDGET_MINUTES = 15
-
 /** The operations the API offers on tasks. Routes translate HTTP to these calls and back. */
 export class TaskService {
   constructor(private readonly deps: TaskServiceDeps) {}
@@ -69,7 +64,7 @@ export class TaskService {
   async create(input: CreateTaskInput): Promise<TaskRecord> {
     const { store, lifecycle, eventLog } = this.deps
     const title = input.title.trim()
-    const prompt = (input.prompt ?? '').trim()
+    const prompt = input.prompt.trim()
     const command = (input.command ?? '').trim()
     if (title === '') throw invalid('title must not be blank')
     const takes = runnerOf(input.runner).input
@@ -77,10 +72,8 @@ export class TaskService {
       throw invalid(`command is required for the ${input.runner} runner`)
     if (takes === 'goal' && prompt === '') throw invalid(`goal is required for the ${input.runner} runner`)
     const model = takes === 'command' ? '' : (input.model ?? '').trim()
-    assertInRange('budget_minutes', input.budget_minutes)
-    for (const field of POLICY_RANGED_FIELDS) assertInRange(field, input.policy?.[field], `policy.${field}`)
     const policy = this.deps.normalizePolicy(input.policy)
-    const workspace = await this.deps.resolveWorkspace(input.workspace)
+    const workspace = await this.deps.resolveWorkspace(input.workspace ?? undefined)
     const at = now()
     const initial = lifecycle.initialSnapshot(policy.require_approval)
     const task: TaskRecord = {

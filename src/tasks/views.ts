@@ -1,4 +1,4 @@
-import type { AttemptRecord, TaskEvent, TaskRecord } from '../domain'
+import type { TaskRecord, TaskView } from '../domain'
 import { stateName } from '../machines/task-machine'
 import type { Store } from '../storage/store'
 import type { TaskLifecycle } from './lifecycle'
@@ -7,24 +7,6 @@ import type { TaskLifecycle } from './lifecycle'
 export type EventsEmbed = 'none' | 'all' | number
 
 export const DEFAULT_EMBEDDED_EVENTS = 100
-
-/** The task as the API returns it: the original's shape plus what makes it bounded and live. */
-export interface TaskView extends TaskRecord {
-  events: TaskEvent[]
-  attempts: AttemptRecord[]
-  current_attempt: AttemptRecord | null
-  /** The machine's full state (e.g. "needs-input.approval"). */
-  state: string
-  /** Seq of the newest event: a client continues the stream from here. */
-  last_seq: number
-  event_count: number
-  /** Events left out of `events` (older ones; page them with GET /tasks/{id}/events). */
-  events_truncated: boolean
-  /** Whether the latest attempt ran inside the sandbox; null before any ran. */
-  sandboxed: boolean | null
-  /** Whether the latest attempt ran in its own worktree; null before any ran. */
-  isolated: boolean | null
-}
 
 export function taskView(
   store: Store,

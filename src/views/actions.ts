@@ -1,5 +1,5 @@
+import type { TaskView } from '../domain'
 import type { TaskMachineEvent } from '../machines/task-machine'
-import type { TaskView } from '../tasks/views'
 
 /** The buttons a task page offers: only what the task's current state accepts. */
 export interface AllowedActions {

@@ -1,5 +1,5 @@
+import type { TaskView } from '../domain'
 import type { PolicyPreset } from '../policy'
-import type { TaskView } from '../tasks/views'
 import type { RunnerInfo } from '../workers/runner-catalog'
 import type { WorkspaceListing } from '../workspaces/registry'
 import { DispatchForm } from './dispatch-form'

@@ -1,5 +1,12 @@
-import { NETWORK_MODES, RUNNER_LABELS, type RunnerKind, type TaskPolicy } from '../domain'
-import { INPUT_RANGES } from '../input-ranges'
+import {
+  BudgetMinutes as BUDGET,
+  BudgetCents as COST,
+  MaxRuntimeMinutes as MAX_RUNTIME,
+  NETWORK_MODES,
+  RUNNER_LABELS,
+  type RunnerKind,
+  type TaskPolicy,
+} from '../domain'
 import type { PolicyPreset } from '../policy'
 import type { RunnerInfo } from '../workers/runner-catalog'
 import { attr } from './format'
@@ -11,7 +18,6 @@ export interface DispatchFormProps {
 }
 
 const RUNNER_ORDER: RunnerKind[] = ['codex', 'claude-code', 'shell']
-const { budget_minutes: BUDGET, max_runtime_minutes: MAX_RUNTIME, budget_cents: COST } = INPUT_RANGES
 
 function ListField({ name, label, values }: { name: string; label: string; values: string[] }): JSX.Element {
   return (

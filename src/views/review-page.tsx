@@ -1,5 +1,4 @@
-import type { TaskDiffView } from '../tasks/review-service'
-import type { TaskView } from '../tasks/views'
+import type { TaskDiffView, TaskView } from '../domain'
 import type { AllowedActions } from './actions'
 import { type DiffLayout, renderDiff } from './diff-html'
 import { attr, count } from './format'

@@ -1,6 +1,4 @@
-import type { EffectivePolicy, LimitMechanism, RunLimitsRecord } from '../domain'
-import type { ToolApproval } from '../tasks/approvals'
-import type { TaskView } from '../tasks/views'
+import type { EffectivePolicy, LimitMechanism, RunLimitsRecord, TaskView, ToolApproval } from '../domain'
 import { count, dateTime, dollars, duration, jsonText, megabytes } from './format'
 
 export interface DetailsProps {

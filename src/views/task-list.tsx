@@ -1,5 +1,4 @@
-import { RUNNER_LABELS, RUNNERS, TASK_STATUSES, type TaskStatus } from '../domain'
-import type { TaskView } from '../tasks/views'
+import { RUNNER_LABELS, RUNNERS, TASK_STATUSES, type TaskStatus, type TaskView } from '../domain'
 import type { WorkspaceListing } from '../workspaces/registry'
 import { attr, baseName, dateTime, statusLabel } from './format'
 import { StatusBadge } from './status'

@@ -1,5 +1,4 @@
-import type { ToolApproval } from '../tasks/approvals'
-import type { TaskView } from '../tasks/views'
+import type { TaskView, ToolApproval } from '../domain'
 import type { AllowedActions } from './actions'
 import { Layout } from './layout'
 import { TaskDetails } from './task-details'

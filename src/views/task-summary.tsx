@@ -1,4 +1,4 @@
-import type { TaskView } from '../tasks/views'
+import type { TaskView } from '../domain'
 import type { AllowedActions } from './actions'
 import { attr, dateTime, shortId } from './format'
 import { StatusBadge } from './status'

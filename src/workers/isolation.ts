@@ -1,29 +1,11 @@
-import type { TaskRecord } from '../domain'
+import type { TaskDiff, TaskRecord } from '../domain'
+import type { PreparedWorkspace as GitPreparedWorkspace } from '../git'
 
-/** Where a run executes, as decided by the git layer. */
-export interface PreparedWorkspace {
-  isolated: boolean
-  worktreePath: string | null
-  executionDir: string
-  baseCommit: string | null
-  /** The repository the worktree belongs to; null when not isolated. */
-  repoRoot: string | null
-  /**
-   * The task's own git directory (index, HEAD, refs; the user's objects borrowed read-only). The
-   * sandbox makes it writable only when the policy allows git writes.
-   */
-  gitDir: string | null
-  /** The user's object store, which the task's git directory borrows from (read-only inside the sandbox). */
-  sharedObjects: string | null
-  /** A human sentence for the timeline ("Isolated in worktree …", "not isolated: …"). */
-  note: string
-}
+/** Where a run executes, as decided by the git layer (the branch is the git layer's own business). */
+export type PreparedWorkspace = Omit<GitPreparedWorkspace, 'branch'>
 
-export interface ChangeSummary {
-  has_changes: boolean
-  /** Short summary for the task's diff_stat and the `diff` event. */
-  stat: string
-}
+/** Whether the run changed anything, and the diff's stat for the task's diff_stat and the `diff` event. */
+export type ChangeSummary = Pick<TaskDiff, 'has_changes' | 'stat'>
 
 /** What the worker needs from the git layer: prepare a run's directory, and tell what changed. */
 export interface Isolation {

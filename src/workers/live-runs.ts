@@ -1,5 +1,5 @@
 import type { ApprovalAnswer } from '../agents'
-import type { ToolApproval } from '../storage/approvals'
+import type { ToolApproval } from '../domain'
 
 /** Why a run was ended from outside its process. */
 export type StopReason =

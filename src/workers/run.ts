@@ -1,5 +1,6 @@
 import type { AgentSession, ApprovalAnswer } from '../agents'
 import { type Config, settingsOf } from '../config'
+import type { ToolApproval } from '../domain'
 import {
   type CostLedger,
   type EffectivePolicy,
@@ -19,7 +20,6 @@ import {
   type RunLimitsPlan,
 } from '../process/limits/run-limits'
 import { type ProcessExit, SupervisedProcess } from '../process/supervise'
-import type { ToolApproval } from '../storage/approvals'
 import type { Store } from '../storage/store'
 import { isWriteRefused } from '../storage/write-failures'
 import { StoredApprovals } from './approval-gate'

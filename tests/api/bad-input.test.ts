@@ -110,6 +110,25 @@ describe('unknown fields in a JSON body are refused, naming the field', () => {
     }
   })
 
+  test('a word outside its vocabulary is refused naming the words there are', async () => {
+    for (const [extra, message] of [
+      [{ runner: 'bash' }, 'invalid body: runner: Expected one of shell, claude-code, codex'],
+      [
+        { policy: { network_mode: 'internet' } },
+        'invalid body: policy.network_mode: Expected one of disabled, localhost, enabled',
+      ],
+    ] as const) {
+      const before = fingerprint()
+      const response = await rt.call('POST', '/tasks', shellTask(extra))
+      expect(response.status).toBe(400)
+      expect(response.body.error.message).toBe(message)
+      expect(fingerprint()).toBe(before)
+    }
+    const listed = await rt.call('GET', '/tasks?runner=bash')
+    expect(listed.status).toBe(400)
+    expect(listed.body.error.message).toBe('invalid query: runner: Expected one of shell, claude-code, codex')
+  })
+
   test('the OpenAPI document promises it: every request-body object is closed', async () => {
     const document = await (await rt.handle('/swagger/json')).json()
     const open: string[] = []

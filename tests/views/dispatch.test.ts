@@ -100,6 +100,18 @@ describe('dispatchInput', () => {
     expect(() => dispatchInput({ ...custom, cost_usd: '0.125' }, presets)).toThrow('at most two decimals')
   })
 
+  test("the form's request is held to the API's schema: lengths and list sizes as the JSON body's", () => {
+    const shell = { runner: 'shell', command: 'x' }
+    expect(() => dispatchInput({ ...shell, title: 't'.repeat(501) }, presets)).toThrow(
+      'invalid form: title: Expected string length less or equal to 500',
+    )
+    const tooMany = Array.from({ length: 201 }, (_, index) => `command-${index}`).join('\n')
+    expect(() => dispatchInput({ ...shell, preset: 'custom', blocked_commands: tooMany }, presets)).toThrow(
+      'invalid form: policy.blocked_commands: Expected array length to be less or equal to 200',
+    )
+    expect(dispatchInput({ ...shell, title: 't'.repeat(500) }, presets).title).toHaveLength(500)
+  })
+
   test("a textarea's line breaks reach the runner as typed, not as the CRLF browsers submit", () => {
     const input = dispatchInput({ runner: 'shell', command: 'echo a\r\necho b\r\n' }, presets)
     expect(input.command).toBe('echo a\necho b')

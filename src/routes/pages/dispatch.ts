@@ -1,9 +1,19 @@
-import { RUNNERS, type RunnerKind } from '../../domain'
+import { Value } from '@sinclair/typebox/value'
+import {
+  BudgetCents,
+  BudgetMinutes,
+  CreateTaskBodySchema,
+  describeRange,
+  MaxRuntimeMinutes,
+  type RangedNumber,
+  RUNNERS,
+  type RunnerKind,
+} from '../../domain'
 import { invalid } from '../../errors'
-import { assertInRange, describeRange, type RangedField } from '../../input-ranges'
 import type { PolicyInput, PolicyPreset } from '../../policy'
 import type { CreateTaskInput } from '../../tasks/task-service'
 import { DISPATCH as F } from '../../views/names'
+import { validationMessage } from '../validation-message'
 import { type FormFields, field } from './respond'
 
 const TITLE_CHARS = 56
@@ -15,11 +25,16 @@ export function derivedTitle(text: string): string {
   return line.length > TITLE_CHARS ? `${line.slice(0, TITLE_CHARS - 1)}…` : line
 }
 
+/** Refuses (400) a value outside its model's range, naming the field as the form labels it. */
+function assertInRange(range: RangedNumber, value: number, label: string): void {
+  if (!Value.Check(range, value)) throw invalid(`${label} must be ${describeRange(range)}, not ${value}`)
+}
+
 /** A number field of the form, held to the same range as the API's (refused, never clamped). */
 function optionalNumber(
   form: FormFields,
   name: string,
-  range: RangedField,
+  range: RangedNumber,
   label: string,
 ): number | undefined {
   const text = field(form, name).trim()
@@ -37,8 +52,15 @@ function costCents(form: FormFields): number | undefined {
   if (!/^\d+(\.\d{1,2})?$/.test(text))
     throw invalid(`cost budget must be an amount in dollars with at most two decimals, not "${text}"`)
   const cents = Math.round(Number(text) * 100)
-  assertInRange('budget_cents', cents, 'cost budget in cents')
+  assertInRange(BudgetCents, cents, 'cost budget in cents')
   return cents
+}
+
+/** The request the form makes, held to the API's schema too (lengths, list sizes): both edges accept the same. */
+function asRequest(input: CreateTaskInput): CreateTaskInput {
+  const error = Value.Errors(CreateTaskBodySchema, input).First()
+  if (error) throw invalid(validationMessage('form', error))
+  return input
 }
 
 const lines = (form: FormFields, name: string): string[] =>
@@ -60,8 +82,7 @@ function customPolicy(form: FormFields): PolicyInput {
     allow_git_write: checked(form, F.allowGitWrite),
     allow_secrets: checked(form, F.allowSecrets),
     require_approval: checked(form, F.requireApproval),
-    max_runtime_minutes:
-      optionalNumber(form, F.maxRuntimeMinutes, 'max_runtime_minutes', 'max runtime') ?? null,
+    max_runtime_minutes: optionalNumber(form, F.maxRuntimeMinutes, MaxRuntimeMinutes, 'max runtime') ?? null,
     blocked_commands: lines(form, F.blockedCommands),
     allowed_workspaces: lines(form, F.allowedWorkspaces),
     allowed_file_globs: lines(form, F.allowedFileGlobs),
@@ -86,14 +107,14 @@ export function dispatchInput(form: FormFields, presets: PolicyPreset[]): Create
   const cost = costCents(form)
   if (cost !== undefined) policy.budget_cents = cost
   const workspace = field(form, F.workspace).trim()
-  return {
+  return asRequest({
     title: field(form, F.title).trim() || derivedTitle(runner === 'shell' ? command : prompt),
     runner,
     prompt: runner === 'shell' ? '' : prompt,
     command: runner === 'shell' ? command : undefined,
     model: runner === 'shell' ? undefined : field(form, F.model).trim() || undefined,
     workspace: workspace === '' ? undefined : workspace,
-    budget_minutes: optionalNumber(form, F.budgetMinutes, 'budget_minutes', 'runtime budget'),
+    budget_minutes: optionalNumber(form, F.budgetMinutes, BudgetMinutes, 'runtime budget'),
     policy,
-  }
+  })
 }

@@ -1,4 +1,5 @@
-import type { EventsEmbed, TaskView } from '../../tasks/views'
+import type { TaskView } from '../../domain'
+import type { EventsEmbed } from '../../tasks/views'
 import { type AllowedActions, allowedActions } from '../../views/actions'
 import { TaskDetails } from '../../views/task-details'
 import { TaskSummary } from '../../views/task-summary'

@@ -7,11 +7,10 @@ import {
   type LaunchRequest,
   prepareAgentState,
 } from '../../agents'
-import type { CostLedger } from '../../domain'
+import type { CostLedger, ToolApproval } from '../../domain'
 import { AppError } from '../../errors'
 import { type Endpoint, parseEndpoint } from '../../policy/endpoints'
 import type { OutputStream, SupervisedProcess, SupervisorHooks } from '../../process/supervise'
-import type { ToolApproval } from '../../storage/approvals'
 import type { ReplyDelivery } from '../live-runs'
 import { runnerEnvironment } from '../runner-env'
 import type { ExecutorDeps } from '../runners/runner'

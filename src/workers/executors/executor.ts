@@ -1,8 +1,14 @@
 import type { AgentSession, AgentSignal, ApprovalAnswer } from '../../agents'
-import type { CostLedger, EffectivePolicy, JsonObject, NewEvent, TaskRecord } from '../../domain'
+import type {
+  CostLedger,
+  EffectivePolicy,
+  JsonObject,
+  NewEvent,
+  TaskRecord,
+  ToolApproval,
+} from '../../domain'
 import type { Endpoint } from '../../policy/endpoints'
 import type { ProcessSpec, SupervisedProcess, SupervisorHooks } from '../../process/supervise'
-import type { ToolApproval } from '../../storage/approvals'
 import type { ReplyDelivery, StopReason } from '../live-runs'
 
 /**

@@ -1,0 +1,32 @@
+import { CloneType, type Static, Type } from '@sinclair/typebox'
+import { PolicyInputSchema } from './policy'
+import { Nullable } from './schema-kit'
+import { BudgetMinutes, ModelName, TaskRecordSchema } from './task'
+
+const { title, prompt, runner, command, workspace } = TaskRecordSchema.properties
+
+/**
+ * `POST /tasks`: the task's own fields, each with its model's type and range, bounded in length
+ * (what a request may carry); a field the model does not have is refused. Null means absent.
+ */
+export const CreateTaskBodySchema = Type.Object(
+  {
+    title: CloneType(title, { maxLength: 500 }),
+    prompt: CloneType(prompt, { maxLength: 200_000 }),
+    runner,
+    command: Type.Optional(Nullable(CloneType(command, { maxLength: 100_000 }))),
+    model: Type.Optional(
+      Nullable(
+        CloneType(ModelName, {
+          maxLength: 200,
+          description: 'the model an agent runner uses (its default when absent)',
+        }),
+      ),
+    ),
+    workspace: Type.Optional(Nullable(CloneType(workspace, { maxLength: 4096 }))),
+    budget_minutes: Type.Optional(Nullable(BudgetMinutes)),
+    policy: Type.Optional(Nullable(PolicyInputSchema)),
+  },
+  { additionalProperties: false },
+)
+export type CreateTaskBody = Static<typeof CreateTaskBodySchema>

@@ -1,0 +1,32 @@
+import { type Static, Type } from '@sinclair/typebox'
+import { AttemptRecordSchema } from './attempt'
+import { TaskEventSchema } from './event'
+import { Nullable, optionalOnWire } from './schema-kit'
+import { TaskRecordSchema } from './task'
+
+/** The task as the API returns it: the original's shape plus what makes it bounded and live. */
+export const TaskViewSchema = Type.Composite([
+  TaskRecordSchema,
+  Type.Object({
+    state: Type.String({ description: 'full machine state, e.g. needs-input.approval' }),
+    events: Type.Array(TaskEventSchema),
+    attempts: Type.Array(AttemptRecordSchema),
+    current_attempt: Nullable(AttemptRecordSchema),
+    /** Seq of the newest event: a client continues the stream from here. */
+    last_seq: Type.Integer(),
+    event_count: Type.Integer(),
+    /** Events left out of `events` (older ones; page them with GET /tasks/{id}/events). */
+    events_truncated: Type.Boolean(),
+    sandboxed: optionalOnWire(
+      Nullable(Type.Boolean(), {
+        description: 'whether the latest attempt ran inside the bubblewrap sandbox; null before any ran',
+      }),
+    ),
+    isolated: optionalOnWire(
+      Nullable(Type.Boolean(), {
+        description: 'whether the latest attempt ran in its own worktree; null before any ran',
+      }),
+    ),
+  }),
+])
+export type TaskView = Static<typeof TaskViewSchema>
