@@ -19,9 +19,6 @@ const DOMAIN = anyOf(file('domain'), dir('models'))
 // Wherever the package manager put it (a hoisted node_modules, bun's isolated store, a link).
 const XSTATE = '(^|/)node_modules/xstate/'
 
-// Holds the one temporary exception below (workers-below-services-run-worker).
-const RUN_WORKER = '^src/workers/run-worker\\.ts$'
-
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -134,17 +131,9 @@ module.exports = {
       name: 'workers-below-services',
       severity: 'error',
       comment:
-        'Runs are driven by the services (tasks/) and never call back into them, the routes or the views.',
-      from: { path: dir('workers'), pathNot: RUN_WORKER },
+        'Runs and their queue are driven by the services (tasks/) and never call back into them, the routes or the views.',
+      from: { path: anyOf(dir('workers'), dir('queue')) },
       to: { path: anyOf(dir('tasks'), dir('routes'), dir('views')) },
-    },
-    {
-      name: 'workers-below-services-run-worker',
-      severity: 'error',
-      comment:
-        'The same rule for run-worker.ts, less one TEMPORARY exception (issue 12, must deliver 1 and 4): it takes the TaskLifecycle type from tasks/lifecycle.ts, the tasks ↔ workers cycle the runs module removes by moving the lifecycle to src/lifecycle/. Fold this rule back into the one above when that lands.',
-      from: { path: RUN_WORKER },
-      to: { path: anyOf(dir('tasks'), dir('routes'), dir('views')), pathNot: '^src/tasks/lifecycle\\.ts$' },
     },
     {
       name: 'executors-have-no-store',

@@ -10,9 +10,9 @@ import {
   rollBackMerge,
   type TaskCheckout,
 } from '../git'
+import type { TaskLifecycle } from '../lifecycle/task-lifecycle'
 import type { TaskIntent } from '../storage/intents'
 import type { Store } from '../storage/store'
-import type { TaskLifecycle } from './lifecycle'
 
 export interface IntentOutcome {
   task_id: string

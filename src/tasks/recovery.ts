@@ -1,9 +1,9 @@
 import type { EventLog } from '../events/event-log'
+import type { TaskLifecycle } from '../lifecycle/task-lifecycle'
 import { groupBelongsToRun, terminateGroup } from '../process/process-group'
 import type { RunDispatch } from '../queue/dispatch'
 import type { Store } from '../storage/store'
 import { finishRepositoryWork } from './intent-recovery'
-import type { TaskLifecycle } from './lifecycle'
 
 export interface RecoveryReport {
   stopped: string[]

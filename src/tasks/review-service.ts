@@ -14,11 +14,11 @@ import {
   rollBackMerge,
   type TaskCheckout,
 } from '../git'
+import type { TaskLifecycle } from '../lifecycle/task-lifecycle'
 import { stateName } from '../machines/task-machine'
 import type { Store } from '../storage/store'
 import { isWriteRefused } from '../storage/write-failures'
 import { settleIntent } from './intent-recovery'
-import type { TaskLifecycle } from './lifecycle'
 import type { TaskOperations } from './task-operations'
 
 export interface ReviewServiceDeps {

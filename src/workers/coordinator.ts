@@ -1,5 +1,5 @@
+import type { TaskLifecycle } from '../lifecycle/task-lifecycle'
 import type { RunJob } from '../queue/run-queue'
-import type { TaskLifecycle } from '../tasks/lifecycle'
 import type { LiveRuns } from './live-runs'
 import { Run, type RunDeps } from './run'
 

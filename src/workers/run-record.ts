@@ -10,10 +10,10 @@ import {
   type TaskStatus,
 } from '../domain'
 import type { EventLog } from '../events/event-log'
+import type { TaskLifecycle } from '../lifecycle/task-lifecycle'
 import type { ExitOutcome } from '../machines/task-machine'
 import type { Store } from '../storage/store'
 import { retryRefusedWrite } from '../storage/write-failures'
-import type { TaskLifecycle } from '../tasks/lifecycle'
 import type { RunInput } from './executors/executor'
 import type { PreparedWorkspace } from './isolation'
 import { chargeRun } from './ledger'

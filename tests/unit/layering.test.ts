@@ -80,9 +80,8 @@ describe('the layering rules', () => {
     'src/policy/b.ts': "import type { a } from './a'\nexport const b: typeof a | null = null\n",
     'src/lifecycle/unit.ts': "import { work } from '../workers/worker'\nexport const unit = work\n",
     'src/workers/worker.ts': "import { run } from '../tasks/service'\nexport const work = run\n",
-    // The one temporary exception: run-worker.ts may take the lifecycle from tasks/, nothing else of it.
-    'src/workers/run-worker.ts':
-      "import type { Lifecycle } from '../tasks/lifecycle'\nimport { run } from '../tasks/service'\nexport const worker: [Lifecycle?] = [run]\n",
+    'src/queue/dispatch.ts':
+      "import type { Shape } from '../tasks/service'\nexport const dispatch: Shape | null = null\n",
     'src/workers/executors/shell.ts':
       "import { store } from '../../storage/store'\nexport const shell = store\n",
     'src/process/group.ts': "import { work } from '../workers/worker'\nexport const group = work\n",
@@ -113,7 +112,7 @@ describe('the layering rules', () => {
         'events-below-services: src/events/event-bus.ts → src/tasks/service.ts',
         'lifecycle-below-services: src/lifecycle/unit.ts → src/workers/worker.ts',
         'workers-below-services: src/workers/worker.ts → src/tasks/service.ts',
-        'workers-below-services-run-worker: src/workers/run-worker.ts → src/tasks/service.ts',
+        'workers-below-services: src/queue/dispatch.ts → src/tasks/service.ts',
         'executors-have-no-store: src/workers/executors/shell.ts → src/storage/store.ts',
         'process-supervision-stands-alone: src/process/group.ts → src/workers/worker.ts',
       ].sort(),
