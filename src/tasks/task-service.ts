@@ -9,7 +9,6 @@ import {
   type NewEvent,
   now,
   type PolicyInput,
-  type RunnerKind,
   type TaskRecord,
   type TaskView,
 } from '../domain'
