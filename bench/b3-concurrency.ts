@@ -16,6 +16,20 @@ async function timedGet(url: string, auth: Record<string, string>): Promise<{ ms
   return { ms: performance.now() - started, body }
 }
 
+const IDLE_PROBES = 500
+
+/** /health latencies, one request after another, until `done()` (or `count` of them). */
+async function probeHealth(
+  url: string,
+  auth: Record<string, string>,
+  done: () => boolean,
+  count = Number.POSITIVE_INFINITY,
+): Promise<number[]> {
+  const latencies: number[] = []
+  while (!done() && latencies.length < count) latencies.push((await timedGet(`${url}/health`, auth)).ms)
+  return latencies
+}
+
 export async function benchConcurrency(taskPagePath = defaultTaskPage) {
   const dir = tempDir('openruntime-bench-')
   const workspace = join(dir.path, 'plain')
@@ -36,14 +50,15 @@ export async function benchConcurrency(taskPagePath = defaultTaskPage) {
       })
       ids.push(created.body.id)
     }
+    // The same-run baseline: /health does no work, so what it takes is the wait for the server's
+    // event loop. Probed idle first, then without pause for as long as the runs stream.
+    const healthIdle = await probeHealth(server.url, server.auth, () => false, IDLE_PROBES)
     const started = performance.now()
     await Promise.all(ids.map((id) => api(server, 'POST', `/tasks/${id}/start`)))
+    let settled = false
+    const healthUnderLoad = probeHealth(server.url, server.auth, () => settled)
     const listLatency: number[] = []
     const pageLatency: number[] = []
-    // The same-run baseline: a route that does no work, probed in the same rounds. What it takes is
-    // the wait for the server's event loop under this load, which every request pays. The run lasts
-    // a few seconds, so a p99 here is the slowest of a few dozen rounds: read it against this one.
-    const healthLatency: number[] = []
     while (true) {
       const list = await timedGet(`${server.url}/tasks?events=none&limit=50`, server.auth)
       listLatency.push(list.ms)
@@ -55,10 +70,11 @@ export async function benchConcurrency(taskPagePath = defaultTaskPage) {
           )
         ).ms,
       )
-      healthLatency.push((await timedGet(`${server.url}/health`, server.auth)).ms)
       const tasks = JSON.parse(list.body) as { status: string }[]
       if (tasks.every((task) => task.status === 'completed' || task.status === 'failed')) break
     }
+    settled = true
+    const healthLatency = await healthUnderLoad
     const totalSeconds = (performance.now() - started) / 1000
     const db = new Database(dbPath, { readonly: true })
     const stored =
@@ -76,6 +92,10 @@ export async function benchConcurrency(taskPagePath = defaultTaskPage) {
       task_page_p99_ms: round(percentile(pageLatency, 99)),
       health_p50_ms: round(percentile(healthLatency, 50)),
       health_p99_ms: round(percentile(healthLatency, 99)),
+      health_samples: healthLatency.length,
+      health_idle_p50_ms: round(percentile(healthIdle, 50), 2),
+      health_idle_p99_ms: round(percentile(healthIdle, 99), 2),
+      health_p99_ratio_to_idle: round(percentile(healthLatency, 99) / percentile(healthIdle, 99), 1),
       samples: listLatency.length,
     }
   } finally {

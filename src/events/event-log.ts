@@ -51,8 +51,8 @@ export class EventLog {
     private readonly bus: EventBus,
     private readonly options: EventLogOptions,
   ) {
-    this.batchSize = options.batchSize ?? 5000
-    this.highWater = options.highWater ?? 50_000
+    this.batchSize = options.batchSize ?? 1000
+    this.highWater = options.highWater ?? 10_000
     this.batchChars = options.batchChars ?? 4 * 1024 * 1024
     this.highWaterChars = options.highWaterChars ?? 32 * 1024 * 1024
   }
@@ -70,8 +70,9 @@ export class EventLog {
 
   /**
    * One unit of work: `write` (row changes) and `events` in one transaction, stamped with one time,
-   * and published only once it committed. Buffered output is written first, so it stays before
-   * these events in the timeline and cannot be lost to a rollback. Throws what storage threw; then
+   * and published only once it committed. The task's buffered output is written first, so it stays
+   * before these events in the timeline and cannot be lost to a rollback; other tasks' output is
+   * left to its batches (a timeline is ordered per task), so a transition never waits for theirs. Throws what storage threw; then
    * nothing was written.
    */
   commit(
@@ -80,7 +81,7 @@ export class EventLog {
     write?: (at: string) => void,
     at = new Date().toISOString(),
   ): TaskEvent[] {
-    this.flush()
+    this.flushTask(taskId)
     let written: TaskEvent[]
     try {
       written = this.store.transaction(() => {
@@ -123,9 +124,30 @@ export class EventLog {
       this.timer = null
     }
     if (this.pending.length === 0) return
-    this.lastFlushAt = Date.now()
     const count = this.batchLength(limit, chars)
-    const batch = count < this.pending.length ? this.pending.slice(0, count) : this.pending
+    this.write(this.pending.slice(0, count), this.pending.slice(count))
+  }
+
+  /** Writes the task's buffered events (and only those) in one transaction. */
+  flushTask(taskId: string): void {
+    if (!this.pending.some((row) => row.task_id === taskId)) return
+    this.write(
+      this.pending.filter((row) => row.task_id === taskId),
+      this.pending.filter((row) => row.task_id !== taskId),
+    )
+  }
+
+  /** Drops what is buffered for a task that no longer exists (its rows went with it). */
+  discardTask(taskId: string): void {
+    this.pending = this.pending.filter((row) => row.task_id !== taskId)
+    this.pendingChars = sumChars(this.pending)
+    this.nextSeq.delete(taskId)
+    this.releaseRoom()
+  }
+
+  /** Writes `batch` (buffered rows, in their order); once it committed, `rest` is what stays buffered. */
+  private write(batch: Pending[], rest: Pending[]): void {
+    this.lastFlushAt = Date.now()
     let written: Map<string, TaskEvent[]>
     try {
       written = this.store.transaction(() => this.insertBatch(batch))
@@ -141,9 +163,8 @@ export class EventLog {
       this.scheduleFlush(Math.max(this.options.flushMs, RETRY_MS))
       throw error
     }
-    const whole = this.pending === batch
-    this.pending = whole ? [] : this.pending.slice(batch.length)
-    this.pendingChars = whole ? 0 : this.pendingChars - sumChars(batch)
+    this.pending = rest
+    this.pendingChars = rest.length === 0 ? 0 : this.pendingChars - sumChars(batch)
     this.lastError = null
     for (const [taskId, events] of written) this.bus.publishEvents(taskId, events)
     this.releaseRoom()
@@ -213,8 +234,9 @@ export class EventLog {
   private insertBatch(batch: Pending[]): Map<string, TaskEvent[]> {
     const written = new Map<string, TaskEvent[]>()
     const touched = new Map<string, string>()
-    for (const row of batch) {
-      const id = this.store.events.insert(row)
+    const firstId = this.store.events.insertMany(batch)
+    for (let i = 0; i < batch.length; i++) {
+      const row = batch[i] as Pending
       touched.set(row.task_id, row.created_at)
       if (!this.bus.hasTaskListeners(row.task_id)) continue
       let list = written.get(row.task_id)
@@ -222,7 +244,7 @@ export class EventLog {
         list = []
         written.set(row.task_id, list)
       }
-      list.push(this.toTaskEvent(id, row))
+      list.push(this.toTaskEvent(firstId + i, row))
     }
     for (const [taskId, at] of touched) this.store.tasks.touch(taskId, at)
     return written

@@ -381,10 +381,9 @@ export class TaskService {
         )
       }
       assertNotRunning()
-      eventLog.flush()
       store.tasks.delete(id)
       lifecycle.evict(id)
-      eventLog.forgetSeq(id)
+      eventLog.discardTask(id)
     })
   }
 

@@ -75,7 +75,7 @@ describe('event log', () => {
     log.append('t1', { kind: 'stdout', message: 'one' })
     log.append('t1', { kind: 'stdout', message: 'two', metadata: { partial: true } })
     expect(seen).toEqual([])
-    await Bun.sleep(50)
+    await waitFor('the batch to be published', () => seen.length === 2)
     expect(seen.map((s) => [s.event.seq, s.event.message, s.stored])).toEqual([
       [1, 'one', true],
       [2, 'two', true],
@@ -181,5 +181,67 @@ describe('event log', () => {
     restarted.append('t1', { kind: 'stdout', message: 'z' })
     restarted.flush()
     expect(store.events.latest('t1', 1)[0]?.seq).toBe(3)
+  })
+
+  test('a batch written many rows per statement publishes each event with the id it was stored under', () => {
+    const { bus, log } = setup()
+    // An earlier row and a gap make the ids start somewhere other than 1.
+    log.append('t2', { kind: 'stdout', message: 'before' })
+    log.flush()
+    store.events.insert({
+      task_id: 't2',
+      seq: 99,
+      attempt_id: null,
+      kind: 'stdout',
+      message: 'gap',
+      metadata_json: null,
+      created_at: '2026-01-01T00:00:00.000Z',
+    })
+    const published: TaskEvent[] = []
+    bus.onTaskEvents('t1', (events) => published.push(...events))
+    bus.onTaskEvents('t2', (events) => published.push(...events))
+    for (let i = 0; i < 101; i++) {
+      log.append(i % 3 === 0 ? 't2' : 't1', {
+        kind: 'stdout',
+        message: `m${i}`,
+        metadata: i % 5 ? null : { n: i },
+      })
+    }
+    log.flush()
+    expect(published).toHaveLength(101)
+    const stored = [...store.events.after('t1', 0, 200), ...store.events.after('t2', 1, 200)].filter(
+      (event) => event.message !== 'gap',
+    )
+    const byId = new Map(stored.map((event) => [event.id, event]))
+    for (const event of published) expect(byId.get(event.id)).toEqual(event)
+    expect(new Set(published.map((event) => event.id)).size).toBe(101)
+  })
+
+  test("a unit of work writes its own task's output first and leaves other tasks' output to their batches", () => {
+    const { log } = setup({ flushMs: 60_000 })
+    log.append('t1', { kind: 'stdout', message: 'out of t1' })
+    log.append('t2', { kind: 'stdout', message: 'out of t2' })
+    const [event] = log.commit('t1', [{ kind: 'lifecycle', message: 'done' }])
+    expect(store.events.after('t1', 0, 10).map((e) => `${e.seq}:${e.message}`)).toEqual([
+      '1:out of t1',
+      '2:done',
+    ])
+    expect(event?.seq).toBe(2)
+    expect(store.events.after('t2', 0, 10)).toEqual([])
+    expect(log.bufferedCount).toBe(1)
+    log.flush()
+    expect(store.events.after('t2', 0, 10).map((e) => e.message)).toEqual(['out of t2'])
+  })
+
+  test("a deleted task's buffered output is discarded, the others' is kept", () => {
+    const { log } = setup({ flushMs: 60_000 })
+    log.append('t1', { kind: 'stdout', message: 'kept' })
+    log.append('t2', { kind: 'stdout', message: 'gone' })
+    store.tasks.delete('t2')
+    log.discardTask('t2')
+    expect(log.bufferedCount).toBe(1)
+    log.flush()
+    expect(log.writeError).toBeNull()
+    expect(store.events.after('t1', 0, 10).map((e) => e.message)).toEqual(['kept'])
   })
 })
