@@ -12,12 +12,13 @@ import { now } from './domain'
 import { EventBus } from './events/event-bus'
 import { EventLog } from './events/event-log'
 import { clearScratch, setScratchRoot } from './git'
+import { TaskLifecycle } from './lifecycle'
 import { detectSandbox } from './policy'
 import { accessToken } from './storage/access-token'
 import { InstanceLock } from './storage/instance-lock'
 import { Store } from './storage/store'
 import { isLastingWriteFailure } from './storage/write-failures'
-import { TaskLifecycle } from './tasks/lifecycle'
+import { IntentSettler } from './tasks/intent-recovery'
 import { type RecoveryReport, recoverAfterRestart } from './tasks/recovery'
 import { ReviewService } from './tasks/review-service'
 import { TaskOperations } from './tasks/task-operations'
@@ -132,11 +133,13 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       },
     })
     const operations = new TaskOperations()
+    const intents = new IntentSettler({ store: openStore, lifecycle, operations })
     const tasks = new TaskService({
       operations,
       store: openStore,
       eventLog,
       lifecycle,
+      intents,
       liveRuns,
       scheduler: queue,
       resolveWorkspace: adapters.resolveWorkspace,
@@ -144,7 +147,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       preflight: new Preflight(runners, sandbox),
       redaction,
     })
-    const recovery = await recoverAfterRestart(openStore, eventLog, lifecycle, queue, config.stopGraceMs)
+    const recovery = await recoverAfterRestart(openStore, lifecycle, intents, queue, config.stopGraceMs)
     // No agent process survived the previous server, so nothing can receive an answer any more.
     openStore.approvals.expireAll({
       decided_by: 'openRuntime',
@@ -164,9 +167,9 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       tasks,
       review: new ReviewService({
         store: openStore,
-        eventLog,
         lifecycle,
         operations,
+        intents,
         copyGlobsFor: (workspace) => workspaces.copyGlobsFor(workspace),
       }),
       runners,

@@ -1,8 +1,7 @@
-import type { EventLog } from '../events/event-log'
+import type { TaskLifecycle } from '../lifecycle'
 import type { Store } from '../storage/store'
 import { groupBelongsToRun, terminateGroup } from '../workers/process-group'
-import { finishRepositoryWork } from './intent-recovery'
-import type { TaskLifecycle } from './lifecycle'
+import type { IntentSettler } from './intent-recovery'
 import type { RunScheduler } from './task-service'
 
 export interface RecoveryReport {
@@ -21,13 +20,13 @@ export interface RecoveryReport {
  */
 export async function recoverAfterRestart(
   store: Store,
-  eventLog: EventLog,
   lifecycle: TaskLifecycle,
+  intents: IntentSettler,
   scheduler: RunScheduler & { isPending(job: { taskId: string; run: number }): Promise<boolean> },
   graceMs: number,
 ): Promise<RecoveryReport> {
   const report: RecoveryReport = { stopped: [], killedGroups: [], requeued: [], repository: [] }
-  report.repository = await finishRepositoryWork(store, eventLog, lifecycle)
+  report.repository = await intents.settleAll()
 
   for (const mark of store.attempts.markedProcesses()) {
     if (groupBelongsToRun(mark.pgid, mark.process_started)) {
@@ -54,7 +53,6 @@ export async function recoverAfterRestart(
           write: (at) => {
             if (attempt && attempt.finished_at === null) {
               store.attempts.patch(attempt.id, {
-                status: 'stopped',
                 finished_at: at,
                 summary,
                 stop_reason: 'server-restarted',
@@ -64,7 +62,7 @@ export async function recoverAfterRestart(
         },
       )
       report.stopped.push(taskId)
-    } else if (snapshot.matches({ queued: 'waiting' })) {
+    } else if (snapshot.matches({ run: { queued: 'waiting' } })) {
       const job = { taskId, run: snapshot.context.starts }
       if (!(await scheduler.isPending(job))) {
         await scheduler.enqueue(job)

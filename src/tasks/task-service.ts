@@ -10,8 +10,10 @@ import {
 } from '../domain'
 import { AppError, conflict, invalid, notFound } from '../errors'
 import type { EventLog } from '../events/event-log'
-import { hasTaskChanges, locateTaskCheckout } from '../git'
+import { hasTaskChanges } from '../git'
 import { assertInRange, POLICY_RANGED_FIELDS } from '../input-ranges'
+import type { TaskLifecycle } from '../lifecycle'
+import { worktreeOf } from '../machines/task-state'
 import type { ToolApproval } from '../storage/approvals'
 import type { Store } from '../storage/store'
 import type { TaskListQuery } from '../storage/tasks'
@@ -19,7 +21,7 @@ import type { LiveRuns } from '../workers/live-runs'
 import type { Preflight } from '../workers/preflight'
 import type { Redaction } from '../workers/redaction'
 import type { RunJob } from '../workers/run-queue'
-import type { TaskLifecycle } from './lifecycle'
+import { checkoutOf, type IntentSettler } from './intent-recovery'
 import type { TaskOperations } from './task-operations'
 import { type EventsEmbed, type TaskView, taskView } from './views'
 
@@ -54,6 +56,8 @@ export interface TaskServiceDeps {
   store: Store
   eventLog: EventLog
   lifecycle: TaskLifecycle
+  /** Settles an operation on the repository whose outcome was never recorded, before a new one. */
+  intents: IntentSettler
   liveRuns: LiveRuns
   scheduler: RunScheduler
 }
@@ -145,6 +149,7 @@ export class TaskService {
   async start(id: string): Promise<TaskRecord> {
     const { store, lifecycle } = this.deps
     const task = this.get(id)
+    await this.deps.intents.settleLeftover(id)
     lifecycle.assertCan(id, { type: 'START' })
     // Exclusive: a merge, cleanup or delete must not slip in while the preflight awaits.
     await this.deps.operations.exclusive(id, 'a start', async () => {
@@ -179,7 +184,7 @@ export class TaskService {
       return this.get(id)
     }
     const snapshot = lifecycle.snapshot(id)
-    const wasWaiting = snapshot.matches({ queued: 'waiting' })
+    const wasWaiting = snapshot.matches({ run: { queued: 'waiting' } })
     lifecycle.transition(
       id,
       { type: 'STOP' },
@@ -235,6 +240,7 @@ export class TaskService {
     const id = task.id
     if (task.runner_session_id === null)
       throw conflict('no_session', `task ${id} has no agent session to continue; start it instead`)
+    await this.deps.intents.settleLeftover(id)
     lifecycle.assertCan(id, { type: 'FOLLOW_UP' })
     await operations.exclusive(id, 'a follow-up', async () => {
       await preflight.assertCanRun(task, policyOf(task))
@@ -289,6 +295,7 @@ export class TaskService {
     const { store, lifecycle } = this.deps
     const task = this.get(id)
     const start = options.start ?? true
+    await this.deps.intents.settleLeftover(id)
     lifecycle.assertCan(id, { type: 'APPROVE', start })
     const note = options.note?.trim() || null
     const by = options.by ?? 'local user'
@@ -326,26 +333,17 @@ export class TaskService {
 
   /** Removes a task and its events; its worktree, if any, stays on disk until cleaned up. */
   async delete(id: string, force: boolean): Promise<void> {
-    const { store, lifecycle, liveRuns, eventLog, operations } = this.deps
+    const { lifecycle, operations } = this.deps
     const task = this.get(id)
-    const snapshot = lifecycle.snapshot(id)
-    const assertNotRunning = () => {
-      const state = lifecycle.snapshot(id)
-      if (liveRuns.get(id) || state.matches('running') || state.matches({ 'needs-input': 'prompt' })) {
-        throw conflict('task_running', `task ${id} is running; stop it before deleting it`)
-      }
-      if (state.matches({ queued: 'waiting' })) {
-        throw conflict('task_queued', `task ${id} is queued to run; stop it before deleting it`)
-      }
-    }
-    assertNotRunning()
+    await this.deps.intents.settleLeftover(id)
+    lifecycle.assertCan(id, { type: 'DELETE' })
     // Starts take the same lock, so no run can begin while the worktree is inspected below.
     await operations.exclusive(id, 'a delete', async () => {
+      const snapshot = lifecycle.snapshot(id)
       const unmerged =
-        task.worktree_path !== null &&
-        task.worktree_cleaned_at === null &&
+        worktreeOf(snapshot) === 'present' &&
         !snapshot.context.merged &&
-        (await locateTaskCheckout(task.workspace, id, task.worktree_path)
+        (await checkoutOf(task)
           .then((checkout) => hasTaskChanges(checkout, task.base_commit))
           .catch(() => task.diff_stat !== null))
       if (unmerged && !force) {
@@ -354,11 +352,7 @@ export class TaskService {
           `task ${id} has changes that were never merged; merge them, or delete with force=true`,
         )
       }
-      assertNotRunning()
-      eventLog.flush()
-      store.tasks.delete(id)
-      lifecycle.evict(id)
-      eventLog.forgetSeq(id)
+      lifecycle.delete(id)
     })
   }
 

@@ -1,7 +1,7 @@
 import type { AttemptRecord, TaskEvent, TaskRecord } from '../domain'
-import { stateName } from '../machines/task-machine'
+import type { TaskLifecycle } from '../lifecycle'
+import { stateName } from '../machines/task-state'
 import type { Store } from '../storage/store'
-import type { TaskLifecycle } from './lifecycle'
 
 /** How many events a task embeds: none, all, or the newest N. */
 export type EventsEmbed = 'none' | 'all' | number

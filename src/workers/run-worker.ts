@@ -1,24 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import type { AgentAdapter, AgentRunner, ApprovalAnswer } from '../agents'
 import type { Config } from '../config'
-import {
-  type AttemptRecord,
-  type EffectivePolicy,
-  type JsonObject,
-  type NewEvent,
-  now,
-  type RunLimitsRecord,
-  type TaskRecord,
-  type TaskStatus,
-} from '../domain'
+import type { EffectivePolicy, JsonObject, NewEvent, RunLimitsRecord, TaskRecord } from '../domain'
 import { AppError, conflict } from '../errors'
 import type { EventLog } from '../events/event-log'
+import type { TaskLifecycle } from '../lifecycle'
 import type { ExitOutcome } from '../machines/task-machine'
 import { effectiveNetworkMode, type SandboxedCommand, type SandboxInfo } from '../policy'
 import type { ToolApproval } from '../storage/approvals'
 import type { Store } from '../storage/store'
 import { isWriteRefused, retryRefusedWrite } from '../storage/write-failures'
-import type { TaskLifecycle } from '../tasks/lifecycle'
 import { AgentDriver } from './drivers/agent'
 import type { DriverLaunch, RunContext, RunDriver } from './drivers/driver'
 import { ShellDriver } from './drivers/shell'
@@ -174,7 +165,7 @@ class ActiveRun implements LiveRun, RunContext {
         category: 'needs-input',
         attempt_id: this.attemptId,
         metadata: { attempt_id: this.attemptId, ...metadata },
-        write: () => store.attempts.patch(this.attemptId, { status: 'needs-input', summary: reason }),
+        write: () => store.attempts.patch(this.attemptId, { summary: reason }),
       },
     )
   }
@@ -190,7 +181,7 @@ class ActiveRun implements LiveRun, RunContext {
         category: 'attempt-running',
         attempt_id: this.attemptId,
         metadata: { attempt_id: this.attemptId, attempt_number: this.attemptNumber },
-        write: () => store.attempts.patch(this.attemptId, { status: 'running', summary: null }),
+        write: () => store.attempts.patch(this.attemptId, { summary: null }),
       },
     )
   }
@@ -302,7 +293,7 @@ class ActiveRun implements LiveRun, RunContext {
   }
 
   private async prepareWorkspace(): Promise<PreparedWorkspace | null> {
-    const { store, isolation } = this.deps
+    const { store, isolation, lifecycle } = this.deps
     let prepared: PreparedWorkspace
     try {
       prepared = await isolation.prepare(this.task)
@@ -312,28 +303,31 @@ class ActiveRun implements LiveRun, RunContext {
       await this.fail(`could not prepare the workspace: ${errorText(error)}`)
       return null
     }
-    store.tasks.patch(
+    lifecycle.transition(
       this.taskId,
+      { type: 'PREPARED', isolated: prepared.isolated },
       {
-        worktree_path: prepared.worktreePath,
-        execution_workspace: prepared.executionDir,
-        base_commit: this.task.base_commit ?? prepared.baseCommit,
-      },
-      now(),
-    )
-    store.attempts.patch(this.attemptId, {
-      execution_workspace: prepared.executionDir,
-      isolated: prepared.isolated,
-    })
-    this.note({
-      kind: 'lifecycle',
-      message: prepared.note,
-      metadata: {
+        message: prepared.note,
         category: 'workspace',
-        isolated: prepared.isolated,
-        execution_workspace: prepared.executionDir,
+        attempt_id: this.attemptId,
+        metadata: { isolated: prepared.isolated, execution_workspace: prepared.executionDir },
+        write: (at) => {
+          store.tasks.patch(
+            this.taskId,
+            {
+              worktree_path: prepared.worktreePath,
+              execution_workspace: prepared.executionDir,
+              base_commit: this.task.base_commit ?? prepared.baseCommit,
+            },
+            at,
+          )
+          store.attempts.patch(this.attemptId, {
+            execution_workspace: prepared.executionDir,
+            isolated: prepared.isolated,
+          })
+        },
       },
-    })
+    )
     this.executionDir = prepared.executionDir
     return prepared
   }
@@ -448,16 +442,16 @@ class ActiveRun implements LiveRun, RunContext {
     const reason = this.stopping ?? 'user'
     const summary = stopSummary(reason, task)
     if (reason !== 'storage-failure' && reason !== 'internal-error') {
-      await this.finish('stopped', { type: 'STOP' }, summary, { ...options, category: 'attempt-stopped' })
+      await this.finish({ type: 'STOP' }, summary, { ...options, category: 'attempt-stopped' })
       return
     }
     this.note({ kind: 'error', message: summary, metadata: { category: 'run-fault', reason } })
-    await this.finish('failed', { type: 'FAIL' }, summary, { ...options, category: 'attempt-failed' })
+    await this.finish({ type: 'FAIL' }, summary, { ...options, category: 'attempt-failed' })
   }
 
   private async fail(summary: string): Promise<void> {
     this.driver?.dispose()
-    await this.finish('failed', { type: 'FAIL' }, summary, { category: 'attempt-failed', exitText: null })
+    await this.finish({ type: 'FAIL' }, summary, { category: 'attempt-failed', exitText: null })
   }
 
   /**
@@ -534,12 +528,9 @@ class ActiveRun implements LiveRun, RunContext {
     }
     const failed = exit.code !== 0 || failure !== null
     const outcome: ExitOutcome = failed ? 'failed' : changes?.has_changes ? 'changes' : 'no-changes'
-    const status: TaskStatus =
-      outcome === 'failed' ? 'failed' : outcome === 'changes' ? 'ready-for-review' : 'completed'
     const how =
       exit.code !== 0 || failure === null ? `with ${exit.text}` : `with ${exit.text}, but ${failure}`
     await this.finish(
-      status,
       { type: 'EXIT', outcome },
       `${RUNNER_LABELS[task.runner]} runner ${failed ? 'failed' : 'completed'} ${how}`,
       {
@@ -568,26 +559,15 @@ class ActiveRun implements LiveRun, RunContext {
    * transaction. While storage refuses it (a full disk), it is retried until it lands or the server
    * shuts down (then the next start's recovery marks the run stopped).
    */
-  private async finish(
-    status: TaskStatus,
-    event: FinishEvent,
-    summary: string,
-    options: FinishOptions,
-  ): Promise<void> {
+  private async finish(event: FinishEvent, summary: string, options: FinishOptions): Promise<void> {
     await retryRefusedWrite(
-      () => this.recordOutcome(status, event, summary, options),
+      () => this.recordOutcome(event, summary, options),
       this.deps.liveRuns.shutdownSignal,
     )
   }
 
-  private recordOutcome(
-    status: TaskStatus,
-    event: FinishEvent,
-    summary: string,
-    options: FinishOptions,
-  ): void {
+  private recordOutcome(event: FinishEvent, summary: string, options: FinishOptions): void {
     const { store, lifecycle } = this.deps
-    const attemptStatus: AttemptRecord['status'] = status === 'ready-for-review' ? 'completed' : status
     lifecycle.transition(this.taskId, event, {
       message: summary,
       category: options.category,
@@ -605,7 +585,6 @@ class ActiveRun implements LiveRun, RunContext {
       extraEvents: options.diff ? [options.diff] : [],
       write: (at) => {
         store.attempts.patch(this.attemptId, {
-          status: attemptStatus,
           finished_at: at,
           exit_status: options.exitText,
           summary,

@@ -1,0 +1,178 @@
+import { initialTransition, transition } from 'xstate'
+import type { JsonObject, NewEvent, TaskEvent, TaskStatus } from '../domain'
+import { AppError, notFound } from '../errors'
+import type { EventBus } from '../events/event-bus'
+import type { EventLog } from '../events/event-log'
+import {
+  type TaskMachineContext,
+  type TaskMachineEvent,
+  type TaskSnapshot,
+  taskMachine,
+} from '../machines/task-machine'
+import {
+  actionName,
+  describeState,
+  stateName,
+  statusOf,
+  type WorktreeState,
+  worktreeOf,
+} from '../machines/task-state'
+import type { Store } from '../storage/store'
+import { writeStateRecords } from './state-records'
+
+export class TransitionRefused extends AppError {
+  constructor(taskId: string, snapshot: TaskSnapshot, event: TaskMachineEvent) {
+    const action = actionName(event)
+    super(
+      'conflict',
+      'invalid_transition',
+      `cannot ${action} task ${taskId}: it is ${describeState(snapshot, event)}`,
+      {
+        state: stateName(snapshot),
+        worktree: worktreeOf(snapshot),
+        action,
+      },
+    )
+  }
+}
+
+/** What a transition records besides the state change itself. */
+export interface TransitionEffects {
+  /** The lifecycle event's text; metadata gets category, status and from added. */
+  message: string
+  category: string
+  metadata?: JsonObject
+  /** The attempt the transition is about: the event names it, and its status follows the new state. */
+  attempt_id?: string | null
+  /** What git is about to do, stored with the intent state a transition enters (MERGE_BEGIN, …). */
+  plan?: unknown
+  /** Further events written in the same transaction, after the lifecycle event. */
+  extraEvents?: NewEvent[]
+  /** Row changes that must commit together with the state (attempt rows, timestamps). */
+  write?: (at: string) => void
+}
+
+export interface TransitionResult {
+  from: TaskStatus
+  status: TaskStatus
+  state: string
+  worktree: WorktreeState
+  context: TaskMachineContext
+  events: TaskEvent[]
+}
+
+/**
+ * Owns every state change of a task. Each call reads the task's stored snapshot and asks the
+ * machine (XState's pure functions: nothing lives between calls); a refused event changes nothing.
+ * An accepted one is one unit of work: the new snapshot, the status, the rows that follow from the
+ * state (state-records.ts), the caller's rows and the events, in one transaction, published once
+ * it committed.
+ */
+export class TaskLifecycle {
+  constructor(
+    private readonly store: Store,
+    private readonly eventLog: EventLog,
+    private readonly bus: EventBus,
+  ) {}
+
+  /** The initial snapshot for a new task (persisted by the caller together with the row). */
+  initialSnapshot(requiresApproval: boolean): { snapshot: string; status: TaskStatus } {
+    const [snapshot] = initialTransition(taskMachine, { requiresApproval })
+    return { snapshot: persist(snapshot), status: statusOf(snapshot) }
+  }
+
+  snapshot(taskId: string): TaskSnapshot {
+    const stored = this.store.tasks.snapshot(taskId)
+    if (stored === null) throw notFound('task', taskId)
+    return restore(taskId, stored)
+  }
+
+  can(taskId: string, event: TaskMachineEvent): boolean {
+    return this.snapshot(taskId).can(event)
+  }
+
+  /** Throws TransitionRefused unless the task's current state accepts the event. */
+  assertCan(taskId: string, event: TaskMachineEvent): void {
+    this.accepted(taskId, event)
+  }
+
+  transition(taskId: string, event: TaskMachineEvent, effects: TransitionEffects): TransitionResult {
+    const before = this.accepted(taskId, event)
+    const [after] = transition(taskMachine, before, event)
+    const from = statusOf(before)
+    const status = statusOf(after)
+    const state = stateName(after)
+    const worktree = worktreeOf(after)
+    const moved = worktree !== worktreeOf(before) ? { worktree } : {}
+    const events = this.eventLog.commit(
+      taskId,
+      [
+        {
+          kind: 'lifecycle',
+          attempt_id: effects.attempt_id ?? null,
+          message: effects.message,
+          metadata: { category: effects.category, ...effects.metadata, status, from, state, ...moved },
+        },
+        ...(effects.extraEvents ?? []),
+      ],
+      (at) => {
+        effects.write?.(at)
+        writeStateRecords(this.store, {
+          taskId,
+          before,
+          after,
+          persisted: persist(after),
+          attemptId: effects.attempt_id ?? null,
+          plan: effects.plan,
+          at,
+        })
+      },
+    )
+    const [lifecycle] = events as [TaskEvent, ...TaskEvent[]]
+    if (state !== stateName(before))
+      this.bus.publishStatus({
+        task_id: taskId,
+        status,
+        from,
+        state,
+        seq: lifecycle.seq,
+        at: lifecycle.created_at,
+      })
+    return { from, status, state, worktree, context: after.context, events }
+  }
+
+  /**
+   * DELETE: the task and everything it owns (events, attempts, intents) go in one transaction, if
+   * the machine accepts it; its worktree, if any, stays on disk.
+   */
+  delete(taskId: string): void {
+    this.accepted(taskId, { type: 'DELETE' })
+    this.eventLog.commit(taskId, [], () => this.store.tasks.delete(taskId))
+    // Its seqs would otherwise continue where the deleted timeline ended.
+    this.eventLog.forgetSeq(taskId)
+  }
+
+  /** The task's snapshot, if its state accepts the event. */
+  private accepted(taskId: string, event: TaskMachineEvent): TaskSnapshot {
+    const snapshot = this.snapshot(taskId)
+    if (!snapshot.can(event)) throw new TransitionRefused(taskId, snapshot, event)
+    return snapshot
+  }
+}
+
+const persist = (snapshot: TaskSnapshot): string => JSON.stringify(taskMachine.getPersistedSnapshot(snapshot))
+
+/** A stored snapshot as the machine's state; one the machine cannot take is reported, never guessed at. */
+function restore(taskId: string, stored: string): TaskSnapshot {
+  try {
+    const { status, value, context } = JSON.parse(stored)
+    if (status === 'active') return taskMachine.resolveState({ value, context })
+  } catch {
+    // Reported below, as a snapshot that does not parse is.
+  }
+  throw new AppError(
+    'unavailable',
+    'task_state_unreadable',
+    `the stored state of task ${taskId} cannot be read`,
+  )
+}
