@@ -295,7 +295,6 @@ export class TaskService {
     const { store, lifecycle } = this.deps
     const task = this.get(id)
     const start = options.start ?? true
-    await this.deps.intents.settleLeftover(id)
     lifecycle.assertCan(id, { type: 'APPROVE', start })
     const note = options.note?.trim() || null
     const by = options.by ?? 'local user'
