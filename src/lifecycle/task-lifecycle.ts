@@ -1,5 +1,5 @@
 import { initialTransition, transition } from 'xstate'
-import type { JsonObject, NewEvent, TaskEvent, TaskStatus } from '../domain'
+import type { JsonObject, NewEvent, TaskEvent, TaskRecord, TaskStatus } from '../domain'
 import { AppError, notFound } from '../errors'
 import type { EventBus } from '../events/event-bus'
 import type { EventLog } from '../events/event-log'
@@ -79,6 +79,22 @@ export class TaskLifecycle {
   initialSnapshot(requiresApproval: boolean): { snapshot: string; status: TaskStatus } {
     const [snapshot] = initialTransition(taskMachine, { requiresApproval })
     return { snapshot: persist(snapshot), status: statusOf(snapshot) }
+  }
+
+  /** Stores a new task in its initial state (from `initialSnapshot`) with its creation event, in one unit. */
+  create(task: TaskRecord, snapshot: string): void {
+    this.eventLog.commit(
+      task.id,
+      [
+        {
+          kind: 'lifecycle',
+          message: `Task created: ${task.title}`,
+          metadata: { category: 'created', status: task.status },
+        },
+      ],
+      () => this.store.tasks.insert(task, snapshot),
+      task.created_at,
+    )
   }
 
   snapshot(taskId: string): TaskSnapshot {

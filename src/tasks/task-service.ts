@@ -73,7 +73,7 @@ export class TaskService {
   constructor(private readonly deps: TaskServiceDeps) {}
 
   async create(input: CreateTaskInput): Promise<TaskRecord> {
-    const { store, lifecycle, eventLog } = this.deps
+    const { lifecycle } = this.deps
     const title = input.title.trim()
     const prompt = (input.prompt ?? '').trim()
     const command = (input.command ?? '').trim()
@@ -114,18 +114,7 @@ export class TaskService {
     }
     // As in the original, a task its own policy refuses is refused (403) rather than stored.
     this.deps.preflight.assertPolicyAllows(task, policy)
-    eventLog.commit(
-      task.id,
-      [
-        {
-          kind: 'lifecycle',
-          message: `Task created: ${title}`,
-          metadata: { category: 'created', status: task.status },
-        },
-      ],
-      () => store.tasks.insert(task, initial.snapshot),
-      at,
-    )
+    lifecycle.create(task, initial.snapshot)
     return task
   }
 

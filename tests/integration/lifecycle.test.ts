@@ -61,7 +61,7 @@ function newTask(): string {
     created_at: at,
     updated_at: at,
   }
-  store.tasks.insert(task, initial.snapshot)
+  lifecycle.create(task, initial.snapshot)
   return task.id
 }
 
@@ -212,6 +212,7 @@ describe('the lifecycle', () => {
 
   test('a status change is published once it is stored, a worktree change alone is not', () => {
     const id = newTask()
+    expect(store.events.latest(id, 1)[0]).toMatchObject({ seq: 1, message: 'Task created: t' })
     const seen: string[] = []
     bus.onStatus((change) => seen.push(`${change.state} (stored: ${store.tasks.get(id)?.status})`))
     step(id, { type: 'EXIT', outcome: 'changes' }, claimed(id))
