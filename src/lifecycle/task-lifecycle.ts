@@ -38,7 +38,7 @@ export class TransitionRefused extends AppError {
 
 /** What a transition records besides the state change itself. */
 export interface TransitionEffects {
-  /** The lifecycle event's text; metadata gets category, status and from added. */
+  /** The lifecycle event's text; metadata gets category, status, from and state added (worktree when it moved). */
   message: string
   category: string
   metadata?: JsonObject
