@@ -5,7 +5,7 @@ import { now } from './domain'
 import { EventBus } from './events/event-bus'
 import { EventLog } from './events/event-log'
 import { clearScratch, setScratchRoot } from './git'
-import { TaskLifecycle } from './lifecycle/task-lifecycle'
+import { TaskLifecycle } from './lifecycle'
 import { detectSandbox } from './policy'
 import { RunLimits } from './process/limits/run-limits'
 import { RunDispatch } from './queue/dispatch'
@@ -14,6 +14,7 @@ import { accessToken } from './storage/access-token'
 import { InstanceLock } from './storage/instance-lock'
 import { Store } from './storage/store'
 import { isLastingWriteFailure } from './storage/write-failures'
+import { IntentSettler } from './tasks/intent-recovery'
 import { type RecoveryReport, recoverAfterRestart } from './tasks/recovery'
 import { ReviewService } from './tasks/review-service'
 import { TaskOperations } from './tasks/task-operations'
@@ -121,11 +122,13 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
     })
     const dispatch = new RunDispatch(openStore, queue)
     const operations = new TaskOperations()
+    const intents = new IntentSettler({ store: openStore, lifecycle, operations })
     const tasks = new TaskService({
       operations,
       store: openStore,
       eventLog,
       lifecycle,
+      intents,
       liveRuns,
       dispatch,
       resolveWorkspace: adapters.resolveWorkspace,
@@ -133,7 +136,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       preflight: new Preflight(runners, sandbox),
       redaction,
     })
-    const recovery = await recoverAfterRestart(openStore, eventLog, lifecycle, dispatch, config.stopGraceMs)
+    const recovery = await recoverAfterRestart(openStore, lifecycle, intents, dispatch, config.stopGraceMs)
     // No agent process survived the previous server, so nothing can receive an answer any more.
     openStore.approvals.expireAll({
       decided_by: 'openRuntime',
@@ -154,9 +157,9 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       timeline: new TimelineService({ store: openStore, bus, tasks }),
       review: new ReviewService({
         store: openStore,
-        eventLog,
         lifecycle,
         operations,
+        intents,
         copyGlobsFor: (workspace) => workspaces.copyGlobsFor(workspace),
       }),
       runners,

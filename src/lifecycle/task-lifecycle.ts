@@ -1,34 +1,51 @@
-import { type Actor, createActor } from 'xstate'
-import type { JsonObject, NewEvent, TaskEvent, TaskStatus } from '../domain'
+import { initialTransition, transition } from 'xstate'
+import type { JsonObject, NewEvent, TaskEvent, TaskRecord, TaskStatus } from '../domain'
 import { AppError, notFound } from '../errors'
 import type { EventBus } from '../events/event-bus'
 import type { EventLog } from '../events/event-log'
 import {
-  stateName,
-  statusOf,
   type TaskMachineContext,
   type TaskMachineEvent,
   type TaskSnapshot,
   taskMachine,
 } from '../machines/task-machine'
+import {
+  actionName,
+  describeState,
+  stateName,
+  statusOf,
+  type WorktreeState,
+  worktreeOf,
+} from '../machines/task-state'
 import type { Store } from '../storage/store'
+import { writeStateRecords } from './state-records'
 
 export class TransitionRefused extends AppError {
-  constructor(taskId: string, state: string, action: string) {
-    super('conflict', 'invalid_transition', `cannot ${action} task ${taskId}: it is ${state}`, {
-      state,
-      action,
-    })
+  constructor(taskId: string, snapshot: TaskSnapshot, event: TaskMachineEvent) {
+    const action = actionName(event)
+    super(
+      'conflict',
+      'invalid_transition',
+      `cannot ${action} task ${taskId}: it is ${describeState(snapshot, event)}`,
+      {
+        state: stateName(snapshot),
+        worktree: worktreeOf(snapshot),
+        action,
+      },
+    )
   }
 }
 
 /** What a transition records besides the state change itself. */
 export interface TransitionEffects {
-  /** The lifecycle event's text; metadata gets category, status and from added. */
+  /** The lifecycle event's text; metadata gets category, status, from and state added (worktree when it moved). */
   message: string
   category: string
   metadata?: JsonObject
+  /** The attempt the transition is about: the event names it, and its status follows the new state. */
   attempt_id?: string | null
+  /** What git is about to do, stored with the intent state a transition enters (MERGE_BEGIN, …). */
+  plan?: unknown
   /** Further events written in the same transaction, after the lifecycle event. */
   extraEvents?: NewEvent[]
   /** Row changes that must commit together with the state (attempt rows, timestamps, the run outbox). */
@@ -39,22 +56,19 @@ export interface TransitionResult {
   from: TaskStatus
   status: TaskStatus
   state: string
+  worktree: WorktreeState
   context: TaskMachineContext
   events: TaskEvent[]
 }
 
-type TaskActor = Actor<typeof taskMachine>
-
-const ACTOR_CACHE_LIMIT = 2000
-
 /**
- * Owns every status change. Each task is an XState actor, restored from its persisted snapshot on
- * demand; a transition is checked against the machine first (refused ones change nothing), then
- * the snapshot, the status column and the lifecycle event are written in one transaction.
+ * Owns every state change of a task. Each call reads the task's stored snapshot and asks the
+ * machine (XState's pure functions: nothing lives between calls); a refused event changes nothing.
+ * An accepted one is one unit of work: the new snapshot, the status, the rows that follow from the
+ * state (state-records.ts), the caller's rows and the events, in one transaction, published once
+ * it committed.
  */
 export class TaskLifecycle {
-  private readonly actors = new Map<string, TaskActor>()
-
   constructor(
     private readonly store: Store,
     private readonly eventLog: EventLog,
@@ -63,64 +77,75 @@ export class TaskLifecycle {
 
   /** The initial snapshot for a new task (persisted by the caller together with the row). */
   initialSnapshot(requiresApproval: boolean): { snapshot: string; status: TaskStatus } {
-    const actor = createActor(taskMachine, { input: { requiresApproval } })
-    actor.start()
-    const snapshot = actor.getSnapshot()
-    const persisted = JSON.stringify(actor.getPersistedSnapshot())
-    actor.stop()
-    return { snapshot: persisted, status: statusOf(snapshot) }
+    const [snapshot] = initialTransition(taskMachine, { requiresApproval })
+    return { snapshot: persist(snapshot), status: statusOf(snapshot) }
+  }
+
+  /** Stores a new task in its initial state (from `initialSnapshot`) with its creation event, in one unit. */
+  create(task: TaskRecord, snapshot: string): void {
+    this.eventLog.commit(
+      task.id,
+      [
+        {
+          kind: 'lifecycle',
+          message: `Task created: ${task.title}`,
+          metadata: { category: 'created', status: task.status },
+        },
+      ],
+      () => this.store.tasks.insert(task, snapshot),
+      task.created_at,
+    )
   }
 
   snapshot(taskId: string): TaskSnapshot {
-    return this.actorFor(taskId).getSnapshot()
+    const stored = this.store.tasks.snapshot(taskId)
+    if (stored === null) throw notFound('task', taskId)
+    return restore(taskId, stored)
   }
 
   can(taskId: string, event: TaskMachineEvent): boolean {
-    return this.actorFor(taskId).getSnapshot().can(event)
+    return this.snapshot(taskId).can(event)
   }
 
   /** Throws TransitionRefused unless the task's current state accepts the event. */
   assertCan(taskId: string, event: TaskMachineEvent): void {
-    const snapshot = this.actorFor(taskId).getSnapshot()
-    if (!snapshot.can(event)) throw new TransitionRefused(taskId, stateName(snapshot), actionName(event))
+    this.accepted(taskId, event)
   }
 
   transition(taskId: string, event: TaskMachineEvent, effects: TransitionEffects): TransitionResult {
-    const actor = this.actorFor(taskId)
-    const before = actor.getSnapshot()
-    if (!before.can(event)) throw new TransitionRefused(taskId, stateName(before), actionName(event))
+    const before = this.accepted(taskId, event)
+    const [after] = transition(taskMachine, before, event)
     const from = statusOf(before)
-    const fromState = stateName(before)
-
-    actor.send(event)
-    const after = actor.getSnapshot()
     const status = statusOf(after)
     const state = stateName(after)
-    let events: TaskEvent[]
-    try {
-      events = this.eventLog.commit(
-        taskId,
-        [
-          {
-            kind: 'lifecycle',
-            attempt_id: effects.attempt_id ?? null,
-            message: effects.message,
-            metadata: { category: effects.category, ...effects.metadata, status, from, state },
-          },
-          ...(effects.extraEvents ?? []),
-        ],
-        (at) => {
-          this.store.tasks.setState(taskId, status, JSON.stringify(actor.getPersistedSnapshot()), at)
-          effects.write?.(at, { state, context: after.context })
+    const worktree = worktreeOf(after)
+    const moved = worktree !== worktreeOf(before) ? { worktree } : {}
+    const events = this.eventLog.commit(
+      taskId,
+      [
+        {
+          kind: 'lifecycle',
+          attempt_id: effects.attempt_id ?? null,
+          message: effects.message,
+          metadata: { category: effects.category, ...effects.metadata, status, from, state, ...moved },
         },
-      )
-    } catch (error) {
-      // The stored state is still the old one: drop the advanced actor so the next use restores it.
-      this.evict(taskId)
-      throw error
-    }
+        ...(effects.extraEvents ?? []),
+      ],
+      (at) => {
+        effects.write?.(at, { state, context: after.context })
+        writeStateRecords(this.store, {
+          taskId,
+          before,
+          after,
+          persisted: persist(after),
+          attemptId: effects.attempt_id ?? null,
+          plan: effects.plan,
+          at,
+        })
+      },
+    )
     const [lifecycle] = events as [TaskEvent, ...TaskEvent[]]
-    if (state !== fromState)
+    if (state !== stateName(before))
       this.bus.publishStatus({
         task_id: taskId,
         status,
@@ -129,48 +154,41 @@ export class TaskLifecycle {
         seq: lifecycle.seq,
         at: lifecycle.created_at,
       })
-    return { from, status, state, context: after.context, events }
+    return { from, status, state, worktree, context: after.context, events }
   }
 
-  evict(taskId: string): void {
-    this.actors.get(taskId)?.stop()
-    this.actors.delete(taskId)
+  /**
+   * DELETE: the task and everything it owns (events, attempts, intents) go in one transaction, if
+   * the machine accepts it; its worktree, if any, stays on disk.
+   */
+  delete(taskId: string): void {
+    this.accepted(taskId, { type: 'DELETE' })
+    // One statement (the rest cascades); what the event log still buffers for the task goes with it.
+    this.store.tasks.delete(taskId)
+    this.eventLog.discardTask(taskId)
   }
 
-  private actorFor(taskId: string): TaskActor {
-    const cached = this.actors.get(taskId)
-    if (cached) {
-      // Re-insert to keep the map in least-recently-used order.
-      this.actors.delete(taskId)
-      this.actors.set(taskId, cached)
-      return cached
-    }
-    const stored = this.store.tasks.snapshot(taskId)
-    if (stored === null) throw notFound('task', taskId)
-    const actor = createActor(taskMachine, {
-      snapshot: JSON.parse(stored),
-      input: { requiresApproval: false },
-    })
-    let restoreError: unknown = null
-    // Without an error observer XState rethrows a bad snapshot from a timer and kills the process.
-    actor.subscribe({ error: (error) => (restoreError = error) })
-    actor.start()
-    if (restoreError || actor.getSnapshot().status !== 'active') {
-      throw new AppError(
-        'unavailable',
-        'task_state_unreadable',
-        `the stored state of task ${taskId} cannot be read`,
-      )
-    }
-    this.actors.set(taskId, actor)
-    if (this.actors.size > ACTOR_CACHE_LIMIT) {
-      const oldest = this.actors.keys().next().value
-      if (oldest !== undefined) this.evict(oldest)
-    }
-    return actor
+  /** The task's snapshot, if its state accepts the event. */
+  private accepted(taskId: string, event: TaskMachineEvent): TaskSnapshot {
+    const snapshot = this.snapshot(taskId)
+    if (!snapshot.can(event)) throw new TransitionRefused(taskId, snapshot, event)
+    return snapshot
   }
 }
 
-function actionName(event: TaskMachineEvent): string {
-  return event.type.toLowerCase().replace('_', '-')
+const persist = (snapshot: TaskSnapshot): string => JSON.stringify(taskMachine.getPersistedSnapshot(snapshot))
+
+/** A stored snapshot as the machine's state; one the machine cannot take is reported, never guessed at. */
+function restore(taskId: string, stored: string): TaskSnapshot {
+  try {
+    const { status, value, context } = JSON.parse(stored)
+    if (status === 'active') return taskMachine.resolveState({ value, context })
+  } catch {
+    // Reported below, as a snapshot that does not parse is.
+  }
+  throw new AppError(
+    'unavailable',
+    'task_state_unreadable',
+    `the stored state of task ${taskId} cannot be read`,
+  )
 }

@@ -1,15 +1,22 @@
-import { assign, not, type SnapshotFrom, setup } from 'xstate'
-import type { TaskStatus } from '../domain'
+import { and, assign, not, or, type SnapshotFrom, setup, stateIn } from 'xstate'
 
 /**
  * The task lifecycle, and nothing else: no timers, no invoked actors, no I/O. Workers and the
- * task service do the work and report facts (CLAIM, EXIT, …) as events; the machine decides the
- * next state. A persisted snapshot therefore restores without re-running anything.
+ * services do the work and report facts (CLAIM, EXIT, MERGE_DONE, …) as events; the machine
+ * decides the next state. A persisted snapshot therefore restores without re-running anything.
  *
- * The top-level state is the wire status. Two states have substates the wire does not show:
- * - queued.draft: created, never started; queued.waiting: a run job is in the queue.
- * - needs-input.approval: held at the approval gate, no process; needs-input.prompt: a live
- *   process is waiting for an answer (a prompt on stdin, or an agent's tool approval).
+ * Two parallel regions:
+ * - `run`: the wire status, its top-level state. Two states have substates the wire does not show:
+ *   queued.draft (created, never started), queued.waiting (a run job is in the queue);
+ *   needs-input.approval (held at the approval gate, no process), needs-input.prompt (a live
+ *   process waits for an answer: a prompt on stdin, or an agent's tool approval).
+ * - `worktree`: whether the task has a checkout of its own, and the intent states in which git
+ *   changes the repository before the database records the outcome (merging, cleaning,
+ *   restoring). An intent ends with the event that records it done or rolled back, from the
+ *   operation itself or, after a crash, from recovery.
+ *
+ * The regions guard each other: the worktree is merged, cleaned up or restored only once the run
+ * has settled, and while an intent is open the run neither starts again nor is deleted.
  *
  * FOLLOW_UP is a reply to an agent whose process has ended: a new run continuing its session.
  */
@@ -29,14 +36,25 @@ export type TaskMachineEvent =
   | { type: 'START' }
   | { type: 'APPROVE'; start: boolean }
   | { type: 'CLAIM' }
+  /** The run's workspace is ready: its own worktree (isolated), or the workspace itself. */
+  | { type: 'PREPARED'; isolated: boolean }
   | { type: 'NEED_INPUT' }
   | { type: 'RESUME' }
   | { type: 'EXIT'; outcome: ExitOutcome }
   | { type: 'FAIL' }
   | { type: 'STOP' }
   | { type: 'RECOVER' }
-  | { type: 'MERGE' }
   | { type: 'FOLLOW_UP' }
+  | { type: 'DELETE' }
+  | { type: 'MERGE_BEGIN' }
+  | { type: 'MERGE_DONE' }
+  | { type: 'MERGE_ROLLED_BACK' }
+  | { type: 'CLEANUP_BEGIN' }
+  | { type: 'CLEANUP_DONE' }
+  | { type: 'CLEANUP_ROLLED_BACK' }
+  | { type: 'RESTORE_BEGIN' }
+  | { type: 'RESTORE_DONE' }
+  | { type: 'RESTORE_ROLLED_BACK' }
 
 export type TaskAction = TaskMachineEvent['type']
 
@@ -44,12 +62,44 @@ export interface TaskMachineInput {
   requiresApproval: boolean
 }
 
-/** From a settled state: a new run that continues the agent's session (never past the approval gate). */
-const followUp = {
-  guard: not('heldForApproval'),
-  target: '#task.queued.waiting',
+const WAITING = '#task.run.queued.waiting'
+const APPROVAL = '#task.run.needs-input.approval'
+const inRun = (...states: string[]) => or(states.map((state) => stateIn(`#task.run.${state}`)))
+
+// Transitions several states share, written once.
+
+/** A new run: held at the approval gate when the task needs an approval it never got. */
+const start = [
+  { guard: and(['worktreeIdle', 'heldForApproval']), target: APPROVAL },
+  { guard: 'worktreeIdle', target: WAITING, actions: 'startRun' },
+] as const
+
+/** A new run that never waits at the gate: a follow-up, or a start once approved. */
+const startPastGate = {
+  guard: and(['worktreeIdle', not('heldForApproval')]),
+  target: WAITING,
   actions: 'startRun',
 } as const
+
+const approve = [
+  { guard: 'approveAndStart', target: WAITING, actions: ['recordApproval', 'startRun'] },
+  { actions: 'recordApproval' },
+] as const
+
+const exit = [
+  { guard: 'exitedWithChanges', target: '#task.run.ready-for-review' },
+  { guard: 'exitedClean', target: '#task.run.completed' },
+  { target: '#task.run.failed' },
+] as const
+
+/** Accepted only where no process may be alive and git is not at work on the worktree. */
+const remove = { guard: 'worktreeIdle', target: '#task.run.deleted' } as const
+
+/** What every state a run settles in accepts. */
+const settled = { START: start, FOLLOW_UP: startPastGate, DELETE: remove } as const
+
+/** From any resting worktree state: the workspace a new run was given. */
+const prepared = [{ guard: 'preparedIsolated', target: 'present' }, { target: 'none' }] as const
 
 export const taskMachine = setup({
   types: {
@@ -62,7 +112,17 @@ export const taskMachine = setup({
     approveAndStart: ({ event }) => event.type === 'APPROVE' && event.start,
     exitedWithChanges: ({ event }) => event.type === 'EXIT' && event.outcome === 'changes',
     exitedClean: ({ event }) => event.type === 'EXIT' && event.outcome === 'no-changes',
-    notMergedYet: ({ context }) => !context.merged,
+    preparedIsolated: ({ event }) => event.type === 'PREPARED' && event.isolated,
+    worktreeIdle: not(
+      or([
+        stateIn('#task.worktree.merging'),
+        stateIn('#task.worktree.cleaning'),
+        stateIn('#task.worktree.restoring'),
+      ]),
+    ),
+    runSettled: inRun('ready-for-review', 'completed', 'failed', 'stopped'),
+    // A run that completed has nothing to merge; one already merged nothing more.
+    mergeable: and([({ context }) => !context.merged, inRun('ready-for-review', 'failed', 'stopped')]),
   },
   actions: {
     startRun: assign({ starts: ({ context }) => context.starts + 1, merged: false }),
@@ -71,123 +131,85 @@ export const taskMachine = setup({
   },
 }).createMachine({
   id: 'task',
+  type: 'parallel',
   context: ({ input }) => ({
     requiresApproval: input.requiresApproval,
     approved: false,
     merged: false,
     starts: 0,
   }),
-  initial: 'queued',
   states: {
-    queued: {
-      initial: 'draft',
+    run: {
+      initial: 'queued',
       states: {
-        draft: {
+        queued: {
+          initial: 'draft',
+          states: {
+            draft: { on: { START: start, APPROVE: approve, DELETE: remove } },
+            waiting: { on: { CLAIM: '#task.run.running' } },
+          },
+          on: { STOP: 'stopped', FAIL: 'failed' },
+        },
+        running: {
           on: {
-            START: [
-              { guard: 'heldForApproval', target: '#task.needs-input.approval' },
-              { target: 'waiting', actions: 'startRun' },
-            ],
-            APPROVE: [
-              { guard: 'approveAndStart', target: 'waiting', actions: ['recordApproval', 'startRun'] },
-              { actions: 'recordApproval' },
-            ],
+            NEED_INPUT: 'needs-input.prompt',
+            EXIT: exit,
+            FAIL: 'failed',
+            STOP: 'stopped',
+            RECOVER: 'stopped',
           },
         },
-        waiting: {
-          on: {
-            CLAIM: '#task.running',
-          },
-        },
-      },
-      on: {
-        STOP: '#task.stopped',
-        FAIL: '#task.failed',
-      },
-    },
-    running: {
-      on: {
-        NEED_INPUT: 'needs-input.prompt',
-        EXIT: [
-          { guard: 'exitedWithChanges', target: 'ready-for-review' },
-          { guard: 'exitedClean', target: 'completed' },
-          { target: 'failed' },
-        ],
-        FAIL: 'failed',
-        STOP: 'stopped',
-        RECOVER: 'stopped',
-      },
-    },
-    'needs-input': {
-      initial: 'prompt',
-      states: {
-        approval: {
-          on: {
-            APPROVE: [
-              {
-                guard: 'approveAndStart',
-                target: '#task.queued.waiting',
-                actions: ['recordApproval', 'startRun'],
+        'needs-input': {
+          initial: 'prompt',
+          states: {
+            approval: { on: { APPROVE: approve, START: startPastGate, DELETE: remove } },
+            prompt: {
+              on: {
+                RESUME: '#task.run.running',
+                EXIT: exit,
+                FAIL: '#task.run.failed',
+                RECOVER: '#task.run.stopped',
               },
-              { actions: 'recordApproval' },
-            ],
-            START: { guard: not('heldForApproval'), target: '#task.queued.waiting', actions: 'startRun' },
+            },
           },
+          on: { STOP: 'stopped' },
         },
-        prompt: {
+        'ready-for-review': { on: settled },
+        completed: { on: settled },
+        failed: { on: settled },
+        stopped: { on: settled },
+        /** Never stored: the lifecycle removes the task instead. */
+        deleted: { type: 'final' },
+      },
+    },
+    worktree: {
+      initial: 'none',
+      states: {
+        /** Never ran, or ran directly in its workspace. */
+        none: { on: { PREPARED: prepared } },
+        present: {
           on: {
-            RESUME: '#task.running',
-            EXIT: [
-              { guard: 'exitedWithChanges', target: '#task.ready-for-review' },
-              { guard: 'exitedClean', target: '#task.completed' },
-              { target: '#task.failed' },
-            ],
-            FAIL: '#task.failed',
-            RECOVER: '#task.stopped',
+            PREPARED: prepared,
+            MERGE_BEGIN: { guard: 'mergeable', target: 'merging' },
+            CLEANUP_BEGIN: { guard: 'runSettled', target: 'cleaning' },
           },
         },
-      },
-      on: {
-        STOP: 'stopped',
-      },
-    },
-    'ready-for-review': {
-      on: {
-        START: [
-          { guard: 'heldForApproval', target: '#task.needs-input.approval' },
-          { target: '#task.queued.waiting', actions: 'startRun' },
-        ],
-        FOLLOW_UP: followUp,
-        MERGE: { guard: 'notMergedYet', target: 'completed', actions: 'recordMerge' },
-      },
-    },
-    completed: {
-      on: {
-        START: [
-          { guard: 'heldForApproval', target: '#task.needs-input.approval' },
-          { target: '#task.queued.waiting', actions: 'startRun' },
-        ],
-        FOLLOW_UP: followUp,
-      },
-    },
-    failed: {
-      on: {
-        START: [
-          { guard: 'heldForApproval', target: '#task.needs-input.approval' },
-          { target: '#task.queued.waiting', actions: 'startRun' },
-        ],
-        FOLLOW_UP: followUp,
-        MERGE: { guard: 'notMergedYet', target: 'completed', actions: 'recordMerge' },
-      },
-    },
-    stopped: {
-      on: {
-        START: [
-          { guard: 'heldForApproval', target: '#task.needs-input.approval' },
-          { target: '#task.queued.waiting', actions: 'startRun' },
-        ],
-        FOLLOW_UP: followUp,
-        MERGE: { guard: 'notMergedYet', target: 'completed', actions: 'recordMerge' },
+        merging: {
+          on: {
+            // Merged: the task is done, whatever its run ended as.
+            MERGE_DONE: { target: ['present', '#task.run.completed'], actions: 'recordMerge' },
+            MERGE_ROLLED_BACK: 'present',
+          },
+        },
+        cleaning: { on: { CLEANUP_DONE: 'cleaned', CLEANUP_ROLLED_BACK: 'present' } },
+        /** Removed; its final state is kept under the task's archive ref. */
+        cleaned: {
+          on: {
+            PREPARED: prepared,
+            RESTORE_BEGIN: { guard: 'runSettled', target: 'restoring' },
+          },
+        },
+        restoring: { on: { RESTORE_DONE: 'present', RESTORE_ROLLED_BACK: 'cleaned' } },
       },
     },
   },
@@ -195,36 +217,26 @@ export const taskMachine = setup({
 
 export type TaskSnapshot = SnapshotFrom<typeof taskMachine>
 
-/** The wire status of a snapshot: its top-level state. */
-export function statusOf(snapshot: TaskSnapshot): TaskStatus {
-  const value = snapshot.value
-  return (typeof value === 'string' ? value : Object.keys(value)[0]) as TaskStatus
-}
-
-/** The full state path, e.g. "queued.waiting", for error messages and the UI. */
-export function stateName(snapshot: TaskSnapshot): string {
-  const parts: string[] = []
-  let value: unknown = snapshot.value
-  while (value && typeof value === 'object') {
-    const [key, inner] = Object.entries(value as Record<string, unknown>)[0] ?? []
-    if (key === undefined) break
-    parts.push(key)
-    value = inner
-  }
-  if (typeof value === 'string') parts.push(value)
-  return parts.join('.')
-}
-
 export const ALL_ACTIONS: TaskAction[] = [
   'START',
   'APPROVE',
   'CLAIM',
+  'PREPARED',
   'NEED_INPUT',
   'RESUME',
   'EXIT',
   'FAIL',
   'STOP',
   'RECOVER',
-  'MERGE',
   'FOLLOW_UP',
+  'DELETE',
+  'MERGE_BEGIN',
+  'MERGE_DONE',
+  'MERGE_ROLLED_BACK',
+  'CLEANUP_BEGIN',
+  'CLEANUP_DONE',
+  'CLEANUP_ROLLED_BACK',
+  'RESTORE_BEGIN',
+  'RESTORE_DONE',
+  'RESTORE_ROLLED_BACK',
 ]

@@ -1,9 +1,8 @@
-import type { EventLog } from '../events/event-log'
-import type { TaskLifecycle } from '../lifecycle/task-lifecycle'
+import type { TaskLifecycle } from '../lifecycle'
 import { groupBelongsToRun, terminateGroup } from '../process/process-group'
 import type { RunDispatch } from '../queue/dispatch'
 import type { Store } from '../storage/store'
-import { finishRepositoryWork } from './intent-recovery'
+import type { IntentSettler } from './intent-recovery'
 
 export interface RecoveryReport {
   stopped: string[]
@@ -21,13 +20,13 @@ export interface RecoveryReport {
  */
 export async function recoverAfterRestart(
   store: Store,
-  eventLog: EventLog,
   lifecycle: TaskLifecycle,
+  intents: IntentSettler,
   dispatch: RunDispatch,
   graceMs: number,
 ): Promise<RecoveryReport> {
   const report: RecoveryReport = { stopped: [], killedGroups: [], requeued: [], repository: [] }
-  report.repository = await finishRepositoryWork(store, eventLog, lifecycle)
+  report.repository = await intents.settleAll()
 
   for (const mark of store.attempts.markedProcesses()) {
     if (groupBelongsToRun(mark.pgid, mark.process_started)) {
@@ -54,7 +53,6 @@ export async function recoverAfterRestart(
           write: (at) => {
             if (attempt && attempt.finished_at === null) {
               store.attempts.patch(attempt.id, {
-                status: 'stopped',
                 finished_at: at,
                 summary,
                 stop_reason: 'server-restarted',

@@ -1,42 +1,37 @@
-import { type JsonObject, now, type TaskDiffView, type TaskRecord } from '../domain'
+import type { TaskDiffView, TaskRecord } from '../domain'
 import { conflict } from '../errors'
-import type { EventLog } from '../events/event-log'
 import {
   archiveRef,
   captureDiff,
   cleanupWorktree,
   hasTaskChanges,
-  locateTaskCheckout,
   type MergePlan,
   type MergeStrategy,
   mergeTask,
   restoreWorktree,
-  rollBackMerge,
   type TaskCheckout,
 } from '../git'
-import type { TaskLifecycle } from '../lifecycle/task-lifecycle'
-import { stateName } from '../machines/task-machine'
+import type { TaskLifecycle } from '../lifecycle'
 import type { Store } from '../storage/store'
-import { isWriteRefused } from '../storage/write-failures'
-import { settleIntent } from './intent-recovery'
+import { checkoutOf, type IntentSettler } from './intent-recovery'
 import type { TaskOperations } from './task-operations'
 
 export interface ReviewServiceDeps {
   store: Store
-  eventLog: EventLog
   lifecycle: TaskLifecycle
   operations: TaskOperations
+  intents: IntentSettler
   /** The ignored files (globs) a restored worktree gets again, as a new one does. */
   copyGlobsFor: (workspace: string) => string[]
 }
 
-const RUN_ACTIVE_STATES = ['queued.waiting', 'running', 'needs-input.prompt']
-
 /**
  * Diff-first review: the live diff, merging into the workspace, and recoverable cleanup. Where git
- * changes the user's repository before the database records it (merge, cleanup, restore), the
- * intent is stored first and cleared in the transaction that records the outcome, so a crash in
- * between is rolled back or completed by recovery (tasks/recovery.ts).
+ * changes the user's repository before the database records it (merge, cleanup, restore), the task
+ * enters an intent state first (MERGE_BEGIN, …: the machine stores the plan with it) and leaves it
+ * with the event that records the outcome; a crash in between is settled by recovery, an
+ * operation that fails half-way settles its own intent. Whether an operation is allowed at all is
+ * the machine's answer.
  */
 export class ReviewService {
   constructor(private readonly deps: ReviewServiceDeps) {}
@@ -67,151 +62,190 @@ export class ReviewService {
   }
 
   async merge(task: TaskRecord, options: { strategy?: MergeStrategy; message?: string }) {
-    const { lifecycle, operations, store } = this.deps
-    lifecycle.assertCan(task.id, { type: 'MERGE' })
-    this.requireWorktree(task)
+    const { lifecycle, operations } = this.deps
+    await this.deps.intents.settleLeftover(task.id)
+    lifecycle.assertCan(task.id, { type: 'MERGE_BEGIN' })
     return operations.exclusive(task.id, 'a merge', async () => {
-      const checkout = await this.settledCheckout(task)
+      const checkout = await checkoutOf(task)
       const strategy = options.strategy ?? 'apply'
-      let plan: MergePlan | null = null
-      const result = await mergeTask({
-        checkout,
-        repoRoot: checkout.repo.root,
-        workspace: task.workspace,
-        baseCommit: task.base_commit,
-        strategy,
-        message: options.message ?? `${task.title}\n\nMerged from openRuntime task ${task.id}`,
-        beforeWriting: (planned) => {
-          plan = planned
-          store.intents.record(task.id, 'merge', planned, now())
-        },
-      })
-      try {
+      const target = checkout.repo.root
+      let began = false
+      const begin = (plan: MergePlan | null) => {
         lifecycle.transition(
           task.id,
-          { type: 'MERGE' },
+          { type: 'MERGE_BEGIN' },
           {
-            message: `Merged ${result.merged_files.length} file(s) into ${checkout.repo.root}${result.commit ? ` as commit ${result.commit.slice(0, 12)}` : ' as uncommitted changes'}`,
-            category: 'merged',
-            metadata: {
-              strategy,
-              files: result.merged_files,
-              commit: result.commit ?? null,
-              target: checkout.repo.root,
-            },
-            write: (at) => {
-              store.tasks.patch(task.id, { worktree_merged_at: at }, at)
-              store.intents.clear(task.id)
-            },
+            message: `Merging into ${target}${plan?.commit ? ` as commit ${plan.commit.slice(0, 12)}` : ''}`,
+            category: 'merge-started',
+            metadata: { strategy, target },
+            plan,
           },
         )
-      } catch (error) {
-        // The database did not take the merge: the target must not keep it either, or the task
-        // would say "not merged" over a merged target and a retry would merge twice.
-        if (plan !== null && isWriteRefused(error)) await rollBackMerge(plan)
-        throw error
+        began = true
       }
-      return { ...result, strategy }
+      return this.settlingOnFailure(
+        task,
+        checkout,
+        () => began,
+        async () => {
+          const result = await mergeTask({
+            checkout,
+            repoRoot: target,
+            workspace: task.workspace,
+            baseCommit: task.base_commit,
+            strategy,
+            message: options.message ?? `${task.title}\n\nMerged from openRuntime task ${task.id}`,
+            beforeWriting: begin,
+          })
+          // The target already held every change: nothing was written, so no plan to keep.
+          if (!began) begin(null)
+          lifecycle.transition(
+            task.id,
+            { type: 'MERGE_DONE' },
+            {
+              message: `Merged ${result.merged_files.length} file(s) into ${target}${result.commit ? ` as commit ${result.commit.slice(0, 12)}` : ' as uncommitted changes'}`,
+              category: 'merged',
+              metadata: { strategy, files: result.merged_files, commit: result.commit ?? null, target },
+            },
+          )
+          return { ...result, strategy }
+        },
+      )
     })
   }
 
   async cleanup(task: TaskRecord, force: boolean) {
-    const { operations, store } = this.deps
-    this.requireWorktree(task)
-    this.assertNotRunning(task, 'clean up')
+    const { lifecycle, operations } = this.deps
+    await this.deps.intents.settleLeftover(task.id)
+    lifecycle.assertCan(task.id, { type: 'CLEANUP_BEGIN' })
     return operations.exclusive(task.id, 'a cleanup', async () => {
-      const checkout = await this.settledCheckout(task)
-      const merged = this.deps.lifecycle.snapshot(task.id).context.merged
+      const checkout = await checkoutOf(task)
+      const merged = lifecycle.snapshot(task.id).context.merged
       if (!force && !merged && (await hasTaskChanges(checkout, task.base_commit))) {
         throw conflict(
           'unmerged_changes',
           `task ${task.id} has changes that were never merged; merge them first, or clean up with force=true (the worktree is archived under ${archiveRef(task.id)} either way)`,
         )
       }
-      const result = await cleanupWorktree({
+      let began = false
+      return this.settlingOnFailure(
+        task,
         checkout,
-        baseCommit: task.base_commit,
-        beforeRemoving: (archive) =>
-          store.intents.record(task.id, 'cleanup', { archive_commit: archive }, now()),
-      })
-      this.recordWorktreeChange(task.id, 'cleaned', {
-        message: `Worktree removed; its final state is kept under ${result.archive_ref ?? 'no archive (nothing to keep)'}`,
-        metadata: {
-          category: 'worktree-cleaned',
-          archive_ref: result.archive_ref,
-          archive_commit: result.archive_commit,
-          forced: force,
+        () => began,
+        async () => {
+          const result = await cleanupWorktree({
+            checkout,
+            baseCommit: task.base_commit,
+            beforeRemoving: (archive) => {
+              lifecycle.transition(
+                task.id,
+                { type: 'CLEANUP_BEGIN' },
+                {
+                  message: `Cleaning up: the worktree's final state is ${archive ? `archived as ${archive.slice(0, 12)}` : 'empty'}, the worktree is removed`,
+                  category: 'cleanup-started',
+                  plan: { archive_commit: archive },
+                },
+              )
+              began = true
+            },
+          })
+          lifecycle.transition(
+            task.id,
+            { type: 'CLEANUP_DONE' },
+            {
+              message: `Worktree removed; its final state is kept under ${result.archive_ref ?? 'no archive (nothing to keep)'}`,
+              category: 'worktree-cleaned',
+              metadata: {
+                archive_ref: result.archive_ref,
+                archive_commit: result.archive_commit,
+                forced: force,
+              },
+            },
+          )
+          return result
         },
-      })
-      return result
+      )
     })
   }
 
   async restore(task: TaskRecord) {
-    const { operations, store } = this.deps
-    if (!task.worktree_path) throw conflict('not_isolated', `task ${task.id} never had a worktree`)
-    if (!task.worktree_cleaned_at)
-      throw conflict('worktree_present', `the worktree of task ${task.id} was not cleaned up`)
+    const { lifecycle, operations } = this.deps
+    await this.deps.intents.settleLeftover(task.id)
+    lifecycle.assertCan(task.id, { type: 'RESTORE_BEGIN' })
     return operations.exclusive(task.id, 'a restore', async () => {
-      const checkout = await this.settledCheckout(task)
-      store.intents.record(task.id, 'restore', {}, now())
+      const checkout = await checkoutOf(task)
+      const archive = archiveRef(task.id)
+      lifecycle.transition(
+        task.id,
+        { type: 'RESTORE_BEGIN' },
+        { message: `Restoring the worktree from ${archive}`, category: 'restore-started', plan: {} },
+      )
       let result: Awaited<ReturnType<typeof restoreWorktree>>
       try {
         result = await restoreWorktree({ checkout, copyIgnoredGlobs: this.deps.copyGlobsFor(task.workspace) })
       } catch (error) {
-        store.intents.clear(task.id)
+        // A restore that fails removes what it made itself (and refuses before making anything
+        // where a directory is in the way, which must stay): the task is back where it was.
+        this.recordOrLeave(task.id, () =>
+          lifecycle.transition(
+            task.id,
+            { type: 'RESTORE_ROLLED_BACK' },
+            {
+              message: `The restore failed (${(error as Error).message}); the archive still holds everything`,
+              category: 'restore-rolled-back',
+            },
+          ),
+        )
         throw error
       }
-      this.recordWorktreeChange(task.id, 'restored', {
-        message: `Worktree restored from ${archiveRef(task.id)}`,
-        metadata: { category: 'worktree-restored', archive_commit: result.archive_commit },
-      })
+      lifecycle.transition(
+        task.id,
+        { type: 'RESTORE_DONE' },
+        {
+          message: `Worktree restored from ${archive}`,
+          category: 'worktree-restored',
+          metadata: { archive_commit: result.archive_commit },
+        },
+      )
       return result
     })
   }
 
   /**
-   * The task's checkout, once any earlier merge, cleanup or restore whose outcome the database
-   * refused to record is settled (its intent is still there).
+   * Runs git work that may enter an intent state. If it fails once the intent is recorded, the
+   * repository must not stay half-changed under a task that says otherwise: the intent is settled
+   * at once (rolled back, or completed where that is what is left), then the error is rethrown.
+   * Where even that cannot be recorded (the database refuses writes), the intent stays for the
+   * next operation on the task, or the next start, to settle.
    */
-  private async settledCheckout(task: TaskRecord): Promise<TaskCheckout> {
-    const checkout = await checkoutOf(task)
-    const leftover = this.deps.store.intents.get(task.id)
-    if (leftover) await settleIntent(leftover, { ...this.deps, checkout })
-    return checkout
-  }
-
-  /** Records a cleanup or restore: the timestamp, the cleared intent and its lifecycle event in one unit. */
-  private recordWorktreeChange(
-    taskId: string,
-    change: 'cleaned' | 'restored',
-    event: { message: string; metadata: JsonObject },
-  ): void {
-    const { store, eventLog } = this.deps
-    eventLog.commit(taskId, [{ kind: 'lifecycle', ...event }], (at) => {
-      store.tasks.patch(taskId, { worktree_cleaned_at: change === 'cleaned' ? at : null }, at)
-      store.intents.clear(taskId)
-    })
-  }
-
-  private requireWorktree(task: TaskRecord): string {
-    if (!task.worktree_path) {
-      throw conflict(
-        'not_isolated',
-        `task ${task.id} ran directly in its workspace (no git worktree), so there is nothing to merge or clean up`,
-      )
+  private async settlingOnFailure<T>(
+    task: TaskRecord,
+    checkout: TaskCheckout,
+    began: () => boolean,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await work()
+    } catch (error) {
+      const intent = began() ? this.deps.store.intents.get(task.id) : null
+      if (intent) {
+        await this.deps.intents
+          .settle(intent, checkout, (error as Error).message)
+          .catch((settling) => leftFor(task.id, settling))
+      }
+      throw error
     }
-    if (task.worktree_cleaned_at) {
-      throw conflict('worktree_cleaned', `the worktree of task ${task.id} was cleaned up; restore it first`)
-    }
-    return task.worktree_path
   }
 
-  private assertNotRunning(task: TaskRecord, action: string): void {
-    if (RUN_ACTIVE_STATES.includes(stateName(this.deps.lifecycle.snapshot(task.id)))) {
-      throw conflict('task_running', `cannot ${action} task ${task.id} while it runs; stop it first`)
+  private recordOrLeave(taskId: string, record: () => void): void {
+    try {
+      record()
+    } catch (error) {
+      leftFor(taskId, error)
     }
   }
 }
 
-const checkoutOf = (task: TaskRecord) => locateTaskCheckout(task.workspace, task.id, task.worktree_path)
+function leftFor(taskId: string, error: unknown): void {
+  console.error(`task ${taskId}: the outcome could not be recorded yet; the next operation settles it`, error)
+}

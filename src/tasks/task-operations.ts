@@ -8,6 +8,10 @@ import { conflict } from '../errors'
 export class TaskOperations {
   private readonly running = new Map<string, string>()
 
+  busy(taskId: string): boolean {
+    return this.running.has(taskId)
+  }
+
   /** Refuses when a review operation on the task is in progress (its worktree may be changing). */
   assertIdle(taskId: string): void {
     const current = this.running.get(taskId)

@@ -14,9 +14,10 @@ import {
 } from '../domain'
 import { AppError, conflict, invalid, notFound } from '../errors'
 import type { EventLog } from '../events/event-log'
-import { hasTaskChanges, locateTaskCheckout } from '../git'
-import type { TaskLifecycle } from '../lifecycle/task-lifecycle'
+import { hasTaskChanges } from '../git'
+import type { TaskLifecycle } from '../lifecycle'
 import type { TaskMachineEvent } from '../machines/task-machine'
+import { worktreeOf } from '../machines/task-state'
 import type { RunDispatch } from '../queue/dispatch'
 import type { Store } from '../storage/store'
 import type { TaskListQuery } from '../storage/tasks'
@@ -24,6 +25,7 @@ import type { LiveRuns } from '../workers/live-runs'
 import type { Preflight } from '../workers/preflight'
 import type { Redaction } from '../workers/redaction'
 import { runnerOf } from '../workers/registry'
+import { checkoutOf, type IntentSettler } from './intent-recovery'
 import type { TaskOperations } from './task-operations'
 import { type EventsEmbed, taskView } from './views'
 
@@ -48,6 +50,8 @@ export interface TaskServiceDeps {
   store: Store
   eventLog: EventLog
   lifecycle: TaskLifecycle
+  /** Settles an operation on the repository whose outcome was never recorded, before a new one. */
+  intents: IntentSettler
   liveRuns: LiveRuns
   dispatch: RunDispatch
 }
@@ -61,7 +65,7 @@ export class TaskService {
   constructor(private readonly deps: TaskServiceDeps) {}
 
   async create(input: CreateTaskInput): Promise<TaskRecord> {
-    const { store, lifecycle, eventLog } = this.deps
+    const { lifecycle } = this.deps
     const title = input.title.trim()
     const prompt = input.prompt.trim()
     const command = (input.command ?? '').trim()
@@ -101,18 +105,7 @@ export class TaskService {
     }
     // As in the original, a task its own policy refuses is refused (403) rather than stored.
     this.deps.preflight.assertPolicyAllows(task, policy)
-    eventLog.commit(
-      task.id,
-      [
-        {
-          kind: 'lifecycle',
-          message: `Task created: ${title}`,
-          metadata: { category: 'created', status: task.status },
-        },
-      ],
-      () => store.tasks.insert(task, initial.snapshot),
-      at,
-    )
+    lifecycle.create(task, initial.snapshot)
     return task
   }
 
@@ -146,6 +139,7 @@ export class TaskService {
   async start(id: string): Promise<TaskRecord> {
     const { store, lifecycle } = this.deps
     const task = this.get(id)
+    await this.deps.intents.settleLeftover(id)
     lifecycle.assertCan(id, { type: 'START' })
     // Exclusive: a merge, cleanup or delete must not slip in while the preflight awaits.
     await this.deps.operations.exclusive(id, 'a start', async () => {
@@ -181,7 +175,7 @@ export class TaskService {
       return this.get(id)
     }
     const snapshot = lifecycle.snapshot(id)
-    const wasWaiting = snapshot.matches({ queued: 'waiting' })
+    const wasWaiting = snapshot.matches({ run: { queued: 'waiting' } })
     lifecycle.transition(
       id,
       { type: 'STOP' },
@@ -238,6 +232,7 @@ export class TaskService {
     const id = task.id
     if (task.runner_session_id === null)
       throw conflict('no_session', `task ${id} has no agent session to continue; start it instead`)
+    await this.deps.intents.settleLeftover(id)
     lifecycle.assertCan(id, { type: 'FOLLOW_UP' })
     await operations.exclusive(id, 'a follow-up', async () => {
       await preflight.assertCanRun(task, policyOf(task))
@@ -352,26 +347,17 @@ export class TaskService {
 
   /** Removes a task and its events; its worktree, if any, stays on disk until cleaned up. */
   async delete(id: string, force: boolean): Promise<void> {
-    const { store, lifecycle, liveRuns, eventLog, operations } = this.deps
+    const { lifecycle, operations } = this.deps
     const task = this.get(id)
-    const snapshot = lifecycle.snapshot(id)
-    const assertNotRunning = () => {
-      const state = lifecycle.snapshot(id)
-      if (liveRuns.get(id) || state.matches('running') || state.matches({ 'needs-input': 'prompt' })) {
-        throw conflict('task_running', `task ${id} is running; stop it before deleting it`)
-      }
-      if (state.matches({ queued: 'waiting' })) {
-        throw conflict('task_queued', `task ${id} is queued to run; stop it before deleting it`)
-      }
-    }
-    assertNotRunning()
+    await this.deps.intents.settleLeftover(id)
+    lifecycle.assertCan(id, { type: 'DELETE' })
     // Starts take the same lock, so no run can begin while the worktree is inspected below.
     await operations.exclusive(id, 'a delete', async () => {
+      const snapshot = lifecycle.snapshot(id)
       const unmerged =
-        task.worktree_path !== null &&
-        task.worktree_cleaned_at === null &&
+        worktreeOf(snapshot) === 'present' &&
         !snapshot.context.merged &&
-        (await locateTaskCheckout(task.workspace, id, task.worktree_path)
+        (await checkoutOf(task)
           .then((checkout) => hasTaskChanges(checkout, task.base_commit))
           .catch(() => task.diff_stat !== null))
       if (unmerged && !force) {
@@ -380,10 +366,7 @@ export class TaskService {
           `task ${id} has changes that were never merged; merge them, or delete with force=true`,
         )
       }
-      assertNotRunning()
-      store.tasks.delete(id)
-      lifecycle.evict(id)
-      eventLog.discardTask(id)
+      lifecycle.delete(id)
     })
   }
 

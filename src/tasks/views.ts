@@ -1,6 +1,6 @@
 import type { TaskRecord, TaskView } from '../domain'
-import type { TaskLifecycle } from '../lifecycle/task-lifecycle'
-import { stateName } from '../machines/task-machine'
+import type { TaskLifecycle } from '../lifecycle'
+import { stateName } from '../machines/task-state'
 import type { Store } from '../storage/store'
 
 /** How many events a task embeds: none, all, or the newest N. */

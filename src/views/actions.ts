@@ -24,22 +24,16 @@ export type ActionTask = Pick<
   | 'policy'
   | 'approved_at'
   | 'worktree_path'
-  | 'worktree_cleaned_at'
   | 'worktree_merged_at'
   | 'diff_stat'
 >
 
-// A process may be alive in these states: its worktree must not be touched and the task not deleted.
-const RUN_ACTIVE = new Set(['queued.waiting', 'running', 'needs-input.prompt'])
-
 /**
- * Derived from the lifecycle machine (`can`, which the server asks the task's actor) plus the
- * worktree facts the machine does not track. The server re-checks every action anyway.
+ * Derived from the lifecycle machine (`can`, which the server asks of the task's stored state):
+ * whether the task may start, stop, merge, clean up, restore or be deleted is the machine's answer
+ * alone. The server re-checks every action anyway.
  */
 export function allowedActions(task: ActionTask, can: (event: TaskMachineEvent) => boolean): AllowedActions {
-  const active = RUN_ACTIVE.has(task.state)
-  const hasWorktree = task.worktree_path !== null
-  const cleaned = task.worktree_cleaned_at !== null
   const awaitingApproval =
     task.state === 'needs-input.approval' ||
     (task.state === 'queued.draft' && task.policy.require_approval && task.approved_at === null)
@@ -52,11 +46,11 @@ export function allowedActions(task: ActionTask, can: (event: TaskMachineEvent) 
       task.state === 'running' ||
       task.state === 'needs-input.prompt' ||
       (task.runner !== 'shell' && can({ type: 'FOLLOW_UP' })),
-    merge: hasWorktree && !cleaned && task.diff_stat !== null && can({ type: 'MERGE' }),
-    cleanup: hasWorktree && !cleaned && !active,
-    restore: hasWorktree && cleaned,
-    delete: !active,
-    review: hasWorktree || task.diff_stat !== null,
+    merge: task.diff_stat !== null && can({ type: 'MERGE_BEGIN' }),
+    cleanup: can({ type: 'CLEANUP_BEGIN' }),
+    restore: can({ type: 'RESTORE_BEGIN' }),
+    delete: can({ type: 'DELETE' }),
+    review: task.worktree_path !== null || task.diff_stat !== null,
     merged:
       task.worktree_merged_at !== null && task.worktree_merged_at >= (task.attempts.at(-1)?.started_at ?? ''),
   }

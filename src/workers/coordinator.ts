@@ -1,4 +1,4 @@
-import type { TaskLifecycle } from '../lifecycle/task-lifecycle'
+import type { TaskLifecycle } from '../lifecycle'
 import type { RunJob } from '../queue/run-queue'
 import type { LiveRuns } from './live-runs'
 import { Run, type RunDeps } from './run'

@@ -1,16 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import {
-  type AttemptRecord,
   type CostLedger,
   type JsonObject,
   type NewEvent,
   now,
   type RunLimitsRecord,
   type TaskRecord,
-  type TaskStatus,
 } from '../domain'
 import type { EventLog } from '../events/event-log'
-import type { TaskLifecycle } from '../lifecycle/task-lifecycle'
+import type { TaskLifecycle } from '../lifecycle'
 import type { ExitOutcome } from '../machines/task-machine'
 import type { Store } from '../storage/store'
 import { retryRefusedWrite } from '../storage/write-failures'
@@ -21,9 +19,8 @@ import type { StopReason } from './live-runs'
 
 export type FinishEvent = { type: 'FAIL' } | { type: 'STOP' } | { type: 'EXIT'; outcome: ExitOutcome }
 
-/** How one attempt ended, as its outcome transition records it. */
+/** How one attempt ended, as its outcome transition records it (its status follows from the machine). */
 export interface Outcome {
-  status: TaskStatus
   event: FinishEvent
   summary: string
   category: string
@@ -99,30 +96,34 @@ export class RunRecord {
     this.deps.eventLog.append(this.taskId, { ...event, attempt_id: this.attemptId })
   }
 
+  /** PREPARED: where the run works, and whether in a worktree of its own (the machine tracks it). */
   workspace(task: TaskRecord, prepared: PreparedWorkspace): void {
-    const { store } = this.deps
-    store.tasks.patch(
+    const { store, lifecycle } = this.deps
+    lifecycle.transition(
       this.taskId,
+      { type: 'PREPARED', isolated: prepared.isolated },
       {
-        worktree_path: prepared.worktreePath,
-        execution_workspace: prepared.executionDir,
-        base_commit: task.base_commit ?? prepared.baseCommit,
-      },
-      now(),
-    )
-    store.attempts.patch(this.attemptId, {
-      execution_workspace: prepared.executionDir,
-      isolated: prepared.isolated,
-    })
-    this.note({
-      kind: 'lifecycle',
-      message: prepared.note,
-      metadata: {
+        message: prepared.note,
         category: 'workspace',
-        isolated: prepared.isolated,
-        execution_workspace: prepared.executionDir,
+        attempt_id: this.attemptId,
+        metadata: { isolated: prepared.isolated, execution_workspace: prepared.executionDir },
+        write: (at) => {
+          store.tasks.patch(
+            this.taskId,
+            {
+              worktree_path: prepared.worktreePath,
+              execution_workspace: prepared.executionDir,
+              base_commit: task.base_commit ?? prepared.baseCommit,
+            },
+            at,
+          )
+          store.attempts.patch(this.attemptId, {
+            execution_workspace: prepared.executionDir,
+            isolated: prepared.isolated,
+          })
+        },
       },
-    })
+    )
   }
 
   sandboxed(active: boolean, reason: string, allowedEndpoints: string[] | undefined): void {
@@ -177,7 +178,7 @@ export class RunRecord {
         category: 'needs-input',
         attempt_id: this.attemptId,
         metadata: { attempt_id: this.attemptId, ...metadata },
-        write: () => store.attempts.patch(this.attemptId, { status: 'needs-input', summary: reason }),
+        write: () => store.attempts.patch(this.attemptId, { summary: reason }),
       },
     )
   }
@@ -193,7 +194,7 @@ export class RunRecord {
         category: 'attempt-running',
         attempt_id: this.attemptId,
         metadata: { attempt_id: this.attemptId, attempt_number: this.attemptNumber },
-        write: () => store.attempts.patch(this.attemptId, { status: 'running', summary: null }),
+        write: () => store.attempts.patch(this.attemptId, { summary: null }),
       },
     )
   }
@@ -209,8 +210,6 @@ export class RunRecord {
 
   private recordOutcome(outcome: Outcome): void {
     const { store, lifecycle } = this.deps
-    const attemptStatus: AttemptRecord['status'] =
-      outcome.status === 'ready-for-review' ? 'completed' : outcome.status
     lifecycle.transition(this.taskId, outcome.event, {
       message: outcome.summary,
       category: outcome.category,
@@ -223,7 +222,6 @@ export class RunRecord {
       extraEvents: outcome.diff ? [outcome.diff] : [],
       write: (at) => {
         store.attempts.patch(this.attemptId, {
-          status: attemptStatus,
           finished_at: at,
           exit_status: outcome.exitText,
           summary: outcome.summary,

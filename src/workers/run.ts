@@ -338,7 +338,6 @@ export class Run implements LiveRun, ExecutorContext {
     if (!isFault(reason)) {
       await this.finish({
         ...ending,
-        status: 'stopped',
         event: { type: 'STOP' },
         summary,
         category: 'attempt-stopped',
@@ -349,7 +348,6 @@ export class Run implements LiveRun, ExecutorContext {
     this.attempt.note({ kind: 'error', message: summary, metadata: { category: 'run-fault', reason } })
     await this.finish({
       ...ending,
-      status: 'failed',
       event: { type: 'FAIL' },
       summary,
       category: 'attempt-failed',
@@ -360,7 +358,6 @@ export class Run implements LiveRun, ExecutorContext {
   private async fail(summary: string): Promise<void> {
     this.executor?.dispose()
     await this.finish({
-      status: 'failed',
       event: { type: 'FAIL' },
       summary,
       category: 'attempt-failed',
@@ -403,7 +400,6 @@ export class Run implements LiveRun, ExecutorContext {
       exit.code !== 0 || failure === null ? `with ${exit.text}` : `with ${exit.text}, but ${failure}`
     await this.finish({
       ...ending,
-      status: outcome === 'failed' ? 'failed' : outcome === 'changes' ? 'ready-for-review' : 'completed',
       event: { type: 'EXIT', outcome },
       summary: `${RUNNER_LABELS[task.runner]} runner ${failed ? 'failed' : 'completed'} ${how}`,
       category: failed ? 'attempt-failed' : 'attempt-completed',

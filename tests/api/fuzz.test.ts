@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
-import { stateName } from '../../src/machines/task-machine'
+import { stateName } from '../../src/machines/task-state'
 import { startTestRuntime, type TestRuntime } from '../support/runtime'
 import { waitFor } from '../support/temp'
 

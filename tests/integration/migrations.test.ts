@@ -1,8 +1,13 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { EventBus } from '../../src/events/event-bus'
+import { EventLog } from '../../src/events/event-log'
+import { TaskLifecycle } from '../../src/lifecycle'
+import { stateName, worktreeOf } from '../../src/machines/task-state'
 import { openDatabase } from '../../src/storage/database'
 import { currentVersion, loadMigrations, MigrationError, migrate } from '../../src/storage/migrate'
+import { Store } from '../../src/storage/store'
 import { tempDir } from '../support/temp'
 
 let dir: ReturnType<typeof tempDir>
@@ -94,6 +99,71 @@ describe('migrations', () => {
     expect(attemptColumns).toEqual(expect.arrayContaining(['pgid', 'process_started', 'stop_reason']))
     expect(() => db.exec("UPDATE events SET message = 'changed'")).toThrow(/append-only/)
     db.close()
+  })
+
+  test('snapshots of the one-region machine move under `run`, with the worktree their row and intent say, and load', () => {
+    dir = tempDir()
+    const path = join(dir.path, 'db.sqlite3')
+    const old = openDatabase(path)
+    const all = loadMigrations()
+    const regions = all.find((m) => m.name.endsWith('_task_machine_regions'))?.version ?? 0
+    migrate(old, all, regions - 1)
+    // Exactly what the machine before that migration persisted.
+    const context = (starts: number, requiresApproval = false) =>
+      `"context":{"requiresApproval":${requiresApproval},"approved":false,"merged":false,"starts":${starts}},"children":{}}`
+    const snapshot = (value: string, starts = 1, approval = false) =>
+      `{"status":"active","value":${value},"historyValue":{},${context(starts, approval)}`
+    const insert = old.prepare(
+      `INSERT INTO tasks (id, title, prompt, runner, command, workspace, status, budget_minutes, policy_json, cost_ledger_json, machine_snapshot, worktree_path, worktree_cleaned_at, created_at, updated_at)
+       VALUES (?, ?, '', 'shell', 'echo', '/tmp', ?, 15, '{}', '{}', ?, ?, ?, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`,
+    )
+    const worktree = '/repo/.openruntime/worktrees/x'
+    const cleanedAt = '2026-01-02T00:00:00.000Z'
+    insert.run('draft', 'a draft', 'queued', snapshot('{"queued":"draft"}', 0), null, null)
+    insert.run('gate', 'held', 'needs-input', snapshot('{"needs-input":"approval"}', 0, true), null, null)
+    insert.run('review', 'to review', 'ready-for-review', snapshot('"ready-for-review"'), worktree, null)
+    insert.run('cleaned', 'cleaned up', 'completed', snapshot('"completed"'), worktree, cleanedAt)
+    insert.run('merging', 'mid-merge', 'ready-for-review', snapshot('"ready-for-review"'), worktree, null)
+    insert.run('in-place', 'in place', 'failed', snapshot('"failed"'), null, null)
+    insert.run('empty', 'no snapshot', 'completed', '{}', null, null)
+    insert.run('garbage', 'not json', 'completed', 'not json', null, null)
+    old.exec(
+      `INSERT INTO task_intents (task_id, kind, plan_json, created_at) VALUES ('merging', 'merge', 'null', '2026-01-03T00:00:00.000Z')`,
+    )
+    old.close()
+
+    const store = Store.open(path)
+    try {
+      const bus = new EventBus()
+      const lifecycle = new TaskLifecycle(store, new EventLog(store, bus, { flushMs: 5 }), bus)
+      const read = (id: string) => {
+        const state = lifecycle.snapshot(id)
+        return { state: stateName(state), worktree: worktreeOf(state), starts: state.context.starts }
+      }
+      expect(read('draft')).toEqual({ state: 'queued.draft', worktree: 'none', starts: 0 })
+      expect(read('gate')).toEqual({ state: 'needs-input.approval', worktree: 'none', starts: 0 })
+      expect(read('review')).toEqual({ state: 'ready-for-review', worktree: 'present', starts: 1 })
+      expect(read('cleaned')).toEqual({ state: 'completed', worktree: 'cleaned', starts: 1 })
+      expect(read('merging')).toEqual({ state: 'ready-for-review', worktree: 'merging', starts: 1 })
+      expect(read('in-place')).toEqual({ state: 'failed', worktree: 'none', starts: 1 })
+      // What it can do next is what the machine says of those states.
+      expect(lifecycle.can('review', { type: 'MERGE_BEGIN' })).toBe(true)
+      expect(lifecycle.can('cleaned', { type: 'RESTORE_BEGIN' })).toBe(true)
+      expect(lifecycle.can('merging', { type: 'START' })).toBe(false)
+      expect(lifecycle.can('merging', { type: 'MERGE_ROLLED_BACK' })).toBe(true)
+      expect(lifecycle.can('in-place', { type: 'CLEANUP_BEGIN' })).toBe(false)
+      // A snapshot of no known shape is left alone, and reported rather than guessed at.
+      const raw = (id: string) =>
+        store.db
+          .query<{ s: string }, [string]>('SELECT machine_snapshot AS s FROM tasks WHERE id = ?')
+          .get(id)?.s
+      expect(raw('empty')).toBe('{}')
+      expect(raw('garbage')).toBe('not json')
+      for (const id of ['empty', 'garbage'])
+        expect(() => lifecycle.snapshot(id)).toThrow(`the stored state of task ${id} cannot be read`)
+    } finally {
+      store.close()
+    }
   })
 
   test('a failing migration leaves the database at the last complete version', () => {

@@ -38,7 +38,8 @@ describe('task stream', () => {
     expect((await api(server, 'POST', `/tasks/${id}/worktree/cleanup?force=true`)).status).toBe(200)
     expect((await api(server, 'POST', `/tasks/${id}/worktree/restore`)).status).toBe(200)
     await reading
-    expect(seen).toEqual(['worktree-cleaned', 'worktree-restored'])
+    // Each operation enters its intent state, then records its outcome: both reach the subscriber.
+    expect(seen).toEqual(['cleanup-started', 'worktree-cleaned', 'restore-started', 'worktree-restored'])
   })
 
   test('a client that reconnects with Last-Event-ID while the task streams misses nothing and gets nothing twice', async () => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { createApp } from '../../src/app'
 import { composeAdapters } from '../../src/compose'
-import { loadConfig } from '../../src/config'
+import { type Config, loadConfig } from '../../src/config'
 import { startRuntime } from '../../src/runtime'
 import { tempDir } from './temp'
 
@@ -20,6 +20,10 @@ export async function startTestRuntime(env: Record<string, string> = {}) {
     },
     dir.path,
   )
+  return runtimeOn(dir, config)
+}
+
+async function runtimeOn(dir: ReturnType<typeof tempDir>, config: Config) {
   const runtime = await startRuntime(config, composeAdapters(config))
   const app = createApp(runtime)
   const { token } = runtime.config
@@ -48,6 +52,7 @@ export async function startTestRuntime(env: Record<string, string> = {}) {
   }
   return {
     dir: dir.path,
+    temp: dir,
     runtime,
     app,
     token,
@@ -62,3 +67,12 @@ export async function startTestRuntime(env: Record<string, string> = {}) {
 }
 
 export type TestRuntime = Awaited<ReturnType<typeof startTestRuntime>>
+
+/**
+ * Closes the runtime and starts a new one over the same data directory, as the server started
+ * again after it stopped (or died: nothing in flight is finished on the way down).
+ */
+export async function restartTestRuntime(rt: TestRuntime): Promise<TestRuntime> {
+  await rt.runtime.close()
+  return runtimeOn(rt.temp, rt.runtime.config)
+}

@@ -1,19 +1,26 @@
 import { describe, expect, test } from 'bun:test'
-import { transition } from 'xstate'
+import { initialTransition, transition } from 'xstate'
 import {
   ALL_ACTIONS,
-  stateName,
   type TaskMachineContext,
   type TaskMachineEvent,
+  type TaskSnapshot,
   taskMachine,
 } from '../../src/machines/task-machine'
+import {
+  attemptStatusOf,
+  stateName,
+  statusOf,
+  type WorktreeState,
+  worktreeOf,
+} from '../../src/machines/task-state'
 
 // The lifecycle as specified, written out by hand: for every state the machine can be in and every
 // event (with its variants), where it goes — or "refused". The test checks the machine against it.
 type Row = Record<string, string>
 const REFUSED = 'refused'
 
-const EVENTS: Record<string, TaskMachineEvent> = {
+const RUN_EVENTS: Record<string, TaskMachineEvent> = {
   START: { type: 'START' },
   'APPROVE+start': { type: 'APPROVE', start: true },
   'APPROVE-start': { type: 'APPROVE', start: false },
@@ -26,12 +33,31 @@ const EVENTS: Record<string, TaskMachineEvent> = {
   FAIL: { type: 'FAIL' },
   STOP: { type: 'STOP' },
   RECOVER: { type: 'RECOVER' },
-  MERGE: { type: 'MERGE' },
   FOLLOW_UP: { type: 'FOLLOW_UP' },
+  DELETE: { type: 'DELETE' },
 }
 
-const refusedAll = (): Row => Object.fromEntries(Object.keys(EVENTS).map((name) => [name, REFUSED]))
-const row = (overrides: Row): Row => ({ ...refusedAll(), ...overrides })
+const WORKTREE_EVENTS: Record<string, TaskMachineEvent> = {
+  'PREPARED isolated': { type: 'PREPARED', isolated: true },
+  'PREPARED in place': { type: 'PREPARED', isolated: false },
+  MERGE_BEGIN: { type: 'MERGE_BEGIN' },
+  MERGE_DONE: { type: 'MERGE_DONE' },
+  MERGE_ROLLED_BACK: { type: 'MERGE_ROLLED_BACK' },
+  CLEANUP_BEGIN: { type: 'CLEANUP_BEGIN' },
+  CLEANUP_DONE: { type: 'CLEANUP_DONE' },
+  CLEANUP_ROLLED_BACK: { type: 'CLEANUP_ROLLED_BACK' },
+  RESTORE_BEGIN: { type: 'RESTORE_BEGIN' },
+  RESTORE_DONE: { type: 'RESTORE_DONE' },
+  RESTORE_ROLLED_BACK: { type: 'RESTORE_ROLLED_BACK' },
+}
+
+const EVENTS = { ...RUN_EVENTS, ...WORKTREE_EVENTS }
+
+const rowOf = (events: Record<string, TaskMachineEvent>, overrides: Row): Row => ({
+  ...Object.fromEntries(Object.keys(events).map((name) => [name, REFUSED])),
+  ...overrides,
+})
+const row = (overrides: Row) => rowOf(RUN_EVENTS, overrides)
 
 const EXITS = {
   'EXIT changes': 'ready-for-review',
@@ -39,14 +65,15 @@ const EXITS = {
   'EXIT failed': 'failed',
 }
 
-// Without approval required (or already approved).
-const FREE: Record<string, Row> = {
+// The run region, without approval required (or already approved), its worktree at rest.
+const RUN: Record<string, Row> = {
   'queued.draft': row({
     START: 'queued.waiting',
     'APPROVE+start': 'queued.waiting',
     'APPROVE-start': 'queued.draft',
     STOP: 'stopped',
     FAIL: 'failed',
+    DELETE: 'deleted',
   }),
   'queued.waiting': row({ CLAIM: 'running', STOP: 'stopped', FAIL: 'failed' }),
   running: row({
@@ -68,36 +95,88 @@ const FREE: Record<string, Row> = {
     'APPROVE+start': 'queued.waiting',
     'APPROVE-start': 'needs-input.approval',
     STOP: 'stopped',
+    DELETE: 'deleted',
   }),
-  'ready-for-review': row({ START: 'queued.waiting', MERGE: 'completed', FOLLOW_UP: 'queued.waiting' }),
-  completed: row({ START: 'queued.waiting', FOLLOW_UP: 'queued.waiting' }),
-  failed: row({ START: 'queued.waiting', MERGE: 'completed', FOLLOW_UP: 'queued.waiting' }),
-  stopped: row({ START: 'queued.waiting', MERGE: 'completed', FOLLOW_UP: 'queued.waiting' }),
+  'ready-for-review': row({ START: 'queued.waiting', FOLLOW_UP: 'queued.waiting', DELETE: 'deleted' }),
+  completed: row({ START: 'queued.waiting', FOLLOW_UP: 'queued.waiting', DELETE: 'deleted' }),
+  failed: row({ START: 'queued.waiting', FOLLOW_UP: 'queued.waiting', DELETE: 'deleted' }),
+  stopped: row({ START: 'queued.waiting', FOLLOW_UP: 'queued.waiting', DELETE: 'deleted' }),
 }
 
-function snapshotAt(state: string, context: Partial<TaskMachineContext>) {
+const wtRow = (overrides: Row) => rowOf(WORKTREE_EVENTS, overrides)
+const PREPARED = {
+  'PREPARED isolated': 'ready-for-review|present',
+  'PREPARED in place': 'ready-for-review|none',
+}
+
+// The worktree region of a task whose run is ready for review: "run|worktree" after each event.
+const WORKTREE: Record<WorktreeState, Row> = {
+  none: wtRow(PREPARED),
+  present: wtRow({
+    ...PREPARED,
+    MERGE_BEGIN: 'ready-for-review|merging',
+    CLEANUP_BEGIN: 'ready-for-review|cleaning',
+  }),
+  merging: wtRow({ MERGE_DONE: 'completed|present', MERGE_ROLLED_BACK: 'ready-for-review|present' }),
+  cleaning: wtRow({
+    CLEANUP_DONE: 'ready-for-review|cleaned',
+    CLEANUP_ROLLED_BACK: 'ready-for-review|present',
+  }),
+  cleaned: wtRow({ ...PREPARED, RESTORE_BEGIN: 'ready-for-review|restoring' }),
+  restoring: wtRow({
+    RESTORE_DONE: 'ready-for-review|present',
+    RESTORE_ROLLED_BACK: 'ready-for-review|cleaned',
+  }),
+}
+
+function snapshotAt(
+  state: string,
+  context: Partial<TaskMachineContext> = {},
+  worktree: WorktreeState = 'present',
+): TaskSnapshot {
   const [top, sub] = state.split('.') as [string, string | undefined]
   return taskMachine.resolveState({
-    value: sub ? { [top]: sub } : top,
+    value: { run: sub ? { [top]: sub } : top, worktree },
     context: { requiresApproval: false, approved: false, merged: false, starts: 1, ...context },
   })
 }
 
-function outcome(state: string, eventName: string, context: Partial<TaskMachineContext> = {}): string {
-  const snapshot = snapshotAt(state, context)
-  const event = EVENTS[eventName] as TaskMachineEvent
-  if (!snapshot.can(event)) return REFUSED
-  const [next] = transition(taskMachine, snapshot, event)
-  return stateName(next)
+function next(snapshot: TaskSnapshot, event: TaskMachineEvent): TaskSnapshot | null {
+  if (!snapshot.can(event)) return null
+  return transition(taskMachine, snapshot, event)[0]
 }
+
+/** Where the run region goes, or "refused". */
+function outcome(state: string, eventName: string, context: Partial<TaskMachineContext> = {}): string {
+  const after = next(snapshotAt(state, context), EVENTS[eventName] as TaskMachineEvent)
+  return after ? stateName(after) : REFUSED
+}
+
+/** Where both regions go, as "run|worktree", or "refused". */
+function both(snapshot: TaskSnapshot, event: TaskMachineEvent): string {
+  const after = next(snapshot, event)
+  return after ? `${stateName(after)}|${worktreeOf(after)}` : REFUSED
+}
+
+const SETTLED = ['ready-for-review', 'completed', 'failed', 'stopped']
+const UNSETTLED = ['queued.draft', 'queued.waiting', 'running', 'needs-input.prompt', 'needs-input.approval']
 
 describe('task machine', () => {
   test('covers every action the machine knows', () => {
     const named = new Set(Object.values(EVENTS).map((event) => event.type))
     expect([...named].sort()).toEqual([...ALL_ACTIONS].sort())
+    expect([...new Set(taskMachine.root.events)].sort()).toEqual([...ALL_ACTIONS].sort())
   })
 
-  for (const [state, expectations] of Object.entries(FREE)) {
+  test('a new task is a draft without a worktree', () => {
+    const [initial] = initialTransition(taskMachine, { requiresApproval: true })
+    expect(stateName(initial)).toBe('queued.draft')
+    expect(statusOf(initial)).toBe('queued')
+    expect(worktreeOf(initial)).toBe('none')
+    expect(initial.context).toEqual({ requiresApproval: true, approved: false, merged: false, starts: 0 })
+  })
+
+  for (const [state, expectations] of Object.entries(RUN)) {
     for (const [eventName, expected] of Object.entries(expectations)) {
       test(`${state} + ${eventName} → ${expected}`, () => {
         expect(outcome(state, eventName)).toBe(expected)
@@ -105,12 +184,72 @@ describe('task machine', () => {
     }
   }
 
+  for (const [worktree, expectations] of Object.entries(WORKTREE)) {
+    for (const [eventName, expected] of Object.entries(expectations)) {
+      test(`worktree ${worktree} + ${eventName} → ${expected}`, () => {
+        const snapshot = snapshotAt('ready-for-review', {}, worktree as WorktreeState)
+        expect(both(snapshot, WORKTREE_EVENTS[eventName] as TaskMachineEvent)).toBe(expected)
+      })
+    }
+  }
+
+  test('the worktree is merged, cleaned up or restored only once the run has settled', () => {
+    for (const state of UNSETTLED) {
+      expect(both(snapshotAt(state), { type: 'MERGE_BEGIN' })).toBe(REFUSED)
+      expect(both(snapshotAt(state), { type: 'CLEANUP_BEGIN' })).toBe(REFUSED)
+      expect(both(snapshotAt(state, {}, 'cleaned'), { type: 'RESTORE_BEGIN' })).toBe(REFUSED)
+    }
+    for (const state of SETTLED) {
+      expect(both(snapshotAt(state), { type: 'CLEANUP_BEGIN' })).toBe(`${state}|cleaning`)
+      expect(both(snapshotAt(state, {}, 'cleaned'), { type: 'RESTORE_BEGIN' })).toBe(`${state}|restoring`)
+    }
+  })
+
+  test('a merge completes the task, whatever its run ended as; a completed or merged run has nothing to merge', () => {
+    for (const state of ['ready-for-review', 'failed', 'stopped']) {
+      const merging = next(snapshotAt(state), { type: 'MERGE_BEGIN' }) as TaskSnapshot
+      expect(`${stateName(merging)}|${worktreeOf(merging)}`).toBe(`${state}|merging`)
+      const merged = next(merging, { type: 'MERGE_DONE' }) as TaskSnapshot
+      expect(`${stateName(merged)}|${worktreeOf(merged)}`).toBe('completed|present')
+      expect(merged.context.merged).toBe(true)
+      expect(both(merging, { type: 'MERGE_ROLLED_BACK' })).toBe(`${state}|present`)
+      expect(both(snapshotAt(state, { merged: true }), { type: 'MERGE_BEGIN' })).toBe(REFUSED)
+    }
+    expect(both(snapshotAt('completed'), { type: 'MERGE_BEGIN' })).toBe(REFUSED)
+    const [restarted] = transition(taskMachine, snapshotAt('completed', { merged: true }), { type: 'START' })
+    expect(restarted.context.merged).toBe(false)
+    expect(restarted.context.starts).toBe(2)
+  })
+
+  test('while git is at work on the worktree the task neither starts, follows up nor is deleted, and its workspace is not prepared', () => {
+    for (const state of SETTLED) {
+      for (const intent of ['merging', 'cleaning', 'restoring'] as const) {
+        const busy = snapshotAt(state, {}, intent)
+        for (const event of [
+          { type: 'START' },
+          { type: 'FOLLOW_UP' },
+          { type: 'DELETE' },
+          { type: 'PREPARED', isolated: true },
+        ] as TaskMachineEvent[])
+          expect(`${state}|${intent} + ${event.type}: ${both(busy, event)}`).toBe(
+            `${state}|${intent} + ${event.type}: ${REFUSED}`,
+          )
+      }
+    }
+  })
+
+  test('a new run gives a cleaned-up task a worktree again; one in place has none', () => {
+    const running = snapshotAt('running', {}, 'cleaned')
+    expect(both(running, { type: 'PREPARED', isolated: true })).toBe('running|present')
+    expect(both(running, { type: 'PREPARED', isolated: false })).toBe('running|none')
+  })
+
   test('a task that requires approval is held at the gate instead of queued', () => {
     const held = { requiresApproval: true, approved: false }
     expect(outcome('queued.draft', 'START', held)).toBe('needs-input.approval')
     expect(outcome('needs-input.approval', 'START', held)).toBe(REFUSED)
     expect(outcome('needs-input.approval', 'APPROVE+start', held)).toBe('queued.waiting')
-    for (const settled of ['ready-for-review', 'completed', 'failed', 'stopped']) {
+    for (const settled of SETTLED) {
       expect(outcome(settled, 'START', held)).toBe('needs-input.approval')
       expect(outcome(settled, 'START', { requiresApproval: true, approved: true })).toBe('queued.waiting')
       // A follow-up never passes the gate: a task stopped there has run nothing to follow up.
@@ -128,27 +267,19 @@ describe('task machine', () => {
     expect(stateName(started)).toBe('queued.waiting')
   })
 
-  test('a merged run cannot be merged again, until the task runs again', () => {
-    const merged = { merged: true }
-    for (const state of ['ready-for-review', 'failed', 'stopped', 'completed']) {
-      expect(outcome(state, 'MERGE', merged)).toBe(REFUSED)
-    }
-    const [restarted] = transition(taskMachine, snapshotAt('completed', merged), { type: 'START' })
-    expect(restarted.context.merged).toBe(false)
-    expect(restarted.context.starts).toBe(2)
-  })
-
   test('every start counts, so each run has its own queue job', () => {
-    let snapshot = snapshotAt('queued.draft', { starts: 0 })
+    let [snapshot] = initialTransition(taskMachine, { requiresApproval: false })
     const path: TaskMachineEvent[] = [
       { type: 'START' },
       { type: 'CLAIM' },
+      { type: 'PREPARED', isolated: true },
       { type: 'EXIT', outcome: 'no-changes' },
       { type: 'START' },
     ]
     for (const event of path) [snapshot] = transition(taskMachine, snapshot, event)
     expect(snapshot.context.starts).toBe(2)
     expect(stateName(snapshot)).toBe('queued.waiting')
+    expect(worktreeOf(snapshot)).toBe('present')
   })
 
   test('a follow-up is a run of its own: it counts as a start and clears the merge mark', () => {
@@ -157,5 +288,21 @@ describe('task machine', () => {
     })
     expect(followed.context.starts).toBe(4)
     expect(followed.context.merged).toBe(false)
+  })
+
+  test("an attempt's status is its task's: running, waiting for input, or how it ended", () => {
+    const expected: Record<string, string | null> = {
+      'queued.draft': null,
+      'queued.waiting': null,
+      running: 'running',
+      'needs-input.prompt': 'needs-input',
+      'needs-input.approval': null,
+      'ready-for-review': 'completed',
+      completed: 'completed',
+      failed: 'failed',
+      stopped: 'stopped',
+    }
+    for (const [state, status] of Object.entries(expected))
+      expect(`${state}: ${attemptStatusOf(snapshotAt(state))}`).toBe(`${state}: ${status}`)
   })
 })

@@ -1,17 +1,23 @@
 import { describe, expect, test } from 'bun:test'
-import { createActor } from 'xstate'
+import { initialTransition, transition } from 'xstate'
 import { defaultPolicy } from '../../src/domain'
-import { stateName, type TaskMachineEvent, taskMachine } from '../../src/machines/task-machine'
+import { type TaskMachineEvent, taskMachine } from '../../src/machines/task-machine'
+import { stateName } from '../../src/machines/task-state'
 import { type ActionTask, allowedActions } from '../../src/views/actions'
 
 /** Drives the real lifecycle machine, so the buttons are checked against what the server accepts. */
 function machineAfter(events: TaskMachineEvent[], requiresApproval = false) {
-  const actor = createActor(taskMachine, { input: { requiresApproval } })
-  actor.start()
-  for (const event of events) actor.send(event)
-  const snapshot = actor.getSnapshot()
+  let [snapshot] = initialTransition(taskMachine, { requiresApproval })
+  for (const event of events) [snapshot] = transition(taskMachine, snapshot, event)
   return { state: stateName(snapshot), can: (event: TaskMachineEvent) => snapshot.can(event) }
 }
+
+const RUN_TO_REVIEW: TaskMachineEvent[] = [
+  { type: 'START' },
+  { type: 'CLAIM' },
+  { type: 'PREPARED', isolated: true },
+  { type: 'EXIT', outcome: 'changes' },
+]
 
 const task = (state: string, extra: Partial<ActionTask> = {}): ActionTask => ({
   state,
@@ -20,7 +26,6 @@ const task = (state: string, extra: Partial<ActionTask> = {}): ActionTask => ({
   policy: defaultPolicy(),
   approved_at: null,
   worktree_path: null,
-  worktree_cleaned_at: null,
   worktree_merged_at: null,
   diff_stat: null,
   ...extra,
@@ -53,7 +58,11 @@ describe('allowedActions', () => {
   })
 
   test('a running shell takes replies and a stop; its worktree is left alone', () => {
-    const { state, can } = machineAfter([{ type: 'START' }, { type: 'CLAIM' }])
+    const { state, can } = machineAfter([
+      { type: 'START' },
+      { type: 'CLAIM' },
+      { type: 'PREPARED', isolated: true },
+    ])
     const actions = allowedActions(task(state, { attempts: [attempt], worktree_path: '/w' }), can)
     expect(actions).toMatchObject({
       reply: true,
@@ -66,11 +75,7 @@ describe('allowedActions', () => {
   })
 
   test('a task ready for review can merge, clean up, restart; once merged, cleanup needs no force', () => {
-    const { state, can } = machineAfter([
-      { type: 'START' },
-      { type: 'CLAIM' },
-      { type: 'EXIT', outcome: 'changes' },
-    ])
+    const { state, can } = machineAfter(RUN_TO_REVIEW)
     const ready = task(state, { attempts: [attempt], worktree_path: '/w', diff_stat: '1 file changed' })
     expect(allowedActions(ready, can)).toMatchObject({
       merge: true,
@@ -78,12 +83,7 @@ describe('allowedActions', () => {
       start: 'Restart',
       merged: false,
     })
-    const merged = machineAfter([
-      { type: 'START' },
-      { type: 'CLAIM' },
-      { type: 'EXIT', outcome: 'changes' },
-      { type: 'MERGE' },
-    ])
+    const merged = machineAfter([...RUN_TO_REVIEW, { type: 'MERGE_BEGIN' }, { type: 'MERGE_DONE' }])
     const after = allowedActions(
       { ...ready, state: merged.state, worktree_merged_at: '2026-01-01T00:01:00.000Z' },
       merged.can,
@@ -95,16 +95,42 @@ describe('allowedActions', () => {
     const { state, can } = machineAfter([
       { type: 'START' },
       { type: 'CLAIM' },
+      { type: 'PREPARED', isolated: true },
       { type: 'EXIT', outcome: 'no-changes' },
+      { type: 'CLEANUP_BEGIN' },
+      { type: 'CLEANUP_DONE' },
     ])
-    const cleaned = task(state, {
-      attempts: [attempt],
-      worktree_path: '/w',
-      worktree_cleaned_at: 'x',
-      diff_stat: 's',
-    })
+    const cleaned = task(state, { attempts: [attempt], worktree_path: '/w', diff_stat: 's' })
     expect(allowedActions(cleaned, can)).toMatchObject({ restore: true, merge: false, cleanup: false })
     expect(allowedActions(task(state, { runner: 'claude-code', attempts: [attempt] }), can).reply).toBe(true)
     expect(allowedActions(task(state, { attempts: [attempt] }), can).reply).toBe(false)
+  })
+
+  test('while the worktree is being merged nothing else is offered', () => {
+    const { state, can } = machineAfter([...RUN_TO_REVIEW, { type: 'MERGE_BEGIN' }])
+    const merging = task(state, { attempts: [attempt], worktree_path: '/w', diff_stat: 's' })
+    expect(allowedActions(merging, can)).toMatchObject({
+      start: null,
+      merge: false,
+      cleanup: false,
+      restore: false,
+      delete: false,
+    })
+  })
+
+  test('a run in place offers no merge, cleanup or restore', () => {
+    const { state, can } = machineAfter([
+      { type: 'START' },
+      { type: 'CLAIM' },
+      { type: 'PREPARED', isolated: false },
+      { type: 'EXIT', outcome: 'changes' },
+    ])
+    const inPlace = task(state, { attempts: [attempt], diff_stat: 's' })
+    expect(allowedActions(inPlace, can)).toMatchObject({
+      merge: false,
+      cleanup: false,
+      restore: false,
+      delete: true,
+    })
   })
 })

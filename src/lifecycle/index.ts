@@ -1,0 +1,6 @@
+export {
+  TaskLifecycle,
+  type TransitionEffects,
+  TransitionRefused,
+  type TransitionResult,
+} from './task-lifecycle'
