@@ -15,13 +15,14 @@ export function taskView(
   embed: EventsEmbed,
 ): TaskView {
   const attempts = store.attempts.list(task.id)
-  const lastSeq = store.events.maxSeq(task.id)
   const events =
     embed === 'none'
       ? []
       : embed === 'all'
         ? store.events.after(task.id, 0, Number.MAX_SAFE_INTEGER)
         : store.events.latest(task.id, embed)
+  // Embedded events end with the newest, whose seq is the last; the store is asked only without any.
+  const lastSeq = events.at(-1)?.seq ?? (embed === 'all' ? 0 : store.events.maxSeq(task.id))
   const current = attempts.at(-1) ?? null
   return {
     ...task,
