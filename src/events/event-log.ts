@@ -10,6 +10,11 @@ export interface EventLogOptions {
   batchSize?: number
   /** Above this many unwritten events, producers are asked to wait (see `room`). */
   highWater?: number
+  /**
+   * Above this many unwritten events of one task, that task's producer is asked to wait: what a
+   * transition of the task must write first (its own output) stays one short transaction.
+   */
+  taskHighWater?: number
   /** A batch stops growing at this many characters of text, so one transaction stays short. */
   batchChars?: number
   /** Above this many unwritten characters, producers are asked to wait: memory stays bounded. */
@@ -38,11 +43,14 @@ export class EventLog {
   private timerDue = 0
   private readonly nextSeq = new Map<string, number>()
   private timer: ReturnType<typeof setTimeout> | null = null
-  private roomWaiters: (() => void)[] = []
+  private roomWaiters: { taskId: string | undefined; resolve: () => void }[] = []
+  /** Unwritten events per task. */
+  private readonly pendingOf = new Map<string, number>()
   private lastError: Error | null = null
   private readonly writeFailureListeners = new Set<(error: Error) => void>()
   private readonly batchSize: number
   private readonly highWater: number
+  private readonly taskHighWater: number
   private readonly batchChars: number
   private readonly highWaterChars: number
 
@@ -53,6 +61,7 @@ export class EventLog {
   ) {
     this.batchSize = options.batchSize ?? 1000
     this.highWater = options.highWater ?? 10_000
+    this.taskHighWater = options.taskHighWater ?? 2 * this.batchSize
     this.batchChars = options.batchChars ?? 4 * 1024 * 1024
     this.highWaterChars = options.highWaterChars ?? 32 * 1024 * 1024
   }
@@ -62,6 +71,7 @@ export class EventLog {
     const row = this.toPending(taskId, event)
     this.pending.push(row)
     this.pendingChars += row.chars
+    this.pendingOf.set(taskId, (this.pendingOf.get(taskId) ?? 0) + 1)
     // A quiet log writes on the next tick (low latency for the first line); a busy one at most once
     // per flushMs, so a burst still lands as a few large transactions.
     if (this.pending.length >= this.batchSize || this.pendingChars >= this.batchChars) this.scheduleFlush(0)
@@ -141,6 +151,7 @@ export class EventLog {
   discardTask(taskId: string): void {
     this.pending = this.pending.filter((row) => row.task_id !== taskId)
     this.pendingChars = sumChars(this.pending)
+    this.pendingOf.delete(taskId)
     this.nextSeq.delete(taskId)
     this.releaseRoom()
   }
@@ -165,15 +176,23 @@ export class EventLog {
     }
     this.pending = rest
     this.pendingChars = rest.length === 0 ? 0 : this.pendingChars - sumChars(batch)
+    for (const row of batch) {
+      const left = (this.pendingOf.get(row.task_id) ?? 1) - 1
+      if (left === 0) this.pendingOf.delete(row.task_id)
+      else this.pendingOf.set(row.task_id, left)
+    }
     this.lastError = null
     for (const [taskId, events] of written) this.bus.publishEvents(taskId, events)
     this.releaseRoom()
   }
 
-  /** Resolves when the buffer is below its high-water mark: readers await this to apply backpressure. */
-  room(): Promise<void> | null {
-    if (!this.full()) return null
-    return new Promise((resolve) => this.roomWaiters.push(resolve))
+  /**
+   * Resolves when the buffer is below its high-water mark (and, given a task, that task's share
+   * below its own): readers await this to apply backpressure.
+   */
+  room(taskId?: string): Promise<void> | null {
+    if (!this.full(taskId)) return null
+    return new Promise((resolve) => this.roomWaiters.push({ taskId, resolve }))
   }
 
   /**
@@ -208,6 +227,7 @@ export class EventLog {
     const before = this.pending.length
     this.pending = this.pending.filter((row) => !gone.has(row.task_id))
     this.pendingChars = sumChars(this.pending)
+    for (const id of gone) this.pendingOf.delete(id)
     for (const id of gone) this.nextSeq.delete(id)
     console.error(
       `dropped ${before - this.pending.length} event(s) of deleted task(s) ${[...gone].join(', ')}`,
@@ -227,8 +247,12 @@ export class EventLog {
     return most
   }
 
-  private full(): boolean {
-    return this.pending.length >= this.highWater || this.pendingChars >= this.highWaterChars
+  private full(taskId?: string): boolean {
+    return (
+      this.pending.length >= this.highWater ||
+      this.pendingChars >= this.highWaterChars ||
+      (taskId !== undefined && (this.pendingOf.get(taskId) ?? 0) >= this.taskHighWater)
+    )
   }
 
   private insertBatch(batch: Pending[]): Map<string, TaskEvent[]> {
@@ -323,9 +347,9 @@ export class EventLog {
 
   private releaseRoom(): void {
     if (this.full()) return
-    const waiters = this.roomWaiters
-    this.roomWaiters = []
-    for (const resolve of waiters) resolve()
+    const waiting = this.roomWaiters
+    this.roomWaiters = waiting.filter((waiter) => this.full(waiter.taskId))
+    for (const waiter of waiting) if (!this.full(waiter.taskId)) waiter.resolve()
   }
 }
 

@@ -126,7 +126,7 @@ export class Run implements LiveRun, ExecutorContext {
       })
       this.requestStop('output-limit')
     }
-    return kept ? this.deps.eventLog.room() : null
+    return kept ? this.deps.eventLog.room(this.taskId) : null
   }
 
   needInput(reason: string, metadata: JsonObject): void {

@@ -149,11 +149,34 @@ describe('event log', () => {
     expect(wait).toBeInstanceOf(Promise)
     let released = false
     wait?.then(() => (released = true))
-    await Bun.sleep(10)
+    await new Promise((resolve) => setImmediate(resolve))
     expect(released).toBe(false)
     log.flush()
     await wait
     expect(released).toBe(true)
+  })
+
+  test("one task's backlog makes only that task's producer wait; the others keep room", async () => {
+    const { log } = setup({ flushMs: 10_000, batchSize: 1_000_000, highWater: 100, taskHighWater: 2 })
+    log.append('t2', { kind: 'stdout', message: 'warm-up' })
+    log.flush()
+    log.append('t1', { kind: 'stdout', message: '1' })
+    expect(log.room('t1')).toBeNull()
+    log.append('t1', { kind: 'stdout', message: '2' })
+    const wait = log.room('t1')
+    expect(wait).toBeInstanceOf(Promise)
+    expect(log.room('t2')).toBeNull()
+    expect(log.room()).toBeNull()
+    let released = false
+    wait?.then(() => (released = true))
+    log.append('t2', { kind: 'stdout', message: 'other' })
+    log.flushTask('t2')
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(released).toBe(false)
+    log.flush()
+    await wait
+    expect(released).toBe(true)
+    expect(store.events.after('t1', 0, 10).map((e) => e.message)).toEqual(['1', '2'])
   })
 
   test('long lines count by their size: a batch stops at batchChars, producers wait above highWaterChars', async () => {
