@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { readdirSync, readFileSync } from 'node:fs'
+import { dirname, extname, join } from 'node:path'
 import { Elysia, t } from 'elysia'
 
 const JS = 'text/javascript; charset=utf-8'
@@ -20,12 +20,18 @@ const FILES: Record<string, { path: string; type: string }> = {
     path: join(packageDir('diff2html'), 'bundles', 'js', 'diff2html-ui-slim.min.js'),
     type: JS,
   },
-  'app.css': { path: join(STATIC, 'app.css'), type: CSS },
-  'ui.js': { path: join(STATIC, 'ui.js'), type: JS },
-  'attention.js': { path: join(STATIC, 'attention.js'), type: JS },
-  'dispatch.js': { path: join(STATIC, 'dispatch.js'), type: JS },
-  'timeline.js': { path: join(STATIC, 'timeline.js'), type: JS },
-  'review.js': { path: join(STATIC, 'review.js'), type: JS },
+  ...ownFiles(),
+}
+
+/** Our own scripts and styles: every .js and .css file in views/static, by its file name. */
+function ownFiles(): Record<string, { path: string; type: string }> {
+  const types: Record<string, string> = { '.js': JS, '.css': CSS }
+  const files: Record<string, { path: string; type: string }> = {}
+  for (const name of readdirSync(STATIC)) {
+    const type = types[extname(name)]
+    if (type) files[name] = { path: join(STATIC, name), type }
+  }
+  return files
 }
 
 interface Asset {

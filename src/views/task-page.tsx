@@ -17,12 +17,7 @@ export function taskPage({ task, actions, approvals }: TaskPageProps): string {
     <Layout title={task.title} scripts={['/assets/timeline.js']}>
       <TaskSummary task={task} actions={actions} />
       <div class="task-grid">
-        <Timeline
-          taskId={task.id}
-          events={task.events}
-          eventCount={task.event_count}
-          lastSeq={task.last_seq}
-        />
+        <Timeline task={task} approvals={approvals} actions={actions} />
         <TaskDetails task={task} approvals={approvals} />
       </div>
     </Layout>

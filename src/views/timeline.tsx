@@ -1,4 +1,5 @@
-import type { TaskEvent } from '../domain'
+import type { TaskEvent, TaskView, ToolApproval } from '../domain'
+import type { AllowedActions } from './actions'
 import { eventRows } from './event-row'
 import { count } from './format'
 
@@ -35,10 +36,10 @@ export function olderPage(taskId: string, events: TaskEvent[]): string {
 }
 
 export interface TimelineProps {
-  taskId: string
-  events: TaskEvent[]
-  eventCount: number
-  lastSeq: number
+  task: TaskView
+  /** The task's tool approvals, pending ones first. */
+  approvals: ToolApproval[]
+  actions: AllowedActions
 }
 
 /**
@@ -46,7 +47,8 @@ export interface TimelineProps {
  * one shown, so nothing is missed or repeated; on reconnect htmx sends Last-Event-ID). The stream
  * keeps flowing while the tab is in the background so attention notifications still fire.
  */
-export function Timeline({ taskId, events, eventCount, lastSeq }: TimelineProps): JSX.Element {
+export function Timeline({ task }: TimelineProps): JSX.Element {
+  const { id: taskId, events, event_count: eventCount, last_seq: lastSeq } = task
   const first = events[0]?.seq ?? lastSeq + 1
   return (
     <section class="timeline-panel" aria-labelledby="timeline-h">
