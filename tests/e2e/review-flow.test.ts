@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { gitSync } from '../support/git-repo'
 import {
   dispatchShell,
+  inRosterGroup,
   screenshot,
   startUi,
   taskIdByTitle,
@@ -37,8 +38,6 @@ const GREETING_TASK = [
   "printf '\\033[32mdone\\033[0m\\n'",
 ].join('\n')
 
-const inGroup = (group: string, id: string) => `.group[aria-label="${group}"] .task-row[data-task-id="${id}"]`
-
 test('dispatch from the form, stream the output, review the diff, merge, clean up and restore', async () => {
   const dashboard = await ui.newPage()
   await dashboard.goto(ui.url)
@@ -58,9 +57,9 @@ test('dispatch from the form, stream the output, review the diff, merge, clean u
   ).toContain('Started')
   const id = await taskIdByTitle(dashboard, 'Make the greeting polite')
   const failing = await taskIdByTitle(dashboard, 'Run the test suite')
-  // Both rows move into their groups as their state changes, without a reload.
-  await dashboard.waitForSelector(inGroup('Running', id))
-  await dashboard.waitForSelector(inGroup('Needs attention', failing))
+  // Both entries move into their groups as their state changes, without a reload.
+  await dashboard.waitForSelector(inRosterGroup('running', id))
+  await dashboard.waitForSelector(inRosterGroup('failed', failing))
   await screenshot(dashboard, 'dashboard.png', ui.dir)
 
   const task = await ui.newPage()
@@ -87,7 +86,7 @@ test('dispatch from the form, stream the output, review the diff, merge, clean u
   expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b))
   expect(await task.evaluate(() => (window as any).__sameDocument)).toBe(true)
 
-  await dashboard.waitForSelector(inGroup('Ready for review', id))
+  await dashboard.waitForSelector(inRosterGroup('review', id))
   expect(await dashboard.evaluate(() => (window as any).__sameDocument)).toBe(true)
 
   await task.click('#task-summary a:has-text("Review changes")')
