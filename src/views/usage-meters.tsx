@@ -1,5 +1,4 @@
-import type { TaskView } from '../domain'
-import { effectiveBudgetMinutes } from '../workers/stop-reasons'
+import { effectiveBudgetMinutes, policyInForce, type TaskView } from '../domain'
 import { count, dollars, duration } from './format'
 
 export interface Gauge {
@@ -32,7 +31,7 @@ function attemptRuntimeMillis(task: GaugeTask, now: number): number {
  */
 export function usageGauges(task: GaugeTask, now = Date.now()): Gauge[] {
   const ledger = task.cost_ledger
-  const policy = task.effective_policy ?? task.policy
+  const policy = policyInForce(task)
   const budgetMinutes = effectiveBudgetMinutes(task)
   const runtime = attemptRuntimeMillis(task, now)
   const tokens =
