@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { TASK_STATUSES, type TaskView } from '../../src/domain'
 import { shortDiffStat } from '../../src/views/roster-progress'
 import { progressSteps } from '../../src/views/run-progress'
-import { RosterGroups, rosterGroup } from '../../src/views/task-list'
+import { type RosterGroupId, RosterGroups, rosterGroup } from '../../src/views/task-list'
 import { UsageMeters, usageGauges } from '../../src/views/usage-meters'
 import { makeRepo } from '../support/git-repo'
 import { startTestRuntime, type TestRuntime } from '../support/runtime'
@@ -67,7 +67,7 @@ const withStatus = (status: TaskView['status'], n: number): TaskView => ({
 
 describe('the roster', () => {
   test('every status lands in its group, in the order that puts what needs the user first', async () => {
-    const expected: Record<TaskView['status'], string> = {
+    const expected: Record<TaskView['status'], RosterGroupId> = {
       'needs-input': 'needs-you',
       queued: 'running',
       running: 'running',
