@@ -27,7 +27,7 @@ export function dashboardPage(props: DashboardProps): string {
       scripts={['/assets/dispatch.js']}
       roster={<Roster tasks={props.tasks} filters={props.filters} workspaces={props.workspaces} />}
       inspector={
-        <aside id="inspector" class="pane inspector" aria-label="Where new tasks run">
+        <aside id="inspector" class="pane inspector" tabindex="0" aria-label="Where new tasks run">
           <WorkspacePanel workspaces={props.workspaces} />
           <RunnerPanel runners={props.runners} />
         </aside>

@@ -208,7 +208,7 @@ const yesNo = (value: boolean | null, yes: string, no: string, before: string) =
 /** The inspector: approvals, how far the run got, usage against its budgets, isolation, attempts, and the policy in force. */
 export function TaskDetails({ task, approvals }: DetailsProps): JSX.Element {
   return (
-    <aside id="inspector" class="pane inspector" aria-label="Task details">
+    <aside id="inspector" class="pane inspector" tabindex="0" aria-label="Task details">
       <Approvals taskId={task.id} approvals={approvals} />
       <section aria-labelledby="progress-h">
         <h2 id="progress-h">Progress</h2>

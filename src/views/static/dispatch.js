@@ -49,5 +49,6 @@
       focusComposer()
     }
   })
-  focusComposer()
+  // After load: the browser's own move to the #composer fragment would otherwise take the focus back.
+  window.addEventListener('load', focusComposer)
 })()
