@@ -49,3 +49,11 @@ export const TaskRecordSchema = Type.Object({
   updated_at: Type.String(),
 })
 export type TaskRecord = Static<typeof TaskRecordSchema>
+
+/** The policy a task runs under: frozen at its first start, as submitted before that. */
+export const policyInForce = (task: TaskRecord) => task.effective_policy ?? task.policy
+
+/** Each attempt's runtime cap in minutes: the policy's max runtime when set, else the task's budget. */
+export function effectiveBudgetMinutes(task: TaskRecord): number {
+  return policyInForce(task).max_runtime_minutes ?? task.budget_minutes
+}

@@ -109,7 +109,11 @@ function AdvancedPolicy({ policy }: { policy: TaskPolicy }): JSX.Element {
   )
 }
 
-/** Dispatch: create a task and start it. The workspace comes from the switcher (form="dispatch-form"). */
+/**
+ * The composer: create a task and start it. The goal or command first, then the few choices a
+ * run needs on one row; the advanced policy folded. The workspace comes from the switcher in the
+ * inspector (form="dispatch-form").
+ */
 export function DispatchForm({ runners, presets }: DispatchFormProps): JSX.Element {
   const available = new Map(runners.map((runner) => [runner.runner, runner.available]))
   const preferred = RUNNER_ORDER.find((runner) => available.get(runner)) ?? 'shell'
@@ -118,49 +122,46 @@ export function DispatchForm({ runners, presets }: DispatchFormProps): JSX.Eleme
     Object.fromEntries(presets.map((preset) => [preset.id, preset.policy])),
   )
   return (
-    <section class="panel" aria-labelledby="dispatch-h">
+    <section id="composer" class="composer" aria-labelledby="dispatch-h">
       <h2 id="dispatch-h">New task</h2>
       <form id="dispatch-form" class="dispatch" hx-post="/ui/tasks" hx-target="#flash" data-reset-on-success>
-        <div class="field">
-          <label for="d-title">Title</label>
-          <input
-            id="d-title"
-            name={F.title}
-            maxlength="500"
-            placeholder="taken from the goal or command when empty"
-          />
-        </div>
-        <div class="field">
-          <label for="d-runner">Runner</label>
-          <select id="d-runner" name={F.runner}>
-            {RUNNER_ORDER.map((runner) => (
-              <option
-                value={runner}
-                selected={runner === preferred}
-                disabled={available.get(runner) === false}
-              >
-                {
-                  `${RUNNER_LABELS[runner]}${available.get(runner) === false ? ' (unavailable)' : ''}` as 'safe'
-                }
-              </option>
-            ))}
-          </select>
-        </div>
         <div class="field" data-runner-only="agent">
           <label for="d-prompt">Goal</label>
-          <textarea id="d-prompt" name={F.prompt} rows="4" placeholder="What should the agent do?"></textarea>
+          <textarea id="d-prompt" name={F.prompt} rows="3" placeholder="What should the agent do?"></textarea>
         </div>
         <div class="field" data-runner-only="shell">
           <label for="d-command">Shell command</label>
-          <textarea id="d-command" name={F.command} rows="3" class="mono" placeholder="npm test"></textarea>
+          <textarea id="d-command" name={F.command} rows="2" class="mono" placeholder="npm test"></textarea>
         </div>
-        <div class="field" data-runner-only="agent">
-          <label for="d-model">Model</label>
-          <input id="d-model" name={F.model} placeholder="the CLI's default" autocomplete="off" />
-        </div>
-        <div class="row">
+        <div class="composer-row">
           <div class="field">
-            <label for="d-budget">Runtime budget (minutes)</label>
+            <label for="d-runner">Runner</label>
+            <select id="d-runner" name={F.runner}>
+              {RUNNER_ORDER.map((runner) => (
+                <option
+                  value={runner}
+                  selected={runner === preferred}
+                  disabled={available.get(runner) === false}
+                >
+                  {
+                    `${RUNNER_LABELS[runner]}${available.get(runner) === false ? ' (unavailable)' : ''}` as 'safe'
+                  }
+                </option>
+              ))}
+            </select>
+          </div>
+          <div class="field">
+            <label for="d-preset">Permissions</label>
+            <select id="d-preset" name={F.preset} data-presets={attr(presetPolicies)}>
+              {presets.map((preset) => (
+                <option value={preset.id} selected={preset === defaults} title={preset.description} safe>
+                  {preset.label}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div class="field field-number">
+            <label for="d-budget">Runtime budget (min)</label>
             <input
               id="d-budget"
               type="number"
@@ -171,7 +172,7 @@ export function DispatchForm({ runners, presets }: DispatchFormProps): JSX.Eleme
               value="15"
             />
           </div>
-          <div class="field">
+          <div class="field field-number">
             <label for="d-cost">Cost budget (USD)</label>
             <input
               id="d-cost"
@@ -184,20 +185,27 @@ export function DispatchForm({ runners, presets }: DispatchFormProps): JSX.Eleme
             />
           </div>
         </div>
-        <div class="field">
-          <label for="d-preset">Permissions</label>
-          <select id="d-preset" name={F.preset} data-presets={attr(presetPolicies)}>
-            {presets.map((preset) => (
-              <option value={preset.id} selected={preset === defaults} title={preset.description} safe>
-                {preset.label}
-              </option>
-            ))}
-          </select>
+        <div class="composer-row">
+          <div class="field field-wide">
+            <label for="d-title">Title</label>
+            <input
+              id="d-title"
+              name={F.title}
+              maxlength="500"
+              placeholder="taken from the goal or command when empty"
+            />
+          </div>
+          <div class="field" data-runner-only="agent">
+            <label for="d-model">Model</label>
+            <input id="d-model" name={F.model} placeholder="the CLI's default" autocomplete="off" />
+          </div>
         </div>
         {defaults ? <AdvancedPolicy policy={defaults.policy} /> : ''}
-        <button type="submit" class="primary">
-          Start task
-        </button>
+        <div class="composer-submit">
+          <button type="submit" class="primary">
+            Start task
+          </button>
+        </div>
       </form>
     </section>
   )

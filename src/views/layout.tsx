@@ -6,6 +6,14 @@ export interface LayoutProps {
   /** Page scripts from /assets, loaded after htmx. */
   scripts?: string[]
   styles?: string[]
+  /**
+   * The mission-control frame: the roster on the left, the page's content in the middle, the
+   * inspector on the right. A page without them (a failure page) is the content alone.
+   */
+  roster?: JSX.Element
+  inspector?: JSX.Element
+  /** A task is selected: on a phone the frame shows it instead of the roster (which is one link away). */
+  selected?: boolean
   children: Children
 }
 
@@ -13,7 +21,20 @@ export interface LayoutProps {
  * The page shell. Every request error (4xx/5xx) is routed into #flash: htmx 4 swaps error bodies,
  * and the page routes answer them with readable HTML.
  */
-export function Layout({ title, scripts = [], styles = [], children }: LayoutProps): string {
+export function Layout({
+  title,
+  scripts = [],
+  styles = [],
+  roster,
+  inspector,
+  selected = false,
+  children,
+}: LayoutProps): string {
+  const main = (
+    <main id="main" tabindex="-1">
+      {children}
+    </main>
+  )
   return htmlDocument({
     title: `${title} · openRuntime`,
     head: (
@@ -48,18 +69,32 @@ export function Layout({ title, scripts = [], styles = [], children }: LayoutPro
           <a class="brand" href="/">
             openRuntime
           </a>
+          <a
+            class="button primary new-task"
+            href="/#composer"
+            data-shortcut="n"
+            data-shortcut-label="New task"
+          >
+            New task
+          </a>
           <nav aria-label="Main">
-            <a href="/">Dashboard</a>
             <a href="/swagger">API</a>
           </nav>
           <button type="button" id="notify-enable" hidden>
             Enable notifications
           </button>
         </header>
+        <div id="connection-status" role="status" aria-live="polite" hidden></div>
         <div id="flash" class="flash-area" aria-live="polite"></div>
-        <main id="main" tabindex="-1">
-          {children}
-        </main>
+        {roster || inspector ? (
+          <div class={selected ? 'frame frame-selected' : 'frame'}>
+            {roster ?? ''}
+            {main}
+            {inspector ?? ''}
+          </div>
+        ) : (
+          main
+        )}
       </body>
     ),
   })

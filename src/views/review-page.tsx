@@ -1,16 +1,24 @@
-import type { TaskDiffView, TaskView } from '../domain'
+import type { TaskDiffView, TaskView, ToolApproval } from '../domain'
 import type { AllowedActions } from './actions'
 import { type DiffLayout, renderDiff } from './diff-html'
 import { attr, count } from './format'
 import { Layout } from './layout'
 import { StatusBadge } from './status'
 import { CleanupForm, MergeForm } from './task-actions'
+import { TaskDetails } from './task-details'
+import { BackToRoster } from './task-page'
 
 export interface ReviewProps {
   task: TaskView
   diff: TaskDiffView
   layout: DiffLayout
   actions: AllowedActions
+}
+
+export interface ReviewPageProps extends ReviewProps {
+  approvals: ToolApproval[]
+  /** The roster beside it (see Roster). */
+  roster: JSX.Element
 }
 
 const FILE_STATUS: Record<string, string> = {
@@ -86,7 +94,9 @@ export function ReviewBody({ task, diff, layout, actions }: ReviewProps): JSX.El
       <div class="summary-head">
         <h1 safe>{`Review: ${task.title}`}</h1>
         <StatusBadge status={task.status} state={task.state} />
-        <a href={`/tasks/${task.id}/view`}>Timeline</a>
+        <a class="button" href={`/tasks/${task.id}/view`}>
+          Back to the task
+        </a>
       </div>
       <section class="panel" aria-labelledby="files-h">
         <h2 id="files-h">
@@ -141,14 +151,21 @@ export function ReviewBody({ task, diff, layout, actions }: ReviewProps): JSX.El
   )
 }
 
-export function reviewPage(props: ReviewProps): string {
+/** The review in the middle pane of the frame, the task's inspector beside it. */
+export function reviewPage({ approvals, roster, ...props }: ReviewPageProps): string {
   return (
     <Layout
       title={`Review: ${props.task.title}`}
       styles={['/assets/diff2html.min.css']}
       scripts={['/assets/diff2html-ui-slim.min.js', '/assets/review.js']}
+      roster={roster}
+      inspector={<TaskDetails task={props.task} approvals={approvals} />}
+      selected
     >
-      <ReviewBody {...props} />
+      <section id="task-pane" class="task-pane" data-task-id={props.task.id} aria-label="Review">
+        <BackToRoster />
+        <ReviewBody {...props} />
+      </section>
     </Layout>
   ) as string
 }

@@ -16,7 +16,7 @@ export function MergeForm({ taskId }: { taskId: string }): JSX.Element {
           <option value="commit">one commit</option>
         </select>
       </label>
-      <button type="submit" class="primary">
+      <button type="submit" class="primary" data-shortcut="m" data-shortcut-label="Merge the changes">
         Merge
       </button>
     </form>
@@ -61,14 +61,26 @@ export function TaskActions({ taskId, actions }: { taskId: string; actions: Allo
         ''
       )}
       {actions.stop ? (
-        <button type="button" class="danger" {...post(taskId, 'stop')} hx-confirm="Stop this run?">
+        <button
+          type="button"
+          class="danger"
+          {...post(taskId, 'stop')}
+          hx-confirm="Stop this run?"
+          data-shortcut="s"
+          data-shortcut-label="Stop the run"
+        >
           Stop
         </button>
       ) : (
         ''
       )}
       {actions.review ? (
-        <a class="button" href={`/tasks/${taskId}/review`}>
+        <a
+          class="button"
+          href={`/tasks/${taskId}/review`}
+          data-shortcut="v"
+          data-shortcut-label="Review the changes"
+        >
           Review changes
         </a>
       ) : (

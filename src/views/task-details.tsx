@@ -1,5 +1,7 @@
 import type { EffectivePolicy, LimitMechanism, RunLimitsRecord, TaskView, ToolApproval } from '../domain'
-import { count, dateTime, dollars, duration, jsonText, megabytes } from './format'
+import { count, dateTime, dollars, jsonText, megabytes } from './format'
+import { RunProgress } from './run-progress'
+import { UsageMeters } from './usage-meters'
 
 export interface DetailsProps {
   task: TaskView
@@ -203,24 +205,26 @@ function Approvals({ taskId, approvals }: { taskId: string; approvals: ToolAppro
 const yesNo = (value: boolean | null, yes: string, no: string, before: string) =>
   value === null ? before : value ? yes : no
 
-/** The side panel: approvals, usage and cost, isolation, attempts, and the policy in force. */
+/** The inspector: approvals, how far the run got, usage against its budgets, isolation, attempts, and the policy in force. */
 export function TaskDetails({ task, approvals }: DetailsProps): JSX.Element {
-  const ledger = task.cost_ledger
   return (
-    <aside id="task-details" class="details" aria-label="Task details">
+    <aside id="inspector" class="pane inspector" tabindex="0" aria-label="Task details">
       <Approvals taskId={task.id} approvals={approvals} />
+      <section aria-labelledby="progress-h">
+        <h2 id="progress-h">Progress</h2>
+        <RunProgress task={task} />
+      </section>
       <section aria-labelledby="usage-h">
-        <h2 id="usage-h">Usage</h2>
-        <dl class="facts">
-          <dt>Runtime</dt>
-          <dd safe>{`${duration(ledger.runtime_millis)} of ${task.budget_minutes} min budget`}</dd>
-          <dt>Tokens</dt>
-          <dd safe>{`${count(ledger.input_tokens)} in · ${count(ledger.output_tokens)} out`}</dd>
-          <dt>Tool calls</dt>
-          <dd safe>{count(ledger.tool_calls)}</dd>
-          <dt>Estimated cost</dt>
-          <dd safe>{dollars(ledger.estimated_cents)}</dd>
-        </dl>
+        <h2 id="usage-h">Usage and budgets</h2>
+        <UsageMeters task={task} />
+      </section>
+      <section aria-labelledby="policy-h">
+        <h2 id="policy-h">
+          {task.effective_policy
+            ? 'Policy and guardrails (frozen at first start)'
+            : 'Policy and guardrails (draft)'}
+        </h2>
+        <Policy policy={task.effective_policy ?? task.policy} />
       </section>
       <section aria-labelledby="isolation-h">
         <h2 id="isolation-h">Isolation</h2>
@@ -268,7 +272,9 @@ export function TaskDetails({ task, approvals }: DetailsProps): JSX.Element {
           <ol class="attempts">
             {task.attempts.map((attempt) => (
               <li>
-                <span safe>{`${attempt.status} · ${dateTime(attempt.started_at)}`}</span>
+                <span
+                  safe
+                >{`#${attempt.attempt_number} ${attempt.status} · ${dateTime(attempt.started_at)}`}</span>
                 {attempt.exit_status ? <span safe>{` · ${attempt.exit_status}`}</span> : ''}
                 {attempt.summary ? (
                   <div class="muted" safe>
@@ -281,10 +287,6 @@ export function TaskDetails({ task, approvals }: DetailsProps): JSX.Element {
             ))}
           </ol>
         )}
-      </section>
-      <section aria-labelledby="policy-h">
-        <h2 id="policy-h">{task.effective_policy ? 'Policy (frozen at first start)' : 'Policy (draft)'}</h2>
-        <Policy policy={task.effective_policy ?? task.policy} />
       </section>
     </aside>
   )

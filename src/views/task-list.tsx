@@ -1,6 +1,7 @@
 import { RUNNER_LABELS, RUNNERS, TASK_STATUSES, type TaskStatus, type TaskView } from '../domain'
 import type { WorkspaceListing } from '../workspaces/registry'
-import { attr, baseName, dateTime, statusLabel } from './format'
+import { attr, baseName, statusLabel } from './format'
+import { shortProgress } from './roster-progress'
 import { StatusBadge } from './status'
 
 export interface TaskFilters {
@@ -9,72 +10,92 @@ export interface TaskFilters {
   runner?: (typeof RUNNERS)[number]
 }
 
-/** The roster's groups, in the order the user should look at them. */
-const GROUPS: { label: string; statuses: TaskStatus[] }[] = [
-  { label: 'Needs attention', statuses: ['needs-input', 'failed'] },
-  { label: 'Ready for review', statuses: ['ready-for-review'] },
-  { label: 'Running', statuses: ['running', 'queued'] },
-  { label: 'Done', statuses: ['completed', 'stopped'] },
+export type RosterGroupId = 'needs-you' | 'running' | 'review' | 'done' | 'failed'
+
+/** The roster's groups, in the order the user should look at them: what waits for them first. */
+export const ROSTER_GROUPS: { id: RosterGroupId; label: string; statuses: TaskStatus[] }[] = [
+  { id: 'needs-you', label: 'Needs you', statuses: ['needs-input'] },
+  { id: 'running', label: 'Running', statuses: ['running', 'queued'] },
+  { id: 'review', label: 'In review', statuses: ['ready-for-review'] },
+  { id: 'done', label: 'Done', statuses: ['completed'] },
+  { id: 'failed', label: 'Failed or stopped', statuses: ['failed', 'stopped'] },
 ]
 
-const LAST_MESSAGE_CHARS = 160
+/** The group a status lands in; every status has exactly one. */
+export function rosterGroup(status: TaskStatus): RosterGroupId {
+  const group = ROSTER_GROUPS.find((candidate) => candidate.statuses.includes(status))
+  if (!group) throw new Error(`no roster group for status ${status}`)
+  return group.id
+}
 
-function TaskRow({ task }: { task: TaskView }): JSX.Element {
-  const last = task.events.at(-1)?.message ?? task.prompt
+function RosterItem({ task, selected }: { task: TaskView; selected: boolean }): JSX.Element {
   return (
-    <li
-      class="task-row"
-      data-task-id={task.id}
-      data-task-status={task.status}
-      data-task-title={attr(task.title)}
-    >
-      <div class="task-row-head">
-        <a href={`/tasks/${task.id}/view`} safe>
+    <li>
+      <a
+        class="roster-item"
+        href={`/tasks/${task.id}/view`}
+        data-task-id={task.id}
+        data-task-status={task.status}
+        data-task-state={task.state}
+        data-task-title={attr(task.title)}
+        aria-current={selected ? 'page' : undefined}
+      >
+        <span class="roster-title" safe>
           {task.title}
-        </a>
+        </span>
         <StatusBadge status={task.status} state={task.state} />
-      </div>
-      <div class="meta">
-        <span safe>{RUNNER_LABELS[task.runner]}</span> ·{' '}
-        <span title={attr(task.workspace)} safe>
-          {baseName(task.workspace)}
-        </span>{' '}
-        ·{' '}
-        <time datetime={task.updated_at} safe>
-          {dateTime(task.updated_at)}
-        </time>
-      </div>
-      {last ? (
-        <p class="last" safe>
-          {last.length > LAST_MESSAGE_CHARS ? `${last.slice(0, LAST_MESSAGE_CHARS)}…` : last}
-        </p>
-      ) : (
-        ''
-      )}
+        <span class="roster-meta">
+          <span safe>{RUNNER_LABELS[task.runner]}</span>
+          <span class="sep" aria-hidden="true">
+            ·
+          </span>
+          <span safe>{baseName(task.workspace)}</span>
+          <span class="sep" aria-hidden="true">
+            ·
+          </span>
+          <span class="roster-progress" safe>
+            {shortProgress(task)}
+          </span>
+        </span>
+      </a>
     </li>
   )
 }
 
-/** The task list, grouped by what the user should do next; a task moves between groups as it changes state. */
-export function TaskGroups({ tasks, filtered }: { tasks: TaskView[]; filtered: boolean }): JSX.Element {
+export interface RosterGroupsProps {
+  tasks: TaskView[]
+  filtered: boolean
+  /** The task the page shows, marked aria-current in the roster. */
+  selected?: string
+}
+
+/** The tasks, grouped by what the user should do next; a task moves between groups as it changes state. */
+export function RosterGroups({ tasks, filtered, selected }: RosterGroupsProps): JSX.Element {
   if (tasks.length === 0) {
     return (
-      <p class="muted">{filtered ? 'No tasks match these filters.' : 'No tasks yet: start one above.'}</p>
+      <p class="muted roster-empty">
+        {filtered ? 'No tasks match these filters.' : 'No tasks yet: start one with “New task”.'}
+      </p>
     )
   }
   return (
     <>
-      {GROUPS.map((group) => {
+      {ROSTER_GROUPS.map((group) => {
         const members = tasks.filter((task) => group.statuses.includes(task.status))
         if (members.length === 0) return ''
+        const heading = `roster-h-${group.id}`
         return (
-          <section class="group" aria-label={group.label}>
-            <h3>
-              <span safe>{group.label}</span> <span class="count">{String(members.length) as 'safe'}</span>
-            </h3>
-            <ul class="task-rows">
+          <section class="roster-group" data-group={group.id} aria-labelledby={heading}>
+            <h2 id={heading} class="roster-group-head">
+              <span safe>{group.label}</span>{' '}
+              <span class="count">
+                {String(members.length) as 'safe'}
+                <span class="visually-hidden"> tasks</span>
+              </span>
+            </h2>
+            <ul class="roster-list">
               {members.map((task) => (
-                <TaskRow task={task} />
+                <RosterItem task={task} selected={task.id === selected} />
               ))}
             </ul>
           </section>
@@ -84,74 +105,81 @@ export function TaskGroups({ tasks, filtered }: { tasks: TaskView[]; filtered: b
   )
 }
 
-/** Filters re-query the list; status changes arriving on the #live stream do the same. */
-export function TaskListPanel({
-  tasks,
-  filters,
-  workspaces,
-}: {
+const isFiltered = (filters: TaskFilters) => Boolean(filters.status || filters.workspace || filters.runner)
+
+export interface RosterProps {
   tasks: TaskView[]
   filters: TaskFilters
   workspaces: WorkspaceListing[]
-}): JSX.Element {
+  selected?: string
+}
+
+/** The left pane: every task, live. Filters re-query the list; so do status changes arriving on #live. */
+export function Roster({ tasks, filters, workspaces, selected }: RosterProps): JSX.Element {
+  const fragment = selected ? `/ui/tasks?selected=${selected}` : '/ui/tasks'
   return (
-    <section class="panel tasks" aria-labelledby="tasks-h">
-      <div class="panel-head">
-        <h2 id="tasks-h">Tasks</h2>
-        <search>
-          <form
-            id="filters"
-            class="filters"
-            aria-label="Filter tasks"
-            hx-get="/ui/tasks"
-            hx-target="#task-list"
-            hx-trigger="change"
-          >
-            <label>
-              Status{' '}
-              <select name="status">
-                <option value="">any</option>
-                {TASK_STATUSES.map((status) => (
-                  <option value={status} selected={filters.status === status}>
-                    {statusLabel(status) as 'safe'}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label>
-              Workspace{' '}
-              <select name="workspace">
-                <option value="">any</option>
-                {workspaces.map((workspace) => (
-                  <option value={attr(workspace.path)} selected={filters.workspace === workspace.path} safe>
-                    {workspace.name}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label>
-              Runner{' '}
-              <select name="runner">
-                <option value="">any</option>
-                {RUNNERS.map((runner) => (
-                  <option value={runner} selected={filters.runner === runner}>
-                    {RUNNER_LABELS[runner] as 'safe'}
-                  </option>
-                ))}
-              </select>
-            </label>
-          </form>
-        </search>
+    <nav id="roster" class="pane roster" aria-label="Tasks">
+      <div class="roster-head">
+        <p class="pane-title" aria-hidden="true">
+          Tasks
+        </p>
+        <details class="roster-filters" open={isFiltered(filters)}>
+          <summary>Filter</summary>
+          <search>
+            <form
+              id="filters"
+              class="filters"
+              aria-label="Filter tasks"
+              hx-get={fragment}
+              hx-target="#task-list"
+              hx-trigger="change"
+            >
+              <label>
+                Status{' '}
+                <select name="status">
+                  <option value="">any</option>
+                  {TASK_STATUSES.map((status) => (
+                    <option value={status} selected={filters.status === status}>
+                      {statusLabel(status) as 'safe'}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <label>
+                Workspace{' '}
+                <select name="workspace">
+                  <option value="">any</option>
+                  {workspaces.map((workspace) => (
+                    <option value={attr(workspace.path)} selected={filters.workspace === workspace.path} safe>
+                      {workspace.name}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <label>
+                Runner{' '}
+                <select name="runner">
+                  <option value="">any</option>
+                  {RUNNERS.map((runner) => (
+                    <option value={runner} selected={filters.runner === runner}>
+                      {RUNNER_LABELS[runner] as 'safe'}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            </form>
+          </search>
+        </details>
       </div>
       <div
         id="task-list"
-        hx-get="/ui/tasks"
+        hx-get={fragment}
         hx-include="#filters"
         hx-trigger="status from:#live throttle:300ms, tasks-changed from:body"
       >
-        <TaskGroups tasks={tasks} filtered={Boolean(filters.status || filters.workspace || filters.runner)} />
+        <RosterGroups tasks={tasks} filtered={isFiltered(filters)} selected={selected} />
       </div>
       <div id="live" hx-sse:connect="/ui/events" hx-config='{"sse":{"pauseOnBackground":false}}' hidden></div>
-    </section>
+    </nav>
   )
 }

@@ -9,17 +9,34 @@ export interface TaskPageProps {
   task: TaskView
   actions: AllowedActions
   approvals: ToolApproval[]
+  /** The roster beside it (see Roster). */
+  roster: JSX.Element
 }
 
-/** One task: its header and actions, the live timeline, and the details beside it. */
-export function taskPage({ task, actions, approvals }: TaskPageProps): string {
+/** A phone shows one pane at a time: the way back to the roster. */
+export function BackToRoster(): JSX.Element {
   return (
-    <Layout title={task.title} scripts={['/assets/timeline.js']}>
-      <TaskSummary task={task} actions={actions} />
-      <div class="task-grid">
+    <a class="back-to-roster" href="/">
+      <span aria-hidden="true">←</span> All tasks
+    </a>
+  )
+}
+
+/** One task selected: its header and actions and the live timeline in the middle, the inspector beside it. */
+export function taskPage({ task, actions, approvals, roster }: TaskPageProps): string {
+  return (
+    <Layout
+      title={task.title}
+      scripts={['/assets/timeline.js']}
+      roster={roster}
+      inspector={<TaskDetails task={task} approvals={approvals} />}
+      selected
+    >
+      <section id="task-pane" class="task-pane" data-task-id={task.id} aria-labelledby="task-title">
+        <BackToRoster />
+        <TaskSummary task={task} actions={actions} />
         <Timeline task={task} approvals={approvals} actions={actions} />
-        <TaskDetails task={task} approvals={approvals} />
-      </div>
+      </section>
     </Layout>
   ) as string
 }

@@ -4,6 +4,7 @@ import type { ToolApproval } from '../domain'
 import {
   type CostLedger,
   type EffectivePolicy,
+  effectiveBudgetMinutes,
   type JsonObject,
   type NewEvent,
   RUNNER_LABELS,
@@ -34,7 +35,7 @@ import { runnerOf } from './registry'
 import { type LaunchPlan, planLaunch } from './run-launch'
 import { type Outcome, RunRecord, type RunRecordDeps } from './run-record'
 import type { RunnerCatalog } from './runner-catalog'
-import { effectiveBudgetMinutes, errorText, isFault, stopDetails, stopSummary } from './stop-reasons'
+import { errorText, isFault, stopDetails, stopSummary } from './stop-reasons'
 
 export interface RunDeps extends Omit<RunRecordDeps, 'shutdownSignal'> {
   config: Config

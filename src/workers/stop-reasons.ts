@@ -1,11 +1,5 @@
-import type { TaskRecord } from '../domain'
+import { effectiveBudgetMinutes, policyInForce as policyOf, type TaskRecord } from '../domain'
 import type { StopReason } from './live-runs'
-
-const policyOf = (task: TaskRecord) => task.effective_policy ?? task.policy
-
-export function effectiveBudgetMinutes(task: TaskRecord): number {
-  return policyOf(task).max_runtime_minutes ?? task.budget_minutes
-}
 
 /** A stop forced by a fault ends the run `failed` (with an error event); any other ends it `stopped`. */
 export const isFault = (reason: StopReason) => reason === 'storage-failure' || reason === 'internal-error'

@@ -136,6 +136,10 @@ export async function screenshot(page: Page, name: string, scratchDir: string): 
   return path
 }
 
+/** The roster entry of a task inside one of its groups (needs-you, running, review, done, failed). */
+export const inRosterGroup = (group: string, id: string) =>
+  `#roster .roster-group[data-group="${group}"] .roster-item[data-task-id="${id}"]`
+
 /** Registers the repository through the workspace panel, which makes it the dispatch form's workspace. */
 export async function useWorkspace(page: Page, path: string): Promise<void> {
   await page.fill('#register-path', path)
@@ -164,9 +168,9 @@ export async function dispatchShell(page: Page, task: Dispatch): Promise<string>
   return (await (await page.waitForSelector('#flash .flash')).textContent()) ?? ''
 }
 
-/** The id of the task whose row in the dashboard list carries this title. */
+/** The id of the task whose roster entry carries this title. */
 export async function taskIdByTitle(page: Page, title: string): Promise<string> {
-  const row = await page.waitForSelector(`.task-row[data-task-title="${title.replace(/"/g, '\\"')}"]`)
+  const row = await page.waitForSelector(`.roster-item[data-task-title="${title.replace(/"/g, '\\"')}"]`)
   return (await row.getAttribute('data-task-id')) ?? ''
 }
 

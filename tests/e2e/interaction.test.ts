@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Page } from 'playwright-core'
-import { dispatchShell, startUi, taskIdByTitle, type UiHarness, useWorkspace, waitForStatus } from './harness'
+import {
+  dispatchShell,
+  inRosterGroup,
+  startUi,
+  taskIdByTitle,
+  type UiHarness,
+  useWorkspace,
+  waitForStatus,
+} from './harness'
 
 let ui: UiHarness
 let dashboard: Page
@@ -41,9 +49,7 @@ describe('the browser UI', () => {
     })
     expect(flash).toContain('waits for your approval')
     const id = await taskIdByTitle(dashboard, 'Deploy the docs')
-    await dashboard.waitForSelector(
-      `.group[aria-label="Needs attention"] .task-row[data-task-id="${id}"] .badge`,
-    )
+    await dashboard.waitForSelector(`${inRosterGroup('needs-you', id)} .badge`)
     await dashboard.waitForFunction(() => document.title.startsWith('(1) Needs approval: Deploy the docs'))
     expect(await dashboard.evaluate(() => (window as any).__notifications)).toContainEqual(
       expect.objectContaining({ title: 'Needs approval: Deploy the docs' }),
@@ -93,7 +99,7 @@ describe('the browser UI', () => {
     ].join('\n')
     await dispatchShell(dashboard, { title, command })
     const id = await taskIdByTitle(dashboard, title)
-    expect(await dashboard.textContent(`.task-row[data-task-id="${id}"] a`)).toBe(title)
+    expect(await dashboard.textContent(`.roster-item[data-task-id="${id}"] .roster-title`)).toBe(title)
     expect(await dashboard.$$('#task-list img, #flash img')).toHaveLength(0)
 
     const task = await ui.newPage()
@@ -171,19 +177,20 @@ describe('the browser UI', () => {
 
     await dispatchShell(dashboard, { title: 'Filter me', command: 'echo filtered' })
     const id = await taskIdByTitle(dashboard, 'Filter me')
-    await dashboard.waitForSelector(`.task-row[data-task-id="${id}"][data-task-status="completed"]`)
+    await dashboard.waitForSelector(`.roster-item[data-task-id="${id}"][data-task-status="completed"]`)
+    await dashboard.click('.roster-filters summary')
     await dashboard.selectOption('#filters select[name=status]', 'completed')
     await dashboard.waitForFunction(() =>
-      Array.from(document.querySelectorAll('#task-list .task-row')).every(
+      Array.from(document.querySelectorAll('#task-list .roster-item')).every(
         (row) => (row as HTMLElement).dataset.taskStatus === 'completed',
       ),
     )
-    expect(await dashboard.$(`.task-row[data-task-id="${id}"]`)).not.toBeNull()
+    expect(await dashboard.$(`.roster-item[data-task-id="${id}"]`)).not.toBeNull()
     await dashboard.selectOption('#filters select[name=runner]', 'codex')
     await dashboard.waitForSelector('#task-list >> text=No tasks match these filters.')
     await dashboard.selectOption('#filters select[name=runner]', '')
     await dashboard.selectOption('#filters select[name=status]', '')
-    await dashboard.waitForSelector(`#task-list .task-row:not([data-task-status="completed"])`)
+    await dashboard.waitForSelector(`#task-list .roster-item:not([data-task-status="completed"])`)
   })
 
   test('a long timeline opens with its newest events and loads older ones on demand', async () => {

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { gitSync } from '../support/git-repo'
 import {
   dispatchShell,
+  inRosterGroup,
   screenshot,
   startUi,
   taskIdByTitle,
@@ -37,8 +38,6 @@ const GREETING_TASK = [
   "printf '\\033[32mdone\\033[0m\\n'",
 ].join('\n')
 
-const inGroup = (group: string, id: string) => `.group[aria-label="${group}"] .task-row[data-task-id="${id}"]`
-
 test('dispatch from the form, stream the output, review the diff, merge, clean up and restore', async () => {
   const dashboard = await ui.newPage()
   await dashboard.goto(ui.url)
@@ -58,9 +57,9 @@ test('dispatch from the form, stream the output, review the diff, merge, clean u
   ).toContain('Started')
   const id = await taskIdByTitle(dashboard, 'Make the greeting polite')
   const failing = await taskIdByTitle(dashboard, 'Run the test suite')
-  // Both rows move into their groups as their state changes, without a reload.
-  await dashboard.waitForSelector(inGroup('Running', id))
-  await dashboard.waitForSelector(inGroup('Needs attention', failing))
+  // Both entries move into their groups as their state changes, without a reload.
+  await dashboard.waitForSelector(inRosterGroup('running', id))
+  await dashboard.waitForSelector(inRosterGroup('failed', failing))
   await screenshot(dashboard, 'dashboard.png', ui.dir)
 
   const task = await ui.newPage()
@@ -87,8 +86,31 @@ test('dispatch from the form, stream the output, review the diff, merge, clean u
   expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b))
   expect(await task.evaluate(() => (window as any).__sameDocument)).toBe(true)
 
-  await dashboard.waitForSelector(inGroup('Ready for review', id))
+  await dashboard.waitForSelector(inRosterGroup('review', id))
   expect(await dashboard.evaluate(() => (window as any).__sameDocument)).toBe(true)
+
+  // At a phone's width: the roster is the first screen, a task shows alone with the way back,
+  // and the review's diff is unified.
+  const phone = await ui.newPage()
+  await phone.setViewportSize({ width: 390, height: 844 })
+  await phone.goto(ui.url)
+  await phone.waitForSelector(inRosterGroup('review', id))
+  expect(await phone.$eval('#roster', (roster) => roster.getBoundingClientRect().top)).toBeLessThan(120)
+  await screenshot(phone, 'phone-roster.png', ui.dir)
+  await phone.click(inRosterGroup('review', id))
+  await phone.waitForURL(`${ui.url}/tasks/${id}/view`)
+  expect(await phone.isVisible('#roster')).toBe(false)
+  expect(await phone.isVisible('#task-pane .back-to-roster')).toBe(true)
+  expect(await phone.getAttribute(`#roster .roster-item[data-task-id="${id}"]`, 'aria-current')).toBe('page')
+  await phone.waitForSelector('#timeline .ev-out >> text=done')
+  await screenshot(phone, 'phone-task.png', ui.dir)
+  await phone.click('#task-summary a:has-text("Review changes")')
+  await phone.waitForURL(/layout=line-by-line/)
+  await phone.waitForSelector('#diff .d2h-file-diff')
+  expect(await phone.$('#diff .d2h-file-side-diff')).toBeNull()
+  await phone.click('#task-pane .back-to-roster')
+  await phone.waitForSelector(inRosterGroup('review', id))
+  await phone.close()
 
   await task.click('#task-summary a:has-text("Review changes")')
   await task.waitForSelector('#diff .d2h-file-wrapper')

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'bun:test'
 import { DEFAULT_BLOCKED_COMMANDS } from '../../src/domain'
 import { listPresets } from '../../src/policy'
-import { parseFilters } from '../../src/routes/pages/dashboard-pages'
 import { derivedTitle, dispatchInput } from '../../src/routes/pages/dispatch'
+import { parseFilters } from '../../src/routes/pages/roster'
 
 const presets = listPresets()
 

@@ -155,7 +155,7 @@ describe('page routes', () => {
     const html = await dashboard.text()
     expect(html).toContain('id="dispatch-form"')
     expect(await countElements(html, 'img')).toBe(0)
-    expect(await attributeOf(html, `.task-row[data-task-id="${id}"]`, 'data-task-title')).toBe(PAYLOAD)
+    expect(await attributeOf(html, `.roster-item[data-task-id="${id}"]`, 'data-task-title')).toBe(PAYLOAD)
     const page = await (await rt.handle(`/tasks/${id}/view`)).text()
     expect(await countElements(page, 'img')).toBe(0)
     expect(page).toContain('<title>&lt;img src=x onerror=alert(1)&gt; &amp;amp; · openRuntime</title>')

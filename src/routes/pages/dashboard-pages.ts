@@ -1,9 +1,8 @@
 import { Elysia } from 'elysia'
-import { RUNNERS, TASK_STATUSES, type TaskStatus } from '../../domain'
 import { listPresets } from '../../policy'
 import { dashboardPage } from '../../views/dashboard'
 import { Flash } from '../../views/flash'
-import { type TaskFilters, TaskGroups } from '../../views/task-list'
+import { RosterGroups, type TaskFilters } from '../../views/task-list'
 import { visibleText } from '../../views/visible'
 import { httpFailure } from '../errors'
 import type { Services } from '../services'
@@ -12,33 +11,12 @@ import { DispatchForm, TaskFiltersQuery } from './forms'
 import { SSE_HEADERS, statusEventStream } from './html-stream'
 import { PAGES } from './paths'
 import { html } from './respond'
+import { isFiltered, parseFilters, rosterTasks } from './roster'
 
-const LIST_LIMIT = 100
-
-/** Filters from a query string; values the API would refuse are ignored rather than reported. */
-export function parseFilters(query: Record<string, string | undefined>): TaskFilters {
-  const status = TASK_STATUSES.find((value) => value === query.status)
-  const runner = RUNNERS.find((value) => value === query.runner)
-  const workspace = query.workspace?.trim() || undefined
-  return { status, runner, workspace }
-}
-
-const isFiltered = (filters: TaskFilters) => Boolean(filters.status || filters.workspace || filters.runner)
-
-/** The dashboard, the task list fragment behind its filters, dispatch, and the status stream it listens to. */
+/** Mission control with nothing selected, the roster fragment behind its filters, dispatch, and the status stream it listens to. */
 export function dashboardRoutes(services: Services) {
   const { tasks, timeline } = services
-  // One embedded event per task: the list shows each task's latest message.
-  const listTasks = (filters: TaskFilters) =>
-    tasks.list(
-      {
-        limit: LIST_LIMIT,
-        status: filters.status ? [filters.status as TaskStatus] : undefined,
-        workspace: filters.workspace,
-        runner: filters.runner,
-      },
-      1,
-    )
+  const listTasks = (filters: TaskFilters) => rosterTasks(services, filters)
 
   return new Elysia({ name: 'dashboard-routes', detail: { hide: true } })
     .get(
@@ -56,7 +34,14 @@ export function dashboardRoutes(services: Services) {
       '/ui/tasks',
       ({ query }) => {
         const filters = parseFilters(query)
-        return html(TaskGroups({ tasks: listTasks(filters), filtered: isFiltered(filters) }) as string)
+        // The selected task's entry stays marked when the roster refreshes beside it.
+        return html(
+          RosterGroups({
+            tasks: listTasks(filters),
+            filtered: isFiltered(filters),
+            selected: query.selected,
+          }) as string,
+        )
       },
       { query: TaskFiltersQuery },
     )

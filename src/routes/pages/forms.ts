@@ -25,6 +25,8 @@ export const TaskFiltersQuery = t.Object({
   status: t.Optional(t.String({ maxLength: 64 })),
   runner: t.Optional(t.String({ maxLength: 64 })),
   workspace: t.Optional(t.String({ maxLength: 4096 })),
+  /** The task the page beside the roster shows (its entry is marked current). */
+  selected: t.Optional(Uuid),
 })
 
 export const DispatchForm = Form({

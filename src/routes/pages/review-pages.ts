@@ -6,6 +6,7 @@ import type { Services } from '../services'
 import { ReviewQuery } from './forms'
 import { PAGES } from './paths'
 import { html } from './respond'
+import { rosterBeside } from './roster'
 import { taskContext } from './task-context'
 
 export const diffLayout = (value: string | null | undefined): DiffLayout =>
@@ -17,8 +18,12 @@ export function reviewPageRoutes(services: Services) {
     PAGES.review,
     async ({ params, query }) => {
       const { task, actions } = taskContext(services, params.id, 'none')
-      const diff = await services.review.diff(services.tasks.get(params.id))
-      return html(reviewPage({ task, diff, layout: diffLayout(query.layout), actions }))
+      const [diff, roster] = await Promise.all([
+        services.review.diff(services.tasks.get(params.id)),
+        rosterBeside(services, params.id),
+      ])
+      const approvals = services.tasks.approvals(params.id)
+      return html(reviewPage({ task, diff, layout: diffLayout(query.layout), actions, approvals, roster }))
     },
     { params: TaskParams, query: ReviewQuery },
   )

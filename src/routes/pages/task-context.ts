@@ -18,7 +18,7 @@ export function taskContext({ tasks }: Services, id: string, embed: EventsEmbed)
 
 /**
  * The task page's changing regions as <hx-partial>s: the summary is morphed (a half-typed reply
- * survives), the details panel replaced.
+ * survives), the inspector replaced.
  */
 export function taskRegions(
   services: Services,
@@ -32,7 +32,7 @@ export function taskRegions(
   }
   if (which.details) {
     const details = TaskDetails({ task, approvals: services.tasks.approvals(id) })
-    out += `<hx-partial hx-target="#task-details" hx-swap="outerHTML">${details}</hx-partial>`
+    out += `<hx-partial hx-target="#inspector" hx-swap="outerHTML">${details}</hx-partial>`
   }
   return out
 }

@@ -11,6 +11,7 @@ import { OlderEventsQuery, TimelineQuery } from './forms'
 import { htmlFrame, namedFrame, SSE_HEADERS, timelineHtmlStream } from './html-stream'
 import { PAGES } from './paths'
 import { html } from './respond'
+import { rosterBeside } from './roster'
 import { taskContext, taskRegions } from './task-context'
 
 const DETAIL_AGENT_TYPES = new Set([
@@ -35,9 +36,10 @@ export function taskPageRoutes(services: Services) {
   return new Elysia({ name: 'task-page-routes', detail: { hide: true } })
     .get(
       PAGES.task,
-      ({ params }) => {
+      async ({ params }) => {
         const { task, actions } = taskContext(services, params.id, TIMELINE_PAGE)
-        return html(taskPage({ task, actions, approvals: tasks.approvals(params.id) }))
+        const roster = await rosterBeside(services, params.id)
+        return html(taskPage({ task, actions, approvals: tasks.approvals(params.id), roster }))
       },
       { params: TaskParams },
     )

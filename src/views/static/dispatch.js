@@ -34,4 +34,21 @@
   // A reset (after a successful dispatch) restores the defaults; the visible fields must follow.
   form.addEventListener('reset', () => setTimeout(showRunnerFields))
   showRunnerFields()
+
+  // "New task" (the header link, or its `n` shortcut) lands on #composer: start typing the goal or command.
+  function focusComposer() {
+    if (location.hash !== '#composer') return
+    const first = form.querySelector('[data-runner-only]:not([hidden]) textarea')
+    first?.focus()
+  }
+  window.addEventListener('hashchange', focusComposer)
+  document.addEventListener('click', (event) => {
+    // Already at #composer, following the link again changes no hash: focus anyway.
+    if (event.target.closest?.('a[href="/#composer"]') && location.hash === '#composer') {
+      event.preventDefault()
+      focusComposer()
+    }
+  })
+  // After load: the browser's own move to the #composer fragment would otherwise take the focus back.
+  window.addEventListener('load', focusComposer)
 })()
