@@ -23,12 +23,15 @@ export function Layout({ title, scripts = [], styles = [], children }: LayoutPro
           <link rel="stylesheet" href={href} />
         ))}
         <link rel="stylesheet" href="/assets/app.css" />
+        <link rel="stylesheet" href="/assets/live.css" />
         {/* Not deferred: htmx starts at DOMContentLoaded only if it loads while the document is still
         parsing; deferred, it could start before its SSE extension registered and miss hx-sse:connect. */}
         <script src="/assets/htmx.min.js"></script>
         <script src="/assets/hx-sse.min.js"></script>
         <script src="/assets/attention.js" defer></script>
         <script src="/assets/ui.js" defer></script>
+        <script src="/assets/live.js" defer></script>
+        <script src="/assets/keys.js" defer></script>
         {scripts.map((src) => (
           <script src={src} defer></script>
         ))}
@@ -56,6 +59,7 @@ export function Layout({ title, scripts = [], styles = [], children }: LayoutPro
             Enable notifications
           </button>
         </header>
+        <div id="connection-status" role="status" aria-live="polite" hidden></div>
         <div id="flash" class="flash-area" aria-live="polite"></div>
         <main id="main" tabindex="-1">
           {children}

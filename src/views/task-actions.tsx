@@ -16,7 +16,7 @@ export function MergeForm({ taskId }: { taskId: string }): JSX.Element {
           <option value="commit">one commit</option>
         </select>
       </label>
-      <button type="submit" class="primary">
+      <button type="submit" class="primary" data-shortcut="m" data-busy-label="Merging…">
         Merge
       </button>
     </form>
@@ -38,7 +38,9 @@ export function CleanupForm({ taskId, merged }: { taskId: string; merged: boolea
           <input type="checkbox" name="force" value="true" /> even if never merged
         </label>
       )}
-      <button type="submit">Clean up worktree</button>
+      <button type="submit" data-busy-label="Cleaning up…">
+        Clean up worktree
+      </button>
     </form>
   )
 }
@@ -47,28 +49,40 @@ export function TaskActions({ taskId, actions }: { taskId: string; actions: Allo
   return (
     <div class="actions">
       {actions.approve ? (
-        <button type="button" class="primary" {...post(taskId, 'approve')}>
+        <button type="button" class="primary" {...post(taskId, 'approve')} data-busy-label="Starting…">
           Approve and run
         </button>
       ) : (
         ''
       )}
       {actions.start ? (
-        <button type="button" class={actions.start === 'Start' ? 'primary' : ''} {...post(taskId, 'start')}>
+        <button
+          type="button"
+          class={actions.start === 'Start' ? 'primary' : ''}
+          {...post(taskId, 'start')}
+          data-busy-label="Starting…"
+        >
           {actions.start}
         </button>
       ) : (
         ''
       )}
       {actions.stop ? (
-        <button type="button" class="danger" {...post(taskId, 'stop')} hx-confirm="Stop this run?">
+        <button
+          type="button"
+          class="danger"
+          {...post(taskId, 'stop')}
+          hx-confirm="Stop this run?"
+          data-shortcut="s"
+          data-busy-label="Stopping…"
+        >
           Stop
         </button>
       ) : (
         ''
       )}
       {actions.review ? (
-        <a class="button" href={`/tasks/${taskId}/review`}>
+        <a class="button" href={`/tasks/${taskId}/review`} data-shortcut="v">
           Review changes
         </a>
       ) : (
@@ -77,7 +91,7 @@ export function TaskActions({ taskId, actions }: { taskId: string; actions: Allo
       {actions.merge ? <MergeForm taskId={taskId} /> : ''}
       {actions.cleanup ? <CleanupForm taskId={taskId} merged={actions.merged} /> : ''}
       {actions.restore ? (
-        <button type="button" {...post(taskId, 'restore')}>
+        <button type="button" {...post(taskId, 'restore')} data-busy-label="Restoring…">
           Restore worktree
         </button>
       ) : (
@@ -92,7 +106,7 @@ export function TaskActions({ taskId, actions }: { taskId: string; actions: Allo
           <label>
             <input type="checkbox" name="force" value="true" /> even with unmerged changes
           </label>
-          <button type="submit" class="danger">
+          <button type="submit" class="danger" data-busy-label="Deleting…">
             Delete
           </button>
         </form>
