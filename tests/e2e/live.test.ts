@@ -40,7 +40,7 @@ async function useRoster(page: Page): Promise<void> {
     if (!list) return
     list.parentElement?.setAttribute('id', 'roster')
     const mark = () => {
-      for (const row of list.querySelectorAll<HTMLElement>('.task-row')) {
+      for (const row of Array.from(list.querySelectorAll<HTMLElement>('.task-row'))) {
         const link = row.querySelector('a')
         if (!link) continue
         link.classList.add('roster-item')
@@ -149,7 +149,13 @@ describe('keyboard only', () => {
     const page = await ui.newPage()
     await page.goto(ui.url)
     await useRoster(page)
+    expect((await rosterIds(page)).length).toBeGreaterThan(0)
     for (const chord of ['Control+j', 'Alt+j', 'Meta+j']) await page.keyboard.press(chord)
+    // j would have focused the first entry at once, before navigating to it.
+    expect(await page.evaluate(() => document.activeElement?.matches('#roster .roster-item') ?? false)).toBe(
+      false,
+    )
+    expect(await page.evaluate(() => sessionStorage.getItem('openruntime:refocus-roster'))).toBeNull()
     await page.keyboard.press('Shift+?')
     await page.locator('dialog#shortcut-help[open]').waitFor()
     // The help opened on the same page: none of the chords navigated away.
