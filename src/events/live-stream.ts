@@ -130,11 +130,15 @@ export function timelineStream(
   )
 }
 
-/** Status changes as server-sent events; `frame` may return null to leave a change out. */
+/**
+ * Status changes as server-sent events; `frame` may return null to leave a change out. `opening`
+ * writes the first frames once the stream listens (so a change committed meanwhile is either in
+ * what `opening` reads or arrives live): what a resuming client missed, and the ready frame.
+ */
 export function statusChangeStream(
   onStatus: (listener: (change: StatusChange) => void) => () => void,
   frame: (change: StatusChange) => string | null,
-  readyFrame: string,
+  opening: () => string,
   heartbeatMs = 15_000,
 ): ReadableStream<Uint8Array> {
   let cleanup: (() => void) | null = null
@@ -156,7 +160,7 @@ export function statusChangeStream(
         unsubscribe()
         clearInterval(heartbeat)
       }
-      controller.enqueue(encoder.encode(readyFrame))
+      controller.enqueue(encoder.encode(opening()))
     },
     cancel() {
       cleanup?.()
@@ -169,4 +173,16 @@ export function seqParam(value: string | undefined, name: string): number | unde
   if (value === undefined || value === '') return undefined
   if (!/^\d{1,15}$/.test(value)) throw invalid(`${name} must be an event seq (a whole number)`)
   return Number(value)
+}
+
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/
+
+/** A time given by a client (the status stream's Last-Event-ID): absent, or an ISO timestamp in UTC; anything else is a 400. */
+export function timestampParam(value: string | undefined, name: string): string | undefined {
+  if (value === undefined || value === '') return undefined
+  if (!TIMESTAMP.test(value) || Number.isNaN(Date.parse(value)))
+    throw invalid(
+      `${name} must be a time the stream sent (an ISO timestamp such as 2026-01-01T00:00:00.000Z)`,
+    )
+  return value
 }

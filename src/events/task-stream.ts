@@ -59,7 +59,7 @@ export function statusStream(bus: EventBus, heartbeatMs = 15_000): ReadableStrea
   return statusChangeStream(
     (listener) => bus.onStatus(listener),
     (change) => sseFrame({ event: 'status', data: change }),
-    sseFrame({ event: 'ready', retry: 2000, data: {} }),
+    () => sseFrame({ event: 'ready', retry: 2000, data: {} }),
     heartbeatMs,
   )
 }

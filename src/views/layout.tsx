@@ -44,12 +44,15 @@ export function Layout({
           <link rel="stylesheet" href={href} />
         ))}
         <link rel="stylesheet" href="/assets/app.css" />
+        <link rel="stylesheet" href="/assets/live.css" />
         {/* Not deferred: htmx starts at DOMContentLoaded only if it loads while the document is still
         parsing; deferred, it could start before its SSE extension registered and miss hx-sse:connect. */}
         <script src="/assets/htmx.min.js"></script>
         <script src="/assets/hx-sse.min.js"></script>
         <script src="/assets/attention.js" defer></script>
         <script src="/assets/ui.js" defer></script>
+        <script src="/assets/live.js" defer></script>
+        <script src="/assets/keys.js" defer></script>
         {scripts.map((src) => (
           <script src={src} defer></script>
         ))}

@@ -16,7 +16,13 @@ export function MergeForm({ taskId }: { taskId: string }): JSX.Element {
           <option value="commit">one commit</option>
         </select>
       </label>
-      <button type="submit" class="primary" data-shortcut="m" data-shortcut-label="Merge the changes">
+      <button
+        type="submit"
+        class="primary"
+        data-shortcut="m"
+        data-shortcut-label="Merge the changes"
+        data-busy-label="Merging…"
+      >
         Merge
       </button>
     </form>
@@ -38,7 +44,9 @@ export function CleanupForm({ taskId, merged }: { taskId: string; merged: boolea
           <input type="checkbox" name="force" value="true" /> even if never merged
         </label>
       )}
-      <button type="submit">Clean up worktree</button>
+      <button type="submit" data-busy-label="Cleaning up…">
+        Clean up worktree
+      </button>
     </form>
   )
 }
@@ -47,14 +55,19 @@ export function TaskActions({ taskId, actions }: { taskId: string; actions: Allo
   return (
     <div class="actions">
       {actions.approve ? (
-        <button type="button" class="primary" {...post(taskId, 'approve')}>
+        <button type="button" class="primary" {...post(taskId, 'approve')} data-busy-label="Starting…">
           Approve and run
         </button>
       ) : (
         ''
       )}
       {actions.start ? (
-        <button type="button" class={actions.start === 'Start' ? 'primary' : ''} {...post(taskId, 'start')}>
+        <button
+          type="button"
+          class={actions.start === 'Start' ? 'primary' : ''}
+          {...post(taskId, 'start')}
+          data-busy-label="Starting…"
+        >
           {actions.start}
         </button>
       ) : (
@@ -68,6 +81,7 @@ export function TaskActions({ taskId, actions }: { taskId: string; actions: Allo
           hx-confirm="Stop this run?"
           data-shortcut="s"
           data-shortcut-label="Stop the run"
+          data-busy-label="Stopping…"
         >
           Stop
         </button>
@@ -89,7 +103,7 @@ export function TaskActions({ taskId, actions }: { taskId: string; actions: Allo
       {actions.merge ? <MergeForm taskId={taskId} /> : ''}
       {actions.cleanup ? <CleanupForm taskId={taskId} merged={actions.merged} /> : ''}
       {actions.restore ? (
-        <button type="button" {...post(taskId, 'restore')}>
+        <button type="button" {...post(taskId, 'restore')} data-busy-label="Restoring…">
           Restore worktree
         </button>
       ) : (
@@ -104,7 +118,7 @@ export function TaskActions({ taskId, actions }: { taskId: string; actions: Allo
           <label>
             <input type="checkbox" name="force" value="true" /> even with unmerged changes
           </label>
-          <button type="submit" class="danger">
+          <button type="submit" class="danger" data-busy-label="Deleting…">
             Delete
           </button>
         </form>

@@ -1,4 +1,6 @@
 import { Elysia } from 'elysia'
+import { RUNNERS, TASK_STATUSES, type TaskStatus, type TaskView } from '../../domain'
+import { timestampParam } from '../../events/live-stream'
 import { listPresets } from '../../policy'
 import { dashboardPage } from '../../views/dashboard'
 import { Flash } from '../../views/flash'
@@ -66,28 +68,56 @@ export function dashboardRoutes(services: Services) {
       },
       { body: DispatchForm },
     )
-    .get(
-      '/ui/events',
-      () =>
-        new Response(
-          statusEventStream(
-            (listener) => timeline.onStatus(listener),
-            (change) => {
-              try {
-                const { title } = tasks.get(change.task_id)
-                // Shown as the tab title and in notifications: plain text, controls made visible.
-                return {
-                  task_id: change.task_id,
-                  status: change.status,
-                  state: change.state,
-                  title: visibleText(title),
-                }
-              } catch {
-                return null // deleted since
-              }
-            },
-          ),
-          { headers: SSE_HEADERS },
+    .get('/ui/events', ({ headers }) => {
+      const since = timestampParam(headers['last-event-id'], 'Last-Event-ID')
+      return new Response(
+        statusEventStream(
+          (listener) => timeline.onStatus(listener),
+          (change) => {
+            try {
+              return statusNotice({ ...tasks.get(change.task_id), ...change })
+            } catch {
+              return null // deleted since
+            }
+          },
+          () => (since === undefined ? [] : changedSince(tasks, since).map(statusNotice)),
         ),
-    )
+        { headers: SSE_HEADERS },
+      )
+    })
+}
+
+/** What the roster and the attention script learn of a status change; the title is plain text, controls made visible. */
+const statusNotice = (task: {
+  task_id?: string
+  id: string
+  status: string
+  state: string
+  title: string
+}) => ({
+  task_id: task.task_id ?? task.id,
+  status: task.status,
+  state: task.state,
+  title: visibleText(task.title),
+})
+
+/** Bounds what one reconnect replays; the roster shows fewer tasks than this anyway. */
+const MISSED_LIMIT = 1000
+const MISSED_PAGE = 200
+
+/** Tasks changed at or after `since`, newest first (their current state is what a client that was away missed). */
+function changedSince(tasks: Services['tasks'], since: string): TaskView[] {
+  const changed: TaskView[] = []
+  let after: { updated_at: string; id: string } | undefined
+  while (changed.length < MISSED_LIMIT) {
+    const page = tasks.list({ limit: MISSED_PAGE, after }, 'none')
+    for (const task of page) {
+      if (task.updated_at < since) return changed
+      changed.push(task)
+    }
+    const last = page.at(-1)
+    if (!last || page.length < MISSED_PAGE) return changed
+    after = { updated_at: last.updated_at, id: last.id }
+  }
+  return changed
 }

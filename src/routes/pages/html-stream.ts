@@ -55,19 +55,32 @@ export function timelineHtmlStream(
   )
 }
 
-/** Every task's status changes as named `status` events (the dashboard's list and attention script). */
+/**
+ * Every task's status changes as named `status` events (the roster and the attention script). Each
+ * carries the time of its change as its SSE id, and the ready frame the time the stream opened, so
+ * a client that reconnects (Last-Event-ID) is first sent `missed()`: the current status of every
+ * task that changed since, which catches it up even across a server restart.
+ */
 export function statusEventStream(
   onStatus: (listener: (change: StatusChange) => void) => () => void,
   describe: (change: StatusChange) => unknown | null,
+  missed: () => unknown[],
   heartbeatMs = 15_000,
 ): ReadableStream<Uint8Array> {
   return statusChangeStream(
     onStatus,
     (change) => {
       const data = describe(change)
-      return data === null ? null : namedFrame('status', data)
+      return data === null ? null : statusFrame(data, change.at)
     },
-    namedFrame('ready', {}, 2000),
+    () =>
+      missed()
+        .map((data) => namedFrame('status', data))
+        .join('') + statusFrame({}, new Date().toISOString(), 'ready', 2000),
     heartbeatMs,
   )
+}
+
+function statusFrame(data: unknown, id: string, event = 'status', retry?: number): string {
+  return `id: ${id}\n${namedFrame(event, data, retry)}`
 }

@@ -12,4 +12,35 @@
     const status = event.detail?.ctx?.response?.status
     if (form && status !== undefined && status < 400) form.reset()
   })
+
+  // While a button's or form's request is in flight, its button is disabled and busy, and says what
+  // is happening if it (or its form) has a data-busy-label ("Merging…"): no frozen button, no double submit.
+  const busy = new WeakMap()
+  const buttonOf = (source, submitter) => {
+    if (submitter) return submitter
+    if (source.matches?.('button')) return source
+    if (source.matches?.('form')) return source.querySelector('button[type=submit], button:not([type])')
+    return null
+  }
+  document.addEventListener('htmx:before:request', (event) => {
+    const ctx = event.detail?.ctx
+    const button = ctx && buttonOf(event.target, ctx.request?.submitter)
+    if (!button || button.disabled) return
+    const label = button.dataset.busyLabel ?? button.form?.dataset.busyLabel
+    busy.set(ctx, { button, text: button.textContent, label })
+    button.disabled = true
+    button.setAttribute('aria-busy', 'true')
+    if (label) button.textContent = label
+  })
+  document.addEventListener('htmx:finally:request', (event) => {
+    const state = busy.get(event.detail?.ctx)
+    if (!state) return
+    busy.delete(event.detail.ctx)
+    const { button, text, label } = state
+    // A morph that kept the button has already given it the server's attributes and text.
+    if (button.getAttribute('aria-busy') !== 'true') return
+    button.disabled = false
+    button.removeAttribute('aria-busy')
+    if (label && button.textContent === label) button.textContent = text
+  })
 })()
