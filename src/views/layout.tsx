@@ -23,6 +23,7 @@ export function Layout({ title, scripts = [], styles = [], children }: LayoutPro
           <link rel="stylesheet" href={href} />
         ))}
         <link rel="stylesheet" href="/assets/app.css" />
+        <link rel="stylesheet" href="/assets/conversation.css" />
         {/* Not deferred: htmx starts at DOMContentLoaded only if it loads while the document is still
         parsing; deferred, it could start before its SSE extension registered and miss hx-sse:connect. */}
         <script src="/assets/htmx.min.js"></script>

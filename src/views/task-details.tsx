@@ -129,32 +129,6 @@ function Limits({ limits }: { limits: RunLimitsRecord }): JSX.Element {
   )
 }
 
-/** A pending tool use with its input, and the answer buttons (the agent waits until one is pressed). */
-function PendingApproval({ taskId, approval }: { taskId: string; approval: ToolApproval }): JSX.Element {
-  const messageId = `deny-message-${approval.id}`
-  return (
-    <li class="approval">
-      <strong safe>{approval.tool}</strong>{' '}
-      <span class="muted" safe>{`asked ${dateTime(approval.created_at)}`}</span>
-      <pre class="json" safe>
-        {jsonText(approval.input)}
-      </pre>
-      <form hx-post={`/ui/tasks/${taskId}/approvals/${approval.id}`} hx-target="#flash">
-        <label for={messageId}>Reason told to the agent if you deny (optional)</label>
-        <input id={messageId} name="message" autocomplete="off" />
-        <div class="row">
-          <button type="submit" name="allow" value="true" class="primary">
-            Allow
-          </button>
-          <button type="submit" name="allow" value="false" class="danger">
-            Deny
-          </button>
-        </div>
-      </form>
-    </li>
-  )
-}
-
 function Approvals({ taskId, approvals }: { taskId: string; approvals: ToolApproval[] }): JSX.Element {
   const pending = approvals.filter((approval) => approval.status === 'pending')
   const decided = approvals.filter((approval) => approval.status !== 'pending').slice(-DECIDED_SHOWN)
@@ -170,7 +144,10 @@ function Approvals({ taskId, approvals }: { taskId: string; approvals: ToolAppro
       {pending.length > 0 ? (
         <ul class="plain">
           {pending.map((approval) => (
-            <PendingApproval taskId={taskId} approval={approval} />
+            <li class="approval">
+              <strong safe>{approval.tool}</strong>{' '}
+              <a href={`#approval-${approval.id}`}>answer it in the timeline</a>
+            </li>
           ))}
         </ul>
       ) : (
