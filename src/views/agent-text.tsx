@@ -94,12 +94,20 @@ function blockHtml(lines: string[]): string {
     if (LIST_ITEM.test(line)) {
       const ordered = isOrdered(line)
       const items: string[] = []
-      while (i < lines.length && LIST_ITEM.test(lines[i] as string) && isOrdered(lines[i] as string) === ordered) {
+      while (
+        i < lines.length &&
+        LIST_ITEM.test(lines[i] as string) &&
+        isOrdered(lines[i] as string) === ordered
+      ) {
         const [, , first = ''] = LIST_ITEM.exec(lines[i] as string) ?? []
         const item = [first]
         i++
         // Indented lines continue the item above.
-        while (i < lines.length && /^\s{2,}\S/.test(lines[i] as string) && !LIST_ITEM.test(lines[i] as string))
+        while (
+          i < lines.length &&
+          /^\s{2,}\S/.test(lines[i] as string) &&
+          !LIST_ITEM.test(lines[i] as string)
+        )
           item.push((lines[i++] as string).trim())
         items.push(`<li>${item.map(inlineHtml).join('<br>')}</li>`)
       }

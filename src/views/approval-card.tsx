@@ -10,7 +10,8 @@ export function approvalKey(event: TaskEvent): string | null {
   return requestId ? keyOf(event.attempt_id, requestId) : null
 }
 
-export const keyOf = (attemptId: string | null, requestId: string) => `approval:${attemptId ?? ''}:${requestId}`
+export const keyOf = (attemptId: string | null, requestId: string) =>
+  `approval:${attemptId ?? ''}:${requestId}`
 
 /** The stored approval an `approval_request` event asked for. */
 export function approvalFor(event: TaskEvent, approvals: ToolApproval[]): ToolApproval | undefined {
@@ -18,7 +19,8 @@ export function approvalFor(event: TaskEvent, approvals: ToolApproval[]): ToolAp
   if (!requestId) return undefined
   return approvals.find(
     (approval) =>
-      approval.request_id === requestId && (event.attempt_id === null || approval.attempt_id === event.attempt_id),
+      approval.request_id === requestId &&
+      (event.attempt_id === null || approval.attempt_id === event.attempt_id),
   )
 }
 
@@ -59,13 +61,7 @@ export function decisionFills({ status, by, message }: Decision): Fills {
 }
 
 /** The answer buttons (the agent waits until one is pressed); the first pending card's answer `a`/`d`. */
-export function ApprovalForm({
-  approval,
-  first,
-}: {
-  approval: ToolApproval
-  first: boolean
-}): JSX.Element {
+export function ApprovalForm({ approval, first }: { approval: ToolApproval; first: boolean }): JSX.Element {
   const messageId = `deny-message-${approval.id}`
   return (
     <form
@@ -122,7 +118,10 @@ export interface ApprovalCardProps {
 }
 
 /** The state a card starts in: a decision seen wins over the stored record (newer), which wins over nothing. */
-export function cardState({ approval, decision }: Pick<ApprovalCardProps, 'approval' | 'decision'>): Decision | null {
+export function cardState({
+  approval,
+  decision,
+}: Pick<ApprovalCardProps, 'approval' | 'decision'>): Decision | null {
   const decided = decision ? decisionOf(decision.metadata) : null
   if (decided) return decided
   return approval ? { status: approval.status, by: approval.decided_by, message: approval.message } : null
@@ -134,7 +133,10 @@ export function ApprovalCard({ request, approval, decision, first }: ApprovalCar
     state === null
       ? { status: <Badge tone="wait" label="waiting" />, body: <p class="muted">Waiting for an answer.</p> }
       : state.status === 'pending' && approval
-        ? { status: <Badge tone="wait" label="waiting for you" />, body: <ApprovalForm approval={approval} first={first} /> }
+        ? {
+            status: <Badge tone="wait" label="waiting for you" />,
+            body: <ApprovalForm approval={approval} first={first} />,
+          }
         : decisionFills(state)
   const { reason, input } = request
   return (

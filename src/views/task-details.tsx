@@ -1,5 +1,5 @@
 import type { EffectivePolicy, LimitMechanism, RunLimitsRecord, TaskView, ToolApproval } from '../domain'
-import { count, dateTime, dollars, duration, jsonText, megabytes } from './format'
+import { count, dateTime, dollars, duration, megabytes } from './format'
 
 export interface DetailsProps {
   task: TaskView
@@ -129,7 +129,7 @@ function Limits({ limits }: { limits: RunLimitsRecord }): JSX.Element {
   )
 }
 
-function Approvals({ taskId, approvals }: { taskId: string; approvals: ToolApproval[] }): JSX.Element {
+function Approvals({ approvals }: { approvals: ToolApproval[] }): JSX.Element {
   const pending = approvals.filter((approval) => approval.status === 'pending')
   const decided = approvals.filter((approval) => approval.status !== 'pending').slice(-DECIDED_SHOWN)
   if (approvals.length === 0) return ''
@@ -185,7 +185,7 @@ export function TaskDetails({ task, approvals }: DetailsProps): JSX.Element {
   const ledger = task.cost_ledger
   return (
     <aside id="task-details" class="details" aria-label="Task details">
-      <Approvals taskId={task.id} approvals={approvals} />
+      <Approvals approvals={approvals} />
       <section aria-labelledby="usage-h">
         <h2 id="usage-h">Usage</h2>
         <dl class="facts">

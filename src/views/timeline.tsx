@@ -32,7 +32,11 @@ export function OlderEvents({ taskId, before }: { taskId: string; before: number
 }
 
 /** A page of older events, replacing the button that asked for it (with a new button first). */
-export function olderPage(taskId: string, events: TaskEvent[], approvals: () => ToolApproval[] = () => []): string {
+export function olderPage(
+  taskId: string,
+  events: TaskEvent[],
+  approvals: () => ToolApproval[] = () => [],
+): string {
   const first = events[0]?.seq ?? 1
   return <OlderEvents taskId={taskId} before={first} /> + eventRows(events, { approvals })
 }
@@ -48,7 +52,13 @@ export interface TimelineProps {
  * Pending approvals whose request is not among the events shown (older than the first page):
  * they still get their card, above the reply box, so nothing the agent waits for is out of reach.
  */
-function UnshownApprovals({ events, approvals }: { events: TaskEvent[]; approvals: ToolApproval[] }): JSX.Element {
+function UnshownApprovals({
+  events,
+  approvals,
+}: {
+  events: TaskEvent[]
+  approvals: ToolApproval[]
+}): JSX.Element {
   const shown = new Set(
     events
       .filter((event) => event.metadata?.type === 'approval_request')

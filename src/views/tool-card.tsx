@@ -19,13 +19,10 @@ export function toolResultFills(meta: JsonObject): Fills {
   const isError = meta.is_error === true
   const exit = isError ? EXIT_CODE.exec(output.trimStart())?.[1] : undefined
   return {
-    status: <Badge tone={isError ? 'error' : 'ok'} label={exit ? `exit ${exit}` : isError ? 'failed' : 'done'} />,
-    body:
-      output.trim() === '' ? (
-        <p class="muted card-empty">(no output)</p>
-      ) : (
-        <Terminal output={output} />
-      ),
+    status: (
+      <Badge tone={isError ? 'error' : 'ok'} label={exit ? `exit ${exit}` : isError ? 'failed' : 'done'} />
+    ),
+    body: output.trim() === '' ? <p class="muted card-empty">(no output)</p> : <Terminal output={output} />,
   }
 }
 
