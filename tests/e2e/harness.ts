@@ -51,7 +51,10 @@ export interface UiHarness {
 }
 
 /** A real server over a fresh database, a temp git repository, and headless Chromium with a fresh profile. */
-export async function startUi(files?: Record<string, string>): Promise<UiHarness> {
+export async function startUi(
+  files?: Record<string, string>,
+  env: Record<string, string> = {},
+): Promise<UiHarness> {
   const executablePath = chromiumPath()
   const temp = tempDir('openruntime-e2e-')
   const repo = makeRepo(join(temp.path, 'repo'), files)
@@ -61,6 +64,7 @@ export async function startUi(files?: Record<string, string>): Promise<UiHarness
     OPENRUNTIME_DB: join(temp.path, 'data', 'openruntime.sqlite3'),
     OPENRUNTIME_PARTIAL_LINE_MS: '150',
     OPENRUNTIME_DISCOVERY_ROOTS: temp.path,
+    ...env,
   })
   let context: BrowserContext
   try {
