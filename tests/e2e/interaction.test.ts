@@ -133,7 +133,7 @@ describe('the browser UI', () => {
     const id = await taskIdByTitle(dashboard, 'Ask a name')
     const task = await ui.newPage()
     await task.goto(`${ui.url}/tasks/${id}/view`)
-    await waitForStatus(task, 'needs-input')
+    await task.waitForSelector('#task-summary[data-task-state="needs-input.prompt"]')
     await task.waitForSelector('#reply-box #reply-message')
     expect(await unlabelled(task)).toEqual([])
     await task.fill('#reply-message', 'Ada')
