@@ -2,11 +2,10 @@ import { Database } from 'bun:sqlite'
 import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { initialTransition, transition } from 'xstate'
 import { defaultPolicy, emptyLedger } from '../src/domain'
-import { taskMachine } from '../src/machines/task-machine'
 import { openDatabase } from '../src/storage/database'
 import { migrate } from '../src/storage/migrate'
+import { completedSnapshot } from '../tests/support/seed-history'
 import { spawnServer } from '../tests/support/server-process'
 import { tempDir } from '../tests/support/temp'
 import { percentile, round } from './lib/measure'
@@ -14,19 +13,6 @@ import { taskPagePath as defaultTaskPage } from './lib/task-page'
 
 const TASKS = 10_000
 const EVENTS = 2_000_000
-
-/** The persisted snapshot of a task that ran once and completed, as the machine itself produces it. */
-function completedSnapshot(): string {
-  let [snapshot] = initialTransition(taskMachine, { requiresApproval: false })
-  for (const event of [
-    { type: 'START' },
-    { type: 'CLAIM' },
-    { type: 'EXIT', outcome: 'no-changes' },
-  ] as const) {
-    ;[snapshot] = transition(taskMachine, snapshot, event)
-  }
-  return JSON.stringify(taskMachine.getPersistedSnapshot(snapshot))
-}
 
 const PAGE = 50
 const EMBEDDED = 100

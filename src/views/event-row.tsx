@@ -1,7 +1,17 @@
-import type { JsonObject, TaskEvent } from '../domain'
+import type { JsonObject, TaskEvent, ToolApproval } from '../domain'
 import { AgentText } from './agent-text'
-import { ansiToHtml } from './ansi'
-import { clock, count, dollars, jsonText } from './format'
+import {
+  ApprovalCard,
+  approvalFor,
+  approvalKey,
+  cardState,
+  decisionFills,
+  decisionOf,
+  requestOf,
+} from './approval-card'
+import { attr, clock, count, dollars } from './format'
+import { FillParts, Fold, num, oneLine, Plain, Terminal, text } from './row-parts'
+import { CommandCard, callKey, FileChangeCard, ToolCard, toolResultFills } from './tool-card'
 
 /** How an event is coloured: one CSS class per tone. */
 export type Tone =
@@ -20,37 +30,22 @@ interface Described {
   tone: Tone
   label: string
   body: JSX.Element
+  /** This row is a card later events fill (`data-card`). */
+  card?: string
+  /** This row's parts belong in the card with this key (`data-attach`). */
+  attach?: string
+  /** An approval's state (`data-state`): pending, allowed, denied, expired. */
+  state?: string
 }
 
-const text = (meta: JsonObject | null, key: string): string | null => {
-  const value = meta?.[key]
-  return typeof value === 'string' ? value : null
-}
-const num = (meta: JsonObject | null, key: string): number | null => {
-  const value = meta?.[key]
-  return typeof value === 'number' && Number.isFinite(value) ? value : null
-}
-
-function Terminal({ output }: { output: string }): JSX.Element {
-  return <pre class="term">{ansiToHtml(output) as 'safe'}</pre>
-}
-
-function Plain({ message }: { message: string }): JSX.Element {
-  return (
-    <span class="msg" safe>
-      {message}
-    </span>
-  )
-}
-
-/** Inputs and long outputs fold away; the summary line stays visible. */
-function Fold({ summary, children }: { summary: string; children: JSX.Element }): JSX.Element {
-  return (
-    <details>
-      <summary safe>{summary}</summary>
-      {children}
-    </details>
-  )
+/** What the rows of one batch know about each other and about the task. */
+export interface RowParts {
+  /** The event that fills this card, when it is in the same batch. */
+  attached?: TaskEvent
+  /** The stored approval an approval request asked for. */
+  approval?: ToolApproval
+  /** The first pending approval of the batch carries the approve/deny shortcuts. */
+  first?: boolean
 }
 
 const ERROR_CATEGORIES = new Set(['attempt-failed', 'attempt-start-failed', 'enqueue-failed', 'diff-failed'])
@@ -68,7 +63,38 @@ function lifecycle(event: TaskEvent): Described {
   return { tone, label: category.replace(/^attempt-/, ''), body: <Plain message={event.message} /> }
 }
 
-function agent(event: TaskEvent, meta: JsonObject): Described {
+const DECISION_ROW_TONES: Record<string, Tone> = { allowed: 'ok', denied: 'error', expired: 'muted' }
+
+/** An answered approval (category `approval`): it fills the request's card. */
+function decision(event: TaskEvent): Described {
+  const decided = decisionOf(event.metadata)
+  if (!decided) return lifecycle(event)
+  return {
+    tone: DECISION_ROW_TONES[decided.status] ?? 'muted',
+    label: 'approval',
+    body: (
+      <>
+        <Plain message={event.message} /> <FillParts fills={decisionFills(decided)} />
+      </>
+    ),
+    attach: approvalKey(event) ?? undefined,
+    state: decided.status,
+  }
+}
+
+function usageSummary(meta: JsonObject): string {
+  const cost = num(meta, 'cost_usd')
+  const cached = (num(meta, 'cache_read_tokens') ?? 0) + (num(meta, 'cache_write_tokens') ?? 0)
+  return [
+    `${count(num(meta, 'input_tokens') ?? 0)} in · ${count(num(meta, 'output_tokens') ?? 0)} out tokens`,
+    cached > 0 ? `${count(cached)} cached` : null,
+    cost === null ? null : dollars(cost * 100),
+  ]
+    .filter((part) => part !== null)
+    .join(' · ')
+}
+
+function agent(event: TaskEvent, meta: JsonObject, parts: RowParts): Described {
   const type = text(meta, 'type') ?? 'raw'
   const message = event.message
   switch (type) {
@@ -79,108 +105,54 @@ function agent(event: TaskEvent, meta: JsonObject): Described {
         tone: 'muted',
         label: 'thinking',
         body: (
-          <Fold summary={message.split('\n', 1)[0] ?? ''}>
-            <p class="md" safe>
+          <Fold summary={oneLine(message)}>
+            <p class="md thinking" safe>
               {message}
             </p>
           </Fold>
         ),
       }
-    case 'tool_call': {
-      const tool = text(meta, 'tool') ?? 'tool'
+    case 'tool_call':
       return {
         tone: 'tool',
-        label: tool,
-        body:
-          meta.input === undefined ? (
-            <Plain message={message} />
-          ) : (
-            <Fold summary={message}>
-              <pre class="json" safe>
-                {jsonText(meta.input)}
-              </pre>
-            </Fold>
-          ),
+        label: text(meta, 'tool') ?? 'tool',
+        body: <ToolCard event={event} result={parts.attached} />,
+        card: callKey(event) ?? undefined,
       }
-    }
-    case 'tool_result': {
-      const output = text(meta, 'output') ?? ''
+    case 'tool_result':
       return {
         tone: meta.is_error === true ? 'error' : 'muted',
         label: meta.is_error === true ? 'tool error' : 'tool result',
-        body:
-          output.includes('\n') || output.length > message.length ? (
-            <Fold summary={message}>
-              <Terminal output={output} />
-            </Fold>
-          ) : (
-            <Plain message={message} />
-          ),
+        body: <FillParts fills={toolResultFills(meta)} />,
+        attach: callKey(event) ?? undefined,
       }
-    }
     case 'command': {
       const exit = num(meta, 'exit_code')
-      const output = text(meta, 'output') ?? ''
       return {
         tone: exit !== null && exit !== 0 ? 'error' : 'tool',
         label: exit !== null && exit !== 0 ? `exit ${exit}` : 'command',
-        body: (
-          <>
-            <code class="cmd" safe>
-              {message}
-            </code>
-            {output === '' ? '' : <Terminal output={output} />}
-          </>
-        ),
+        body: <CommandCard event={event} />,
       }
     }
-    case 'file_change': {
-      const changes = Array.isArray(meta.changes) ? (meta.changes as JsonObject[]) : []
-      return {
-        tone: 'tool',
-        label: 'files',
-        body: (
-          <ul class="changes">
-            {changes.map((change) => (
-              <li>
-                <span class="change-kind" safe>
-                  {text(change, 'kind') ?? 'change'}
-                </span>{' '}
-                <code safe>{text(change, 'path') ?? ''}</code>
-                {text(change, 'diff') ? (
-                  <Fold summary="diff">
-                    <pre class="json" safe>
-                      {text(change, 'diff') ?? ''}
-                    </pre>
-                  </Fold>
-                ) : (
-                  ''
-                )}
-              </li>
-            ))}
-          </ul>
-        ),
-      }
-    }
-    case 'approval_request':
+    case 'file_change':
+      return { tone: 'tool', label: 'files', body: <FileChangeCard event={event} /> }
+    case 'approval_request': {
+      const state = cardState({ approval: parts.approval, decision: parts.attached })
       return {
         tone: 'attention',
         label: 'approval',
         body: (
-          <>
-            <strong class="msg" safe>
-              {message}
-            </strong>
-            {meta.input === undefined ? (
-              ''
-            ) : (
-              <pre class="json" safe>
-                {jsonText(meta.input)}
-              </pre>
-            )}
-          </>
+          <ApprovalCard
+            request={requestOf(event)}
+            approval={parts.approval}
+            decision={parts.attached}
+            first={parts.first ?? false}
+          />
         ),
+        card: approvalKey(event) ?? undefined,
+        state: state?.status ?? 'waiting',
       }
+    }
     case 'permission_denied':
       return { tone: 'error', label: 'denied', body: <Plain message={message} /> }
     case 'result':
@@ -189,11 +161,8 @@ function agent(event: TaskEvent, meta: JsonObject): Described {
         label: 'turn',
         body: <Plain message={message} />,
       }
-    case 'usage': {
-      const cost = num(meta, 'cost_usd')
-      const summary = `${count(num(meta, 'input_tokens') ?? 0)} in · ${count(num(meta, 'output_tokens') ?? 0)} out tokens${cost === null ? '' : ` · ${dollars(cost * 100)}`}`
-      return { tone: 'muted', label: 'usage', body: <Plain message={summary} /> }
-    }
+    case 'usage':
+      return { tone: 'muted', label: 'usage', body: <Plain message={usageSummary(meta)} /> }
     case 'error':
       return { tone: 'error', label: 'error', body: <Terminal output={message} /> }
     case 'raw':
@@ -208,9 +177,10 @@ function agent(event: TaskEvent, meta: JsonObject): Described {
 }
 
 /** What an event looks like in the timeline: its tone, a short label and the escaped body. */
-export function describeEvent(event: TaskEvent): Described {
+export function describeEvent(event: TaskEvent, parts: RowParts = {}): Described {
   const meta = event.metadata
-  if (meta?.category === 'agent') return agent(event, meta)
+  if (meta?.category === 'agent') return agent(event, meta, parts)
+  if (meta?.category === 'approval') return decision(event)
   switch (event.kind) {
     case 'stdout':
       return { tone: 'out', label: 'out', body: <Terminal output={event.message} /> }
@@ -219,7 +189,15 @@ export function describeEvent(event: TaskEvent): Described {
     case 'error':
       return { tone: 'error', label: 'error', body: <Terminal output={event.message} /> }
     case 'input':
-      return { tone: 'input', label: 'you', body: <Plain message={event.message} /> }
+      return {
+        tone: 'input',
+        label: 'you',
+        body: (
+          <p class="md user-text" safe>
+            {event.message}
+          </p>
+        ),
+      }
     case 'diff':
       return {
         tone: 'life',
@@ -237,10 +215,17 @@ export function describeEvent(event: TaskEvent): Described {
   }
 }
 
-export function EventRow({ event }: { event: TaskEvent }): JSX.Element {
-  const { tone, label, body } = describeEvent(event)
+export function EventRow({ event, ...parts }: { event: TaskEvent } & RowParts): JSX.Element {
+  const { tone, label, body, card, attach, state } = describeEvent(event, parts)
   return (
-    <li class={`ev ev-${tone}`} id={`ev-${event.seq}`} data-seq={event.seq}>
+    <li
+      class={card ? `ev ev-${tone} ev-card` : `ev ev-${tone}`}
+      id={`ev-${event.seq}`}
+      data-seq={event.seq}
+      data-card={card === undefined ? undefined : attr(card)}
+      data-attach={attach === undefined ? undefined : attr(attach)}
+      data-state={state}
+    >
       <time datetime={event.created_at}>{clock(event.created_at) as 'safe'}</time>
       <span class="ev-label" safe>
         {label}
@@ -250,7 +235,54 @@ export function EventRow({ event }: { event: TaskEvent }): JSX.Element {
   )
 }
 
-/** Rows for a batch of events, oldest first. */
-export function eventRows(events: TaskEvent[]): string {
-  return events.map((event) => <EventRow event={event} />).join('')
+export interface RowContext {
+  /** The task's stored approvals; read only for a batch with an approval request in it. */
+  approvals?: () => ToolApproval[]
+}
+
+/** The card key a row opens, or the one it belongs to, without rendering it. */
+const cardKeyOf = (event: TaskEvent): string | null => {
+  const type = event.metadata?.category === 'agent' ? event.metadata.type : null
+  if (type === 'tool_call') return callKey(event)
+  if (type === 'approval_request') return approvalKey(event)
+  return null
+}
+const attachKeyOf = (event: TaskEvent): string | null => {
+  const meta = event.metadata
+  if (meta?.category === 'approval') return approvalKey(event)
+  if (meta?.category === 'agent' && meta.type === 'tool_result') return callKey(event)
+  return null
+}
+
+/**
+ * Rows for a batch of events, oldest first: one row per event, except that an event whose card
+ * is in the same batch (a tool's result, an approval's decision) is rendered inside that card.
+ * Across batches timeline.js does the same in the page, so paging and streaming agree.
+ */
+export function eventRows(events: TaskEvent[], context: RowContext = {}): string {
+  const cards = new Set<string>()
+  for (const event of events) {
+    const key = cardKeyOf(event)
+    if (key) cards.add(key)
+  }
+  const attached = new Map<string, TaskEvent>()
+  for (const event of events) {
+    const key = attachKeyOf(event)
+    if (key && cards.has(key)) attached.set(key, event)
+  }
+  const inCards = new Set(attached.values())
+  const hasRequests = events.some((event) => event.metadata?.type === 'approval_request')
+  const approvals = hasRequests ? (context.approvals?.() ?? []) : []
+  let firstPending = true
+  let html = ''
+  for (const event of events) {
+    if (inCards.has(event)) continue
+    const key = cardKeyOf(event)
+    const fill = key ? attached.get(key) : undefined
+    const approval = event.metadata?.type === 'approval_request' ? approvalFor(event, approvals) : undefined
+    const pending = approval?.status === 'pending' && fill === undefined
+    html += <EventRow event={event} attached={fill} approval={approval} first={pending && firstPending} />
+    if (pending) firstPending = false
+  }
+  return html
 }

@@ -5,7 +5,6 @@ export interface LayoutProps {
   title: string
   /** Page scripts from /assets, loaded after htmx. */
   scripts?: string[]
-  styles?: string[]
   /**
    * The mission-control frame: the roster on the left, the page's content in the middle, the
    * inspector on the right. A page without them (a failure page) is the content alone.
@@ -24,7 +23,6 @@ export interface LayoutProps {
 export function Layout({
   title,
   scripts = [],
-  styles = [],
   roster,
   inspector,
   selected = false,
@@ -40,11 +38,12 @@ export function Layout({
     head: (
       <>
         <link rel="icon" href="data:," />
-        {styles.map((href) => (
-          <link rel="stylesheet" href={href} />
-        ))}
+        {/* Before app.css, which holds diff2html's colours to AA contrast: the review draws diffs, and so
+        does every task page (an edit's inline diff in the conversation). */}
+        <link rel="stylesheet" href="/assets/diff2html.min.css" />
         <link rel="stylesheet" href="/assets/app.css" />
         <link rel="stylesheet" href="/assets/live.css" />
+        <link rel="stylesheet" href="/assets/conversation.css" />
         {/* Not deferred: htmx starts at DOMContentLoaded only if it loads while the document is still
         parsing; deferred, it could start before its SSE extension registered and miss hx-sse:connect. */}
         <script src="/assets/htmx.min.js"></script>

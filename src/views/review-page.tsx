@@ -156,7 +156,6 @@ export function reviewPage({ approvals, roster, ...props }: ReviewPageProps): st
   return (
     <Layout
       title={`Review: ${props.task.title}`}
-      styles={['/assets/diff2html.min.css']}
       scripts={['/assets/diff2html-ui-slim.min.js', '/assets/review.js']}
       roster={roster}
       inspector={<TaskDetails task={props.task} approvals={approvals} />}

@@ -128,36 +128,3 @@ export function TaskActions({ taskId, actions }: { taskId: string; actions: Allo
     </div>
   )
 }
-
-const REPLY_LABELS = {
-  prompt: 'The process is waiting for your answer',
-  stdin: 'Send a line to the process',
-  agent: 'Reply to the agent',
-}
-
-/** A reply: a line on a shell's stdin, or the agent's next turn (a new run once the last one ended). */
-export function ReplyForm({
-  taskId,
-  kind,
-}: {
-  taskId: string
-  kind: keyof typeof REPLY_LABELS
-}): JSX.Element {
-  return (
-    <form
-      class={kind === 'prompt' ? 'reply reply-waiting' : 'reply'}
-      {...post(taskId, 'reply')}
-      data-reset-on-success
-    >
-      <label for="reply-message" safe>
-        {REPLY_LABELS[kind]}
-      </label>
-      <div class="row">
-        <input id="reply-message" name="message" autocomplete="off" required />
-        <button type="submit" class={kind === 'prompt' ? 'primary' : ''}>
-          Send
-        </button>
-      </div>
-    </form>
-  )
-}

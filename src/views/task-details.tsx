@@ -1,5 +1,5 @@
 import type { EffectivePolicy, LimitMechanism, RunLimitsRecord, TaskView, ToolApproval } from '../domain'
-import { count, dateTime, dollars, jsonText, megabytes } from './format'
+import { count, dateTime, dollars, megabytes } from './format'
 import { RunProgress } from './run-progress'
 import { UsageMeters } from './usage-meters'
 
@@ -131,33 +131,7 @@ function Limits({ limits }: { limits: RunLimitsRecord }): JSX.Element {
   )
 }
 
-/** A pending tool use with its input, and the answer buttons (the agent waits until one is pressed). */
-function PendingApproval({ taskId, approval }: { taskId: string; approval: ToolApproval }): JSX.Element {
-  const messageId = `deny-message-${approval.id}`
-  return (
-    <li class="approval">
-      <strong safe>{approval.tool}</strong>{' '}
-      <span class="muted" safe>{`asked ${dateTime(approval.created_at)}`}</span>
-      <pre class="json" safe>
-        {jsonText(approval.input)}
-      </pre>
-      <form hx-post={`/ui/tasks/${taskId}/approvals/${approval.id}`} hx-target="#flash">
-        <label for={messageId}>Reason told to the agent if you deny (optional)</label>
-        <input id={messageId} name="message" autocomplete="off" />
-        <div class="row">
-          <button type="submit" name="allow" value="true" class="primary">
-            Allow
-          </button>
-          <button type="submit" name="allow" value="false" class="danger">
-            Deny
-          </button>
-        </div>
-      </form>
-    </li>
-  )
-}
-
-function Approvals({ taskId, approvals }: { taskId: string; approvals: ToolApproval[] }): JSX.Element {
+function Approvals({ approvals }: { approvals: ToolApproval[] }): JSX.Element {
   const pending = approvals.filter((approval) => approval.status === 'pending')
   const decided = approvals.filter((approval) => approval.status !== 'pending').slice(-DECIDED_SHOWN)
   if (approvals.length === 0) return ''
@@ -172,7 +146,10 @@ function Approvals({ taskId, approvals }: { taskId: string; approvals: ToolAppro
       {pending.length > 0 ? (
         <ul class="plain">
           {pending.map((approval) => (
-            <PendingApproval taskId={taskId} approval={approval} />
+            <li class="approval">
+              <strong safe>{approval.tool}</strong>{' '}
+              <a href={`#approval-${approval.id}`}>answer it in the timeline</a>
+            </li>
           ))}
         </ul>
       ) : (
@@ -209,7 +186,7 @@ const yesNo = (value: boolean | null, yes: string, no: string, before: string) =
 export function TaskDetails({ task, approvals }: DetailsProps): JSX.Element {
   return (
     <aside id="inspector" class="pane inspector" tabindex="0" aria-label="Task details">
-      <Approvals taskId={task.id} approvals={approvals} />
+      <Approvals approvals={approvals} />
       <section aria-labelledby="progress-h">
         <h2 id="progress-h">Progress</h2>
         <RunProgress task={task} />

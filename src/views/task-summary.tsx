@@ -2,7 +2,7 @@ import type { TaskView } from '../domain'
 import type { AllowedActions } from './actions'
 import { attr, dateTime, shortId } from './format'
 import { StatusBadge } from './status'
-import { ReplyForm, TaskActions } from './task-actions'
+import { TaskActions } from './task-actions'
 
 export interface SummaryProps {
   task: TaskView
@@ -43,14 +43,6 @@ export function TaskSummary({ task, actions }: SummaryProps): JSX.Element {
         <pre safe>{task.runner === 'shell' ? task.command : task.prompt}</pre>
       </details>
       <TaskActions taskId={task.id} actions={actions} />
-      {actions.reply ? (
-        <ReplyForm
-          taskId={task.id}
-          kind={task.runner !== 'shell' ? 'agent' : task.state === 'needs-input.prompt' ? 'prompt' : 'stdin'}
-        />
-      ) : (
-        ''
-      )}
     </section>
   )
 }

@@ -51,16 +51,24 @@ export interface UiHarness {
 }
 
 /** A real server over a fresh database, a temp git repository, and headless Chromium with a fresh profile. */
-export async function startUi(files?: Record<string, string>): Promise<UiHarness> {
+export async function startUi(
+  files?: Record<string, string>,
+  env: Record<string, string> = {},
+  /** Writes into the database before the server opens it (a seeded history). */
+  seed?: (dbPath: string, repo: string) => void,
+): Promise<UiHarness> {
   const executablePath = chromiumPath()
   const temp = tempDir('openruntime-e2e-')
   const repo = makeRepo(join(temp.path, 'repo'), files)
   const profile = join(temp.path, 'profile')
   mkdirSync(profile)
+  const dbPath = join(temp.path, 'data', 'openruntime.sqlite3')
+  seed?.(dbPath, repo)
   const server = await spawnServer({
-    OPENRUNTIME_DB: join(temp.path, 'data', 'openruntime.sqlite3'),
+    OPENRUNTIME_DB: dbPath,
     OPENRUNTIME_PARTIAL_LINE_MS: '150',
     OPENRUNTIME_DISCOVERY_ROOTS: temp.path,
+    ...env,
   })
   let context: BrowserContext
   try {

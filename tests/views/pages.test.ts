@@ -181,7 +181,7 @@ describe('page routes', () => {
 })
 
 describe('TaskDetails', () => {
-  test('a pending tool approval shows its input escaped, with allow and deny posting to its own route', async () => {
+  test('a pending tool approval is counted and links to its card in the timeline, its tool escaped', async () => {
     const id = await draft()
     const task = (await rt.call('GET', `/tasks/${id}`)).body
     const approval: ToolApproval = {
@@ -202,9 +202,8 @@ describe('TaskDetails', () => {
       approvals: [approval, { ...approval, id: 'a0', status: 'denied', decided_by: 'me' }],
     }) as string
     expect(await countElements(html, 'img')).toBe(0)
-    expect(html).toContain(`hx-post="/ui/tasks/${id}/approvals/a1"`)
-    expect(html).toContain('name="allow" value="true"')
-    expect(html).toContain('name="allow" value="false"')
+    expect(html).toContain('href="#approval-a1"')
+    expect(html).not.toContain('hx-post')
     expect(html).toContain('Tool approvals waiting (1)')
     expect(html).toContain('denied')
   })

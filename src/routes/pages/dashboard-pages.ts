@@ -1,5 +1,5 @@
 import { Elysia } from 'elysia'
-import { RUNNERS, TASK_STATUSES, type TaskStatus, type TaskView } from '../../domain'
+import type { TaskView } from '../../domain'
 import { timestampParam } from '../../events/live-stream'
 import { listPresets } from '../../policy'
 import { dashboardPage } from '../../views/dashboard'

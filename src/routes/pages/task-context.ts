@@ -3,6 +3,7 @@ import type { EventsEmbed } from '../../tasks/views'
 import { type AllowedActions, allowedActions } from '../../views/actions'
 import { TaskDetails } from '../../views/task-details'
 import { TaskSummary } from '../../views/task-summary'
+import { replyBoxPartial } from '../../views/timeline'
 import type { Services } from '../services'
 
 export interface TaskContext {
@@ -29,6 +30,7 @@ export function taskRegions(
   let out = ''
   if (which.summary) {
     out += `<hx-partial hx-target="#task-summary" hx-swap="outerMorph">${TaskSummary({ task, actions })}</hx-partial>`
+    out += replyBoxPartial(task, actions)
   }
   if (which.details) {
     const details = TaskDetails({ task, approvals: services.tasks.approvals(id) })

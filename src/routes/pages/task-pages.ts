@@ -49,7 +49,8 @@ export function taskPageRoutes(services: Services) {
         const before = seqParam(query.before, 'before') ?? tasks.view(params.id, 'none').last_seq + 1
         // Seqs run 1, 2, 3… without gaps, so the page before `before` starts at a known seq.
         const after = Math.max(0, before - 1 - TIMELINE_PAGE)
-        return html(olderPage(params.id, tasks.events(params.id, after, Math.max(0, before - 1 - after))))
+        const events = tasks.events(params.id, after, Math.max(0, before - 1 - after))
+        return html(olderPage(params.id, events, () => tasks.approvals(params.id)))
       },
       { params: TaskParams, query: OlderEventsQuery },
     )
@@ -64,7 +65,7 @@ export function taskPageRoutes(services: Services) {
           timeline.source(id),
           {
             events: (events) =>
-              eventRows(events) +
+              eventRows(events, { approvals: () => tasks.approvals(id) }) +
               (changesDetails(events) ? taskRegions(services, id, { summary: false, details: true }) : ''),
             status: () => {
               const { task } = taskContext(services, id, 'none')

@@ -8,6 +8,7 @@ import type { Conversation } from './conversation'
  * Scripts:
  * - `write-file <path> [content…]`  one file write (Claude Write, Codex apply_patch), then a summary
  * - `bash <command…>`               one shell command, then a summary
+ * - `write-then-bash <path> <command…>`  a file write, then a shell command, then a summary
  * - `escalate <command…>`           like bash, but Codex is asked to run it outside its sandbox,
  *                                    which is what makes Codex ask for approval
  * - `long [seconds]`                a short text, then the stream is held open (with pings)
@@ -75,6 +76,20 @@ export function plan(conversation: Conversation): Reply {
   const { name, args } = markerOf(conversation.prompt)
   const step = conversation.toolResults.length
   const usage = name === 'usage' ? usageOf(args) : DEFAULT_USAGE
+  if (name === 'write-then-bash' && step === 1)
+    return {
+      text: 'Now a command.',
+      tool: { kind: 'bash', command: args.slice(1).join(' ') || 'true', escalate: false },
+      usage,
+    }
+  if (name === 'write-then-bash' && step === 0) {
+    const path = args[0] ?? 'hello.txt'
+    return {
+      text: `Writing ${path}.`,
+      tool: { kind: 'write', path, content: 'hello from the scripted model\n' },
+      usage,
+    }
+  }
   if (step > 0) return summary(conversation, usage)
   switch (name) {
     case 'write-file': {

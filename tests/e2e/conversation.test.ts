@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Page } from 'playwright-core'
+import { AGENTS_BIN, agentBinary } from '../agents/harness'
+import { type ModelServer, startModelServer } from '../support/model-server'
+import { tempDir } from '../support/temp'
+import { startUi, type UiHarness, waitForStatus } from './harness'
+
+/**
+ * A Claude Code run read and steered from its conversation: the real CLI against the scripted
+ * model server asks for two tool uses; one is allowed and one denied (with a reason) from the
+ * cards where they were asked, the edit shows its own diff, and the reply box continues the session.
+ */
+
+let ui: UiHarness
+let model: ModelServer
+const home = tempDir('openruntime-e2e-home-')
+
+beforeAll(async () => {
+  model = startModelServer()
+  ui = await startUi(undefined, {
+    HOME: home.path,
+    PATH: `${AGENTS_BIN}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    OPENRUNTIME_STOP_GRACE_MS: '3000',
+    OPENRUNTIME_CLAUDE_BIN: agentBinary('claude'),
+    OPENRUNTIME_CLAUDE_ENV: JSON.stringify({
+      ANTHROPIC_BASE_URL: model.url,
+      ANTHROPIC_API_KEY: 'sk-ant-test-dummy',
+      ...model.proxyEnv(),
+    }),
+  })
+})
+afterAll(async () => {
+  await ui?.close()
+  await model?.stop()
+  home.cleanup()
+})
+
+async function api(method: string, path: string, body?: unknown): Promise<any> {
+  const response = await fetch(`${ui.url}${path}`, {
+    method,
+    headers: { ...ui.server.auth, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  if (response.status >= 300)
+    throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`)
+  return response.json()
+}
+
+const PENDING = '#timeline li[data-state="pending"]'
+
+/** The card of the only pending approval, once it is there. */
+async function pendingCard(page: Page, tool: string) {
+  const card = await page
+    .waitForSelector(`${PENDING} .approval-card:has-text("${tool}")`, { timeout: 60_000 })
+    .catch(async (e) => {
+      console.log(
+        await page.$$eval('#timeline > li', (rows) =>
+          rows
+            .map((r) => `${(r as HTMLElement).dataset.state ?? ''} ${r.textContent?.slice(0, 200)}`)
+            .join('\n'),
+        ),
+      )
+      throw e
+    })
+  expect(await page.$$(PENDING)).toHaveLength(1)
+  return card
+}
+
+describe('a Claude Code conversation', () => {
+  test('two tool approvals answered from their cards, the tool card with its result and diff, then a reply', async () => {
+    const { id } = await api('POST', '/tasks', {
+      title: 'Write then run',
+      runner: 'claude-code',
+      prompt: 'SCRIPT:write-then-bash notes.txt touch denied.txt',
+      workspace: ui.repo,
+      policy: { require_approval: true },
+    })
+    await api('POST', `/tasks/${id}/start`, {})
+    await api('POST', `/tasks/${id}/approve`, {})
+    const page = await ui.newPage()
+    await page.goto(`${ui.url}/tasks/${id}/view`)
+
+    // The first request: the Write, allowed from its card (which carries the approve/deny keys).
+    const write = await pendingCard(page, 'Write')
+    expect(await write.$eval('.approval-allow', (b) => b.getAttribute('data-shortcut'))).toBe('a')
+    expect(await write.$eval('.approval-deny', (b) => b.getAttribute('data-shortcut'))).toBe('d')
+    await write.$eval('.approval-allow', (b) => (b as HTMLButtonElement).click())
+    await page.waitForSelector('#timeline li[data-state="allowed"] .approval-card:has-text("Write")')
+
+    // The second: the command, denied with a reason told to the agent.
+    const bash = await pendingCard(page, 'touch denied.txt')
+    await (await bash.$('input[name=message]'))?.fill('not today')
+    await bash.$eval('.approval-deny', (b) => (b as HTMLButtonElement).click())
+    const denied = await page.waitForSelector('#timeline li[data-state="denied"] .approval-card')
+    expect(await denied.textContent()).toContain('not today')
+    expect(await page.$$('#timeline .approval-form')).toHaveLength(0)
+
+    await waitForStatus(page, 'ready-for-review', 60_000)
+    expect(
+      readFileSync(join((await api('GET', `/tasks/${id}?events=none`)).worktree_path, 'notes.txt'), 'utf8'),
+    ).toBe('hello from the scripted model\n')
+    const worktree = (await api('GET', `/tasks/${id}?events=none`)).worktree_path
+    expect(existsSync(join(worktree, 'denied.txt'))).toBe(false)
+
+    // The Write's card: its diff inline and its result inside, both after a reload as when streamed.
+    for (const round of ['streamed', 'reloaded']) {
+      if (round === 'reloaded') await page.reload()
+      const writeCard = await page.waitForSelector(
+        '#timeline li.ev-card:has(.tool-name:text-is("Write")) details',
+      )
+      const added = await writeCard.$$eval('.edit-diff tr:has(.d2h-ins)', (rows) =>
+        rows.map((row) => row.textContent ?? ''),
+      )
+      expect(added.some((row) => row.includes('hello from the scripted model'))).toBe(true)
+      expect(await writeCard.$eval('[data-slot="status"]', (s) => s.textContent)).toContain('done')
+      expect(await writeCard.$eval('[data-slot="body"]', (s) => s.textContent)).not.toContain('No result yet')
+      const bashCard = await page.$('#timeline li.ev-card:has(.tool-name:text-is("Bash")) details')
+      expect(await bashCard?.$eval('[data-slot="status"]', (s) => s.textContent)).toContain('failed')
+      expect(await page.$$('#timeline li[data-attach]')).toHaveLength(0)
+      expect(await page.textContent('#timeline li[data-state="denied"]')).toContain('not today')
+    }
+
+    // A finished run takes a follow-up from the reply box; the answer streams in below.
+    expect(await page.textContent('#reply-box label')).toContain('Follow up')
+    expect(await page.getAttribute('#reply-message', 'data-shortcut')).toBe('r')
+    await page.fill('#reply-message', 'thanks')
+    await page.press('#reply-message', 'Enter')
+    await page.waitForSelector('#timeline .ev-agent >> text=echo: thanks', { timeout: 60_000 })
+    await waitForStatus(page, 'ready-for-review', 60_000)
+    expect(await page.$('#reply-box #reply-message')).not.toBeNull()
+    expect(ui.pageErrors).toEqual([])
+  }, 180_000)
+})
