@@ -35,7 +35,7 @@ const WAITING: Fills = {
 /** A tool's input: an edit as its diff, a shell command as the command, anything else as JSON. */
 function ToolInput({ tool, input }: { tool: string; input: unknown }): JSX.Element {
   const patch = toolEditPatch(tool, input)
-  if (patch !== null) return <div class="edit-diff">{inlineDiff(patch) as 'safe'}</div>
+  if (patch !== null) return <EditDiff patch={patch} />
   const command = typeof input === 'object' && input !== null ? (input as JsonObject).command : undefined
   if (tool === 'Bash' && typeof command === 'string') {
     return (
@@ -113,6 +113,15 @@ export function CommandCard({ event }: { event: TaskEvent }): JSX.Element {
   )
 }
 
+/** One edit's diff, scrolled in its own box: focusable, so a keyboard can scroll a wide one too. */
+function EditDiff({ patch }: { patch: string }): JSX.Element {
+  return (
+    <div class="edit-diff" tabindex="0" role="region" aria-label="Diff of this edit">
+      {inlineDiff(patch) as 'safe'}
+    </div>
+  )
+}
+
 /** A Codex patch: each file with its kind and the diff of that change. */
 export function FileChangeCard({ event }: { event: TaskEvent }): JSX.Element {
   const meta = event.metadata ?? {}
@@ -146,7 +155,7 @@ export function FileChangeCard({ event }: { event: TaskEvent }): JSX.Element {
               </span>{' '}
               <code safe>{path}</code>
               {patch !== null ? (
-                <div class="edit-diff">{inlineDiff(patch) as 'safe'}</div>
+                <EditDiff patch={patch} />
               ) : diff !== '' ? (
                 <pre class="json" safe>
                   {diff}

@@ -1,17 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import AxeBuilder from '@axe-core/playwright'
-import type { Page } from 'playwright-core'
-import { chromium } from 'playwright-core'
+import { chromium, type Page } from 'playwright-core'
+import { seriousViolations, THEMES, VIEWPORTS } from './axe'
 import { dispatchShell, startUi, taskIdByTitle, type UiHarness, useWorkspace, waitForStatus } from './harness'
 
 let ui: UiHarness
 let taskId: string
-
-const VIEWPORTS = {
-  desktop: { width: 1400, height: 900 },
-  phone: { width: 390, height: 844 },
-}
-const THEMES = ['light', 'dark'] as const
 
 beforeAll(async () => {
   ui = await startUi({ 'README.md': '# demo\n' })
@@ -28,16 +21,6 @@ beforeAll(async () => {
   await page.close()
 })
 afterAll(() => ui?.close())
-
-/** Serious and critical axe violations on the page as it is now, one line each (rule, impact, where). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page: page as never }).analyze()
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .flatMap((violation) =>
-      violation.nodes.map((node) => `${violation.id} (${violation.impact}): ${node.target.join(' ')}`),
-    )
-}
 
 // /swagger is left out: it is Scalar's API reference, a vendored page whose markup is not ours.
 const PAGES = [
