@@ -116,9 +116,9 @@ export function CommandCard({ event }: { event: TaskEvent }): JSX.Element {
 /** One edit's diff, scrolled in its own box: focusable, so a keyboard can scroll a wide one too. */
 function EditDiff({ patch }: { patch: string }): JSX.Element {
   return (
-    <div class="edit-diff" tabindex="0" role="region" aria-label="Diff of this edit">
+    <section class="edit-diff" tabindex="0" aria-label="Diff of this edit">
       {inlineDiff(patch) as 'safe'}
-    </div>
+    </section>
   )
 }
 
