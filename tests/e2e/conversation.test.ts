@@ -6,7 +6,15 @@ import { AGENTS_BIN, agentBinary } from '../agents/harness'
 import { type ModelServer, startModelServer } from '../support/model-server'
 import { tempDir } from '../support/temp'
 import { seriousViolations, THEMES, VIEWPORTS } from './axe'
-import { dispatchShell, startUi, taskIdByTitle, type UiHarness, useWorkspace, waitForStatus } from './harness'
+import {
+  dispatchShell,
+  screenshot,
+  startUi,
+  taskIdByTitle,
+  type UiHarness,
+  useWorkspace,
+  waitForStatus,
+} from './harness'
 
 /**
  * A Claude Code run read and steered from its conversation, at a laptop's and at a phone's size:
@@ -150,6 +158,8 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
       await page.waitForSelector('#timeline .ev-agent >> text=echo: thanks', { timeout: 60_000 })
       await waitForStatus(page, 'ready-for-review', 60_000)
       expect(await page.$('#reply-box #reply-message')).not.toBeNull()
+
+      await screenshot(page, size === 'desktop' ? 'conversation.png' : 'phone-conversation.png', ui.dir)
 
       // The conversation, its cards and answered approvals included, passes axe in both themes.
       for (const colorScheme of THEMES) {
