@@ -159,6 +159,11 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
       await waitForStatus(page, 'ready-for-review', 60_000)
       expect(await page.$('#reply-box #reply-message')).not.toBeNull()
 
+      // The picture shows the allowed edit's card with its diff, not the toast that confirmed the reply.
+      await page.$eval('#flash', (flash) => flash.replaceChildren())
+      await page.$eval('#timeline li.ev-card:has(.tool-name)', (card) =>
+        card.scrollIntoView({ block: 'start' }),
+      )
       await screenshot(page, size === 'desktop' ? 'conversation.png' : 'phone-conversation.png', ui.dir)
 
       // The conversation, its cards and answered approvals included, passes axe in both themes.
