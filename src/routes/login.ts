@@ -6,8 +6,15 @@ import { sameToken, TOKEN_COOKIE } from './security'
 /** Neither the page nor the link that carries the token is cached or passed on as a referrer. */
 const PRIVATE = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }
 
+/**
+ * The form page may pass its address to this server alone: under `no-referrer` a browser sends
+ * its POST with `Origin: null`, which the origin check refuses, and the form could never sign in.
+ */
 const html = (body: string, status = 200) =>
-  new Response(body, { status, headers: { 'content-type': 'text/html; charset=utf-8', ...PRIVATE } })
+  new Response(body, {
+    status,
+    headers: { 'content-type': 'text/html; charset=utf-8', ...PRIVATE, 'referrer-policy': 'same-origin' },
+  })
 
 const token = t.String({ maxLength: 1024 })
 

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { makeRepo } from '../support/git-repo'
 import { type ServerProcess, spawnServer } from '../support/server-process'
 import { tempDir } from '../support/temp'
@@ -18,6 +18,21 @@ function chromiumPath(): string {
   }
   if (!existsSync(CHROMIUM)) throw new Error('Chromium is missing: install the Debian package "chromium"')
   return CHROMIUM
+}
+
+/** No sandbox (tests run as root), and none of Chromium's own traffic to outside hosts. */
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+]
+
+/** Headless Chromium without a profile, for a test that makes its own contexts (a phone's, say). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS })
 }
 
 /**
@@ -76,14 +91,7 @@ export async function startUi(
       executablePath,
       headless: true,
       viewport: { width: 1400, height: 900 },
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+      args: CHROMIUM_ARGS,
     })
   } catch (error) {
     await server.kill()
