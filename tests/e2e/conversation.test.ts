@@ -99,6 +99,11 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
         workspace: ui.repo,
         policy: { require_approval: true },
       })
+      // Another tab watches the roster: a tool call waiting for its answer reaches the user there.
+      const roster = await ui.newPage()
+      await roster.setViewportSize(viewport)
+      await roster.goto(ui.url)
+      await roster.waitForSelector(`.roster-item[data-task-id="${id}"]`)
       await api(ui, 'POST', `/tasks/${id}/start`, {})
       await api(ui, 'POST', `/tasks/${id}/approve`, {})
       const page = await ui.newPage()
@@ -107,6 +112,9 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
 
       // The first request: the Write, allowed from its card (which carries the approve/deny keys).
       const write = await pendingCard(page, 'Write')
+      await roster.waitForSelector(`.roster-item[data-task-id="${id}"][data-attention="approval"]`)
+      expect(await roster.title()).toBe('(1) Needs approval: Write then run · openRuntime')
+      await roster.close()
       expect(await write.$eval('.approval-allow', (b) => b.getAttribute('data-shortcut'))).toBe('a')
       expect(await write.$eval('.approval-deny', (b) => b.getAttribute('data-shortcut'))).toBe('d')
       await write.$eval('.approval-allow', (b) => (b as HTMLButtonElement).click())

@@ -75,31 +75,39 @@ export function dashboardRoutes(services: Services) {
           (listener) => timeline.onStatus(listener),
           (change) => {
             try {
-              return statusNotice({ ...tasks.get(change.task_id), ...change })
+              return statusNotice(tasks, { ...tasks.get(change.task_id), ...change })
             } catch {
               return null // deleted since
             }
           },
-          () => (since === undefined ? [] : changedSince(tasks, since).map(statusNotice)),
+          () =>
+            since === undefined ? [] : changedSince(tasks, since).map((task) => statusNotice(tasks, task)),
         ),
         { headers: SSE_HEADERS },
       )
     })
 }
 
-/** What the roster and the attention script learn of a status change; the title is plain text, controls made visible. */
-const statusNotice = (task: {
-  task_id?: string
-  id: string
-  status: string
-  state: string
-  title: string
-}) => ({
-  task_id: task.task_id ?? task.id,
-  status: task.status,
-  state: task.state,
-  title: visibleText(task.title),
-})
+/**
+ * What the roster and the attention script learn of a status change; the title is plain text,
+ * controls made visible. `approval`: a live run waits for a tool approval (its state says only that
+ * the process waits), which the user is told as such.
+ */
+function statusNotice(
+  tasks: Services['tasks'],
+  task: { task_id?: string; id: string; status: string; state: string; title: string },
+) {
+  const id = task.task_id ?? task.id
+  return {
+    task_id: id,
+    status: task.status,
+    state: task.state,
+    title: visibleText(task.title),
+    approval:
+      task.state === 'needs-input.prompt' &&
+      tasks.approvals(id).some((approval) => approval.status === 'pending'),
+  }
+}
 
 /** Bounds what one reconnect replays; the roster shows fewer tasks than this anyway. */
 const MISSED_LIMIT = 1000

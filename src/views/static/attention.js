@@ -29,9 +29,10 @@
   }
 
   const notifications = () => 'Notification' in window
-  const labelOf = (change) =>
-    change.state === 'needs-input.approval' ? 'Needs approval' : LABELS[change.status]
-  const markerOf = (change) => (change.state === 'needs-input.approval' ? 'approval' : MARKERS[change.status])
+  // An approval: the gate before a run starts, or a live run's tool call waiting for an answer.
+  const isApproval = (change) => change.state === 'needs-input.approval' || change.approval === true
+  const labelOf = (change) => (isApproval(change) ? 'Needs approval' : LABELS[change.status])
+  const markerOf = (change) => (isApproval(change) ? 'approval' : MARKERS[change.status])
   const openTaskId = () =>
     document.querySelector('#task-pane[data-task-id], #task-summary[data-task-id]')?.dataset.taskId
   const looking = () => !document.hidden && document.hasFocus()
