@@ -94,6 +94,7 @@ export function TaskActions({ taskId, actions }: { taskId: string; actions: Allo
           href={`/tasks/${taskId}/review`}
           data-shortcut="v"
           data-shortcut-label="Review the changes"
+          data-busy-label="Opening the diff…"
         >
           Review changes
         </a>

@@ -193,4 +193,26 @@ describe('progress for long operations', () => {
     await page.waitForSelector('#task-summary button[aria-busy="true"]', { state: 'detached' })
     await page.close()
   })
+
+  test('while the review of the changes is being built, its link says so', async () => {
+    const id = await runShell(ui.server, ui.repo, 'echo reviewed > reviewed.txt')
+    const page = await ui.newPage()
+    // While a navigation is pending Playwright cannot read the page, so the page notes what its link
+    // said at the moment it was left (after the review's response arrived, so all through the wait).
+    await page.addInitScript(() => {
+      addEventListener('pagehide', () => {
+        const link = document.querySelector('a[aria-busy="true"]')
+        sessionStorage.setItem('link-when-left', link?.textContent ?? 'no busy link')
+      })
+    })
+    await page.goto(`${ui.url}/tasks/${id}/view`)
+    await page.click('[data-shortcut="v"]')
+    await page.waitForURL(`${ui.url}/tasks/${id}/review`)
+    await page.waitForSelector('#diff .d2h-file-wrapper')
+    expect(await page.evaluate(() => sessionStorage.getItem('link-when-left'))).toBe('Opening the diff…')
+    await page.goBack()
+    await page.waitForURL(`${ui.url}/tasks/${id}/view`)
+    expect(await page.textContent('[data-shortcut="v"]')).toBe('Review changes')
+    await page.close()
+  })
 })

@@ -43,4 +43,21 @@
     button.removeAttribute('aria-busy')
     if (label && button.textContent === label) button.textContent = text
   })
+
+  // A link to a page the server takes a while to build (the review of a large diff) says so while
+  // the browser waits for it; a page restored from the back-forward cache gets its link back.
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest?.('a[data-busy-label]')
+    if (!link || event.defaultPrevented || event.button !== 0) return
+    if (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return
+    link.dataset.idleText = link.textContent
+    link.setAttribute('aria-busy', 'true')
+    link.textContent = link.dataset.busyLabel
+  })
+  window.addEventListener('pageshow', () => {
+    for (const link of document.querySelectorAll('a[aria-busy="true"][data-idle-text]')) {
+      link.removeAttribute('aria-busy')
+      link.textContent = link.dataset.idleText
+    }
+  })
 })()
