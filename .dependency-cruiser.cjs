@@ -147,7 +147,9 @@ module.exports = {
       name: 'nothing-below-calls-hosts',
       severity: 'error',
       comment: 'The runs, the queue, storage, git, policy and the events know nothing of runner hosts.',
-      from: { path: anyOf(dir('workers'), dir('queue'), dir('storage'), dir('git'), dir('policy'), dir('events')) },
+      from: {
+        path: anyOf(dir('workers'), dir('queue'), dir('storage'), dir('git'), dir('policy'), dir('events')),
+      },
       to: { path: dir('hosts') },
     },
     {
