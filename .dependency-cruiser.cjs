@@ -136,6 +136,23 @@ module.exports = {
       to: { path: anyOf(dir('tasks'), dir('routes'), dir('views')) },
     },
     {
+      name: 'hosts-below-services',
+      severity: 'error',
+      comment:
+        'Runner hosts (registry, leases, the runner protocol and its commands) serve the task service and the routes like the runs do: they never call back into tasks/, the routes or the views.',
+      from: { path: dir('hosts') },
+      to: { path: anyOf(dir('tasks'), dir('routes'), dir('views')) },
+    },
+    {
+      name: 'nothing-below-calls-hosts',
+      severity: 'error',
+      comment: 'The runs, the queue, storage, git, policy and the events know nothing of runner hosts.',
+      from: {
+        path: anyOf(dir('workers'), dir('queue'), dir('storage'), dir('git'), dir('policy'), dir('events')),
+      },
+      to: { path: dir('hosts') },
+    },
+    {
       name: 'executors-have-no-store',
       severity: 'error',
       comment:

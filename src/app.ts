@@ -8,6 +8,8 @@ import { loginRoutes } from './routes/login'
 import { openApi } from './routes/openapi'
 import { pageFailures, pageRoutes } from './routes/pages'
 import { reviewRoutes } from './routes/review'
+import { runnerHostRoutes } from './routes/runner-hosts'
+import { runnerProtocolRoutes } from './routes/runner-protocol'
 import { security } from './routes/security'
 import { streamRoutes } from './routes/streams'
 import { strictBodies } from './routes/strict-body'
@@ -24,7 +26,7 @@ export function createApp(runtime: Runtime) {
   const bodies = strictBodies()
   const app = new Elysia()
     .use(errorHandling(pageFailures))
-    .use(security(runtime.config))
+    .use(security(runtime.config, (token) => runtime.runnerHosts.registry.authenticate(token) !== null))
     .use(bodyLimit)
     .use(bodies.plugin)
     .use(loginRoutes(runtime.config))
@@ -36,6 +38,8 @@ export function createApp(runtime: Runtime) {
     .use(reviewRoutes(runtime))
     .use(systemRoutes(runtime))
     .use(workspaceRoutes(runtime))
+    .use(runnerHostRoutes(runtime))
+    .use(runnerProtocolRoutes(runtime))
     .use(pageRoutes(runtime))
   bodies.learn(app.routes)
   return app

@@ -55,6 +55,22 @@ export interface Config {
   serverEnv: Env
   /** Where to look for git repositories to offer as workspaces (default: the home directory). */
   discoveryRoots: string[] | undefined
+  /** How long a runner host's registration or heartbeat holds before the host counts as lost. */
+  runnerLeaseMs: number
+  /**
+   * Where tasks without placement labels run: `local` (this machine, the default) or `remote`
+   * (runner hosts only). A task with labels always runs on a runner host.
+   */
+  runPlacement: RunPlacement
+}
+
+export const RUN_PLACEMENTS = ['local', 'remote'] as const
+export type RunPlacement = (typeof RUN_PLACEMENTS)[number]
+
+function placementSetting(env: Env): RunPlacement {
+  const raw = env.OPENRUNTIME_RUN_PLACEMENT || 'local'
+  if ((RUN_PLACEMENTS as readonly string[]).includes(raw)) return raw as RunPlacement
+  throw new ConfigError(`OPENRUNTIME_RUN_PLACEMENT must be one of ${RUN_PLACEMENTS.join(', ')}, got "${raw}"`)
 }
 
 export const LIMITS_MODES = ['auto', 'rlimit'] as const
@@ -214,6 +230,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     discoveryRoots: env.OPENRUNTIME_DISCOVERY_ROOTS
       ? env.OPENRUNTIME_DISCOVERY_ROOTS.split(':').filter(Boolean)
       : undefined,
+    runnerLeaseMs: integerSetting(env, 'OPENRUNTIME_RUNNER_LEASE_MS', 30_000, 50),
+    runPlacement: placementSetting(env),
   }
 }
 

@@ -4,6 +4,7 @@
  */
 export type ErrorKind =
   | 'invalid' // 400: the request itself is malformed or names something impossible
+  | 'unauthorized' // 401: no valid credential for this route
   | 'forbidden' // 403: a policy refuses it
   | 'not_found' // 404
   | 'conflict' // 409: the task's current state does not allow it

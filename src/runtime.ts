@@ -5,6 +5,7 @@ import { now } from './domain'
 import { EventBus } from './events/event-bus'
 import { EventLog } from './events/event-log'
 import { clearScratch, setScratchRoot } from './git'
+import { ControlChannel, LeaseSweeper, RemoteAttempts, RemoteRuns, RunnerHostRegistry } from './hosts'
 import { TaskLifecycle } from './lifecycle'
 import { detectSandbox } from './policy'
 import { RunLimits } from './process/limits/run-limits'
@@ -44,8 +45,16 @@ export interface Runtime {
   runners: RunnerCatalog
   workspaces: WorkspaceRegistry
   sessions: SessionInventory
+  /** Runner hosts: the registry and tokens (user API), and the runner protocol's side of them. */
+  runnerHosts: RunnerHosts
   recovery: RecoveryReport
   close(): Promise<void>
+}
+
+export interface RunnerHosts {
+  registry: RunnerHostRegistry
+  attempts: RemoteAttempts
+  control: ControlChannel
 }
 
 /** The project's git, workspace and policy modules, as the core uses them (wired in src/compose.ts). */
@@ -94,6 +103,17 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       config.token ? { OPENRUNTIME_TOKEN: config.token } : {},
     ])
     const sandbox = () => detectSandbox({ bwrap: config.bwrapPath })
+    const hostDeps = {
+      store: openStore,
+      eventLog,
+      lifecycle,
+      config,
+      redaction,
+      shutdownSignal: liveRuns.shutdownSignal,
+    }
+    const control = new ControlChannel(openStore)
+    const hostRegistry = new RunnerHostRegistry(hostDeps, control)
+    const remote = new RemoteRuns(hostDeps, hostRegistry, control)
     // After the lock: the run cgroups of this data directory are this server's alone.
     const limits = await RunLimits.start(config)
     const coordinator = new RunCoordinator({
@@ -107,6 +127,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       redaction,
       sandbox,
       limits,
+      runsHere: (task) => !remote.isRemote(task),
     })
     // Jobs wait until recovery has reconciled the previous run's state.
     let recovered!: () => void
@@ -131,6 +152,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       intents,
       liveRuns,
       dispatch,
+      remote,
       resolveWorkspace: adapters.resolveWorkspace,
       normalizePolicy: adapters.normalizePolicy,
       preflight: new Preflight(runners, sandbox),
@@ -143,6 +165,8 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       decided_at: now(),
       message: 'the server restarted before an answer',
     })
+    hostRegistry.renewLeases()
+    const sweeper = new LeaseSweeper(hostRegistry)
     recovered()
 
     let closed = false
@@ -165,10 +189,13 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       runners,
       workspaces,
       sessions: new SessionInventory(),
+      runnerHosts: { registry: hostRegistry, attempts: new RemoteAttempts(hostDeps, remote), control },
       recovery,
       async close() {
         if (closed) return
         closed = true
+        sweeper.close()
+        control.disconnectAll()
         await liveRuns.shutdown()
         await queue.close()
         limits.close()

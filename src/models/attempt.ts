@@ -24,5 +24,7 @@ export const AttemptRecordSchema = Type.Object({
   /** The limits it ran under and how each was enforced; null before its process started. */
   limits: optionalOnWire(Nullable(RunLimitsRecordSchema)),
   cost_ledger: optionalOnWire(CostLedgerSchema),
+  /** The runner host it ran on; null when it ran on this machine. */
+  runner_host_id: optionalOnWire(Nullable(Type.String())),
 })
 export type AttemptRecord = Static<typeof AttemptRecordSchema>

@@ -3,7 +3,7 @@ import { PolicyInputSchema } from './policy'
 import { Nullable } from './schema-kit'
 import { BudgetMinutes, ModelName, TaskRecordSchema } from './task'
 
-const { title, prompt, runner, command, workspace } = TaskRecordSchema.properties
+const { title, prompt, runner, command, workspace, runner_labels } = TaskRecordSchema.properties
 
 /**
  * `POST /tasks`: the task's own fields, each with its model's type and range, bounded in length
@@ -26,6 +26,11 @@ export const CreateTaskBodySchema = Type.Object(
     workspace: Type.Optional(Nullable(CloneType(workspace, { maxLength: 4096 }))),
     budget_minutes: Type.Optional(Nullable(BudgetMinutes)),
     policy: Type.Optional(Nullable(PolicyInputSchema)),
+    runner_labels: Type.Optional(
+      CloneType(runner_labels, {
+        description: 'labels a runner host must have to run it (default none: it runs here)',
+      }),
+    ),
   },
   { additionalProperties: false },
 )

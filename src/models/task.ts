@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox'
 import { CostLedgerSchema } from './cost-ledger'
 import { EffectivePolicySchema } from './policy'
 import { NumberInRange } from './ranges'
+import { RunnerLabelsSchema } from './runner-host-labels'
 import { Nullable, optionalOnWire } from './schema-kit'
 import { RunnerSchema, TaskStatusSchema } from './vocabulary'
 
@@ -45,6 +46,8 @@ export const TaskRecordSchema = Type.Object({
   /** Frozen at the first start, for every later attempt. */
   effective_policy: Nullable(EffectivePolicySchema),
   cost_ledger: CostLedgerSchema,
+  /** Placement: the labels a runner host must have to run it; none runs it on this machine. */
+  runner_labels: optionalOnWire(RunnerLabelsSchema),
   created_at: Type.String(),
   updated_at: Type.String(),
 })

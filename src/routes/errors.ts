@@ -6,6 +6,7 @@ import { validationMessage } from './validation-message'
 /** HTTP status of each error kind, for the JSON API and the pages alike. */
 export const STATUS_OF_KIND: Record<ErrorKind, number> = {
   invalid: 400,
+  unauthorized: 401,
   forbidden: 403,
   not_found: 404,
   conflict: 409,

@@ -7,6 +7,9 @@ export const TOKEN_COOKIE = 'openruntime_token'
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 const PUBLIC_PATHS = new Set(['/login', '/health'])
+/** Where runner hosts talk to the control plane: a runner token there, and only there. */
+const RUNNER_PATHS = ['/runner/v1/', '/git/']
+export const isRunnerPath = (pathname: string) => RUNNER_PATHS.some((prefix) => pathname.startsWith(prefix))
 
 function refuse(status: number, code: string, message: string): Response {
   return new Response(JSON.stringify(errorBody(code, message)), {
@@ -50,10 +53,15 @@ const hostnameOf = (host: string) =>
  * - unless auth is off (OPENRUNTIME_AUTH=none), every request but /health and /login carries the
  *   server's token (Bearer header or the login cookie), on loopback too: any local process, a run
  *   included, could otherwise drive the server;
+ * - the runner protocol and the git endpoint take a runner host's token instead (`runnerToken`
+ *   says whether one is valid), never the user's; a runner token opens nothing else;
  * - a request from another origin is refused unless that origin is listed in OPENRUNTIME_CORS_ORIGINS,
  *   and a state-changing request from a browser must come from this server's own pages.
  */
-export function security(config: Pick<Config, 'host' | 'token' | 'corsOrigins'>) {
+export function security(
+  config: Pick<Config, 'host' | 'token' | 'corsOrigins'>,
+  runnerToken: (token: string) => boolean = () => false,
+) {
   const allowedOrigins = new Set(config.corsOrigins)
   const loopbackOnly = LOOPBACK_HOSTS.has(config.host)
   return new Elysia({ name: 'security' }).onRequest(({ request, set }) => {
@@ -106,6 +114,20 @@ export function security(config: Pick<Config, 'host' | 'token' | 'corsOrigins'>)
     if (listed) {
       set.headers['access-control-allow-origin'] = origin
       set.headers.vary = 'Origin'
+    }
+    if (isRunnerPath(url.pathname)) {
+      const given =
+        request.headers
+          .get('authorization')
+          ?.match(/^bearer (.+)$/i)?.[1]
+          ?.trim() ?? null
+      if (given === null || !runnerToken(given))
+        return refuse(
+          401,
+          'unauthorized',
+          'runner routes require a runner host token: "Authorization: Bearer ort_…"',
+        )
+      return
     }
     if (config.token && !PUBLIC_PATHS.has(url.pathname)) {
       const given = tokenFrom(request)

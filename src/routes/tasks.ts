@@ -71,6 +71,7 @@ export function taskRoutes(services: Services) {
           workspace: body.workspace ?? undefined,
           budget_minutes: body.budget_minutes ?? undefined,
           policy: body.policy ?? undefined,
+          runner_labels: body.runner_labels,
         })
         return tasks.view(task.id, 'all')
       },

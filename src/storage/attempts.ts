@@ -20,6 +20,7 @@ export const ATTEMPT_COLUMNS = new Columns<AttemptRecord, { stop_reason: string 
     isolated: flag(),
     limits: json(),
     cost_ledger: json(emptyLedger),
+    runner_host_id: text(),
   },
   { stop_reason: text() },
 )
@@ -83,10 +84,12 @@ export class AttemptTable {
     attempt: Pick<
       AttemptRecord,
       'id' | 'task_id' | 'runner' | 'status' | 'execution_workspace' | 'runner_session_id' | 'started_at'
-    >,
+    > &
+      Partial<Pick<AttemptRecord, 'runner_host_id'>>,
   ): AttemptRecord {
     const record: AttemptRecord = {
       ...attempt,
+      runner_host_id: attempt.runner_host_id ?? null,
       attempt_number: this.nextNumber.get(attempt.task_id)?.next ?? 1,
       finished_at: null,
       exit_status: null,

@@ -70,6 +70,17 @@ export function json<T extends object | null>(defaults?: () => NonNullable<T>): 
   }
 }
 
+/** A JSON array of strings in `<field>_json`; anything else stored there reads as empty. */
+export const stringList = (): Storage<string[]> => ({
+  suffix: '_json',
+  generated: false,
+  encode: (value) => JSON.stringify(value ?? []),
+  decode: (value) => {
+    const list = parseStoredJson<unknown>(value === null ? null : String(value), [])
+    return Array.isArray(list) ? list.filter((item): item is string => typeof item === 'string') : []
+  },
+})
+
 /** Every field of a record, and how each is stored. */
 export type ColumnSpec<R> = { readonly [K in keyof R]-?: Storage<R[K]> }
 

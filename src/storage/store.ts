@@ -6,6 +6,7 @@ import { EventTable } from './events'
 import { IntentTable } from './intents'
 import { migrate } from './migrate'
 import { OutboxTable } from './outbox'
+import { RunnerHostTable } from './runner-hosts'
 import { TaskTable } from './tasks'
 import { WorkspaceTable } from './workspaces'
 
@@ -18,11 +19,13 @@ export class Store {
   readonly approvals: ApprovalTable
   readonly intents: IntentTable
   readonly outbox: OutboxTable
+  readonly runnerHosts: RunnerHostTable
 
   constructor(readonly db: Database) {
     this.approvals = new ApprovalTable(db)
     this.intents = new IntentTable(db)
     this.outbox = new OutboxTable(db)
+    this.runnerHosts = new RunnerHostTable(db)
     this.tasks = new TaskTable(db)
     this.attempts = new AttemptTable(db)
     this.events = new EventTable(db)

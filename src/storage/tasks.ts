@@ -7,7 +7,7 @@ import {
   type TaskRecord,
   type TaskStatus,
 } from '../domain'
-import { Columns, json, number, type Row, text } from './columns'
+import { Columns, json, number, type Row, stringList, text } from './columns'
 
 /** How each field of a task is stored in `tasks` (besides the machine snapshot and the follow-up). */
 export const TASK_COLUMNS = new Columns<TaskRecord>({
@@ -32,6 +32,7 @@ export const TASK_COLUMNS = new Columns<TaskRecord>({
   policy: json(defaultPolicy),
   effective_policy: json(defaultPolicy),
   cost_ledger: json(emptyLedger),
+  runner_labels: stringList(),
   created_at: text(),
   updated_at: text(),
 })

@@ -38,8 +38,10 @@ export async function recoverAfterRestart(
 
   for (const taskId of store.tasks.idsWithStatus(['running', 'needs-input'])) {
     const snapshot = lifecycle.snapshot(taskId)
+    const attempt = store.attempts.latest(taskId)
+    // A runner host's run went on without this server: its lease decides (src/hosts), not a restart.
+    if (attempt?.runner_host_id) continue
     if (snapshot.can({ type: 'RECOVER' })) {
-      const attempt = store.attempts.latest(taskId)
       const summary =
         'Stopped: the server restarted while this run was in progress; nothing was attached to it'
       lifecycle.transition(

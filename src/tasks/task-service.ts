@@ -15,6 +15,7 @@ import {
 import { AppError, conflict, invalid, notFound } from '../errors'
 import type { EventLog } from '../events/event-log'
 import { hasTaskChanges } from '../git'
+import type { RemoteAttemptRef, RemoteRuns } from '../hosts'
 import type { TaskLifecycle } from '../lifecycle'
 import type { TaskMachineEvent } from '../machines/task-machine'
 import { worktreeOf } from '../machines/task-state'
@@ -54,6 +55,8 @@ export interface TaskServiceDeps {
   intents: IntentSettler
   liveRuns: LiveRuns
   dispatch: RunDispatch
+  /** Where a task runs (here or on a runner host) and how a remote attempt is reached. */
+  remote: RemoteRuns
 }
 
 // The original's filter: output, plus lifecycle events about the runner or its session.
@@ -100,6 +103,7 @@ export class TaskService {
       policy,
       effective_policy: null,
       cost_ledger: emptyLedger(),
+      runner_labels: input.runner_labels ?? [],
       created_at: at,
       updated_at: at,
     }
@@ -143,7 +147,7 @@ export class TaskService {
     lifecycle.assertCan(id, { type: 'START' })
     // Exclusive: a merge, cleanup or delete must not slip in while the preflight awaits.
     await this.deps.operations.exclusive(id, 'a start', async () => {
-      await this.deps.preflight.assertCanRun(task, policyOf(task))
+      await this.assertCanRun(task)
       const freeze = this.freeze(task)
       const result = lifecycle.transition(
         id,
@@ -172,6 +176,18 @@ export class TaskService {
     const live = liveRuns.get(id)
     if (live) {
       await live.stop('user')
+      return this.get(id)
+    }
+    const remote = this.deps.remote.liveAttempt(id)
+    if (remote) {
+      // The host ends the run and reports it stopped; the task is running until it has.
+      this.deps.remote.send(remote, 'stop', { reason: 'user' })
+      this.record(id, {
+        kind: 'lifecycle',
+        attempt_id: remote.attemptId,
+        message: `Stop requested: sent to runner host ${remote.hostName}`,
+        metadata: { category: 'stop-requested', attempt_id: remote.attemptId, runner_host: remote.hostName },
+      })
       return this.get(id)
     }
     const snapshot = lifecycle.snapshot(id)
@@ -203,6 +219,22 @@ export class TaskService {
     const policy = policyOf(task)
     this.deps.preflight.assertText(task, policy, text)
     const recorded = this.deps.redaction.text(policy, text)
+    const remote = this.deps.remote.liveAttempt(id)
+    if (remote) {
+      this.deps.remote.send(remote, 'reply', { message: text })
+      this.record(id, {
+        kind: 'input',
+        attempt_id: remote.attemptId,
+        message: `User reply: ${recorded}`,
+        metadata: {
+          category: 'reply',
+          attempt_id: remote.attemptId,
+          delivery: 'runner-host',
+          runner_host: remote.hostName,
+        },
+      })
+      return this.get(id)
+    }
     const live = this.deps.liveRuns.get(id)
     if (live && !live.stopping) {
       const delivery = live.reply(text)
@@ -228,14 +260,14 @@ export class TaskService {
 
   /** A new attempt that resumes the agent's session with the reply as its first turn. */
   private async followUp(task: TaskRecord, recorded: string, text: string): Promise<TaskRecord> {
-    const { lifecycle, operations, preflight } = this.deps
+    const { lifecycle, operations } = this.deps
     const id = task.id
     if (task.runner_session_id === null)
       throw conflict('no_session', `task ${id} has no agent session to continue; start it instead`)
     await this.deps.intents.settleLeftover(id)
     lifecycle.assertCan(id, { type: 'FOLLOW_UP' })
     await operations.exclusive(id, 'a follow-up', async () => {
-      await preflight.assertCanRun(task, policyOf(task))
+      await this.assertCanRun(task)
       const result = lifecycle.transition(
         id,
         { type: 'FOLLOW_UP' },
@@ -297,12 +329,41 @@ export class TaskService {
         status: approval.status,
       })
     }
+    const remote = this.deps.remote.liveAttempt(id)
+    if (remote && remote.attemptId === approval.attempt_id)
+      return this.answerRemotely(remote, approval, answer, by)
     const live = liveRuns.get(id)
     const delivered = live?.attemptId === approval.attempt_id && live.answerApproval(approval, answer, by)
     if (!delivered) {
       throw conflict('approval_closed', `the agent of task ${id} no longer waits for approval ${approvalId}`)
     }
     return store.approvals.get(id, approvalId) ?? approval
+  }
+
+  /** The answer is recorded now and reaches the agent as a command to its runner host. */
+  private answerRemotely(
+    remote: RemoteAttemptRef,
+    approval: ToolApproval,
+    answer: ApprovalAnswer,
+    by: string,
+  ) {
+    const { store } = this.deps
+    const message = answer.message ?? null
+    const decided = store.approvals.decide(approval.id, {
+      status: answer.allow ? 'allowed' : 'denied',
+      decided_by: by,
+      decided_at: now(),
+      message,
+    })
+    if (!decided) throw conflict('approval_closed', `approval ${approval.id} is no longer pending`)
+    this.deps.remote.send(remote, 'approval', {
+      approval_id: approval.id,
+      request_id: approval.request_id,
+      allow: answer.allow,
+      message,
+      by,
+    })
+    return store.approvals.get(approval.task_id, approval.id) ?? approval
   }
 
   async approve(id: string, options: { note?: string; start?: boolean; by?: string }): Promise<TaskRecord> {
@@ -313,7 +374,7 @@ export class TaskService {
     const note = options.note?.trim() || null
     const by = options.by ?? 'local user'
     await this.deps.operations.exclusive(id, 'an approval', async () => {
-      if (start) await this.deps.preflight.assertCanRun(task, policyOf(task))
+      if (start) await this.assertCanRun(task)
       const freeze = start ? this.freeze(task) : NOT_FREEZING
       const result = lifecycle.transition(
         id,
@@ -385,6 +446,16 @@ export class TaskService {
     }
   }
 
+  /**
+   * What must hold before a run is queued: the preflight (a run here also needs its runner and
+   * sandbox here), and for a run on a runner host a registered host that could ever run it.
+   */
+  private async assertCanRun(task: TaskRecord): Promise<void> {
+    const remote = this.deps.remote.isRemote(task)
+    await this.deps.preflight.assertCanRun(task, policyOf(task), { here: !remote })
+    if (remote) this.deps.remote.assertServable(task)
+  }
+
   private record(id: string, event: NewEvent): void {
     this.deps.eventLog.append(id, event)
   }
@@ -406,6 +477,17 @@ export class TaskService {
   /** After the commit: a run the transition queued goes to the queue. */
   private async dispatch(id: string, result: { state: string; context: { starts: number } }): Promise<void> {
     if (result.state !== WAITING) return
+    const task = this.get(id)
+    if (this.deps.remote.isRemote(task)) {
+      // A runner host claims it (src/hosts); until one that can is live, the task says why it waits.
+      const why = this.deps.remote.waitingReason(task)
+      if (why !== null)
+        this.record(id, {
+          kind: 'lifecycle',
+          message: `Waiting for a runner host: ${why}`,
+          metadata: { category: 'waiting-for-host', reason: why },
+        })
+    }
     try {
       await this.deps.dispatch.dispatch({ taskId: id, run: result.context.starts })
     } catch (error) {

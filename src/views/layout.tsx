@@ -80,6 +80,7 @@ export function Layout({
             New task
           </a>
           <nav aria-label="Main">
+            <a href="/runner-hosts/view">Runner hosts</a>
             <a href="/swagger">API</a>
           </nav>
           <button type="button" id="notify-enable" hidden>

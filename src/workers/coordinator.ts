@@ -1,3 +1,4 @@
+import type { TaskRecord } from '../domain'
 import type { TaskLifecycle } from '../lifecycle'
 import type { RunJob } from '../queue/run-queue'
 import type { LiveRuns } from './live-runs'
@@ -6,6 +7,8 @@ import { Run, type RunDeps } from './run'
 export interface CoordinatorDeps extends Omit<RunDeps, 'shutdownSignal'> {
   lifecycle: TaskLifecycle
   liveRuns: LiveRuns
+  /** False for a task a runner host runs: its job is left to the host's claim. */
+  runsHere: (task: TaskRecord) => boolean
 }
 
 /**
@@ -19,7 +22,7 @@ export class RunCoordinator {
   async processRun(job: RunJob): Promise<void> {
     const { store, lifecycle, liveRuns } = this.deps
     const task = store.tasks.get(job.taskId)
-    if (!task) return
+    if (!task || !this.deps.runsHere(task)) return
     const snapshot = lifecycle.snapshot(task.id)
     // A job for a run that was stopped while queued, or superseded by a later start, has nothing to do.
     if (!snapshot.can({ type: 'CLAIM' }) || snapshot.context.starts !== job.run) return

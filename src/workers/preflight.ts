@@ -36,11 +36,13 @@ export class Preflight {
     private readonly sandbox: () => SandboxInfo,
   ) {}
 
-  async assertCanRun(task: TaskRecord, policy: EffectivePolicy): Promise<void> {
+  /** `here: false` for a run on a runner host: its runner and sandbox are the host's (placement checks them). */
+  async assertCanRun(task: TaskRecord, policy: EffectivePolicy, { here = true } = {}): Promise<void> {
     this.assertPolicyAllows(task, policy)
-    assertSandboxPossible(policy, this.sandbox())
+    if (here) assertSandboxPossible(policy, this.sandbox())
     if (!policy.allow_in_place && (await locateRepo(task.workspace)) === null)
       throw inPlaceRefused(task.workspace)
+    if (!here) return
     const info = await this.runners.get(task.runner)
     if (!info.available) throw runnerUnavailable(task.runner, info.reason)
   }

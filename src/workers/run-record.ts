@@ -32,6 +32,8 @@ export interface Outcome {
   /** The limits as they ended (what the cgroup counted). */
   limits?: RunLimitsRecord
   stopReason: StopReason | null
+  /** Further rows that commit with the outcome (a runner host's report of it). */
+  write?: (at: string) => void
 }
 
 export interface RunRecordDeps {
@@ -47,12 +49,17 @@ export interface RunRecordDeps {
  * The one writer of attempts and outcomes; the run (run.ts) decides, this records.
  */
 export class RunRecord {
-  readonly attemptId = randomUUID()
   attemptNumber = 0
 
+  /**
+   * A new attempt of the task, or (given its id) one that exists already, e.g. a runner host's
+   * whose outcome arrives over the runner protocol. `runnerHostId` names where it runs: null here.
+   */
   constructor(
     private readonly deps: RunRecordDeps,
     readonly taskId: string,
+    readonly attemptId: string = randomUUID(),
+    private readonly runnerHostId: string | null = null,
   ) {}
 
   /**
@@ -81,6 +88,7 @@ export class RunRecord {
             execution_workspace: task.execution_workspace,
             runner_session_id: task.runner_session_id,
             started_at: at,
+            runner_host_id: this.runnerHostId,
           })
         },
       },
@@ -208,7 +216,8 @@ export class RunRecord {
     return retryRefusedWrite(() => this.recordOutcome(outcome), this.deps.shutdownSignal)
   }
 
-  private recordOutcome(outcome: Outcome): void {
+  /** The end of the attempt, tried once: throws what storage or the lifecycle refused (nothing written then). */
+  recordOutcome(outcome: Outcome): void {
     const { store, lifecycle } = this.deps
     lifecycle.transition(this.taskId, outcome.event, {
       message: outcome.summary,
@@ -221,6 +230,7 @@ export class RunRecord {
       },
       extraEvents: outcome.diff ? [outcome.diff] : [],
       write: (at) => {
+        outcome.write?.(at)
         store.attempts.patch(this.attemptId, {
           finished_at: at,
           exit_status: outcome.exitText,

@@ -41,6 +41,7 @@ function setup(options: Partial<EventLogOptions> = {}) {
         policy: defaultPolicy(),
         effective_policy: null,
         cost_ledger: emptyLedger(),
+        runner_labels: [],
         created_at: '2026-01-01T00:00:00.000Z',
         updated_at: '2026-01-01T00:00:00.000Z',
       },

@@ -58,6 +58,7 @@ function newTask(): string {
     policy: defaultPolicy(),
     effective_policy: null,
     cost_ledger: emptyLedger(),
+    runner_labels: [],
     created_at: at,
     updated_at: at,
   }

@@ -142,6 +142,7 @@ describe('the inspector', () => {
     isolated: true,
     limits: null,
     cost_ledger: { ...base.cost_ledger, runtime_millis: runtimeMillis },
+    runner_host_id: null,
   })
 
   test('meters show usage against the budgets in force: runtime per attempt, cost against its cap', async () => {

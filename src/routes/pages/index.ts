@@ -3,6 +3,7 @@ import { assetRoutes } from '../assets'
 import type { Services } from '../services'
 import { dashboardRoutes } from './dashboard-pages'
 import { reviewPageRoutes } from './review-pages'
+import { runnerHostPageRoutes } from './runner-host-pages'
 import { taskActionRoutes } from './task-actions'
 import { taskPageRoutes } from './task-pages'
 import { workspacePageRoutes } from './workspace-pages'
@@ -22,4 +23,5 @@ export function pageRoutes(services: Services) {
     .use(taskPageRoutes(services))
     .use(taskActionRoutes(services))
     .use(reviewPageRoutes(services))
+    .use(runnerHostPageRoutes(services))
 }

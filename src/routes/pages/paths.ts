@@ -3,6 +3,7 @@ export const PAGES = {
   dashboard: '/',
   task: '/tasks/:id/view',
   review: '/tasks/:id/review',
+  runnerHosts: '/runner-hosts/view',
 } as const
 
 /** Everything under this prefix is an htmx fragment or stream; a failure there is a #flash message. */

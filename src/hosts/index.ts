@@ -1,0 +1,6 @@
+export { ControlChannel } from './control'
+export type { HostDeps } from './deps'
+export { LeaseSweeper } from './lease-sweeper'
+export { type AuthenticatedHost, RunnerHostRegistry } from './registry'
+export { RemoteAttempts } from './remote-attempts'
+export { type RemoteAttemptRef, RemoteRuns } from './remote-runs'

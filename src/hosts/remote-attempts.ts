@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto'
+import {
+  type ClaimBody,
+  type EventBatchBody,
+  type NewEvent,
+  type OutcomeBody,
+  policyInForce,
+  RUNNER_LABELS,
+} from '../domain'
+import { conflict, notFound } from '../errors'
+import { locateRepoWithHead } from '../git/repo'
+import type { ExitOutcome } from '../machines/task-machine'
+import type { RemoteAttempt } from '../storage/runner-hosts'
+import type { Outcome } from '../workers/run-record'
+import type { HostDeps } from './deps'
+import { mismatch } from './placement'
+import type { AuthenticatedHost } from './registry'
+import { remoteRecord } from './remote-outcome'
+import type { RemoteRuns } from './remote-runs'
+import { repositoryName } from './repository-name'
+
+/** An outcome as stored for comparing a replay: its fields in a fixed order. */
+const canonical = (body: OutcomeBody): string =>
+  JSON.stringify(Object.fromEntries(Object.entries(body).sort(([a], [b]) => a.localeCompare(b))))
+
+/**
+ * The runner protocol's attempts: a host claims a queued task's run (the attempt is created with
+ * the host's id, through the lifecycle like a local claim), streams the attempt's events back
+ * (idempotent by the runner's own seq; task seqs come from the event log) and reports its outcome
+ * once (a replay of the same report is accepted and changes nothing). A host sees and touches
+ * only its own attempts: another host's is "not found".
+ */
+export class RemoteAttempts {
+  constructor(
+    private readonly deps: HostDeps,
+    private readonly remote: RemoteRuns,
+  ) {}
+
+  async claim(host: AuthenticatedHost, body: ClaimBody) {
+    const { store, lifecycle } = this.deps
+    if (host.registered_at === null || host.status !== 'online')
+      throw conflict(
+        'host_not_online',
+        `runner host ${host.name} is ${host.status}: register (and heartbeat) first`,
+      )
+    const task = store.tasks.get(body.task_id)
+    if (!task) throw notFound('task', body.task_id)
+    if (!this.remote.isRemote(task))
+      throw conflict('runs_locally', `task ${task.id} runs on the control plane, not on a runner host`)
+    const policy = policyInForce(task)
+    const why = mismatch(host, {
+      runner: task.runner,
+      runner_labels: task.runner_labels,
+      require_sandbox: policy.require_sandbox,
+    })
+    if (why !== null)
+      throw conflict('placement_mismatch', `runner host ${host.name} cannot run task ${task.id}: ${why}`)
+    const running = store.runnerHosts.liveAttempts(host.id).length
+    if (running >= host.slots)
+      throw conflict('no_free_slot', `runner host ${host.name} has all its ${host.slots} slot(s) in use`)
+    const repository = await locateRepoWithHead(task.workspace)
+    const baseCommit = task.base_commit ?? repository?.head ?? null
+    // Checked after the wait: a start, stop or another host's claim may have come in between.
+    const snapshot = lifecycle.snapshot(task.id)
+    if (!snapshot.can({ type: 'CLAIM' }) || snapshot.context.starts !== body.run)
+      throw conflict('not_claimable', `run ${body.run} of task ${task.id} is not waiting to be claimed`)
+    const record = remoteRecord(this.deps, { id: randomUUID(), task_id: task.id }, host.id)
+    const input = record.claim(task, body.run, `${RUNNER_LABELS[task.runner]} (on runner host ${host.name})`)
+    if (task.base_commit === null && baseCommit !== null)
+      store.tasks.patch(task.id, { base_commit: baseCommit }, new Date().toISOString())
+    return {
+      attempt_id: record.attemptId,
+      attempt_number: record.attemptNumber,
+      task_id: task.id,
+      run: body.run,
+      title: task.title,
+      runner: task.runner,
+      command: task.command,
+      prompt: input.prompt,
+      resume_session_id: input.resumeSessionId,
+      model: task.model,
+      budget_minutes: task.budget_minutes,
+      policy,
+      base_commit: baseCommit,
+      repository: `/git/${repositoryName(task.workspace)}.git`,
+    }
+  }
+
+  /** Stores a batch of the attempt's events: what it had already is skipped, a gap refused. */
+  events(host: AuthenticatedHost, attemptId: string, body: EventBatchBody): { acked: number } {
+    const { store, eventLog, redaction } = this.deps
+    const attempt = this.own(host, attemptId)
+    const acked = attempt.runner_seq
+    if (body.from > acked + 1)
+      throw conflict(
+        'event_gap',
+        `attempt ${attemptId} expects runner seq ${acked + 1} next, got ${body.from}`,
+        {
+          expected: acked + 1,
+        },
+      )
+    const last = body.from + body.events.length - 1
+    if (last <= acked) return { acked }
+    if (attempt.finished_at !== null)
+      throw conflict('attempt_ended', `attempt ${attemptId} has ended; it takes no more events`, { acked })
+    const task = store.tasks.get(attempt.task_id)
+    if (!task) throw notFound('attempt', attemptId)
+    const policy = policyInForce(task)
+    const fresh: NewEvent[] = body.events.slice(acked + 1 - body.from).map((event, index) => ({
+      kind: event.kind,
+      attempt_id: attemptId,
+      // Hosts redact too; the control plane does not rely on it.
+      message: redaction.text(policy, event.message),
+      metadata: {
+        ...(event.metadata ?? {}),
+        runner_seq: acked + 1 + index,
+        runner_host: host.name,
+        ...(event.at ? { runner_at: event.at } : {}),
+      },
+    }))
+    // The events and the new last seq commit together: a replay after any crash is recognised.
+    eventLog.commit(attempt.task_id, fresh, () => store.runnerHosts.setRunnerSeq(attemptId, last))
+    return { acked: last }
+  }
+
+  /** Records how the attempt ended, once; the same report again is accepted, a different one refused. */
+  outcome(host: AuthenticatedHost, attemptId: string, body: OutcomeBody) {
+    const { store } = this.deps
+    const attempt = this.own(host, attemptId)
+    const report = canonical(body)
+    const answer = () => ({
+      attempt_id: attemptId,
+      status: store.attempts.get(attemptId)?.status ?? attempt.status,
+    })
+    if (attempt.remote_outcome !== null) {
+      if (attempt.remote_outcome === report) return { ...answer(), recorded: false }
+      throw conflict('outcome_conflict', `attempt ${attemptId} already reported a different outcome`)
+    }
+    if (attempt.finished_at !== null) {
+      const summary = store.attempts.get(attemptId)?.summary
+      throw conflict(
+        'attempt_ended',
+        `attempt ${attemptId} has already ended${summary ? `: ${summary}` : ''}`,
+      )
+    }
+    remoteRecord(this.deps, attempt, host.id).recordOutcome(this.toOutcome(host, body, report, attemptId))
+    return { ...answer(), recorded: true }
+  }
+
+  private toOutcome(host: AuthenticatedHost, body: OutcomeBody, report: string, attemptId: string): Outcome {
+    const failed = body.exit_code !== 0
+    const exit: ExitOutcome = failed ? 'failed' : body.has_changes ? 'changes' : 'no-changes'
+    const stat = body.diff_stat ?? null
+    return {
+      event: body.stopped ? { type: 'STOP' } : { type: 'EXIT', outcome: exit },
+      summary: body.summary,
+      category: body.stopped ? 'attempt-stopped' : failed ? 'attempt-failed' : 'attempt-completed',
+      exitText: body.exit_status,
+      runtimeMillis: body.runtime_millis,
+      diff: {
+        kind: 'diff',
+        attempt_id: attemptId,
+        message: body.has_changes && stat ? stat : 'No file changes.',
+        metadata: { category: 'diff', has_changes: body.has_changes },
+      },
+      diffStat: { has_changes: body.has_changes, stat: stat ?? '' },
+      metadata: { exit_status: body.exit_status, has_changes: body.has_changes, runner_host: host.name },
+      stopReason: body.stopped ? 'user' : null,
+      write: () => this.deps.store.runnerHosts.setRemoteOutcome(attemptId, report),
+    }
+  }
+
+  /** The attempt, if it is this host's; any other is "not found" (a host learns nothing of others). */
+  private own(host: AuthenticatedHost, attemptId: string): RemoteAttempt {
+    const attempt = this.deps.store.runnerHosts.remoteAttempt(attemptId)
+    if (!attempt || attempt.runner_host_id !== host.id) throw notFound('attempt', attemptId)
+    return attempt
+  }
+}

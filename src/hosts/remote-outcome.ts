@@ -1,0 +1,34 @@
+import type { AttemptRecord } from '../domain'
+import { type Outcome, RunRecord } from '../workers/run-record'
+import type { HostDeps } from './deps'
+
+/** The record of an attempt that runs on a runner host: the same writer as a local run's. */
+export const remoteRecord = (
+  deps: HostDeps,
+  attempt: Pick<AttemptRecord, 'id' | 'task_id'>,
+  hostId: string,
+) => new RunRecord(deps, attempt.task_id, attempt.id, hostId)
+
+/**
+ * Fails a host's attempt that nothing will report on any more (its host lost or revoked), through
+ * the lifecycle like a local run's failure; an attempt whose task moved on already is left alone.
+ */
+export function failRemoteAttempt(
+  deps: HostDeps,
+  attempt: Pick<AttemptRecord, 'id' | 'task_id'>,
+  host: { id: string; name: string },
+  why: 'lost' | 'revoked',
+): boolean {
+  if (!deps.lifecycle.can(attempt.task_id, { type: 'FAIL' })) return false
+  const summary = `runner host ${host.name} ${why}`
+  const outcome: Outcome = {
+    event: { type: 'FAIL' },
+    summary,
+    category: 'attempt-failed',
+    exitText: null,
+    stopReason: null,
+    metadata: { reason: `runner-host-${why}`, runner_host: host.name, runner_host_id: host.id },
+  }
+  remoteRecord(deps, attempt, host.id).recordOutcome(outcome)
+  return true
+}
