@@ -1,5 +1,5 @@
 import type { TaskLifecycle } from '../lifecycle'
-import type { RunJob } from '../queue/run-queue'
+import type { RunJob } from '../queue/jobs'
 import type { LiveRuns } from './live-runs'
 import { Run, type RunDeps } from './run'
 
