@@ -23,7 +23,9 @@ const refused = (why: string) =>
  * (runs stay local). A broker without a token is refused: anyone who reaches its port could take
  * jobs. Messages never repeat the token.
  */
-export function brokerConnection(env: Record<string, string | undefined> = process.env): BrokerConnection | null {
+export function brokerConnection(
+  env: Record<string, string | undefined> = process.env,
+): BrokerConnection | null {
   const text = env[QUEUE_URL_VARIABLE]
   if (text === undefined || text === '') return null
   let url: URL
@@ -32,11 +34,13 @@ export function brokerConnection(env: Record<string, string | undefined> = proce
   } catch {
     throw refused('is not a URL')
   }
-  if (url.protocol !== 'bunqueue:') throw refused(`has the scheme ${url.protocol.slice(0, 20)} instead of bunqueue:`)
+  if (url.protocol !== 'bunqueue:')
+    throw refused(`has the scheme ${url.protocol.slice(0, 20)} instead of bunqueue:`)
   if (url.hostname === '') throw refused('names no host')
   const port = Number(url.port)
   if (!Number.isInteger(port) || port < 1 || port > 65_535) throw refused('names no port')
-  if (url.pathname !== '' || url.search !== '' || url.hash !== '') throw refused('has a path, query or fragment')
+  if (url.pathname !== '' || url.search !== '' || url.hash !== '')
+    throw refused('has a path, query or fragment')
   let token: string
   try {
     token = decodeURIComponent(url.password)

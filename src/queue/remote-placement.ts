@@ -36,5 +36,7 @@ export function placementQueue(placement: Placement): string {
 
 /** A host serves a placement when it has the runner and every label asked for (it may have more). */
 export function serves(host: HostCapabilities, placement: Placement): boolean {
-  return host.runners.includes(placement.runner) && placement.labels.every((label) => host.labels.includes(label))
+  return (
+    host.runners.includes(placement.runner) && placement.labels.every((label) => host.labels.includes(label))
+  )
 }

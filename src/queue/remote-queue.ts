@@ -9,21 +9,23 @@
  * serve. The other way, a host taking any job and handing back what it cannot serve, was refused:
  * a job handed back is out of the queue for a moment (a crash then loses it), it goes behind the
  * others, and hosts that cannot serve it can keep catching it first, so it can wait indefinitely
- * while a capable host idles. With one queue per placement:
- * - no starvation: a job waits only in a queue that every capable host polls, and each host visits
- *   all its queues in turn, starting after the one it served last, so no queue is always last;
- * - never twice: a pull is bunqueue's atomic claim (a `SKIP LOCKED` claim on PostgreSQL), the job is
- *   acknowledged as soon as it is taken and never re-queued (attempts: 1), and nothing is handed back.
- * Hosts learn which placements exist from a directory queue (PLACEMENT_DIRECTORY): the control plane
- * records each placement there (job id = its queue name, so once) before the first job of it;
- * nothing ever takes those entries, hosts only read them.
+ * while a capable host idles. With one queue per placement nothing starves: a job waits only in a
+ * queue that every capable host polls, and each host visits all its queues in turn, starting after
+ * the one it served last, so no queue is always last. Hosts learn which placements exist from a
+ * directory queue (PLACEMENT_DIRECTORY): the control plane records each placement there (job id =
+ * its queue name, so once) before its first job; nothing takes those entries, hosts only read them.
  *
- * A job leaves the queue when a host takes it, not when the run ends: a run lasts minutes to hours,
- * and its liveness is the control plane's business (runner leases), not a queue lock's. Its
- * slot stays taken on the host until the run ends. Once the broker has a job (waiting, taken, or
- * failed because a broker died between claim and acknowledgement), enqueueing that run again adds
- * nothing: a run is delivered at most once, and one that never reaches a host is failed by the
- * control plane's lease, never re-run behind the user's back.
+ * Exactly once. A job leaves the queue when a host takes it, not when the run ends: a run lasts
+ * minutes to hours and its liveness is the control plane's business (runner leases), not a queue
+ * lock's; the host's slot stays taken until the run ends. A broker can die between claiming a job
+ * for a host and that host hearing of it (seen in tests/queue/broker.test.ts: the job stays claimed
+ * by the dead broker). With attempts: 1 such a job would be failed unrun; so a claim that is never
+ * acknowledged expires (CLAIM_LEASE_MS) and the job is handed out again, and what makes a run
+ * happen once is the host's `claim` before running: the control plane grants each run to one host
+ * only (the attempt's claim in the runner protocol), so a second delivery of a run already granted
+ * is dropped. The queue is at least once, the claim makes it exactly once; the run itself is never
+ * retried (a run that fails is failed, as for a local run).
+ * Enqueueing a run the broker already knows (waiting, taken or failed) adds nothing.
  */
 import { Queue, Worker } from 'bunqueue/client'
 import { AppError } from '../errors'
@@ -56,7 +58,18 @@ interface DirectoryEntry {
   labels: string[]
 }
 
-const JOB_OPTIONS = { attempts: 1, durable: true, removeOnComplete: false, removeOnFail: false }
+/** Deliveries of one job: the first, and again each time a broker died holding an unacknowledged claim. */
+const DELIVERIES = 3
+const JOB_OPTIONS = {
+  attempts: DELIVERIES,
+  backoff: 0,
+  durable: true,
+  removeOnComplete: false,
+  removeOnFail: false,
+}
+
+/** How long a claim may go unacknowledged (a broker died) before the job is handed out again. */
+export const CLAIM_LEASE_MS = 10_000
 
 const toWire = (job: RemoteRunJob): WireJob => ({
   task_id: job.taskId,
@@ -154,8 +167,15 @@ export interface RemoteRunWorkerOptions {
   host: HostCapabilities
   /** How many runs at once; a job is taken only when one is free. */
   slots: number
-  /** Runs one job to its end; its slot is free again when this settles. */
+  /**
+   * Asks the control plane for this run (first host wins); false: it was granted already (a second
+   * delivery after a broker died) and is dropped.
+   */
+  claim: (job: RemoteRunJob) => Promise<boolean>
+  /** Runs one claimed job to its end; its slot is free again when this settles. */
   run: (job: RemoteRunJob) => Promise<void>
+  /** See CLAIM_LEASE_MS. */
+  claimLeaseMs?: number
   /** A job refused (malformed, or not what its queue promised), a run that threw, a broker error. */
   onError: (error: Error) => void
   /** Pause between polls while every queue it serves is empty. */
@@ -227,7 +247,9 @@ export class RemoteRunWorker {
       const worker = new Worker<WireJob, void>(data.queue, async () => undefined, {
         connection: this.options.connection,
         autorun: false,
-        concurrency: 1,
+        // Acknowledgements in flight at once (one per slot at most); the slots are counted here.
+        concurrency: this.options.slots,
+        lockDuration: this.options.claimLeaseMs ?? CLAIM_LEASE_MS,
       })
       worker.on('error', (error) => this.options.onError(error))
       this.workers.set(data.queue, worker)
@@ -244,8 +266,10 @@ export class RemoteRunWorker {
       const job = await worker.getNextJob()
       if (job === undefined) continue
       this.turn = index + 1
-      // Acknowledged now: the job is this host's, and no broker hands it to anyone else.
-      await worker.processJobManually(job)
+      // The run does not wait for the acknowledgement: a broker that died after recording it
+      // never answers, and one that died before hands the job out again; either way the claim
+      // in start() decides whether this host runs it.
+      void worker.processJobManually(job).catch((error: Error) => this.options.onError(error))
       this.start(name, job.data)
       return true
     }
@@ -260,7 +284,9 @@ export class RemoteRunWorker {
     }
     this.running++
     Promise.resolve()
-      .then(() => this.options.run(job))
+      .then(async () => {
+        if (await this.options.claim(job)) await this.options.run(job)
+      })
       .catch((error: Error) => this.options.onError(error))
       .finally(() => {
         this.running--

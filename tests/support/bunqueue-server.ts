@@ -69,10 +69,16 @@ function spawnServer(options: BunqueueServerOptions, tcpPort: number, httpPort: 
           BUNQUEUE_POSTGRES_NAMESPACE: options.postgres.namespace,
           BUNQUEUE_BROKER_ID: options.postgres.brokerId,
         }
-  if (options.postgres === undefined && options.dataPath !== undefined) args.push('--data-path', options.dataPath)
+  if (options.postgres === undefined && options.dataPath !== undefined)
+    args.push('--data-path', options.dataPath)
   const proc = Bun.spawn([process.execPath, bunqueueCli(), ...args], {
     // Nothing inherited: the server's configuration is exactly what is written here.
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...storage, ...options.env },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/tmp',
+      ...storage,
+      ...options.env,
+    },
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',

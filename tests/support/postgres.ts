@@ -9,8 +9,8 @@ export interface PostgresCluster {
   /** `postgres://bunqueue:<password>@127.0.0.1:<port>/bunqueue`, as BUNQUEUE_POSTGRES_URL wants it. */
   url: string
   port: number
-  /** Runs SQL as the cluster's superuser and returns psql's unaligned output. */
-  sql(statement: string): string
+  /** Runs SQL as the cluster's superuser (in `database`, by default bunqueue's) and returns psql's unaligned output. */
+  sql(statement: string, database?: string): string
   stop(): Promise<void>
 }
 
@@ -20,11 +20,15 @@ const MISSING =
 
 /** Debian's binaries of the newest installed major version, else whatever is on PATH. */
 function postgresBin(): string {
-  const versions = [...new Glob('*/bin/initdb').scanSync({ cwd: '/usr/lib/postgresql', onlyFiles: true })]
+  const debian = '/usr/lib/postgresql'
+  const found = existsSync(debian)
+    ? [...new Glob('*/bin/initdb').scanSync({ cwd: debian, onlyFiles: true })]
+    : []
+  const versions = found
     .map((path) => Number(path.split('/')[0]))
     .filter((version) => Number.isInteger(version))
     .sort((a, b) => b - a)
-  if (versions.length > 0) return `/usr/lib/postgresql/${versions[0]}/bin`
+  if (versions.length > 0) return join(debian, String(versions[0]), 'bin')
   const initdb = Bun.which('initdb')
   if (initdb === null) throw new Error(MISSING)
   return join(initdb, '..')
@@ -39,8 +43,10 @@ function unprivilegedUser(): { uid: number; gid: number } | null {
   const accounts = readFileSync('/etc/passwd', 'utf8')
     .split('\n')
     .map((line) => line.split(':'))
-  const account = accounts.find((fields) => fields[0] === 'postgres') ?? accounts.find((f) => f[0] === 'nobody')
-  if (account === undefined) throw new Error('no unprivileged account (postgres or nobody) to run PostgreSQL as')
+  const account =
+    accounts.find((fields) => fields[0] === 'postgres') ?? accounts.find((f) => f[0] === 'nobody')
+  if (account === undefined)
+    throw new Error('no unprivileged account (postgres or nobody) to run PostgreSQL as')
   return { uid: Number(account[2]), gid: Number(account[3]) }
 }
 
@@ -98,9 +104,24 @@ export async function startPostgres(): Promise<PostgresCluster> {
         if (attempt === 3 || !readFileSync(log, 'utf8').includes('could not bind')) throw error
       }
     }
-    const sql = (statement: string) =>
+    const sql = (statement: string, database = 'postgres') =>
       run(
-        [join(bin, 'psql'), '-h', temp.path, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-At', '-c', statement],
+        [
+          join(bin, 'psql'),
+          '-h',
+          temp.path,
+          '-p',
+          String(port),
+          '-U',
+          'postgres',
+          '-d',
+          database,
+          '-v',
+          'ON_ERROR_STOP=1',
+          '-At',
+          '-c',
+          statement,
+        ],
         `psql ${statement}`,
       )
     const password = Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString('hex')
@@ -109,7 +130,7 @@ export async function startPostgres(): Promise<PostgresCluster> {
     return {
       url: `postgres://bunqueue:${password}@127.0.0.1:${port}/bunqueue`,
       port,
-      sql,
+      sql: (statement, database = 'bunqueue') => sql(statement, database),
       async stop() {
         stop()
         temp.cleanup()
