@@ -2,7 +2,8 @@
 # Makes this checkout runnable on a machine that has only Node.js, npm and git:
 # the pinned Bun from the npm registry into .tools/, then the locked dependencies.
 # With "test" it also installs what the test suite drives for real: the pinned agent
-# CLIs (into .tools/agents, never needed to run the server) and Debian's Chromium and bubblewrap.
+# CLIs (into .tools/agents, never needed to run the server) and Debian's Chromium, bubblewrap and
+# PostgreSQL (for the broker tests; the package's own cluster is not used).
 # Every step is skipped when already done, so it is cheap to run before each start.
 set -eu
 cd "$(dirname "$0")/.."
@@ -44,6 +45,8 @@ fi
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v bwrap >/dev/null 2>&1 || missing="$missing bubblewrap"
+# The broker tests make a throw-away PostgreSQL cluster with Debian's initdb (tests/support/postgres.ts).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing="$missing postgresql"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: apt-get install$missing" >&2

@@ -1,11 +1,11 @@
 import type { Store } from '../storage/store'
-import type { RunJob } from './run-queue'
+import type { RunJob } from './jobs'
 
-/** The queue as the dispatch feeds it. */
-export interface JobQueue {
-  enqueue(job: RunJob): Promise<void>
-  remove(job: RunJob): Promise<void>
-  isPending(job: RunJob): Promise<boolean>
+/** The queue as the dispatch feeds it: the embedded one (run-queue.ts) or a broker's (remote-queue.ts). */
+export interface JobQueue<J extends RunJob = RunJob> {
+  enqueue(job: J): Promise<void>
+  remove(job: J): Promise<void>
+  isPending(job: J): Promise<boolean>
 }
 
 /**

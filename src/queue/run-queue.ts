@@ -1,11 +1,6 @@
 import { Queue, shutdownManager, Worker } from 'bunqueue/client'
+import { isPendingState, jobIdOf, type RunJob } from './jobs'
 import { assertQueueFileSound, queueFileUnusable } from './queue-file'
-
-export interface RunJob {
-  taskId: string
-  /** Which START of the task this job serves (a task can be started again after it ended). */
-  run: number
-}
 
 export interface RunQueueOptions {
   dataPath: string
@@ -17,8 +12,6 @@ export interface RunQueueOptions {
 }
 
 const QUEUE_NAME = 'openruntime-runs'
-
-export const jobIdOf = (job: RunJob) => `${job.taskId}:${job.run}`
 
 /**
  * bunqueue's worker, told about a job added in this process so it takes it at once. An idle
@@ -78,8 +71,7 @@ export class RunQueue {
 
   /** Whether the job is still waiting for a slot or running (so it needs no re-enqueue after a restart). */
   async isPending(job: RunJob): Promise<boolean> {
-    const state = await this.queue.getJobState(jobIdOf(job))
-    return state === 'waiting' || state === 'prioritized' || state === 'delayed' || state === 'active'
+    return isPendingState(await this.queue.getJobState(jobIdOf(job)))
   }
 
   /** Drops a job that has not been claimed yet; a claimed one is stopped through its supervisor. */

@@ -1,6 +1,6 @@
 import type { TaskRecord } from '../domain'
 import type { TaskLifecycle } from '../lifecycle'
-import type { RunJob } from '../queue/run-queue'
+import type { RunJob } from '../queue/jobs'
 import type { LiveRuns } from './live-runs'
 import { Run, type RunDeps } from './run'
 
