@@ -5,6 +5,7 @@ import { now } from './domain'
 import { EventBus } from './events/event-bus'
 import { EventLog } from './events/event-log'
 import { clearScratch, setScratchRoot } from './git'
+import type { GitRemoteAccess } from './git/http-backend'
 import { TaskLifecycle } from './lifecycle'
 import { detectSandbox } from './policy'
 import { RunLimits } from './process/limits/run-limits'
@@ -44,6 +45,8 @@ export interface Runtime {
   runners: RunnerCatalog
   workspaces: WorkspaceRegistry
   sessions: SessionInventory
+  /** Who may fetch and push over the git endpoint (/git/); without it the endpoint knows no repository. */
+  gitRemote?: GitRemoteAccess
   recovery: RecoveryReport
   close(): Promise<void>
 }

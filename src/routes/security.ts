@@ -7,6 +7,9 @@ export const TOKEN_COOKIE = 'openruntime_token'
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 const PUBLIC_PATHS = new Set(['/login', '/health'])
+/** Paths that authenticate runner hosts themselves (with runner tokens, never the user's). */
+export const isRunnerPath = (path: string) =>
+  /^\/git\/[A-Za-z0-9._-]+\.git\/(info\/refs|git-upload-pack|git-receive-pack)$/.test(path)
 
 function refuse(status: number, code: string, message: string): Response {
   return new Response(JSON.stringify(errorBody(code, message)), {
@@ -107,7 +110,7 @@ export function security(config: Pick<Config, 'host' | 'token' | 'corsOrigins'>)
       set.headers['access-control-allow-origin'] = origin
       set.headers.vary = 'Origin'
     }
-    if (config.token && !PUBLIC_PATHS.has(url.pathname)) {
+    if (config.token && !PUBLIC_PATHS.has(url.pathname) && !isRunnerPath(url.pathname)) {
       const given = tokenFrom(request)
       if (given === null || !sameToken(given, config.token)) {
         if (wantsPage(request)) return new Response(null, { status: 303, headers: { location: '/login' } })

@@ -6,4 +6,7 @@ import type { Runtime } from '../runtime'
  * rules in .dependency-cruiser.cjs say the same of imports); app.ts hands the configuration to
  * the few routes that need it.
  */
-export type Services = Pick<Runtime, 'tasks' | 'review' | 'timeline' | 'runners' | 'workspaces' | 'sessions'>
+export type Services = Pick<
+  Runtime,
+  'tasks' | 'review' | 'timeline' | 'runners' | 'workspaces' | 'sessions' | 'gitRemote'
+>
