@@ -5,6 +5,7 @@ import { join, relative } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import type { AccessFile } from '../support/git-remote-server'
 import { gitSync, makeRepo } from '../support/git-repo'
+import { startTestRuntime } from '../support/runtime'
 import { type ServerProcess, spawnServer } from '../support/server-process'
 import { tempDir } from '../support/temp'
 
@@ -522,6 +523,54 @@ describe('who may reach which repository', () => {
     const answer = await fetch(`${url('ws1')}/info/refs`, { headers: { authorization: `Bearer ${TOKEN_A}` } })
     expect(answer.status).toBe(400)
     expect((await answer.json()).error.code).toBe('smart_http_only')
+  })
+})
+
+describe('the server around the endpoint', () => {
+  test('only the three smart HTTP paths skip the user token: anything else under /git/ still needs it', async () => {
+    for (const path of ['/git/ws1.git/objects/info/packs', '/git/ws1.git/HEAD', '/git/ws1.git/info/refs/']) {
+      const answer = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${TOKEN_A}` } })
+      expect(answer.status).toBe(401)
+      expect((await answer.json()).error.message).toContain('this server requires its token')
+    }
+  })
+
+  test('a runner token is no user token: the API refuses it', async () => {
+    const answer = await fetch(`${server.url}/tasks`, { headers: { authorization: `Bearer ${TOKEN_A}` } })
+    expect(answer.status).toBe(401)
+  })
+
+  test('an API body without a declared length is refused (411); only a push may stream past the API limit', async () => {
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"title":"x"}'))
+        controller.close()
+      },
+    })
+    const answer = await fetch(`${server.url}/tasks`, {
+      method: 'POST',
+      headers: { ...server.auth, 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit)
+    expect(answer.status).toBe(411)
+    expect((await answer.json()).error.code).toBe('length_required')
+  })
+
+  test('with no access configured, every repository is unknown (404)', async () => {
+    const rt = await startTestRuntime()
+    try {
+      expect(rt.runtime.gitRemote).toBeUndefined()
+      const answer = await rt.app.handle(
+        new Request('http://localhost/git/ws1.git/info/refs?service=git-upload-pack', {
+          headers: { authorization: `Bearer ${TOKEN_A}` },
+        }),
+      )
+      expect(answer.status).toBe(404)
+      expect((await answer.json()).error.code).toBe('repository_not_found')
+    } finally {
+      await rt.close()
+    }
   })
 })
 
