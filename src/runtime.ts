@@ -5,7 +5,15 @@ import { now } from './domain'
 import { EventBus } from './events/event-bus'
 import { EventLog } from './events/event-log'
 import { clearScratch, setScratchRoot } from './git'
-import { ControlChannel, LeaseSweeper, RemoteAttempts, RemoteRuns, RunnerHostRegistry } from './hosts'
+import type { GitRemoteAccess } from './git/http-backend'
+import {
+  ControlChannel,
+  LeaseSweeper,
+  RemoteAttempts,
+  RemoteGitAccess,
+  RemoteRuns,
+  RunnerHostRegistry,
+} from './hosts'
 import { TaskLifecycle } from './lifecycle'
 import { detectSandbox } from './policy'
 import { RunLimits } from './process/limits/run-limits'
@@ -47,6 +55,8 @@ export interface Runtime {
   sessions: SessionInventory
   /** Runner hosts: the registry and tokens (user API), and the runner protocol's side of them. */
   runnerHosts: RunnerHosts
+  /** Who may fetch and push over the git endpoint (/git/): the hosts holding attempts there. */
+  gitRemote: GitRemoteAccess
   recovery: RecoveryReport
   close(): Promise<void>
 }
@@ -190,6 +200,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       workspaces,
       sessions: new SessionInventory(),
       runnerHosts: { registry: hostRegistry, attempts: new RemoteAttempts(hostDeps, remote), control },
+      gitRemote: new RemoteGitAccess(hostDeps, hostRegistry),
       recovery,
       async close() {
         if (closed) return

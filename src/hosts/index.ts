@@ -1,5 +1,6 @@
 export { ControlChannel } from './control'
 export type { HostDeps } from './deps'
+export { RemoteGitAccess } from './git-access'
 export { LeaseSweeper } from './lease-sweeper'
 export { type AuthenticatedHost, RunnerHostRegistry } from './registry'
 export { RemoteAttempts } from './remote-attempts'

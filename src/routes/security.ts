@@ -7,9 +7,11 @@ export const TOKEN_COOKIE = 'openruntime_token'
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 const PUBLIC_PATHS = new Set(['/login', '/health'])
-/** Where runner hosts talk to the control plane: a runner token there, and only there. */
-const RUNNER_PATHS = ['/runner/v1/', '/git/']
-export const isRunnerPath = (pathname: string) => RUNNER_PATHS.some((prefix) => pathname.startsWith(prefix))
+/** The runner protocol: a runner host's token there, and only there. */
+const RUNNER_PROTOCOL = '/runner/v1/'
+/** The git endpoint's smart HTTP paths: the git route authenticates runner hosts itself (Bearer or Basic). */
+export const isGitSmartPath = (path: string) =>
+  /^\/git\/[A-Za-z0-9._-]+\.git\/(info\/refs|git-upload-pack|git-receive-pack)$/.test(path)
 
 function refuse(status: number, code: string, message: string): Response {
   return new Response(JSON.stringify(errorBody(code, message)), {
@@ -115,7 +117,7 @@ export function security(
       set.headers['access-control-allow-origin'] = origin
       set.headers.vary = 'Origin'
     }
-    if (isRunnerPath(url.pathname)) {
+    if (url.pathname.startsWith(RUNNER_PROTOCOL)) {
       const given =
         request.headers
           .get('authorization')
@@ -129,6 +131,7 @@ export function security(
         )
       return
     }
+    if (isGitSmartPath(url.pathname)) return
     if (config.token && !PUBLIC_PATHS.has(url.pathname)) {
       const given = tokenFrom(request)
       if (given === null || !sameToken(given, config.token)) {
