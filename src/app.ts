@@ -3,6 +3,7 @@ import packageJson from '../package.json'
 import { approvalRoutes } from './routes/approvals'
 import { bodyLimit } from './routes/body-limit'
 import { errorHandling } from './routes/errors'
+import { gitHttpRoutes } from './routes/git-http'
 import { healthRoutes } from './routes/health'
 import { loginRoutes } from './routes/login'
 import { openApi } from './routes/openapi'
@@ -32,6 +33,7 @@ export function createApp(runtime: Runtime) {
     .use(loginRoutes(runtime.config))
     .use(openApi(packageJson.version))
     .use(healthRoutes)
+    .use(gitHttpRoutes(runtime, runtime.config))
     .use(taskRoutes(runtime))
     .use(approvalRoutes(runtime))
     .use(streamRoutes(runtime))

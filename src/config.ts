@@ -30,6 +30,8 @@ export interface Config {
   partialLineIdleMs: number
   /** Upper bound on how long persisted output may wait in memory before its batch is written. */
   eventFlushMs: number
+  /** The largest pack a runner host may push over the git endpoint (OPENRUNTIME_GIT_MAX_PUSH_BYTES). */
+  gitMaxPushBytes: number
   /**
    * `token`: every request needs the access token (OPENRUNTIME_TOKEN, else the one kept in the data
    * directory). `none` (OPENRUNTIME_AUTH=none, loopback only): no credential, for clients that cannot send one.
@@ -210,6 +212,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     stopGraceMs: integerSetting(env, 'OPENRUNTIME_STOP_GRACE_MS', 5000),
     partialLineIdleMs: integerSetting(env, 'OPENRUNTIME_PARTIAL_LINE_MS', 400),
     eventFlushMs: integerSetting(env, 'OPENRUNTIME_EVENT_FLUSH_MS', 25),
+    gitMaxPushBytes: integerSetting(env, 'OPENRUNTIME_GIT_MAX_PUSH_BYTES', 512 * 1024 * 1024),
     auth: authSetting(env),
     token: env.OPENRUNTIME_TOKEN || undefined,
     corsOrigins: (env.OPENRUNTIME_CORS_ORIGINS ?? '')

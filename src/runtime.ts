@@ -5,11 +5,14 @@ import { now } from './domain'
 import { EventBus } from './events/event-bus'
 import { EventLog } from './events/event-log'
 import { clearScratch, setScratchRoot } from './git'
-import { ControlChannel, LeaseSweeper, RemoteAttempts, RemoteRuns, RunnerHostRegistry } from './hosts'
+import { ControlChannel, HostGitAccess, LeaseSweeper, RemoteAttempts, RemoteRuns, RunnerHostRegistry } from './hosts'
+import type { GitRemoteAccess } from './git/http-backend'
 import { TaskLifecycle } from './lifecycle'
 import { detectSandbox } from './policy'
 import { RunLimits } from './process/limits/run-limits'
 import { RunDispatch } from './queue/dispatch'
+import { brokerConnection } from './queue/remote-connection'
+import { RemoteRunQueue } from './queue/remote-queue'
 import { RunQueue } from './queue/run-queue'
 import { accessToken } from './storage/access-token'
 import { InstanceLock } from './storage/instance-lock'
@@ -47,6 +50,8 @@ export interface Runtime {
   sessions: SessionInventory
   /** Runner hosts: the registry and tokens (user API), and the runner protocol's side of them. */
   runnerHosts: RunnerHosts
+  /** Who may fetch and push over the git endpoint (/git/); without it the endpoint knows no repository. */
+  gitRemote?: GitRemoteAccess
   recovery: RecoveryReport
   close(): Promise<void>
 }
@@ -141,7 +146,21 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
         await coordinator.processRun(job)
       },
     })
-    const dispatch = new RunDispatch(openStore, queue)
+    // Runs placed on runner hosts go to the broker when there is one (else they wait in the
+    // embedded queue, which leaves them to a host's claim).
+    const broker = brokerConnection(config.serverEnv)
+    const remoteQueue = broker ? new RemoteRunQueue(broker) : null
+    const dispatch = new RunDispatch(
+      openStore,
+      queue,
+      remoteQueue && {
+        queue: remoteQueue,
+        placementOf: (taskId) => {
+          const task = openStore.tasks.get(taskId)
+          return task && remote.isRemote(task) ? { runner: task.runner, labels: task.runner_labels } : null
+        },
+      },
+    )
     const operations = new TaskOperations()
     const intents = new IntentSettler({ store: openStore, lifecycle, operations })
     const tasks = new TaskService({
@@ -189,6 +208,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       runners,
       workspaces,
       sessions: new SessionInventory(),
+      gitRemote: new HostGitAccess(hostDeps, hostRegistry),
       runnerHosts: { registry: hostRegistry, attempts: new RemoteAttempts(hostDeps, remote), control },
       recovery,
       async close() {
@@ -198,6 +218,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
         control.disconnectAll()
         await liveRuns.shutdown()
         await queue.close()
+        await remoteQueue?.close()
         limits.close()
         try {
           eventLog.flush()

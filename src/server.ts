@@ -2,7 +2,7 @@ import { createApp } from './app'
 import { composeAdapters } from './compose'
 import { type Config, ConfigError, loadConfig } from './config'
 import { AppError } from './errors'
-import { MAX_BODY_BYTES } from './routes/body-limit'
+import { listenBodyLimit } from './routes/body-limit'
 import { startRuntime } from './runtime'
 import { accessTokenPath } from './storage/access-token'
 
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     hostname: config.host,
     port: config.port,
     reusePort: false,
-    maxRequestBodySize: MAX_BODY_BYTES,
+    maxRequestBodySize: listenBodyLimit(config.gitMaxPushBytes),
   })
   const { recovery } = runtime
   if (recovery.stopped.length || recovery.killedGroups.length || recovery.requeued.length) {

@@ -28,18 +28,14 @@ export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
  * configuration says can start a program through these. (Diff drivers and textconv are refused
  * by the diff calls themselves: `--no-ext-diff --no-textconv`.)
  */
-const HARDENING = [
-  '-c',
+export const HARDENING_SETTINGS = [
   'core.fsmonitor=false',
-  '-c',
   'core.hooksPath=/dev/null',
-  '-c',
   'protocol.allow=never',
-  '-c',
   'core.sshCommand=false',
-  '-c',
   'credential.helper=',
 ]
+const HARDENING = HARDENING_SETTINGS.flatMap((setting) => ['-c', setting])
 
 /**
  * Environment git needs from us: never prompt, never substitute objects behind a replace ref.
@@ -75,7 +71,8 @@ const isGuarded = (key: string) => {
   const k = key.toLowerCase()
   return k.startsWith('git_') || GUARDED.has(k)
 }
-function inheritedEnv(): Record<string, string> {
+/** The server's environment without any variable that would steer git (GIT_*, editors, pagers). */
+export function inheritedEnv(): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !isGuarded(key)) env[key] = value
@@ -89,7 +86,7 @@ function inheritedEnv(): Record<string, string> {
  * runs under it with the kernel's parent-death signal set before git starts, so it dies with the
  * server.
  */
-const BOUND_TO_SERVER = Bun.which('setpriv') !== null && process.platform === 'linux'
+export const BOUND_TO_SERVER = Bun.which('setpriv') !== null && process.platform === 'linux'
 
 // The -c keys above are what simple-git's guard calls unsafe; here they switch things off.
 const UNSAFE_ALLOWED = {

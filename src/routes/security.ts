@@ -10,6 +10,9 @@ const PUBLIC_PATHS = new Set(['/login', '/health'])
 /** Where runner hosts talk to the control plane: a runner token there, and only there. */
 const RUNNER_PATHS = ['/runner/v1/', '/git/']
 export const isRunnerPath = (pathname: string) => RUNNER_PATHS.some((prefix) => pathname.startsWith(prefix))
+/** git's smart HTTP paths: the git routes authenticate runner hosts there themselves (Bearer or Basic). */
+export const isGitSmartPath = (path: string) =>
+  /^\/git\/[A-Za-z0-9._-]+\.git\/(info\/refs|git-upload-pack|git-receive-pack)$/.test(path)
 
 function refuse(status: number, code: string, message: string): Response {
   return new Response(JSON.stringify(errorBody(code, message)), {
@@ -115,6 +118,7 @@ export function security(
       set.headers['access-control-allow-origin'] = origin
       set.headers.vary = 'Origin'
     }
+    if (isGitSmartPath(url.pathname)) return
     if (isRunnerPath(url.pathname)) {
       const given =
         request.headers

@@ -8,5 +8,5 @@ import type { Runtime } from '../runtime'
  */
 export type Services = Pick<
   Runtime,
-  'tasks' | 'review' | 'timeline' | 'runners' | 'workspaces' | 'sessions' | 'runnerHosts'
+  'tasks' | 'review' | 'timeline' | 'runners' | 'workspaces' | 'sessions' | 'runnerHosts' | 'gitRemote'
 >

@@ -18,16 +18,19 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>
 }
 
-/** `runAs`: a uid (and gid) to run the server as, through setpriv (the caller must be root). */
+/**
+ * `runAs`: a uid (and gid) to run the server as, through setpriv (the caller must be root);
+ * `entry`: a script to run instead of src/server.ts that prints the same start-up lines.
+ */
 export async function spawnServer(
   env: Record<string, string>,
-  options: { runAs?: number } = {},
+  options: { runAs?: number; entry?: string } = {},
 ): Promise<ServerProcess> {
   const as =
     options.runAs === undefined
       ? []
       : ['setpriv', `--reuid=${options.runAs}`, `--regid=${options.runAs}`, '--clear-groups']
-  const proc = Bun.spawn([...as, process.execPath, join(ROOT, 'src', 'server.ts')], {
+  const proc = Bun.spawn([...as, process.execPath, options.entry ?? join(ROOT, 'src', 'server.ts')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', PORT: '0', ...env },
     stdin: 'ignore',
