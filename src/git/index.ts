@@ -11,6 +11,7 @@ export {
 export { locateTaskCheckout, type TaskCheckout, taskCheckout } from './checkout.ts'
 export { type CaptureDiffInput, captureDiff, hasTaskChanges } from './diff.ts'
 export { importTaskBranch } from './import.ts'
+export { remoteSnapshotTree, snapshotRef } from './remote-snapshot.ts'
 export {
   type MergePlan,
   type MergeResult,

@@ -106,7 +106,7 @@ describe('runner hosts as real processes: a control plane, a bunqueue server, tw
       expect(diff.body.files.map((entry: { path: string }) => entry.path)).toEqual([file])
       expect(diff.body.patch).toContain(`+${ids.findIndex((entry) => entry.id === id)}`)
       const merged = await api(server, 'POST', `/tasks/${id}/worktree/merge`, { strategy: 'commit', message: `merge ${file}` })
-      expect(merged.status).toBe(200)
+      expect({ status: merged.status, body: merged.body }).toMatchObject({ status: 200 })
     }
     const tracked = gitSync(repo, 'ls-tree', '--name-only', 'HEAD').split('\n')
     for (const { file } of ids) expect(tracked).toContain(file)
