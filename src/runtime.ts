@@ -5,8 +5,15 @@ import { now } from './domain'
 import { EventBus } from './events/event-bus'
 import { EventLog } from './events/event-log'
 import { clearScratch, setScratchRoot } from './git'
-import { ControlChannel, HostGitAccess, LeaseSweeper, RemoteAttempts, RemoteRuns, RunnerHostRegistry } from './hosts'
 import type { GitRemoteAccess } from './git/http-backend'
+import {
+  ControlChannel,
+  HostGitAccess,
+  LeaseSweeper,
+  RemoteAttempts,
+  RemoteRuns,
+  RunnerHostRegistry,
+} from './hosts'
 import { TaskLifecycle } from './lifecycle'
 import { detectSandbox } from './policy'
 import { RunLimits } from './process/limits/run-limits'

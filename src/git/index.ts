@@ -11,7 +11,6 @@ export {
 export { locateTaskCheckout, type TaskCheckout, taskCheckout } from './checkout.ts'
 export { type CaptureDiffInput, captureDiff, hasTaskChanges } from './diff.ts'
 export { importTaskBranch } from './import.ts'
-export { remoteSnapshotTree, snapshotRef } from './remote-snapshot.ts'
 export {
   type MergePlan,
   type MergeResult,
@@ -21,6 +20,7 @@ export {
 } from './merge.ts'
 export { mergeCompleted, type RollbackResult, rollBackMerge } from './merge-rollback.ts'
 export { archiveRef, taskBranch } from './names.ts'
+export { remoteSnapshotTree, snapshotRef } from './remote-snapshot.ts'
 export { locateRepo, type RepoInfo, requireRepo } from './repo.ts'
 export { clearScratch, setScratchRoot } from './scratch.ts'
 export { removeStaleLocks } from './stale-locks.ts'

@@ -10,8 +10,11 @@ export const snapshotRef = (attemptId: string) => `refs/openruntime/attempts/${a
  * parents or message.
  */
 export async function remoteSnapshotTree(repo: RepoInfo, attemptId: string): Promise<string | null> {
-  const tree = await gitInRepo(repo, ['rev-parse', '--verify', '--quiet', `${snapshotRef(attemptId)}^{tree}`]).catch(
-    () => '',
-  )
+  const tree = await gitInRepo(repo, [
+    'rev-parse',
+    '--verify',
+    '--quiet',
+    `${snapshotRef(attemptId)}^{tree}`,
+  ]).catch(() => '')
   return /^[0-9a-f]{40,64}$/.test(tree.trim()) ? tree.trim() : null
 }

@@ -37,7 +37,8 @@ const COMMIT = /^[0-9a-f]{40}$/
 
 /** Makes the cache when missing and fetches the commit into it (nothing when it has it already). */
 export async function fetchBase(cache: string, remote: RemoteRepository, commit: string): Promise<void> {
-  if (!COMMIT.test(commit)) throw new AppError('invalid', 'base_commit_invalid', 'the base commit is no commit id')
+  if (!COMMIT.test(commit))
+    throw new AppError('invalid', 'base_commit_invalid', 'the base commit is no commit id')
   if (!existsSync(cache)) {
     await mkdir(dirname(cache), { recursive: true })
     await git(dirname(cache), ['init', '--bare', '--quiet', cache])
@@ -72,7 +73,11 @@ export interface Snapshot {
  * Commits everything the worktree holds now (untracked files included, ignored ones not) on top
  * of the base commit, in the cache, through the host's index.
  */
-export async function snapshotCommit(checkout: AttemptCheckout, base: string, message: string): Promise<Snapshot> {
+export async function snapshotCommit(
+  checkout: AttemptCheckout,
+  base: string,
+  message: string,
+): Promise<Snapshot> {
   const options = { gitDir: checkout.cache, workTree: checkout.worktree, indexFile: checkout.index }
   await git(checkout.worktree, ['add', '--all'], options)
   const tree = (await git(checkout.worktree, ['write-tree'], options)).trim()
@@ -81,20 +86,31 @@ export async function snapshotCommit(checkout: AttemptCheckout, base: string, me
       gitDir: checkout.cache,
     })
   ).trim()
-  const baseTree = (await git(checkout.cache, ['rev-parse', `${base}^{tree}`], { gitDir: checkout.cache })).trim()
+  const baseTree = (
+    await git(checkout.cache, ['rev-parse', `${base}^{tree}`], { gitDir: checkout.cache })
+  ).trim()
   const stat =
     tree === baseTree
       ? ''
       : (
-          await git(checkout.cache, ['diff', '--no-color', '--no-ext-diff', '--no-textconv', '--stat=200,150', base, commit], {
-            gitDir: checkout.cache,
-          })
+          await git(
+            checkout.cache,
+            ['diff', '--no-color', '--no-ext-diff', '--no-textconv', '--stat=200,150', base, commit],
+            {
+              gitDir: checkout.cache,
+            },
+          )
         ).trimEnd()
   return { commit, has_changes: tree !== baseTree, stat }
 }
 
 /** Pushes the snapshot to the attempt's own ref on the control plane (replacing an earlier one). */
-export async function pushSnapshot(cache: string, remote: RemoteRepository, commit: string, ref: string): Promise<void> {
+export async function pushSnapshot(
+  cache: string,
+  remote: RemoteRepository,
+  commit: string,
+  ref: string,
+): Promise<void> {
   await git(cache, ['push', '--quiet', '--force', '--no-verify', remote.url, `${commit}:${ref}`], {
     gitDir: cache,
     config: transport(remote),

@@ -1,7 +1,7 @@
 export { ControlChannel } from './control'
 export type { HostDeps } from './deps'
+export { HostGitAccess } from './git-access'
 export { LeaseSweeper } from './lease-sweeper'
 export { type AuthenticatedHost, RunnerHostRegistry } from './registry'
 export { RemoteAttempts } from './remote-attempts'
 export { type RemoteAttemptRef, RemoteRuns } from './remote-runs'
-export { HostGitAccess } from './git-access'

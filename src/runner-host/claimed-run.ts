@@ -1,5 +1,5 @@
-import { emptyLedger } from '../models/cost-ledger'
 import type { EffectivePolicy, RunnerKind, TaskRecord } from '../domain'
+import { emptyLedger } from '../models/cost-ledger'
 
 /** What the control plane grants with a claim (POST /runner/v1/claim). */
 export interface ClaimedRun {

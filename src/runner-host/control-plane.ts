@@ -37,8 +37,7 @@ export class ControlPlane {
       throw new Unreachable(`${method} ${path}: ${(error as Error).message}`)
     }
     const text = await response.text()
-    if (response.status >= 500)
-      throw new Unreachable(`${method} ${path}: ${response.status}`)
+    if (response.status >= 500) throw new Unreachable(`${method} ${path}: ${response.status}`)
     return { status: response.status, body: (text ? JSON.parse(text) : null) as T }
   }
 

@@ -110,7 +110,11 @@ export class HostRun implements ExecutorContext {
   }
 
   sessionStarted(id: string): void {
-    this.note({ kind: 'lifecycle', message: `Session ${id}`, metadata: { category: 'session', session_id: id } })
+    this.note({
+      kind: 'lifecycle',
+      message: `Session ${id}`,
+      metadata: { category: 'session', session_id: id },
+    })
   }
 
   charge(_delta: Partial<CostLedger>): CostLedger | null {
@@ -229,13 +233,27 @@ export class HostRun implements ExecutorContext {
       executor.attach(this.process)
       // A stop that came while it was being set up.
       if (this.stopping) void executor.stop()
-      const budget = setTimeout(() => this.requestStop('budget-exceeded'), effectiveBudgetMinutes(this.task) * 60_000)
+      const budget = setTimeout(
+        () => this.requestStop('budget-exceeded'),
+        effectiveBudgetMinutes(this.task) * 60_000,
+      )
       const exit = await this.process.exited
       clearTimeout(budget)
       executor.dispose()
-      await plan.limits.finish({ stored: this.output.stored, dropped: this.output.dropped }).catch(() => undefined)
-      const snapshot = await snapshotCommit(this.checkout, base, `openRuntime snapshot of attempt ${this.attemptId}`)
-      await pushSnapshot(this.checkout.cache, this.remote(), snapshot.commit, `refs/openruntime/attempts/${this.attemptId}/snapshot`)
+      await plan.limits
+        .finish({ stored: this.output.stored, dropped: this.output.dropped })
+        .catch(() => undefined)
+      const snapshot = await snapshotCommit(
+        this.checkout,
+        base,
+        `openRuntime snapshot of attempt ${this.attemptId}`,
+      )
+      await pushSnapshot(
+        this.checkout.cache,
+        this.remote(),
+        snapshot.commit,
+        `refs/openruntime/attempts/${this.attemptId}/snapshot`,
+      )
       const runtime = Date.now() - startedAt
       const ending = {
         exit_status: exit.text,
@@ -245,10 +263,16 @@ export class HostRun implements ExecutorContext {
         runtime_millis: runtime,
       }
       if (this.stopping)
-        return { ...ending, exit_code: isFault(this.stopping) ? 1 : exit.code, summary: stopSummary(this.stopping, this.task), stopped: !isFault(this.stopping) }
+        return {
+          ...ending,
+          exit_code: isFault(this.stopping) ? 1 : exit.code,
+          summary: stopSummary(this.stopping, this.task),
+          stopped: !isFault(this.stopping),
+        }
       const failure = executor.failure()
       const failed = exit.code !== 0 || failure !== null
-      const how = exit.code !== 0 || failure === null ? `with ${exit.text}` : `with ${exit.text}, but ${failure}`
+      const how =
+        exit.code !== 0 || failure === null ? `with ${exit.text}` : `with ${exit.text}, but ${failure}`
       return {
         ...ending,
         exit_code: failed && exit.code === 0 ? 1 : exit.code,

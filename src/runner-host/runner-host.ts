@@ -39,7 +39,10 @@ export class RunnerHost {
 
   static async start(settings: RunnerHostSettings, env = process.env): Promise<RunnerHost> {
     // The host's settings for runners (OPENRUNTIME_<RUNNER>_BIN…), its limits, its directory as the data directory.
-    const config = loadConfig({ ...env, OPENRUNTIME_DB: join(privateDir(settings.dir), 'runner-host.sqlite3') })
+    const config = loadConfig({
+      ...env,
+      OPENRUNTIME_DB: join(privateDir(settings.dir), 'runner-host.sqlite3'),
+    })
     const control = new ControlPlane(settings.controlUrl, settings.token)
     const host = new RunnerHost(settings, control, {
       config,
@@ -81,19 +84,27 @@ export class RunnerHost {
       idleMs: 100,
       refreshMs: 500,
     })
-    log(`online: ${runners.join(', ')}; labels ${this.settings.labels.join(', ') || 'none'}; ${this.settings.slots} slot(s)`)
+    log(
+      `online: ${runners.join(', ')}; labels ${this.settings.labels.join(', ') || 'none'}; ${this.settings.slots} slot(s)`,
+    )
   }
 
   private async registration(): Promise<RegisterBody> {
     const runners: RegisterBody['runners'] = {}
     for (const info of await this.deps.runners.list(true))
       if (info.available) runners[info.runner] = { version: info.version ?? 'unknown' }
-    return { runners, sandbox: this.deps.sandbox.available, slots: this.settings.slots, labels: this.settings.labels }
+    return {
+      runners,
+      sandbox: this.deps.sandbox.available,
+      slots: this.settings.slots,
+      labels: this.settings.labels,
+    }
   }
 
   private async register(body: RegisterBody): Promise<number> {
     const answer = await this.control.call<{ lease_ms: number }>('POST', '/runner/v1/register', body)
-    if (answer.status !== 200) throw new Error(`registration refused: ${answer.status} ${JSON.stringify(answer.body)}`)
+    if (answer.status !== 200)
+      throw new Error(`registration refused: ${answer.status} ${JSON.stringify(answer.body)}`)
     return answer.body.lease_ms
   }
 
@@ -129,11 +140,11 @@ export class RunnerHost {
     this.heartbeat = setTimeout(async () => {
       let next = leaseMs
       try {
-        const answer = await this.control.call<{ lease_ms: number; stop: string[]; error?: { code: string } }>(
-          'POST',
-          '/runner/v1/heartbeat',
-          { slots_in_use: this.runs.size, attempts: [...this.runs.keys()] },
-        )
+        const answer = await this.control.call<{
+          lease_ms: number
+          stop: string[]
+          error?: { code: string }
+        }>('POST', '/runner/v1/heartbeat', { slots_in_use: this.runs.size, attempts: [...this.runs.keys()] })
         if (answer.status === 200) {
           next = answer.body.lease_ms
           for (const attemptId of answer.body.stop) this.runs.get(attemptId)?.requestStop('user')

@@ -20,7 +20,9 @@ const required = (env: Record<string, string | undefined>, name: string): string
   return value
 }
 
-export function runnerHostSettings(env: Record<string, string | undefined> = process.env): RunnerHostSettings {
+export function runnerHostSettings(
+  env: Record<string, string | undefined> = process.env,
+): RunnerHostSettings {
   const controlUrl = required(env, 'OPENRUNTIME_CONTROL_URL').replace(/\/+$/, '')
   if (!/^https?:\/\//.test(controlUrl))
     throw new RunnerHostSettingsError('OPENRUNTIME_CONTROL_URL must be an http:// or https:// URL')

@@ -1,5 +1,5 @@
-import type { AttemptSpool } from './spool'
 import { type ControlPlane, Unreachable } from './control-plane'
+import type { AttemptSpool } from './spool'
 
 const BATCH = 500
 const EVERY_MS = 100
@@ -47,11 +47,10 @@ export class SpoolSender {
   private async send(spool: AttemptSpool): Promise<void> {
     const base = `/runner/v1/attempts/${spool.attemptId}`
     for (let batch = spool.unacknowledged(BATCH); batch; batch = spool.unacknowledged(BATCH)) {
-      const answer = await this.control.call<{ acked?: number; error?: { code: string; details?: { expected?: number; acked?: number } } }>(
-        'POST',
-        `${base}/events`,
-        batch,
-      )
+      const answer = await this.control.call<{
+        acked?: number
+        error?: { code: string; details?: { expected?: number; acked?: number } }
+      }>('POST', `${base}/events`, batch)
       if (answer.status === 200 && typeof answer.body.acked === 'number') {
         spool.acknowledge(answer.body.acked)
         continue
@@ -59,19 +58,25 @@ export class SpoolSender {
       const expected = answer.body.error?.details?.expected
       // Only what it acknowledged was cut off here: a gap means it lost stored events.
       if (answer.status === 409 && typeof expected === 'number')
-        throw new Error(`attempt ${spool.attemptId}: the control plane expects seq ${expected}, sent ${batch.from}`)
+        throw new Error(
+          `attempt ${spool.attemptId}: the control plane expects seq ${expected}, sent ${batch.from}`,
+        )
       if (answer.status === 409 || answer.status === 404) {
         // The attempt ended there (its host was lost, it was revoked): nothing more is taken.
         spool.acknowledge(batch.from + batch.events.length - 1)
         continue
       }
-      throw new Error(`attempt ${spool.attemptId}: events refused with ${answer.status} ${JSON.stringify(answer.body)}`)
+      throw new Error(
+        `attempt ${spool.attemptId}: events refused with ${answer.status} ${JSON.stringify(answer.body)}`,
+      )
     }
     const outcome = spool.outcome()
     if (outcome === null) return
     const answer = await this.control.call('POST', `${base}/outcome`, outcome)
     if (answer.status !== 200 && answer.status !== 409 && answer.status !== 404)
-      throw new Error(`attempt ${spool.attemptId}: outcome refused with ${answer.status} ${JSON.stringify(answer.body)}`)
+      throw new Error(
+        `attempt ${spool.attemptId}: outcome refused with ${answer.status} ${JSON.stringify(answer.body)}`,
+      )
     spool.remove()
     this.spools.delete(spool.attemptId)
     this.delivered.get(spool.attemptId)?.()

@@ -13,7 +13,10 @@ let server: ServerProcess
 const hosts: RunnerHostProcess[] = []
 
 const dump = () =>
-  [`--- control plane\n${server?.output()}`, ...hosts.map((host) => `--- ${host.name}\n${host.output()}`)].join('\n')
+  [
+    `--- control plane\n${server?.output()}`,
+    ...hosts.map((host) => `--- ${host.name}\n${host.output()}`),
+  ].join('\n')
 
 async function task(id: string) {
   return (await api(server, 'GET', `/tasks/${id}`)).body
@@ -47,10 +50,14 @@ async function startHost(name: string, labels: string[]) {
     labels,
   })
   hosts.push(host)
-  await waitFor(`runner host ${name} online`, async () => {
-    const list = (await api(server, 'GET', '/runner-hosts')).body as { name: string; status: string }[]
-    return list.find((entry) => entry.name === name)?.status === 'online'
-  }, 30_000)
+  await waitFor(
+    `runner host ${name} online`,
+    async () => {
+      const list = (await api(server, 'GET', '/runner-hosts')).body as { name: string; status: string }[]
+      return list.find((entry) => entry.name === name)?.status === 'online'
+    },
+    30_000,
+  )
   return host
 }
 
@@ -97,15 +104,21 @@ describe('runner hosts as real processes: a control plane, a bunqueue server, tw
         message: string
         metadata: Record<string, unknown> | null
       }[]
-      if (done.status !== 'ready-for-review') console.error(events.map((event) => event.message).join('\n'), dump())
+      if (done.status !== 'ready-for-review')
+        console.error(events.map((event) => event.message).join('\n'), dump())
       expect(done.status).toBe('ready-for-review')
-      expect(events.some((event) => event.kind === 'stdout' && event.message.startsWith('made on'))).toBe(true)
+      expect(events.some((event) => event.kind === 'stdout' && event.message.startsWith('made on'))).toBe(
+        true,
+      )
       expect(events.find((event) => event.metadata?.runner_host)?.metadata?.runner_host).toBe(`host-${label}`)
       const diff = await api(server, 'GET', `/tasks/${id}/diff`)
       expect(diff.status).toBe(200)
       expect(diff.body.files.map((entry: { path: string }) => entry.path)).toEqual([file])
       expect(diff.body.patch).toContain(`+${ids.findIndex((entry) => entry.id === id)}`)
-      const merged = await api(server, 'POST', `/tasks/${id}/worktree/merge`, { strategy: 'commit', message: `merge ${file}` })
+      const merged = await api(server, 'POST', `/tasks/${id}/worktree/merge`, {
+        strategy: 'commit',
+        message: `merge ${file}`,
+      })
       expect({ status: merged.status, body: merged.body }).toMatchObject({ status: 200 })
     }
     const tracked = gitSync(repo, 'ls-tree', '--name-only', 'HEAD').split('\n')
