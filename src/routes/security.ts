@@ -7,9 +7,8 @@ export const TOKEN_COOKIE = 'openruntime_token'
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 const PUBLIC_PATHS = new Set(['/login', '/health'])
-/** Where runner hosts talk to the control plane: a runner token there, and only there. */
-const RUNNER_PATHS = ['/runner/v1/', '/git/']
-export const isRunnerPath = (pathname: string) => RUNNER_PATHS.some((prefix) => pathname.startsWith(prefix))
+/** Where runner hosts talk to the control plane: a runner token there, and only there (git's smart paths below too). */
+export const isRunnerPath = (pathname: string) => pathname.startsWith('/runner/v1/')
 /** git's smart HTTP paths: the git routes authenticate runner hosts there themselves (Bearer or Basic). */
 export const isGitSmartPath = (path: string) =>
   /^\/git\/[A-Za-z0-9._-]+\.git\/(info\/refs|git-upload-pack|git-receive-pack)$/.test(path)

@@ -557,13 +557,19 @@ describe('the server around the endpoint', () => {
     expect((await answer.json()).error.code).toBe('length_required')
   })
 
-  test('with no access configured, every repository is unknown (404)', async () => {
+  test('with the registry deciding access, a token it does not know is refused, and no repository is known to a host holding no attempt (404)', async () => {
     const rt = await startTestRuntime()
     try {
-      expect(rt.runtime.gitRemote).toBeUndefined()
-      const answer = await rt.app.handle(
+      const unknown = await rt.app.handle(
         new Request('http://localhost/git/ws1.git/info/refs?service=git-upload-pack', {
           headers: { authorization: `Bearer ${TOKEN_A}` },
+        }),
+      )
+      expect(unknown.status).toBe(401)
+      const created = await rt.call('POST', '/runner-hosts', { name: 'idle-host' })
+      const answer = await rt.app.handle(
+        new Request('http://localhost/git/ws1.git/info/refs?service=git-upload-pack', {
+          headers: { authorization: `Bearer ${created.body.token}` },
         }),
       )
       expect(answer.status).toBe(404)
