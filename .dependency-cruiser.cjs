@@ -144,6 +144,30 @@ module.exports = {
       to: { path: anyOf(dir('tasks'), dir('routes'), dir('views')) },
     },
     {
+      name: 'runner-host-has-no-control-plane-database',
+      severity: 'error',
+      comment:
+        "The runner host process (src/runner-host/) runs tasks on another machine: it uses the executors, process supervision, policy, git and agents, and never the control plane's storage, lifecycle, routes, views, tasks or hosts services; it learns everything over the runner protocol.",
+      from: { path: dir('runner-host') },
+      to: {
+        path: anyOf(
+          dir('storage'),
+          dir('lifecycle'),
+          dir('routes'),
+          dir('views'),
+          dir('tasks'),
+          dir('hosts'),
+        ),
+      },
+    },
+    {
+      name: 'nothing-calls-the-runner-host',
+      severity: 'error',
+      comment: 'The control plane never imports the runner host process.',
+      from: { pathNot: '^src/runner-host/' },
+      to: { path: dir('runner-host') },
+    },
+    {
       name: 'nothing-below-calls-hosts',
       severity: 'error',
       comment: 'The runs, the queue, storage, git, policy and the events know nothing of runner hosts.',

@@ -18,6 +18,8 @@ import { TaskLifecycle } from './lifecycle'
 import { detectSandbox } from './policy'
 import { RunLimits } from './process/limits/run-limits'
 import { RunDispatch } from './queue/dispatch'
+import { brokerConnection } from './queue/remote-connection'
+import { RemoteRunQueue } from './queue/remote-queue'
 import { RunQueue } from './queue/run-queue'
 import { accessToken } from './storage/access-token'
 import { InstanceLock } from './storage/instance-lock'
@@ -151,7 +153,21 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
         await coordinator.processRun(job)
       },
     })
-    const dispatch = new RunDispatch(openStore, queue)
+    // Runs placed on runner hosts go to the broker when there is one (else they wait in the
+    // embedded queue, which leaves them to a host's claim).
+    const broker = brokerConnection(config.serverEnv)
+    const remoteQueue = broker ? new RemoteRunQueue(broker) : null
+    const dispatch = new RunDispatch(
+      openStore,
+      queue,
+      remoteQueue && {
+        queue: remoteQueue,
+        placementOf: (taskId) => {
+          const task = openStore.tasks.get(taskId)
+          return task && remote.isRemote(task) ? { runner: task.runner, labels: task.runner_labels } : null
+        },
+      },
+    )
     const operations = new TaskOperations()
     const intents = new IntentSettler({ store: openStore, lifecycle, operations })
     const tasks = new TaskService({
@@ -209,6 +225,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
         control.disconnectAll()
         await liveRuns.shutdown()
         await queue.close()
+        await remoteQueue?.close()
         limits.close()
         try {
           eventLog.flush()

@@ -7,6 +7,8 @@ export interface CaptureDiffInput {
   checkout: TaskCheckout
   baseCommit: string | null
   maxPatchBytes?: number
+  /** The task's tree when it is not its worktree's (a runner host's pushed snapshot, remote-snapshot.ts). */
+  tree?: string
 }
 
 // Plain, stable output whatever the user's config says: no colour, no external diff drivers,
@@ -23,8 +25,9 @@ export async function captureDiff({
   checkout,
   baseCommit,
   maxPatchBytes = 2_000_000,
+  tree: given,
 }: CaptureDiffInput): Promise<TaskDiff> {
-  const tree = await snapshotTree(checkout, baseCommit)
+  const tree = given ?? (await snapshotTree(checkout, baseCommit))
   const base = baseCommit ?? EMPTY_TREE
   const diff = (args: string[]) => gitInRepo(checkout.repo, [...DIFF, ...args, base, tree])
   const [numstat, nameStatus, stat, patch] = await Promise.all([

@@ -29,6 +29,8 @@ export interface MergeTaskInput {
    * or completed by recovery (see merge-rollback.ts). Throwing here leaves the target untouched.
    */
   beforeWriting?: (plan: MergePlan) => void | Promise<void>
+  /** The task's tree when it is not its worktree's (a runner host's pushed snapshot, remote-snapshot.ts). */
+  taskTree?: string
 }
 
 /** Everything needed to tell, after the fact, whether a merge reached the target and to undo it. */
@@ -76,7 +78,7 @@ export async function mergeTask(input: MergeTaskInput): Promise<MergeResult> {
       )
     }
   }
-  if (!(await isDirectory(input.checkout.worktree))) {
+  if (input.taskTree === undefined && !(await isDirectory(input.checkout.worktree))) {
     throw new AppError(
       'precondition',
       'worktree_missing',
@@ -85,7 +87,7 @@ export async function mergeTask(input: MergeTaskInput): Promise<MergeResult> {
   }
   // The task side is read before queueing for the repository: it touches only the task's files.
   const [taskTree, baseTree] = await Promise.all([
-    snapshotTree(input.checkout, input.baseCommit),
+    input.taskTree ?? snapshotTree(input.checkout, input.baseCommit),
     treeOf(input.checkout.repo, input.baseCommit),
   ])
   return withRepoLock(repo.commonDir, () => mergeLocked(repo, input, taskTree, baseTree))

@@ -8,6 +8,7 @@ import {
   RUNNER_LABELS,
 } from '../domain'
 import { conflict, notFound } from '../errors'
+import { snapshotRef } from '../git/remote-snapshot'
 import { locateRepoWithHead } from '../git/repo'
 import type { ExitOutcome } from '../machines/task-machine'
 import type { RemoteAttempt } from '../storage/runner-hosts'
@@ -68,6 +69,20 @@ export class RemoteAttempts {
     const input = record.claim(task, body.run, `${RUNNER_LABELS[task.runner]} (on runner host ${host.name})`)
     if (task.base_commit === null && baseCommit !== null)
       store.tasks.patch(task.id, { base_commit: baseCommit }, new Date().toISOString())
+    // The host makes the worktree; its work comes back as a snapshot ref, which review reads.
+    record.workspace(
+      { ...task, base_commit: task.base_commit ?? baseCommit },
+      {
+        isolated: true,
+        worktreePath: null,
+        executionDir: task.workspace,
+        baseCommit,
+        repoRoot: repository?.root ?? null,
+        gitDir: null,
+        sharedObjects: null,
+        note: `Runs on runner host ${host.name} in a worktree of its own; its work comes back as ${snapshotRef(record.attemptId)}`,
+      },
+    )
     return {
       attempt_id: record.attemptId,
       attempt_number: record.attemptNumber,

@@ -8,6 +8,7 @@ import {
   type MergePlan,
   type MergeStrategy,
   mergeTask,
+  remoteSnapshotTree,
   restoreWorktree,
   type TaskCheckout,
 } from '../git'
@@ -43,6 +44,12 @@ export class ReviewService {
       runner_session_id: task.runner_session_id,
       base_commit: task.base_commit,
     }
+    const remote = await this.remoteTree(task)
+    if (remote !== null) {
+      const checkout = await checkoutOf(task)
+      const diff = await captureDiff({ checkout, baseCommit: task.base_commit, maxPatchBytes, tree: remote })
+      return { ...base, isolated: true, ...diff }
+    }
     if (!task.worktree_path || task.worktree_cleaned_at) {
       return {
         ...base,
@@ -61,12 +68,23 @@ export class ReviewService {
     return { ...base, isolated: true, ...diff }
   }
 
+  /**
+   * A task whose last attempt ran on a runner host: the tree of the snapshot it pushed (its work,
+   * base..snapshot in the workspace repository), or null for a local run's task.
+   */
+  private async remoteTree(task: TaskRecord): Promise<string | null> {
+    const attempt = this.deps.store.attempts.latest(task.id)
+    if (!attempt?.runner_host_id || task.worktree_cleaned_at) return null
+    return remoteSnapshotTree((await checkoutOf(task)).repo, attempt.id)
+  }
+
   async merge(task: TaskRecord, options: { strategy?: MergeStrategy; message?: string }) {
     const { lifecycle, operations } = this.deps
     await this.deps.intents.settleLeftover(task.id)
     lifecycle.assertCan(task.id, { type: 'MERGE_BEGIN' })
     return operations.exclusive(task.id, 'a merge', async () => {
       const checkout = await checkoutOf(task)
+      const taskTree = (await this.remoteTree(task)) ?? undefined
       const strategy = options.strategy ?? 'apply'
       const target = checkout.repo.root
       let began = false
@@ -96,6 +114,7 @@ export class ReviewService {
             strategy,
             message: options.message ?? `${task.title}\n\nMerged from openRuntime task ${task.id}`,
             beforeWriting: begin,
+            taskTree,
           })
           // The target already held every change: nothing was written, so no plan to keep.
           if (!began) begin(null)

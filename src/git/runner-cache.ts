@@ -1,0 +1,118 @@
+import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { AppError } from '../errors.ts'
+import { git, OWN_IDENTITY } from './exec.ts'
+
+/**
+ * A runner host's side of a workspace repository: a bare cache per repository, fetched from the
+ * control plane's git endpoint; each attempt's worktree is plain files checked out of it with an
+ * index of the host's own (no `.git` in the worktree at all), and its snapshot commit is pushed
+ * back into the attempt's ref namespace. The worktree is only ever read as files by git (its
+ * configuration, hooks and `.git` files mean nothing here), exactly as on the control plane.
+ */
+export interface RemoteRepository {
+  /** `http(s)://control-plane/git/<name>.git` */
+  url: string
+  /** The runner token's Authorization header value; given to git per call, never written to a file. */
+  authorization: string
+}
+
+export interface AttemptCheckout {
+  cache: string
+  worktree: string
+  /** The host's index for the worktree, outside it. */
+  index: string
+}
+
+// The endpoint is http(s) only; protocol v0 so a commit may be wanted by id (see http-backend.ts).
+const transport = (remote: RemoteRepository) => [
+  `http.extraHeader=Authorization: ${remote.authorization}`,
+  'protocol.http.allow=always',
+  'protocol.https.allow=always',
+  'protocol.version=0',
+]
+
+const COMMIT = /^[0-9a-f]{40}$/
+
+/** Makes the cache when missing and fetches the commit into it (nothing when it has it already). */
+export async function fetchBase(cache: string, remote: RemoteRepository, commit: string): Promise<void> {
+  if (!COMMIT.test(commit))
+    throw new AppError('invalid', 'base_commit_invalid', 'the base commit is no commit id')
+  if (!existsSync(cache)) {
+    await mkdir(dirname(cache), { recursive: true })
+    await git(dirname(cache), ['init', '--bare', '--quiet', cache])
+  }
+  const has = await git(cache, ['cat-file', '-t', commit], { gitDir: cache }).then(
+    (type) => type.trim() === 'commit',
+    () => false,
+  )
+  if (has) return
+  await git(cache, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', remote.url, commit], {
+    gitDir: cache,
+    config: transport(remote),
+  })
+}
+
+/** The attempt's worktree: the base commit's files, checked out with the host's own index. */
+export async function checkOut(checkout: AttemptCheckout, commit: string): Promise<void> {
+  await mkdir(checkout.worktree, { recursive: true })
+  await mkdir(dirname(checkout.index), { recursive: true })
+  const options = { gitDir: checkout.cache, workTree: checkout.worktree, indexFile: checkout.index }
+  await git(checkout.worktree, ['read-tree', commit], options)
+  await git(checkout.worktree, ['checkout-index', '--all', '--force'], options)
+}
+
+export interface Snapshot {
+  commit: string
+  has_changes: boolean
+  stat: string
+}
+
+/**
+ * Commits everything the worktree holds now (untracked files included, ignored ones not) on top
+ * of the base commit, in the cache, through the host's index.
+ */
+export async function snapshotCommit(
+  checkout: AttemptCheckout,
+  base: string,
+  message: string,
+): Promise<Snapshot> {
+  const options = { gitDir: checkout.cache, workTree: checkout.worktree, indexFile: checkout.index }
+  await git(checkout.worktree, ['add', '--all'], options)
+  const tree = (await git(checkout.worktree, ['write-tree'], options)).trim()
+  const commit = (
+    await git(checkout.cache, [...OWN_IDENTITY, 'commit-tree', tree, '-p', base, '-m', message], {
+      gitDir: checkout.cache,
+    })
+  ).trim()
+  const baseTree = (
+    await git(checkout.cache, ['rev-parse', `${base}^{tree}`], { gitDir: checkout.cache })
+  ).trim()
+  const stat =
+    tree === baseTree
+      ? ''
+      : (
+          await git(
+            checkout.cache,
+            ['diff', '--no-color', '--no-ext-diff', '--no-textconv', '--stat=200,150', base, commit],
+            {
+              gitDir: checkout.cache,
+            },
+          )
+        ).trimEnd()
+  return { commit, has_changes: tree !== baseTree, stat }
+}
+
+/** Pushes the snapshot to the attempt's own ref on the control plane (replacing an earlier one). */
+export async function pushSnapshot(
+  cache: string,
+  remote: RemoteRepository,
+  commit: string,
+  ref: string,
+): Promise<void> {
+  await git(cache, ['push', '--quiet', '--force', '--no-verify', remote.url, `${commit}:${ref}`], {
+    gitDir: cache,
+    config: transport(remote),
+  })
+}

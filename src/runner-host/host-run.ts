@@ -1,0 +1,285 @@
+import { join } from 'node:path'
+import type { ApprovalAnswer } from '../agents'
+import { type Config, settingsOf } from '../config'
+import {
+  type CostLedger,
+  type EffectivePolicy,
+  effectiveBudgetMinutes,
+  type JsonObject,
+  type NewEvent,
+  type OutcomeBody,
+  RUNNER_LABELS,
+  type TaskRecord,
+  type ToolApproval,
+} from '../domain'
+import { type AttemptCheckout, checkOut, fetchBase, pushSnapshot, snapshotCommit } from '../git/runner-cache'
+import type { SandboxInfo } from '../policy'
+import type { RunLimits } from '../process/limits/run-limits'
+import { SupervisedProcess } from '../process/supervise'
+import type { ApprovalGate, ExecutorContext, RunExecutor, RunInput } from '../workers/executors/executor'
+import { guardedHooks } from '../workers/guarded-hooks'
+import type { ReplyDelivery, StopReason } from '../workers/live-runs'
+import { MiB, OutputCap } from '../workers/output-cap'
+import type { Redaction } from '../workers/redaction'
+import { runnerOf } from '../workers/registry'
+import { planLaunch } from '../workers/run-launch'
+import type { RunnerCatalog } from '../workers/runner-catalog'
+import { errorText, isFault, stopSummary } from '../workers/stop-reasons'
+import { type ClaimedRun, taskOfClaim } from './claimed-run'
+import type { AttemptSpool } from './spool'
+
+/** What no run may see: the repository caches (other tasks' code), the host's indexes, the spool. */
+export const privateDir = (dir: string) => join(dir, 'private')
+
+export interface HostRunDeps {
+  config: Config
+  /** The host's directory: caches, worktrees, indexes. */
+  dir: string
+  controlUrl: string
+  authorization: string
+  runners: RunnerCatalog
+  redaction: Redaction
+  sandbox: SandboxInfo
+  limits: RunLimits
+}
+
+/**
+ * One claimed attempt on this host: the base commit fetched into the repository's cache, a
+ * worktree of its own, the executor's process under the same launch plan as a local run (sandbox,
+ * network, limits) and supervision, every event spooled, and at the end the worktree's snapshot
+ * pushed to the attempt's ref before the outcome is spooled. It has no task database: what it
+ * learns goes back as events, what it is told comes as control commands.
+ */
+export class HostRun implements ExecutorContext {
+  readonly task: TaskRecord
+  readonly input: RunInput
+  readonly executionDir: string
+  readonly ended: Promise<void>
+  stopping: StopReason | null = null
+  private process: SupervisedProcess | null = null
+  private executor: RunExecutor | null = null
+  private readonly output: OutputCap
+  private readonly checkout: AttemptCheckout
+  private resolveEnded!: () => void
+
+  constructor(
+    private readonly claim: ClaimedRun,
+    private readonly spool: AttemptSpool,
+    private readonly deps: HostRunDeps,
+  ) {
+    const name = claim.repository.replace(/^\/git\/|\.git$/g, '')
+    this.checkout = {
+      cache: join(privateDir(deps.dir), 'cache', `${name}.git`),
+      worktree: join(deps.dir, 'worktrees', claim.attempt_id),
+      index: join(privateDir(deps.dir), 'indexes', claim.attempt_id),
+    }
+    this.executionDir = this.checkout.worktree
+    this.task = taskOfClaim(claim, this.checkout.worktree)
+    this.input = { prompt: claim.prompt, resumeSessionId: claim.resume_session_id }
+    this.output = new OutputCap(claim.policy.max_output_mb * MiB)
+    this.ended = new Promise((resolve) => (this.resolveEnded = resolve))
+  }
+
+  get attemptId(): string {
+    return this.claim.attempt_id
+  }
+
+  get policy(): EffectivePolicy {
+    return this.claim.policy
+  }
+
+  record(event: NewEvent): Promise<void> | null {
+    const { event: kept, reachedNow } = this.output.admit(event)
+    if (kept) this.note(kept)
+    if (reachedNow) this.requestStop('output-limit')
+    return null
+  }
+
+  needInput(reason: string, metadata: JsonObject): void {
+    if (!this.stopping) this.note({ kind: 'lifecycle', message: `Waiting for input: ${reason}`, metadata })
+  }
+
+  resume(why: string): void {
+    if (!this.stopping) this.note({ kind: 'lifecycle', message: `Running again: ${why}`, metadata: null })
+  }
+
+  requestStop(reason: StopReason): void {
+    if (this.stopping) return
+    this.stopping = reason
+    void this.executor?.stop()
+  }
+
+  sessionStarted(id: string): void {
+    this.note({
+      kind: 'lifecycle',
+      message: `Session ${id}`,
+      metadata: { category: 'session', session_id: id },
+    })
+  }
+
+  charge(_delta: Partial<CostLedger>): CostLedger | null {
+    return null
+  }
+
+  approvals(): ApprovalGate {
+    throw new Error('tool approvals are not relayed from runner hosts yet')
+  }
+
+  reply(text: string): ReplyDelivery | null {
+    return this.process && !this.stopping ? (this.executor?.reply(text) ?? null) : null
+  }
+
+  answerApproval(_approval: ToolApproval, _answer: ApprovalAnswer, _by: string): boolean {
+    return false
+  }
+
+  /** Runs the attempt to its end and spools its outcome; never throws. */
+  async execute(): Promise<void> {
+    const startedAt = Date.now()
+    try {
+      const outcome = await this.runToEnd(startedAt)
+      this.spool.setOutcome(outcome)
+    } catch (error) {
+      this.spool.setOutcome({
+        exit_status: 'not started',
+        exit_code: null,
+        summary: `the runner host failed running it: ${errorText(error)}`.slice(0, 2000),
+        has_changes: false,
+        runtime_millis: Date.now() - startedAt,
+      })
+    } finally {
+      this.resolveEnded()
+    }
+  }
+
+  private note(event: NewEvent): void {
+    const { kind, message, metadata } = event
+    this.spool.append({ kind, message, metadata: metadata ?? null, at: new Date().toISOString() })
+  }
+
+  private remote() {
+    return { url: `${this.deps.controlUrl}${this.claim.repository}`, authorization: this.deps.authorization }
+  }
+
+  private async runToEnd(startedAt: number): Promise<OutcomeBody> {
+    const base = this.claim.base_commit
+    if (base === null) throw new Error('the workspace has no commit to start from')
+    await fetchBase(this.checkout.cache, this.remote(), base)
+    await checkOut(this.checkout, base)
+    this.note({
+      kind: 'lifecycle',
+      message: `Isolated in worktree ${this.checkout.worktree} on runner host (base ${base.slice(0, 12)})`,
+      metadata: { category: 'workspace', base_commit: base },
+    })
+    const { config, runners, redaction, sandbox, limits } = this.deps
+    const definition = runnerOf(this.task.runner)
+    const info = await runners.get(this.task.runner)
+    const executor = definition.executor(this, {
+      config,
+      settings: settingsOf(config, definition.settingsName),
+      binary: info.available ? info.path : null,
+      redaction,
+    })
+    this.executor = executor
+    const plan = await planLaunch({
+      attemptId: this.attemptId,
+      task: this.task,
+      policy: this.policy,
+      launch: await executor.launch(),
+      prepared: {
+        isolated: true,
+        worktreePath: this.checkout.worktree,
+        executionDir: this.checkout.worktree,
+        baseCommit: base,
+        repoRoot: this.checkout.worktree,
+        gitDir: null,
+        sharedObjects: null,
+        note: '',
+      },
+      sandbox,
+      limits,
+      dataDir: privateDir(this.deps.dir),
+      onRefused: (target) =>
+        this.record({
+          kind: 'lifecycle',
+          message: `Network: refused ${target}, which this run may not reach`,
+          metadata: { category: 'network-refused', target },
+        }),
+    })
+    try {
+      this.note({
+        kind: 'lifecycle',
+        message: plan.command.active ? 'sandboxed with bubblewrap' : plan.command.reason,
+        metadata: { category: 'sandbox', sandboxed: plan.command.active },
+      })
+      this.process = new SupervisedProcess(
+        {
+          ...plan.launch.spec,
+          argv: plan.command.argv,
+          env: plan.command.active ? { ...plan.launch.spec.env, TMPDIR: '/tmp' } : plan.launch.spec.env,
+        },
+        guardedHooks(executor.hooks, (error) => {
+          console.error(`attempt ${this.attemptId}: handling the runner's output failed`, error)
+          this.requestStop('internal-error')
+        }),
+        {
+          stopGraceMs: config.stopGraceMs,
+          idleMs: config.partialLineIdleMs,
+          maxLineChars: plan.launch.maxLineChars,
+          redactor: executor.redactsStream ? redaction.stream(this.policy) : undefined,
+          reap: () => plan.limits.reap(),
+        },
+      )
+      executor.attach(this.process)
+      // A stop that came while it was being set up.
+      if (this.stopping) void executor.stop()
+      const budget = setTimeout(
+        () => this.requestStop('budget-exceeded'),
+        effectiveBudgetMinutes(this.task) * 60_000,
+      )
+      const exit = await this.process.exited
+      clearTimeout(budget)
+      executor.dispose()
+      await plan.limits
+        .finish({ stored: this.output.stored, dropped: this.output.dropped })
+        .catch(() => undefined)
+      const snapshot = await snapshotCommit(
+        this.checkout,
+        base,
+        `openRuntime snapshot of attempt ${this.attemptId}`,
+      )
+      await pushSnapshot(
+        this.checkout.cache,
+        this.remote(),
+        snapshot.commit,
+        `refs/openruntime/attempts/${this.attemptId}/snapshot`,
+      )
+      const runtime = Date.now() - startedAt
+      const ending = {
+        exit_status: exit.text,
+        exit_code: exit.code,
+        has_changes: snapshot.has_changes,
+        diff_stat: snapshot.has_changes ? snapshot.stat : null,
+        runtime_millis: runtime,
+      }
+      if (this.stopping)
+        return {
+          ...ending,
+          exit_code: isFault(this.stopping) ? 1 : exit.code,
+          summary: stopSummary(this.stopping, this.task),
+          stopped: !isFault(this.stopping),
+        }
+      const failure = executor.failure()
+      const failed = exit.code !== 0 || failure !== null
+      const how =
+        exit.code !== 0 || failure === null ? `with ${exit.text}` : `with ${exit.text}, but ${failure}`
+      return {
+        ...ending,
+        exit_code: failed && exit.code === 0 ? 1 : exit.code,
+        summary: `${RUNNER_LABELS[this.task.runner]} runner ${failed ? 'failed' : 'completed'} ${how}`,
+      }
+    } finally {
+      plan.network?.close()
+    }
+  }
+}

@@ -1,0 +1,217 @@
+import { join } from 'node:path'
+import { loadConfig } from '../config'
+import type { ControlCommand, RegisterBody, RunnerKind } from '../domain'
+import { detectSandbox } from '../policy'
+import { RunLimits } from '../process/limits/run-limits'
+import type { RemoteRunJob } from '../queue/remote-queue'
+import { RemoteRunWorker } from '../queue/remote-queue'
+import { Redaction } from '../workers/redaction'
+import { RunnerCatalog } from '../workers/runner-catalog'
+import type { ClaimedRun } from './claimed-run'
+import { ControlPlane, Unreachable } from './control-plane'
+import { ControlStream } from './control-stream'
+import { HostRun, type HostRunDeps, privateDir } from './host-run'
+import type { RunnerHostSettings } from './settings'
+import { AttemptSpool } from './spool'
+import { SpoolSender } from './spool-sender'
+
+const log = (message: string) => console.log(`[runner-host] ${message}`)
+
+/**
+ * A runner host: registers what it can run, heartbeats within its lease, takes runs from the
+ * broker up to its slots, claims each (another host may have won it), runs it (host-run.ts) and
+ * delivers its events and outcome through the spool; applies the control plane's stop and reply
+ * commands to its runs.
+ */
+export class RunnerHost {
+  private readonly runs = new Map<string, HostRun>()
+  private heartbeat: ReturnType<typeof setTimeout> | null = null
+  private worker: RemoteRunWorker | null = null
+  private stream: ControlStream | null = null
+  private sender: SpoolSender | null = null
+  private closed = false
+
+  private constructor(
+    private readonly settings: RunnerHostSettings,
+    private readonly control: ControlPlane,
+    private readonly deps: HostRunDeps,
+  ) {}
+
+  static async start(settings: RunnerHostSettings, env = process.env): Promise<RunnerHost> {
+    // The host's settings for runners (OPENRUNTIME_<RUNNER>_BIN…), its limits, its directory as the data directory.
+    const config = loadConfig({
+      ...env,
+      OPENRUNTIME_DB: join(privateDir(settings.dir), 'runner-host.sqlite3'),
+    })
+    const control = new ControlPlane(settings.controlUrl, settings.token)
+    const host = new RunnerHost(settings, control, {
+      config,
+      dir: settings.dir,
+      controlUrl: settings.controlUrl,
+      authorization: control.authorization,
+      runners: new RunnerCatalog(config),
+      redaction: new Redaction([config.serverEnv, { OPENRUNTIME_RUNNER_TOKEN: settings.token }]),
+      sandbox: detectSandbox({ bwrap: config.bwrapPath }),
+      limits: await RunLimits.start(config),
+    })
+    await host.begin()
+    return host
+  }
+
+  private get spoolDir(): string {
+    return join(privateDir(this.settings.dir), 'spool')
+  }
+
+  private async begin(): Promise<void> {
+    const registration = await this.registration()
+    const leaseMs = await this.untilAnswered(() => this.register(registration))
+    this.sender = new SpoolSender(this.control, (error) => log(`delivering events: ${error.message}`))
+    this.replayLeftovers()
+    this.beat(leaseMs)
+    this.stream = new ControlStream(
+      this.control,
+      (command) => this.apply(command),
+      (error) => log(`control stream: ${error.message}`),
+    )
+    const runners = Object.keys(registration.runners) as RunnerKind[]
+    this.worker = new RemoteRunWorker({
+      connection: this.settings.broker,
+      host: { runners, labels: this.settings.labels },
+      slots: this.settings.slots,
+      claim: (job) => this.claim(job).then((claimed) => claimed !== null),
+      run: (job) => this.runClaimed(job),
+      onError: (error) => log(`queue: ${error.message}`),
+      idleMs: 100,
+      refreshMs: 500,
+    })
+    log(
+      `online: ${runners.join(', ')}; labels ${this.settings.labels.join(', ') || 'none'}; ${this.settings.slots} slot(s)`,
+    )
+  }
+
+  private async registration(): Promise<RegisterBody> {
+    const runners: RegisterBody['runners'] = {}
+    for (const info of await this.deps.runners.list(true))
+      if (info.available) runners[info.runner] = { version: info.version ?? 'unknown' }
+    return {
+      runners,
+      sandbox: this.deps.sandbox.available,
+      slots: this.settings.slots,
+      labels: this.settings.labels,
+    }
+  }
+
+  private async register(body: RegisterBody): Promise<number> {
+    const answer = await this.control.call<{ lease_ms: number }>('POST', '/runner/v1/register', body)
+    if (answer.status !== 200)
+      throw new Error(`registration refused: ${answer.status} ${JSON.stringify(answer.body)}`)
+    return answer.body.lease_ms
+  }
+
+  /** Tries again while the control plane cannot be reached (it may be starting or restarting). */
+  private async untilAnswered<T>(call: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await call()
+      } catch (error) {
+        if (!(error instanceof Unreachable) || this.closed) throw error
+        await Bun.sleep(250)
+      }
+    }
+  }
+
+  /** Attempts a previous process of this host left in its spool: delivered now; a run it never finished is reported as lost here. */
+  private replayLeftovers(): void {
+    for (const attemptId of AttemptSpool.leftIn(this.spoolDir)) {
+      const spool = new AttemptSpool(this.spoolDir, attemptId)
+      if (spool.outcome() === null)
+        spool.setOutcome({
+          exit_status: 'lost',
+          exit_code: null,
+          summary: 'the runner host restarted while it ran; the run is gone',
+          has_changes: false,
+        })
+      this.sender?.add(spool)
+    }
+  }
+
+  private beat(leaseMs: number): void {
+    const every = Math.max(20, Math.floor(leaseMs / 4))
+    this.heartbeat = setTimeout(async () => {
+      let next = leaseMs
+      try {
+        const answer = await this.control.call<{
+          lease_ms: number
+          stop: string[]
+          error?: { code: string }
+        }>('POST', '/runner/v1/heartbeat', { slots_in_use: this.runs.size, attempts: [...this.runs.keys()] })
+        if (answer.status === 200) {
+          next = answer.body.lease_ms
+          for (const attemptId of answer.body.stop) this.runs.get(attemptId)?.requestStop('user')
+        } else if (answer.body?.error?.code === 'not_registered' || answer.status === 409) {
+          next = await this.register(await this.registration())
+        }
+      } catch (error) {
+        if (!(error instanceof Unreachable)) log(`heartbeat: ${(error as Error).message}`)
+      }
+      if (!this.closed) this.beat(next)
+    }, every)
+  }
+
+  private async claim(job: RemoteRunJob): Promise<ClaimedRun | null> {
+    const answer = await this.untilAnswered(() =>
+      this.control.call<ClaimedRun>('POST', '/runner/v1/claim', { task_id: job.taskId, run: job.run }),
+    )
+    if (answer.status !== 200) {
+      log(`claim of task ${job.taskId} run ${job.run} refused (${answer.status}): dropped`)
+      return null
+    }
+    this.claimed.set(`${job.taskId}:${job.run}`, answer.body)
+    return answer.body
+  }
+
+  private readonly claimed = new Map<string, ClaimedRun>()
+
+  private async runClaimed(job: RemoteRunJob): Promise<void> {
+    const key = `${job.taskId}:${job.run}`
+    const claim = this.claimed.get(key)
+    this.claimed.delete(key)
+    if (!claim) return
+    const spool = new AttemptSpool(this.spoolDir, claim.attempt_id)
+    this.sender?.add(spool)
+    const run = new HostRun(claim, spool, this.deps)
+    this.runs.set(claim.attempt_id, run)
+    log(`running attempt ${claim.attempt_id} of task ${claim.task_id}`)
+    try {
+      await run.execute()
+    } finally {
+      this.runs.delete(claim.attempt_id)
+    }
+    // The slot is busy until the report is delivered (a full spool must not grow without bound).
+    await this.sender?.whenDelivered(claim.attempt_id)
+  }
+
+  private async apply(command: ControlCommand): Promise<void> {
+    const run = this.runs.get(command.attempt_id)
+    if (!run) return
+    if (command.type === 'stop') {
+      run.requestStop('user')
+      await run.ended
+    } else if (command.type === 'reply') {
+      const message = command.payload.message
+      if (typeof message === 'string') run.reply(message)
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    if (this.heartbeat) clearTimeout(this.heartbeat)
+    await this.worker?.close()
+    for (const run of this.runs.values()) run.requestStop('server-shutdown')
+    await Promise.all([...this.runs.values()].map((run) => run.ended))
+    await this.sender?.flush()
+    this.sender?.close()
+    await this.stream?.close()
+    this.deps.limits.close()
+  }
+}

@@ -1,0 +1,68 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Subprocess } from 'bun'
+
+const ROOT = join(import.meta.dir, '..', '..')
+
+/** A real runner host process (`npm run runner`'s entry) with its own HOME and directory. */
+export interface RunnerHostProcess {
+  name: string
+  dir: string
+  proc: Subprocess<'ignore', 'pipe', 'pipe'>
+  output(): string
+  kill(signal?: NodeJS.Signals): Promise<void>
+}
+
+export interface RunnerHostOptions {
+  name: string
+  /** Its home and OPENRUNTIME_RUNNER_DIR live under here. */
+  root: string
+  controlUrl: string
+  token: string
+  queueUrl: string
+  slots?: number
+  labels?: string[]
+  env?: Record<string, string>
+}
+
+export function spawnRunnerHost(options: RunnerHostOptions): RunnerHostProcess {
+  const home = join(options.root, options.name, 'home')
+  const dir = join(options.root, options.name, 'runner')
+  mkdirSync(home, { recursive: true })
+  const proc = Bun.spawn([process.execPath, join(ROOT, 'src', 'runner-host', 'main.ts')], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: home,
+      OPENRUNTIME_CONTROL_URL: options.controlUrl,
+      OPENRUNTIME_RUNNER_TOKEN: options.token,
+      OPENRUNTIME_QUEUE_URL: options.queueUrl,
+      OPENRUNTIME_RUNNER_SLOTS: String(options.slots ?? 2),
+      OPENRUNTIME_RUNNER_LABELS: (options.labels ?? []).join(','),
+      OPENRUNTIME_RUNNER_DIR: dir,
+      ...options.env,
+    },
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  let text = ''
+  const decoder = new TextDecoder()
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    const reader = stream.getReader()
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+      text += decoder.decode(chunk.value, { stream: true })
+  }
+  void pump(proc.stdout)
+  void pump(proc.stderr)
+  return {
+    name: options.name,
+    dir,
+    proc,
+    output: () => text,
+    async kill(signal = 'SIGKILL') {
+      proc.kill(signal)
+      await proc.exited
+    },
+  }
+}
