@@ -35,10 +35,27 @@ const transport = (remote: RemoteRepository) => [
 
 const COMMIT = /^[0-9a-f]{40}$/
 
-/** Makes the cache when missing and fetches the commit into it (nothing when it has it already). */
-export async function fetchBase(cache: string, remote: RemoteRepository, commit: string): Promise<void> {
+/** The cache work under way, per cache: a host's attempts of one repository take turns with it. */
+const cacheTurns = new Map<string, Promise<void>>()
+
+/**
+ * Makes the cache when missing and fetches the commit into it (nothing when it has it already).
+ * Two attempts of one repository starting together would otherwise race: one seeing the cache's
+ * folder before `git init` made it a repository.
+ */
+export function fetchBase(cache: string, remote: RemoteRepository, commit: string): Promise<void> {
   if (!COMMIT.test(commit))
-    throw new AppError('invalid', 'base_commit_invalid', 'the base commit is no commit id')
+    return Promise.reject(new AppError('invalid', 'base_commit_invalid', 'the base commit is no commit id'))
+  const turn = (cacheTurns.get(cache) ?? Promise.resolve()).then(() => fetchInto(cache, remote, commit))
+  const settled = turn.catch(() => undefined)
+  cacheTurns.set(cache, settled)
+  void settled.then(() => {
+    if (cacheTurns.get(cache) === settled) cacheTurns.delete(cache)
+  })
+  return turn
+}
+
+async function fetchInto(cache: string, remote: RemoteRepository, commit: string): Promise<void> {
   if (!existsSync(cache)) {
     await mkdir(dirname(cache), { recursive: true })
     await git(dirname(cache), ['init', '--bare', '--quiet', cache])
