@@ -24,7 +24,7 @@ import type { Redaction } from '../workers/redaction'
 import { runnerOf } from '../workers/registry'
 import { planLaunch } from '../workers/run-launch'
 import type { RunnerCatalog } from '../workers/runner-catalog'
-import { errorText, isFault, stopSummary } from '../workers/stop-reasons'
+import { errorText, exitVerdict, isFault, stopSummary } from '../workers/stop-reasons'
 import { type ClaimedRun, taskOfClaim } from './claimed-run'
 import type { AttemptSpool } from './spool'
 
@@ -269,15 +269,8 @@ export class HostRun implements ExecutorContext {
           summary: stopSummary(this.stopping, this.task),
           stopped: !isFault(this.stopping),
         }
-      const failure = executor.failure()
-      const failed = exit.code !== 0 || failure !== null
-      const how =
-        exit.code !== 0 || failure === null ? `with ${exit.text}` : `with ${exit.text}, but ${failure}`
-      return {
-        ...ending,
-        exit_code: failed && exit.code === 0 ? 1 : exit.code,
-        summary: `${RUNNER_LABELS[this.task.runner]} runner ${failed ? 'failed' : 'completed'} ${how}`,
-      }
+      const { failed, summary } = exitVerdict(this.task, exit, executor.failure())
+      return { ...ending, exit_code: failed && exit.code === 0 ? 1 : exit.code, summary }
     } finally {
       plan.network?.close()
     }

@@ -35,7 +35,7 @@ import { runnerOf } from './registry'
 import { type LaunchPlan, planLaunch } from './run-launch'
 import { type Outcome, RunRecord, type RunRecordDeps } from './run-record'
 import type { RunnerCatalog } from './runner-catalog'
-import { errorText, isFault, stopDetails, stopSummary } from './stop-reasons'
+import { errorText, exitVerdict, isFault, stopDetails, stopSummary } from './stop-reasons'
 
 export interface RunDeps extends Omit<RunRecordDeps, 'shutdownSignal'> {
   config: Config
@@ -395,14 +395,12 @@ export class Run implements LiveRun, ExecutorContext {
       await this.finishStopped(task, ending)
       return
     }
-    const failed = exit.code !== 0 || failure !== null
+    const { failed, summary } = exitVerdict(task, exit, failure)
     const outcome: ExitOutcome = failed ? 'failed' : changes?.has_changes ? 'changes' : 'no-changes'
-    const how =
-      exit.code !== 0 || failure === null ? `with ${exit.text}` : `with ${exit.text}, but ${failure}`
     await this.finish({
       ...ending,
       event: { type: 'EXIT', outcome },
-      summary: `${RUNNER_LABELS[task.runner]} runner ${failed ? 'failed' : 'completed'} ${how}`,
+      summary,
       category: failed ? 'attempt-failed' : 'attempt-completed',
       metadata: { exit_status: exit.text, has_changes: changes?.has_changes ?? false },
     })

@@ -1,4 +1,4 @@
-import { effectiveBudgetMinutes, policyInForce as policyOf, type TaskRecord } from '../domain'
+import { effectiveBudgetMinutes, policyInForce as policyOf, RUNNER_LABELS, type TaskRecord } from '../domain'
 import type { StopReason } from './live-runs'
 
 /** A stop forced by a fault ends the run `failed` (with an error event); any other ends it `stopped`. */
@@ -25,6 +25,20 @@ export function stopSummary(reason: StopReason, task: TaskRecord): string {
     case 'internal-error':
       return 'Stopped: openRuntime failed handling its output (see the error above)'
   }
+}
+
+/**
+ * How a run that ended by itself ended, a local run's and a runner host's alike: failed when the
+ * process exited non-zero or its executor saw the runner fail (an exit 0 that reported an error).
+ */
+export function exitVerdict(
+  task: Pick<TaskRecord, 'runner'>,
+  exit: { code: number | null; text: string },
+  failure: string | null,
+): { failed: boolean; summary: string } {
+  const failed = exit.code !== 0 || failure !== null
+  const how = exit.code !== 0 || failure === null ? `with ${exit.text}` : `with ${exit.text}, but ${failure}`
+  return { failed, summary: `${RUNNER_LABELS[task.runner]} runner ${failed ? 'failed' : 'completed'} ${how}` }
 }
 
 /** What the outcome event says about the stop, beyond its reason. */

@@ -10,38 +10,31 @@ export interface Caller {
   ): Promise<{ status: number; body: T }>
 }
 
-/** Requests through an in-process runtime's app, with the given bearer token (none: unsigned). */
-export const inProcess = (rt: TestRuntime): Caller => ({
-  async call(method, path, body, token) {
-    const response = await rt.app.handle(
-      new Request(`http://localhost${path}`, {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      }),
-    )
-    const text = await response.text()
-    return { status: response.status, body: text ? JSON.parse(text) : null }
+/** The request a host sends: JSON body, its bearer token (none: unsigned). */
+const init = (method: string, body?: unknown, token?: string): RequestInit => ({
+  method,
+  headers: {
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+    ...(body === undefined ? {} : { 'content-type': 'application/json' }),
   },
+  body: body === undefined ? undefined : JSON.stringify(body),
+})
+
+async function answer(response: Response): Promise<{ status: number; body: any }> {
+  const text = await response.text()
+  return { status: response.status, body: text ? JSON.parse(text) : null }
+}
+
+/** Requests through an in-process runtime's app. */
+export const inProcess = (rt: TestRuntime): Caller => ({
+  call: async (method, path, body, token) =>
+    answer(await rt.app.handle(new Request(`http://localhost${path}`, init(method, body, token)))),
 })
 
 /** Requests to a server process at `url`. */
 export const overHttp = (url: () => string): Caller => ({
-  async call(method, path, body, token) {
-    const response = await fetch(`${url()}${path}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    const text = await response.text()
-    return { status: response.status, body: text ? JSON.parse(text) : null }
-  },
+  call: async (method, path, body, token) =>
+    answer(await fetch(`${url()}${path}`, init(method, body, token))),
 })
 
 export const SHELL_HOST = {

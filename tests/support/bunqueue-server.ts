@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { freeLoopbackPort } from './ports'
+import { collectOutput } from './processes'
 
 /** Where brokers that share queues keep them (see README, "Runs on other machines"). */
 export interface BrokerPostgres {
@@ -83,19 +84,8 @@ function spawnServer(options: BunqueueServerOptions, tcpPort: number, httpPort: 
     stdout: 'pipe',
     stderr: 'pipe',
   })
-  let text = ''
-  const decoder = new TextDecoder()
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    const reader = stream.getReader()
-    while (true) {
-      const { value, done } = await reader.read()
-      if (done) return
-      text += decoder.decode(value, { stream: true })
-    }
-  }
-  void pump(proc.stdout)
-  void pump(proc.stderr)
-  return { proc, output: () => text }
+  const output = collectOutput(proc)
+  return { proc, output }
 }
 
 /** Starts a server and waits until its HTTP /health answers; retries on new ports if a port was taken. */

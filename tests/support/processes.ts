@@ -66,3 +66,20 @@ export function stoppedGitChild(serverPid: number, subcommand: string): ProcessI
   process.kill(child.pid, 'SIGSTOP')
   return child
 }
+
+/** Everything a child writes on stdout and stderr, as it arrives (read it with the returned function). */
+export function collectOutput(proc: {
+  stdout: ReadableStream<Uint8Array>
+  stderr: ReadableStream<Uint8Array>
+}): () => string {
+  let text = ''
+  const decoder = new TextDecoder()
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    const reader = stream.getReader()
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+      text += decoder.decode(chunk.value, { stream: true })
+  }
+  void pump(proc.stdout)
+  void pump(proc.stderr)
+  return () => text
+}

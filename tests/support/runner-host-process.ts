@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
+import { collectOutput } from './processes'
 
 const ROOT = join(import.meta.dir, '..', '..')
 
@@ -46,20 +47,12 @@ export function spawnRunnerHost(options: RunnerHostOptions): RunnerHostProcess {
     stdout: 'pipe',
     stderr: 'pipe',
   })
-  let text = ''
-  const decoder = new TextDecoder()
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    const reader = stream.getReader()
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
-      text += decoder.decode(chunk.value, { stream: true })
-  }
-  void pump(proc.stdout)
-  void pump(proc.stderr)
+  const output = collectOutput(proc)
   return {
     name: options.name,
     dir,
     proc,
-    output: () => text,
+    output,
     async kill(signal = 'SIGKILL') {
       proc.kill(signal)
       await proc.exited

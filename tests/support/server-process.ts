@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
+import { collectOutput } from './processes'
 import { waitFor } from './temp'
 
 const ROOT = join(import.meta.dir, '..', '..')
@@ -37,21 +38,10 @@ export async function spawnServer(
     stdout: 'pipe',
     stderr: 'pipe',
   })
-  let text = ''
-  const decoder = new TextDecoder()
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    const reader = stream.getReader()
-    while (true) {
-      const { value, done } = await reader.read()
-      if (done) return
-      text += decoder.decode(value, { stream: true })
-    }
-  }
-  void pump(proc.stdout)
-  void pump(proc.stderr)
+  const output = collectOutput(proc)
   const deadline = Date.now() + 20_000
   while (true) {
-    const match = text.match(/listening on (http:\/\/[^\s]+)[^\n]*\n(?:Open (\S+) to sign in|Access: )/)
+    const match = output().match(/listening on (http:\/\/[^\s]+)[^\n]*\n(?:Open (\S+) to sign in|Access: )/)
     if (match?.[1]) {
       const signInUrl = match[2] ?? null
       const token = signInUrl === null ? null : new URL(signInUrl).searchParams.get('token')
@@ -61,7 +51,7 @@ export async function spawnServer(
         token,
         auth: token === null ? {} : { authorization: `Bearer ${token}` },
         proc,
-        output: () => text,
+        output,
         async kill(signal = 'SIGKILL') {
           proc.kill(signal)
           await proc.exited
@@ -70,7 +60,7 @@ export async function spawnServer(
     }
     if (proc.exitCode !== null || Date.now() > deadline) {
       proc.kill('SIGKILL')
-      throw new Error(`server did not start (exit ${proc.exitCode}):\n${text}`)
+      throw new Error(`server did not start (exit ${proc.exitCode}):\n${output()}`)
     }
     await Bun.sleep(20)
   }
