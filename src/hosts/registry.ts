@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto'
-import type { CreateRunnerHostBody, HeartbeatBody, RegisterBody, RunnerHostView } from '../domain'
+import type {
+  AttemptRecord,
+  CreateRunnerHostBody,
+  HeartbeatBody,
+  RegisterBody,
+  RunnerHostView,
+} from '../domain'
 import { AppError, conflict, notFound } from '../errors'
 import type { StoredRunnerHost } from '../storage/runner-hosts'
 import type { ControlChannel } from './control'
 import type { HostDeps } from './deps'
-import { failRemoteAttempt } from './remote-outcome'
+import { type FailureCause, failRemoteAttempt } from './remote-outcome'
 import { newRunnerToken, RUNNER_TOKEN, sameHash, tokenHash, tokenPrefix } from './tokens'
 
 /** The host a runner token authenticates (never a revoked one). */
@@ -98,8 +104,18 @@ export class RunnerHostRegistry {
     return this.deps.config.runnerLeaseMs
   }
 
+  /**
+   * Records what the host runs. A host that names the attempts it holds (a process that just
+   * started) holds no other: each other attempt still running here on it failed with the process
+   * that ran it, and fails now rather than at the end of a lease the new process keeps renewing.
+   */
   register(host: AuthenticatedHost, body: RegisterBody): { host_id: string; lease_ms: number } {
     this.deps.store.runnerHosts.register(host.id, body, new Date().toISOString(), Date.now() + this.leaseMs)
+    const { attempts } = body
+    if (attempts !== undefined) {
+      const held = new Set(attempts)
+      this.failAttempts(host, 'restarted', (attempt) => !held.has(attempt.id))
+    }
     return { host_id: host.id, lease_ms: this.leaseMs }
   }
 
@@ -152,8 +168,12 @@ export class RunnerHostRegistry {
     return lost
   }
 
-  private failAttempts(host: StoredRunnerHost, why: 'lost' | 'revoked'): void {
-    for (const attempt of this.deps.store.runnerHosts.liveAttempts(host.id)) {
+  private failAttempts(
+    host: StoredRunnerHost,
+    why: FailureCause,
+    which: (attempt: AttemptRecord) => boolean = () => true,
+  ): void {
+    for (const attempt of this.deps.store.runnerHosts.liveAttempts(host.id).filter(which)) {
       try {
         failRemoteAttempt(this.deps, attempt, host, why)
       } catch (error) {

@@ -153,6 +153,7 @@ export class RemoteAttempts {
     }
     if (attempt.finished_at !== null) {
       const summary = store.attempts.get(attemptId)?.summary
+      this.noteLateReport(host, attempt, body, report)
       throw conflict(
         'attempt_ended',
         `attempt ${attemptId} has already ended${summary ? `: ${summary}` : ''}`,
@@ -160,6 +161,30 @@ export class RemoteAttempts {
     }
     remoteRecord(this.deps, attempt, host.id).recordOutcome(this.toOutcome(host, body, report, attemptId))
     return { ...answer(), recorded: true }
+  }
+
+  /**
+   * A report of an attempt that had ended here already (its host was lost, revoked, or restarted
+   * without it) is not its outcome, but what the host says happened (that it ended the run when it
+   * came back, say) goes on the task's timeline, once: the report is kept like an outcome, so a
+   * replay is recognised.
+   */
+  private noteLateReport(host: AuthenticatedHost, attempt: RemoteAttempt, body: OutcomeBody, report: string) {
+    const { store, eventLog, redaction } = this.deps
+    const task = store.tasks.get(attempt.task_id)
+    if (!task) return
+    const event: NewEvent = {
+      kind: 'lifecycle',
+      attempt_id: attempt.id,
+      message: `Runner host ${host.name} reported after the attempt had ended: ${redaction.text(policyInForce(task), body.summary)}`,
+      metadata: {
+        category: 'late-report',
+        runner_host: host.name,
+        exit_status: body.exit_status,
+        stopped: body.stopped ?? false,
+      },
+    }
+    eventLog.commit(task.id, [event], () => store.runnerHosts.setRemoteOutcome(attempt.id, report))
   }
 
   private toOutcome(host: AuthenticatedHost, body: OutcomeBody, report: string, attemptId: string): Outcome {

@@ -9,6 +9,9 @@ export const remoteRecord = (
   hostId: string,
 ) => new RunRecord(deps, attempt.task_id, attempt.id, hostId)
 
+/** Why nothing will report on a host's attempt any more. */
+export type FailureCause = 'lost' | 'revoked' | 'restarted'
+
 /**
  * Fails a host's attempt that nothing will report on any more (its host lost or revoked), through
  * the lifecycle like a local run's failure; an attempt whose task moved on already is left alone.
@@ -17,7 +20,7 @@ export function failRemoteAttempt(
   deps: HostDeps,
   attempt: Pick<AttemptRecord, 'id' | 'task_id'>,
   host: { id: string; name: string },
-  why: 'lost' | 'revoked',
+  why: FailureCause,
 ): boolean {
   if (!deps.lifecycle.can(attempt.task_id, { type: 'FAIL' })) return false
   const summary = `runner host ${host.name} ${why}`

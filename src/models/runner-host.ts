@@ -74,6 +74,7 @@ export const CreatedRunnerHostSchema = Type.Composite([
 ])
 
 const Slots = Type.Integer({ minimum: 0, maximum: 1024 })
+const AttemptId = Type.String({ minLength: 1, maxLength: 100 })
 
 export const RegisterBodySchema = Type.Object(
   {
@@ -81,12 +82,17 @@ export const RegisterBodySchema = Type.Object(
     sandbox: Type.Boolean(),
     slots: Slots,
     labels: RunnerLabelsSchema,
+    attempts: Type.Optional(
+      Type.Array(AttemptId, {
+        maxItems: 1024,
+        description:
+          'the attempts the host still holds (running, or with a report to deliver); any other of its attempts the control plane counts as running is failed: the host restarted without it',
+      }),
+    ),
   },
   { additionalProperties: false },
 )
 export type RegisterBody = Static<typeof RegisterBodySchema>
-
-const AttemptId = Type.String({ minLength: 1, maxLength: 100 })
 
 export const HeartbeatBodySchema = Type.Object(
   { slots_in_use: Slots, attempts: Type.Array(AttemptId, { maxItems: 1024 }) },

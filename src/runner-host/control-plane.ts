@@ -21,7 +21,13 @@ export class ControlPlane {
     return `Bearer ${this.token}`
   }
 
-  async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
+  /** One request; given up after `timeoutMs` (the control plane counts as unreachable then). */
+  async call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    timeoutMs = 15_000,
+  ): Promise<Answer<T>> {
     let response: Response
     try {
       response = await fetch(`${this.url}${path}`, {
@@ -31,7 +37,7 @@ export class ControlPlane {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(15_000),
+        signal: AbortSignal.timeout(timeoutMs),
       })
     } catch (error) {
       throw new Unreachable(`${method} ${path}: ${(error as Error).message}`)

@@ -1,7 +1,21 @@
 import type { ControlCommand } from '../domain'
+import { parseSse } from '../events/sse-parse'
 import type { ControlPlane } from './control-plane'
 
 const RECONNECT_MS = 250
+/** The control plane sends a keepalive every 5 s: this long without a byte, the connection is dead. */
+const SILENCE_MS = 15_000
+
+/** Calls `alive` on each chunk that passes. */
+const tapped = (body: ReadableStream<Uint8Array>, alive: () => void) =>
+  body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        alive()
+        controller.enqueue(chunk)
+      },
+    }),
+  )
 
 /**
  * Listens on the control plane's command stream (GET /runner/v1/control), reconnecting whenever
@@ -22,34 +36,35 @@ export class ControlStream {
     this.loop = this.listen()
   }
 
+  /**
+   * A connection that brings nothing for SILENCE_MS (not even the keepalive) is ended and made
+   * again: one a network partition cut sees no reset and would otherwise wait forever, deaf to
+   * every command sent meanwhile.
+   */
   private async listen(): Promise<void> {
     while (!this.abort.signal.aborted) {
+      const connection = new AbortController()
+      const end = () => connection.abort()
+      this.abort.signal.addEventListener('abort', end, { once: true })
+      let silence = setTimeout(end, SILENCE_MS)
+      const alive = () => {
+        clearTimeout(silence)
+        silence = setTimeout(end, SILENCE_MS)
+      }
       try {
-        const response = await this.control.stream('/runner/v1/control', this.abort.signal)
-        if (response.ok && response.body) await this.read(response.body)
+        const response = await this.control.stream('/runner/v1/control', connection.signal)
+        alive()
+        if (response.ok && response.body)
+          for await (const message of parseSse(tapped(response.body, alive)))
+            await this.handle(JSON.parse(message.data) as ControlCommand)
       } catch (error) {
         if (!this.abort.signal.aborted && (error as Error).name !== 'AbortError') this.onError(error as Error)
+      } finally {
+        clearTimeout(silence)
+        this.abort.signal.removeEventListener('abort', end)
+        connection.abort()
       }
       if (!this.abort.signal.aborted) await Bun.sleep(RECONNECT_MS)
-    }
-  }
-
-  private async read(body: ReadableStream<Uint8Array>): Promise<void> {
-    const decoder = new TextDecoder()
-    let buffer = ''
-    const reader = body.getReader()
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-      buffer += decoder.decode(chunk.value, { stream: true })
-      for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
-        const block = buffer.slice(0, end)
-        buffer = buffer.slice(end + 2)
-        const data = block
-          .split('\n')
-          .filter((line) => line.startsWith('data:'))
-          .map((line) => line.slice(5).replace(/^ /, ''))
-          .join('')
-        if (data !== '') await this.handle(JSON.parse(data) as ControlCommand)
-      }
     }
   }
 

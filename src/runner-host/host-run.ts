@@ -230,6 +230,7 @@ export class HostRun implements ExecutorContext {
           reap: () => plan.limits.reap(),
         },
       )
+      this.spool.recordProcess({ pgid: this.process.pid, started: this.process.startedTicks })
       executor.attach(this.process)
       // A stop that came while it was being set up.
       if (this.stopping) void executor.stop()

@@ -1,3 +1,4 @@
+import { RunnerDirInUse } from './dir-lock'
 import { RunnerHost } from './runner-host'
 import { RunnerHostSettingsError, runnerHostSettings } from './settings'
 
@@ -10,7 +11,11 @@ try {
   console.error(`openRuntime runner host: ${error.message}`)
   process.exit(2)
 }
-const host = await RunnerHost.start(settings)
+const host = await RunnerHost.start(settings).catch((error) => {
+  if (!(error instanceof RunnerDirInUse)) throw error
+  console.error(`openRuntime runner host: ${error.message}`)
+  process.exit(2)
+})
 let stopping = false
 const shutdown = async () => {
   if (stopping) return

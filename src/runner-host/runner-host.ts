@@ -10,12 +10,16 @@ import { RunnerCatalog } from '../workers/runner-catalog'
 import type { ClaimedRun } from './claimed-run'
 import { ControlPlane, Unreachable } from './control-plane'
 import { ControlStream } from './control-stream'
+import { RunnerDirLock } from './dir-lock'
 import { HostRun, type HostRunDeps, privateDir } from './host-run'
+import { endLeftovers } from './leftovers'
 import type { RunnerHostSettings } from './settings'
 import { AttemptSpool } from './spool'
 import { SpoolSender } from './spool-sender'
 
 const log = (message: string) => console.log(`[runner-host] ${message}`)
+
+const spoolDirOf = (dir: string) => join(privateDir(dir), 'spool')
 
 /**
  * A runner host: registers what it can run, heartbeats within its lease, takes runs from the
@@ -34,17 +38,20 @@ export class RunnerHost {
   private constructor(
     private readonly settings: RunnerHostSettings,
     private readonly control: ControlPlane,
+    private readonly lock: RunnerDirLock,
     private readonly deps: HostRunDeps,
   ) {}
 
   static async start(settings: RunnerHostSettings, env = process.env): Promise<RunnerHost> {
+    const lock = RunnerDirLock.acquire(settings.dir)
     // The host's settings for runners (OPENRUNTIME_<RUNNER>_BIN…), its limits, its directory as the data directory.
     const config = loadConfig({
       ...env,
       OPENRUNTIME_DB: join(privateDir(settings.dir), 'runner-host.sqlite3'),
     })
+    const leftovers = await endLeftovers(spoolDirOf(settings.dir), config.stopGraceMs, log)
     const control = new ControlPlane(settings.controlUrl, settings.token)
-    const host = new RunnerHost(settings, control, {
+    const host = new RunnerHost(settings, control, lock, {
       config,
       dir: settings.dir,
       controlUrl: settings.controlUrl,
@@ -54,19 +61,23 @@ export class RunnerHost {
       sandbox: detectSandbox({ bwrap: config.bwrapPath }),
       limits: await RunLimits.start(config),
     })
-    await host.begin()
+    await host.begin(leftovers)
     return host
   }
 
   private get spoolDir(): string {
-    return join(privateDir(this.settings.dir), 'spool')
+    return spoolDirOf(this.settings.dir)
   }
 
-  private async begin(): Promise<void> {
+  private async begin(leftovers: AttemptSpool[]): Promise<void> {
     const registration = await this.registration()
-    const leaseMs = await this.untilAnswered(() => this.register(registration))
+    // What it holds now: only the reports of leftovers; any other run the control plane thinks
+    // this host runs died with the previous process (or was claimed just before it died).
+    const leaseMs = await this.untilAnswered(() =>
+      this.register({ ...registration, attempts: leftovers.map((spool) => spool.attemptId) }),
+    )
     this.sender = new SpoolSender(this.control, (error) => log(`delivering events: ${error.message}`))
-    this.replayLeftovers()
+    for (const spool of leftovers) this.sender.add(spool)
     this.beat(leaseMs)
     this.stream = new ControlStream(
       this.control,
@@ -120,42 +131,42 @@ export class RunnerHost {
     }
   }
 
-  /** Attempts a previous process of this host left in its spool: delivered now; a run it never finished is reported as lost here. */
-  private replayLeftovers(): void {
-    for (const attemptId of AttemptSpool.leftIn(this.spoolDir)) {
-      const spool = new AttemptSpool(this.spoolDir, attemptId)
-      if (spool.outcome() === null)
-        spool.setOutcome({
-          exit_status: 'lost',
-          exit_code: null,
-          summary: 'the runner host restarted while it ran; the run is gone',
-          has_changes: false,
-        })
-      this.sender?.add(spool)
-    }
-  }
-
+  /**
+   * Heartbeats several times per lease, at a fixed rate: each beat may take until the next one is
+   * due, then it is abandoned (its connection with it, which a network partition can leave hanging)
+   * and the next one opens a new connection, so a short outage costs no lease.
+   */
   private beat(leaseMs: number): void {
     const every = Math.max(20, Math.floor(leaseMs / 4))
-    this.heartbeat = setTimeout(async () => {
-      let next = leaseMs
-      try {
-        const answer = await this.control.call<{
-          lease_ms: number
-          stop: string[]
-          error?: { code: string }
-        }>('POST', '/runner/v1/heartbeat', { slots_in_use: this.runs.size, attempts: [...this.runs.keys()] })
-        if (answer.status === 200) {
-          next = answer.body.lease_ms
-          for (const attemptId of answer.body.stop) this.runs.get(attemptId)?.requestStop('user')
-        } else if (answer.body?.error?.code === 'not_registered' || answer.status === 409) {
-          next = await this.register(await this.registration())
+    const due = Date.now() + every
+    this.heartbeat = setTimeout(
+      async () => {
+        let next = leaseMs
+        try {
+          const answer = await this.control.call<{
+            lease_ms: number
+            stop: string[]
+            error?: { code: string }
+          }>(
+            'POST',
+            '/runner/v1/heartbeat',
+            { slots_in_use: this.runs.size, attempts: [...this.runs.keys()] },
+            every,
+          )
+          if (answer.status === 200) {
+            next = answer.body.lease_ms
+            // The control plane failed them (this host was out of reach past its lease): nobody waits for them.
+            for (const attemptId of answer.body.stop) this.runs.get(attemptId)?.requestStop('host-lost')
+          } else if (answer.body?.error?.code === 'not_registered' || answer.status === 409) {
+            next = await this.register(await this.registration())
+          }
+        } catch (error) {
+          if (!(error instanceof Unreachable)) log(`heartbeat: ${(error as Error).message}`)
         }
-      } catch (error) {
-        if (!(error instanceof Unreachable)) log(`heartbeat: ${(error as Error).message}`)
-      }
-      if (!this.closed) this.beat(next)
-    }, every)
+        if (!this.closed) this.beat(next)
+      },
+      Math.max(0, due - Date.now()),
+    )
   }
 
   private async claim(job: RemoteRunJob): Promise<ClaimedRun | null> {
@@ -213,5 +224,6 @@ export class RunnerHost {
     this.sender?.close()
     await this.stream?.close()
     this.deps.limits.close()
+    this.lock.release()
   }
 }

@@ -19,6 +19,12 @@ interface Line {
   event: RunnerEvent
 }
 
+/** The run's process group as started: its leader's pid and start time (against a reused pid). */
+export interface SpooledProcess {
+  pgid: number
+  started: string | null
+}
+
 interface State {
   /** The last seq the control plane acknowledged. */
   acked: number
@@ -27,6 +33,8 @@ interface State {
 }
 
 const ATTEMPT_ID = /^[A-Za-z0-9-]{1,100}$/
+const FILES = ['events', 'state', 'outcome', 'process'] as const
+type SpoolFile = (typeof FILES)[number]
 
 /** Writes a small file whole: a temporary one, fsync'd, renamed over the old. */
 function replaceFile(path: string, text: string): void {
@@ -44,7 +52,8 @@ function replaceFile(path: string, text: string): void {
 /**
  * One attempt's events and outcome on the host's disk until the control plane acknowledges them:
  * `<attempt>.events` is append-only (one JSON line per event, with its runner seq, fsync'd before it
- * is sent), `<attempt>.state` the seqs given out and acknowledged, `<attempt>.outcome` the report.
+ * is sent), `<attempt>.state` the seqs given out and acknowledged, `<attempt>.outcome` the report,
+ * `<attempt>.process` the run's process group (what a restarted host must end, see leftovers.ts).
  * What is acknowledged is cut off the events file; once the outcome is acknowledged, all goes.
  */
 export class AttemptSpool {
@@ -82,7 +91,7 @@ export class AttemptSpool {
     this.fd = openSync(this.path('events'), 'a')
   }
 
-  private path(kind: 'events' | 'state' | 'outcome'): string {
+  private path(kind: SpoolFile): string {
     return join(this.dir, `${this.attemptId}.${kind}`)
   }
 
@@ -122,6 +131,17 @@ export class AttemptSpool {
     replaceFile(this.path('outcome'), JSON.stringify(outcome))
   }
 
+  /** Written before the run's process can do anything worth ending (it is spawned just before). */
+  recordProcess(process: SpooledProcess): void {
+    replaceFile(this.path('process'), JSON.stringify(process))
+  }
+
+  process(): SpooledProcess | null {
+    return existsSync(this.path('process'))
+      ? (JSON.parse(readFileSync(this.path('process'), 'utf8')) as SpooledProcess)
+      : null
+  }
+
   outcome(): OutcomeBody | null {
     return existsSync(this.path('outcome'))
       ? (JSON.parse(readFileSync(this.path('outcome'), 'utf8')) as OutcomeBody)
@@ -131,7 +151,7 @@ export class AttemptSpool {
   /** The outcome is acknowledged: nothing of the attempt is left to send. */
   remove(): void {
     closeSync(this.fd)
-    for (const kind of ['events', 'state', 'outcome'] as const) rmSync(this.path(kind), { force: true })
+    for (const kind of FILES) rmSync(this.path(kind), { force: true })
   }
 
   /** The attempts a previous process of this host left spooled. */
@@ -140,7 +160,7 @@ export class AttemptSpool {
     return [
       ...new Set(
         readdirSync(dir)
-          .map((name) => /^(.+)\.(events|state|outcome)$/.exec(name)?.[1])
+          .map((name) => /^(.+)\.(events|state|outcome|process)$/.exec(name)?.[1])
           .filter((id): id is string => id !== undefined && ATTEMPT_ID.test(id)),
       ),
     ]

@@ -10,6 +10,8 @@ export type StopReason =
   | 'server-shutdown'
   | 'storage-failure'
   | 'internal-error'
+  /** A runner host's run the control plane had failed already: its host was out of reach past its lease. */
+  | 'host-lost'
 
 /**
  * How a reply reached a live run: written to a shell's stdin, sent as the agent's next turn, or

@@ -24,6 +24,8 @@ export function stopSummary(reason: StopReason, task: TaskRecord): string {
       return 'Stopped: the database refused writes (disk full or read-only), so its output could not be kept'
     case 'internal-error':
       return 'Stopped: openRuntime failed handling its output (see the error above)'
+    case 'host-lost':
+      return 'Stopped: the control plane had counted its runner host as lost and failed the run'
   }
 }
 

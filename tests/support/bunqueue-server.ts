@@ -21,17 +21,19 @@ export interface BunqueueServerOptions {
   /** Fixed ports, to restart a server where its clients expect it; free ones otherwise. */
   tcpPort?: number
   httpPort?: number
+  /** The address to listen on (default 127.0.0.1; a test network's address for a host in a namespace). */
+  host?: string
   /** Extra environment (e.g. BUNQUEUE_POSTGRES_LEASE_DURATION_MS). */
   env?: Record<string, string>
 }
 
-/** A real `bunqueue start` process bound to 127.0.0.1. */
+/** A real `bunqueue start` process bound to 127.0.0.1 (or the address given). */
 export interface BunqueueServer {
   tcpPort: number
   httpPort: number
   /** What a client's `connection` option wants. */
   connection: { host: string; port: number; token: string }
-  /** `bunqueue://:<token>@127.0.0.1:<port>`, as OPENRUNTIME_QUEUE_URL wants it. */
+  /** `bunqueue://:<token>@<address>:<port>`, as OPENRUNTIME_QUEUE_URL wants it. */
   url: string
   proc: Subprocess<'ignore', 'pipe', 'pipe'>
   output(): string
@@ -54,7 +56,7 @@ function spawnServer(options: BunqueueServerOptions, tcpPort: number, httpPort: 
   const args = [
     'start',
     '--host',
-    '127.0.0.1',
+    options.host ?? '127.0.0.1',
     '--tcp-port',
     String(tcpPort),
     '--http-port',
@@ -91,6 +93,7 @@ function spawnServer(options: BunqueueServerOptions, tcpPort: number, httpPort: 
 /** Starts a server and waits until its HTTP /health answers; retries on new ports if a port was taken. */
 export async function startBunqueueServer(options: BunqueueServerOptions): Promise<BunqueueServer> {
   const fixed = options.tcpPort !== undefined
+  const host = options.host ?? '127.0.0.1'
   for (let attempt = 1; ; attempt++) {
     const tcpPort = options.tcpPort ?? freeLoopbackPort()
     const httpPort = options.httpPort ?? freeLoopbackPort()
@@ -98,13 +101,13 @@ export async function startBunqueueServer(options: BunqueueServerOptions): Promi
     const deadline = Date.now() + 30_000
     let healthy = false
     while (!healthy && proc.exitCode === null && Date.now() < deadline) {
-      healthy = await fetch(`http://127.0.0.1:${httpPort}/health`)
+      healthy = await fetch(`http://${host}:${httpPort}/health`)
         .then((response) => response.ok)
         .catch(() => false)
       if (!healthy) await Bun.sleep(50)
     }
     if (healthy) {
-      const connection = { host: '127.0.0.1', port: tcpPort, token: options.token }
+      const connection = { host, port: tcpPort, token: options.token }
       const ended = async (signal: NodeJS.Signals) => {
         proc.kill(signal)
         await proc.exited
@@ -113,7 +116,7 @@ export async function startBunqueueServer(options: BunqueueServerOptions): Promi
         tcpPort,
         httpPort,
         connection,
-        url: `bunqueue://:${encodeURIComponent(options.token)}@127.0.0.1:${tcpPort}`,
+        url: `bunqueue://:${encodeURIComponent(options.token)}@${host}:${tcpPort}`,
         proc,
         output,
         stop: () => ended('SIGTERM'),

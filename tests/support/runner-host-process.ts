@@ -24,29 +24,34 @@ export interface RunnerHostOptions {
   slots?: number
   labels?: string[]
   env?: Record<string, string>
+  /** Runs it under this command (`ip netns exec <ns>`, which execs it: the pid stays its own). */
+  prefix?: string[]
 }
 
 export function spawnRunnerHost(options: RunnerHostOptions): RunnerHostProcess {
   const home = join(options.root, options.name, 'home')
   const dir = join(options.root, options.name, 'runner')
   mkdirSync(home, { recursive: true })
-  const proc = Bun.spawn([process.execPath, join(ROOT, 'src', 'runner-host', 'main.ts')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: home,
-      OPENRUNTIME_CONTROL_URL: options.controlUrl,
-      OPENRUNTIME_RUNNER_TOKEN: options.token,
-      OPENRUNTIME_QUEUE_URL: options.queueUrl,
-      OPENRUNTIME_RUNNER_SLOTS: String(options.slots ?? 2),
-      OPENRUNTIME_RUNNER_LABELS: (options.labels ?? []).join(','),
-      OPENRUNTIME_RUNNER_DIR: dir,
-      ...options.env,
+  const proc = Bun.spawn(
+    [...(options.prefix ?? []), process.execPath, join(ROOT, 'src', 'runner-host', 'main.ts')],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: home,
+        OPENRUNTIME_CONTROL_URL: options.controlUrl,
+        OPENRUNTIME_RUNNER_TOKEN: options.token,
+        OPENRUNTIME_QUEUE_URL: options.queueUrl,
+        OPENRUNTIME_RUNNER_SLOTS: String(options.slots ?? 2),
+        OPENRUNTIME_RUNNER_LABELS: (options.labels ?? []).join(','),
+        OPENRUNTIME_RUNNER_DIR: dir,
+        ...options.env,
+      },
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
     },
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
+  )
   const output = collectOutput(proc)
   return {
     name: options.name,
