@@ -132,6 +132,11 @@ export class RunnerCluster {
   private async spawnHost(spec: HostSpec): Promise<RunnerHostProcess> {
     const proc = this.spawnHostProcess(spec)
     this.hosts.set(spec.name, { spec, proc })
+    // Its own word (the control plane may still count an earlier process of it as online).
+    await this.until(`runner host ${spec.name} to start`, () => {
+      if (proc.proc.exitCode !== null) throw new Error(`runner host ${spec.name} exited:\n${proc.output()}`)
+      return proc.output().includes('[runner-host] online:')
+    })
     await this.untilHost(spec.name, 'online')
     return proc
   }

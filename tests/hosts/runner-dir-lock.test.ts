@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { processStartTime } from '../../src/process/process-group'
+import { RunnerCluster } from '../support/runner-cluster'
+
+let cluster: RunnerCluster
+
+beforeAll(async () => {
+  cluster = await RunnerCluster.start({ leaseMs: 5000 })
+  await cluster.addHost('solo', ['linux', 'solo'])
+})
+
+afterAll(async () => {
+  await cluster?.close()
+})
+
+const lockOf = () => join(cluster.host('solo').dir, 'runner.lock')
+const holder = () => Number(readFileSync(lockOf(), 'utf8').split(' ')[0])
+
+async function runsATask() {
+  const id = await cluster.startTask('echo fine > out.txt', ['linux', 'solo'])
+  expect((await cluster.untilStatus(id, ['ready-for-review', 'failed'])).status).toBe('ready-for-review')
+}
+
+describe('one runner host process per runner directory', () => {
+  test('a second process on the same directory is refused, naming the pid that has it; the first goes on', async () => {
+    const first = cluster.host('solo')
+    expect(holder()).toBe(first.proc.pid)
+    const second = cluster.spawnHostProcess(cluster.spec('solo'))
+    expect(await second.proc.exited).toBe(2)
+    expect(second.output()).toContain(
+      `openRuntime runner host: another runner host (pid ${first.proc.pid}) is using ${first.dir}`,
+    )
+    expect(holder()).toBe(first.proc.pid)
+    expect(first.proc.exitCode).toBeNull()
+    await runsATask()
+  }, 60_000)
+
+  test('the lock of a process that is gone (kill -9) is taken over, and so is one whose pid now belongs to another process', async () => {
+    const dead = cluster.host('solo')
+    await dead.kill('SIGKILL')
+    expect(holder()).toBe(dead.proc.pid)
+    const next = await cluster.restartHost('solo')
+    expect(holder()).toBe(next.proc.pid)
+    await runsATask()
+
+    await next.kill('SIGKILL')
+    // This test's own pid (alive) with a start time that is not its own: a reused pid.
+    const started = Number(processStartTime(process.pid))
+    writeFileSync(lockOf(), `${process.pid} ${started + 1}\n`)
+    const third = await cluster.restartHost('solo')
+    expect(holder()).toBe(third.proc.pid)
+    await runsATask()
+  }, 60_000)
+})
