@@ -249,12 +249,15 @@ export class HostRun implements ExecutorContext {
         base,
         `openRuntime snapshot of attempt ${this.attemptId}`,
       )
-      await pushSnapshot(
-        this.checkout.cache,
-        this.remote(),
-        snapshot.commit,
-        `refs/openruntime/attempts/${this.attemptId}/snapshot`,
-      )
+      // An attempt the control plane failed takes no snapshot any more: the work stays here.
+      const orphaned = this.stopping === 'host-lost'
+      if (!orphaned)
+        await pushSnapshot(
+          this.checkout.cache,
+          this.remote(),
+          snapshot.commit,
+          `refs/openruntime/attempts/${this.attemptId}/snapshot`,
+        )
       const runtime = Date.now() - startedAt
       const ending = {
         exit_status: exit.text,
@@ -267,7 +270,7 @@ export class HostRun implements ExecutorContext {
         return {
           ...ending,
           exit_code: isFault(this.stopping) ? 1 : exit.code,
-          summary: stopSummary(this.stopping, this.task),
+          summary: `${stopSummary(this.stopping, this.task)}${orphaned && snapshot.has_changes ? `; its changes stay on the runner host in ${this.checkout.worktree}` : ''}`,
           stopped: !isFault(this.stopping),
         }
       const { failed, summary } = exitVerdict(this.task, exit, executor.failure())

@@ -28,7 +28,7 @@ async function follow(id: string, connected: () => void) {
   let lastId: string | null = null
   for (;;) {
     try {
-      const response = await fetch(`${cluster.server.url}/tasks/${id}/stream`, {
+      const response: Response = await fetch(`${cluster.server.url}/tasks/${id}/stream`, {
         headers: { ...cluster.server.auth, ...(lastId === null ? {} : { 'last-event-id': lastId }) },
       })
       if (!response.ok) throw new Error(`stream answered ${response.status}`)
