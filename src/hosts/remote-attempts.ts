@@ -61,7 +61,10 @@ export class RemoteAttempts {
       throw conflict('no_free_slot', `runner host ${host.name} has all its ${host.slots} slot(s) in use`)
     const repository = await locateRepoWithHead(task.workspace)
     const baseCommit = task.base_commit ?? repository?.head ?? null
-    // Checked after the wait: a start, stop or another host's claim may have come in between.
+    // Checked after the wait: a start, stop or another host's claim may have come in between, or
+    // the host's lease ran out (an attempt given to a lost host would run on nothing, failed by nobody).
+    if (store.runnerHosts.get(host.id)?.status !== 'online')
+      throw conflict('host_not_online', `runner host ${host.name} is no longer online: heartbeat first`)
     const snapshot = lifecycle.snapshot(task.id)
     if (!snapshot.can({ type: 'CLAIM' }) || snapshot.context.starts !== body.run)
       throw conflict('not_claimable', `run ${body.run} of task ${task.id} is not waiting to be claimed`)
