@@ -101,6 +101,11 @@ describe.skipIf(unavailable !== null)(
       const after = await cluster.task(id)
       expect(after.status).toBe('failed')
       expect(after.attempts).toHaveLength(1)
+
+      // Back for good: it takes the next run from the broker and runs it to review.
+      const next = await cluster.startTask('echo back > back.txt', ['linux', 'island'])
+      const done = await cluster.untilStatus(next, ['ready-for-review', 'failed'])
+      expect(done.status).toBe('ready-for-review')
     }, 60_000)
   },
 )
