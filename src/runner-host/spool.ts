@@ -8,7 +8,6 @@ import {
   readFileSync,
   renameSync,
   rmSync,
-  writeFileSync,
   writeSync,
 } from 'node:fs'
 import { join } from 'node:path'
@@ -17,6 +16,11 @@ import type { OutcomeBody, RunnerEvent } from '../domain'
 interface Line {
   seq: number
   event: RunnerEvent
+}
+
+/** A line not acknowledged yet, with the length of its event's JSON (what it adds to a batch). */
+interface Pending extends Line {
+  chars: number
 }
 
 interface State {
@@ -41,17 +45,31 @@ function replaceFile(path: string, text: string): void {
   renameSync(temporary, path)
 }
 
+const lineText = (line: Line) => `${JSON.stringify(line)}\n`
+
+/**
+ * The events file is rewritten without its acknowledged lines once those are at least as many
+ * as the rest (and this many): acknowledging costs the small state file, the rewrites stay linear
+ * in the events spooled. Acknowledged lines still in the file are skipped when it is read again.
+ */
+const COMPACT_AFTER = 10_000
+
 /**
  * One attempt's events and outcome on the host's disk until the control plane acknowledges them:
  * `<attempt>.events` is append-only (one JSON line per event, with its runner seq, fsync'd before it
  * is sent), `<attempt>.state` the seqs given out and acknowledged, `<attempt>.outcome` the report.
- * What is acknowledged is cut off the events file; once the outcome is acknowledged, all goes.
+ * What is acknowledged is cut off the events file (see COMPACT_AFTER); once the outcome is
+ * acknowledged, all goes.
  */
 export class AttemptSpool {
   private fd: number
   private state: State
-  private lines: Line[]
+  /** Oldest first; those before `head` are acknowledged but still in the file. */
+  private pending: Pending[]
+  private head = 0
   private synced = true
+  /** Called after each append (the sender sends soon). */
+  onAppend: (() => void) | null = null
 
   constructor(
     private readonly dir: string,
@@ -62,7 +80,7 @@ export class AttemptSpool {
     this.state = existsSync(this.path('state'))
       ? (JSON.parse(readFileSync(this.path('state'), 'utf8')) as State)
       : { acked: 0, last: 0 }
-    this.lines = existsSync(this.path('events'))
+    const lines = existsSync(this.path('events'))
       ? readFileSync(this.path('events'), 'utf8')
           .split('\n')
           .filter(Boolean)
@@ -75,36 +93,63 @@ export class AttemptSpool {
             }
           })
       : []
-    const last = this.lines.at(-1)?.seq ?? this.state.acked
+    const last = lines.at(-1)?.seq ?? this.state.acked
     this.state = { ...this.state, last: Math.max(this.state.last, last) }
+    this.pending = lines
+      .filter((line) => line.seq > this.state.acked)
+      .map((line) => ({ ...line, chars: JSON.stringify(line.event).length }))
     // A torn line is dropped from the file too, so what is appended after it stays readable.
-    replaceFile(this.path('events'), this.lines.map((line) => `${JSON.stringify(line)}\n`).join(''))
-    this.fd = openSync(this.path('events'), 'a')
+    this.fd = this.rewriteEvents()
   }
 
   private path(kind: 'events' | 'state' | 'outcome'): string {
     return join(this.dir, `${this.attemptId}.${kind}`)
   }
 
+  /** The events file with the unacknowledged lines only; answers it opened for appending. */
+  private rewriteEvents(): number {
+    this.pending = this.pending.slice(this.head)
+    this.head = 0
+    replaceFile(this.path('events'), this.pending.map(({ seq, event }) => lineText({ seq, event })).join(''))
+    return openSync(this.path('events'), 'a')
+  }
+
   /** Appends an event and gives it the next seq (written now, fsync'd before it is sent). */
   append(event: RunnerEvent): number {
     const line = { seq: this.state.last + 1, event }
-    writeSync(this.fd, `${JSON.stringify(line)}\n`)
+    const text = lineText(line)
+    writeSync(this.fd, text)
     this.state.last = line.seq
-    this.lines.push(line)
+    // The line's text less its seq wrapper and newline is the event's JSON.
+    this.pending.push({ ...line, chars: text.length - `{"seq":${line.seq},"event":}\n`.length })
     this.synced = false
+    this.onAppend?.()
     return line.seq
   }
 
-  /** The events not acknowledged yet, on disk for good, from the oldest. */
-  unacknowledged(max: number): { from: number; events: RunnerEvent[] } | null {
+  /**
+   * The events not acknowledged yet, on disk for good, from the oldest: at most `max` of them,
+   * and no more than `maxChars` of JSON unless the first alone is longer.
+   */
+  unacknowledged(
+    max: number,
+    maxChars = Number.POSITIVE_INFINITY,
+  ): { from: number; events: RunnerEvent[] } | null {
     if (!this.synced) {
       fsyncSync(this.fd)
       this.synced = true
     }
-    const pending = this.lines.filter((line) => line.seq > this.state.acked).slice(0, max)
-    const first = pending[0]
-    return first ? { from: first.seq, events: pending.map((line) => line.event) } : null
+    const first = this.pending[this.head]
+    if (first === undefined) return null
+    const events: RunnerEvent[] = []
+    let chars = 0
+    for (let at = this.head; at < this.pending.length && events.length < max; at++) {
+      const line = this.pending[at] as Pending
+      if (events.length > 0 && chars + line.chars > maxChars) break
+      chars += line.chars + 1
+      events.push(line.event)
+    }
+    return { from: first.seq, events }
   }
 
   /** The control plane has every event up to `seq`: they are cut off the file. */
@@ -112,12 +157,16 @@ export class AttemptSpool {
     if (seq <= this.state.acked) return
     this.state.acked = Math.min(seq, this.state.last)
     replaceFile(this.path('state'), JSON.stringify(this.state))
-    this.lines = this.lines.filter((line) => line.seq > this.state.acked)
-    closeSync(this.fd)
-    replaceFile(this.path('events'), this.lines.map((line) => `${JSON.stringify(line)}\n`).join(''))
-    this.fd = openSync(this.path('events'), 'a')
+    while (this.head < this.pending.length && (this.pending[this.head] as Pending).seq <= this.state.acked)
+      this.head++
+    if (
+      this.head >= Math.max(COMPACT_AFTER, this.pending.length - this.head) ||
+      this.head === this.pending.length
+    ) {
+      closeSync(this.fd)
+      this.fd = this.rewriteEvents()
+    }
   }
-
   setOutcome(outcome: OutcomeBody): void {
     replaceFile(this.path('outcome'), JSON.stringify(outcome))
   }
