@@ -67,6 +67,8 @@ export class AttemptSpool {
   /** Oldest first; those before `head` are acknowledged but still in the file. */
   private pending: Pending[]
   private head = 0
+  /** Appended lines not written yet: written in one go (and fsync'd) before anything is sent. */
+  private unwritten: string[] = []
   private synced = true
   /** Called after each append (the sender sends soon). */
   onAppend: (() => void) | null = null
@@ -110,15 +112,21 @@ export class AttemptSpool {
   private rewriteEvents(): number {
     this.pending = this.pending.slice(this.head)
     this.head = 0
+    // The rewrite holds every pending line, those not written yet too.
+    this.unwritten = []
+    this.synced = true
     replaceFile(this.path('events'), this.pending.map(({ seq, event }) => lineText({ seq, event })).join(''))
     return openSync(this.path('events'), 'a')
   }
 
-  /** Appends an event and gives it the next seq (written now, fsync'd before it is sent). */
+  /**
+   * Appends an event and gives it the next seq. It is written and fsync'd before it is sent (or
+   * the outcome is written); a crash before that loses it with the run, which was never reported.
+   */
   append(event: RunnerEvent): number {
     const line = { seq: this.state.last + 1, event }
     const text = lineText(line)
-    writeSync(this.fd, text)
+    this.unwritten.push(text)
     this.state.last = line.seq
     // The line's text less its seq wrapper and newline is the event's JSON.
     this.pending.push({ ...line, chars: text.length - `{"seq":${line.seq},"event":}\n`.length })
@@ -135,10 +143,7 @@ export class AttemptSpool {
     max: number,
     maxChars = Number.POSITIVE_INFINITY,
   ): { from: number; events: RunnerEvent[] } | null {
-    if (!this.synced) {
-      fsyncSync(this.fd)
-      this.synced = true
-    }
+    this.persist()
     const first = this.pending[this.head]
     if (first === undefined) return null
     const events: RunnerEvent[] = []
@@ -167,7 +172,22 @@ export class AttemptSpool {
       this.fd = this.rewriteEvents()
     }
   }
+
+  /** What was appended is on disk for good. */
+  private persist(): void {
+    if (this.unwritten.length > 0) {
+      writeSync(this.fd, this.unwritten.join(''))
+      this.unwritten = []
+    }
+    if (!this.synced) {
+      fsyncSync(this.fd)
+      this.synced = true
+    }
+  }
+
+  /** The outcome comes after every event: those are written first, so a replay never has one without them. */
   setOutcome(outcome: OutcomeBody): void {
+    this.persist()
     replaceFile(this.path('outcome'), JSON.stringify(outcome))
   }
 
