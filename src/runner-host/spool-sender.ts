@@ -3,8 +3,8 @@ import type { AttemptSpool } from './spool'
 
 /** The protocol's cap on a batch's events. */
 const BATCH = 5000
-/** JSON characters in a batch: its body stays under the API's 2 MiB even if every one took 3 bytes. */
-const BATCH_CHARS = 512 * 1024
+/** The JSON of a batch's events, in bytes: its body stays under the API's 2 MiB limit. */
+const BATCH_BYTES = 1536 * 1024
 /** Retries while the control plane is unreachable; events appended are sent at once otherwise. */
 const EVERY_MS = 100
 
@@ -74,9 +74,9 @@ export class SpoolSender {
   private async send(spool: AttemptSpool): Promise<void> {
     const base = `/runner/v1/attempts/${spool.attemptId}`
     for (
-      let batch = spool.unacknowledged(BATCH, BATCH_CHARS);
+      let batch = spool.unacknowledged(BATCH, BATCH_BYTES);
       batch;
-      batch = spool.unacknowledged(BATCH, BATCH_CHARS)
+      batch = spool.unacknowledged(BATCH, BATCH_BYTES)
     ) {
       const answer = await this.control.call<{
         acked?: number

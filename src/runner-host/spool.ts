@@ -18,9 +18,9 @@ interface Line {
   event: RunnerEvent
 }
 
-/** A line not acknowledged yet, with the length of its event's JSON (what it adds to a batch). */
+/** A line not acknowledged yet, with the UTF-8 length of its event's JSON (what it adds to a batch's body). */
 interface Pending extends Line {
-  chars: number
+  bytes: number
 }
 
 interface State {
@@ -99,7 +99,7 @@ export class AttemptSpool {
     this.state = { ...this.state, last: Math.max(this.state.last, last) }
     this.pending = lines
       .filter((line) => line.seq > this.state.acked)
-      .map((line) => ({ ...line, chars: JSON.stringify(line.event).length }))
+      .map((line) => ({ ...line, bytes: Buffer.byteLength(JSON.stringify(line.event)) }))
     // A torn line is dropped from the file too, so what is appended after it stays readable.
     this.fd = this.rewriteEvents()
   }
@@ -129,7 +129,7 @@ export class AttemptSpool {
     this.unwritten.push(text)
     this.state.last = line.seq
     // The line's text less its seq wrapper and newline is the event's JSON.
-    this.pending.push({ ...line, chars: text.length - `{"seq":${line.seq},"event":}\n`.length })
+    this.pending.push({ ...line, bytes: Buffer.byteLength(text) - `{"seq":${line.seq},"event":}\n`.length })
     this.synced = false
     this.onAppend?.()
     return line.seq
@@ -137,21 +137,21 @@ export class AttemptSpool {
 
   /**
    * The events not acknowledged yet, on disk for good, from the oldest: at most `max` of them,
-   * and no more than `maxChars` of JSON unless the first alone is longer.
+   * and no more than `maxBytes` of JSON unless the first alone is longer.
    */
   unacknowledged(
     max: number,
-    maxChars = Number.POSITIVE_INFINITY,
+    maxBytes = Number.POSITIVE_INFINITY,
   ): { from: number; events: RunnerEvent[] } | null {
     this.persist()
     const first = this.pending[this.head]
     if (first === undefined) return null
     const events: RunnerEvent[] = []
-    let chars = 0
+    let bytes = 0
     for (let at = this.head; at < this.pending.length && events.length < max; at++) {
       const line = this.pending[at] as Pending
-      if (events.length > 0 && chars + line.chars > maxChars) break
-      chars += line.chars + 1
+      if (events.length > 0 && bytes + line.bytes > maxBytes) break
+      bytes += line.bytes + 1
       events.push(line.event)
     }
     return { from: first.seq, events }

@@ -46,7 +46,7 @@ test('everything acknowledged empties the events file; an outcome is written onl
   expect(replayed.unacknowledged(100)).toBeNull()
 })
 
-test('a batch stops at its size in characters, but always holds at least one event', () => {
+test('a batch stops at its size in bytes of JSON, but always holds at least one event', () => {
   const spool = new AttemptSpool(dir.path, 'sizes')
   spool.append({ kind: 'stdout', message: 'x'.repeat(5000), metadata: null })
   for (let n = 2; n <= 10; n++) spool.append(line(n))
@@ -54,7 +54,7 @@ test('a batch stops at its size in characters, but always holds at least one eve
   spool.acknowledge(1)
   const small = spool.unacknowledged(100, 120)
   expect(small?.from).toBe(2)
-  // Each event's JSON is about 50 characters here: two fit in 120, three do not.
+  // Each event's JSON is 52 bytes here: two fit in 120, three do not.
   expect(small?.events.map((event) => event.message)).toEqual(['line 2', 'line 3'])
   expect(spool.unacknowledged(4)?.events).toHaveLength(4)
 })
