@@ -1,53 +1,20 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { gitSync, makeRepo } from '../tests/support/git-repo'
-import { api, type ServerProcess, spawnServer } from '../tests/support/server-process'
-import { readSse } from '../tests/support/sse'
+import { type ServerProcess, spawnServer } from '../tests/support/server-process'
 import { tempDir } from '../tests/support/temp'
+import { timeToFirstStdout } from './lib/dispatch'
 import { percentile, round } from './lib/measure'
 
-/**
- * Milliseconds from POST start to the first stdout event arriving on the task's SSE stream. The
- * task is then left to finish before anything else is timed: its wrap-up (a diff capture in a
- * worktree) would otherwise overlap the next dispatch or the raw baseline and bill one to the other.
- */
-async function dispatchOnce(server: ServerProcess, workspace: string, inPlace: boolean): Promise<number> {
-  const created = await api(server, 'POST', '/tasks', {
+/** POST start → first stdout on the SSE stream of an `echo hi` task. */
+const dispatchOnce = (server: ServerProcess, workspace: string, inPlace: boolean) =>
+  timeToFirstStdout(server, {
     title: 'echo',
-    prompt: '',
-    runner: 'shell',
     command: 'echo hi',
     workspace,
     // The plain folder is no repository: the task runs in it directly, which its policy must allow.
     policy: { allow_in_place: inPlace },
   })
-  const id = created.body.id
-  const abort = new AbortController()
-  const stream = await fetch(`${server.url}/tasks/${id}/stream`, {
-    headers: server.auth,
-    signal: abort.signal,
-  })
-  const started = performance.now()
-  const start = await api(server, 'POST', `/tasks/${id}/start`)
-  if (start.status !== 200) throw new Error(`start refused: ${JSON.stringify(start.body)}`)
-  for await (const frame of readSse(stream)) {
-    if (frame.event === 'message' && frame.data.kind === 'stdout') break
-  }
-  const elapsed = performance.now() - started
-  abort.abort()
-  await settled(server, id)
-  return elapsed
-}
-
-async function settled(server: ServerProcess, id: string): Promise<void> {
-  const deadline = Date.now() + 30_000
-  while (Date.now() < deadline) {
-    const { body } = await api(server, 'GET', `/tasks/${id}?events=none`)
-    if (body.status !== 'queued' && body.status !== 'running') return
-    await Bun.sleep(5)
-  }
-  throw new Error(`task ${id} did not finish within 30 s`)
-}
 
 async function rawSpawn(): Promise<number> {
   const started = performance.now()

@@ -27,7 +27,7 @@
  * retried (a run that fails is failed, as for a local run).
  * Enqueueing a run the broker already knows (waiting, taken or failed) adds nothing.
  */
-import { Queue, Worker } from 'bunqueue/client'
+import { Queue, QueueEvents, Worker } from 'bunqueue/client'
 import { AppError } from '../errors'
 import { RUNNERS } from '../models/vocabulary'
 import type { JobQueue } from './dispatch'
@@ -178,7 +178,10 @@ export interface RemoteRunWorkerOptions {
   claimLeaseMs?: number
   /** A job refused (malformed, or not what its queue promised), a run that threw, a broker error. */
   onError: (error: Error) => void
-  /** Pause between polls while every queue it serves is empty. */
+  /**
+   * Pause between polls while every queue it serves is empty. A job added to one of them wakes
+   * the host at once (the broker pushes the event), so this only bounds a missed event.
+   */
   idleMs?: number
   /** How often it reads the placement directory for new placements. */
   refreshMs?: number
@@ -187,21 +190,42 @@ export interface RemoteRunWorkerOptions {
 /**
  * The runner host's side: takes jobs from every placement queue it can serve, up to its slots.
  * Each queue has a bunqueue Worker in manual mode (autorun off) so the slots are counted across
- * queues here, not per queue by bunqueue.
+ * queues here, not per queue by bunqueue. A manual Worker cannot wait at the broker for a job, so
+ * each queue (and the directory) also has a QueueEvents subscription: the broker pushes "waiting"
+ * when a job is added, which ends the pause between polls (a run is picked up in about a round
+ * trip, not in half a poll interval on average).
  */
 export class RemoteRunWorker {
   private readonly workers = new Map<string, Worker<WireJob, void>>()
+  private readonly subscriptions: QueueEvents[] = []
   private readonly directory: Queue<DirectoryEntry>
   private running = 0
   private turn = 0
   private refreshedAt = 0
   private closing = false
   private wake: () => void = () => {}
+  /** A job was added since the last pass began: the next pause is skipped. */
+  private nudged = false
   private readonly loop: Promise<void>
 
   constructor(private readonly options: RemoteRunWorkerOptions) {
     this.directory = new Queue<DirectoryEntry>(PLACEMENT_DIRECTORY, { connection: options.connection })
+    // A new placement: read the directory now rather than at the next refresh.
+    this.subscribe(PLACEMENT_DIRECTORY, () => {
+      this.refreshedAt = 0
+    })
     this.loop = this.takeWhileOpen()
+  }
+
+  private subscribe(queue: string, also: () => void = () => {}): void {
+    const events = new QueueEvents(queue, { connection: this.options.connection })
+    events.on('waiting', () => {
+      also()
+      this.nudged = true
+      this.wake()
+    })
+    events.on('error', (error: Error) => this.options.onError(error))
+    this.subscriptions.push(events)
   }
 
   /** Runs in progress on this host. */
@@ -210,6 +234,10 @@ export class RemoteRunWorker {
   }
 
   private pause(ms: number): Promise<void> {
+    if (this.nudged) {
+      this.nudged = false
+      return Promise.resolve()
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms)
       this.wake = () => {
@@ -253,6 +281,7 @@ export class RemoteRunWorker {
       })
       worker.on('error', (error) => this.options.onError(error))
       this.workers.set(data.queue, worker)
+      this.subscribe(data.queue)
     }
   }
 
@@ -299,6 +328,7 @@ export class RemoteRunWorker {
     this.closing = true
     this.wake()
     await this.loop
+    for (const events of this.subscriptions) events.close()
     for (const worker of this.workers.values()) await worker.close()
     await this.directory.close()
   }

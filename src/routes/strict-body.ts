@@ -21,35 +21,39 @@ interface DeclaredRoute {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
-const joined = (path: string, key: string) => (path === '' ? key : `${path}.${key}`)
-
 /**
  * The first field of `value` that `schema` does not declare, as a dotted path; only objects whose
  * schema says `additionalProperties: false` are closed. A union is entered through its object
  * alternatives: the value has an unknown field only if every one of them refuses it.
  */
-function unknownField(schema: Shape, value: unknown, path = ''): string | null {
+function unknownField(schema: Shape, value: unknown): string | null {
+  return unknownPath(schema, value)?.reverse().join('.') ?? null
+}
+
+/** The path to the first unknown field, innermost first; built only on the way out of a find (bodies may hold thousands of items). */
+function unknownPath(schema: Shape, value: unknown): string[] | null {
   if (schema.anyOf) {
     const objects = schema.anyOf.filter((option) => option.type === 'object' || option.anyOf)
-    const found = objects.map((option) => unknownField(option, value, path))
+    const found = objects.map((option) => unknownPath(option, value))
     return found.length > 0 && found.every((field) => field !== null) ? (found[0] ?? null) : null
   }
   if (schema.type === 'array' && schema.items && Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const field = unknownField(schema.items, item, joined(path, String(index)))
-      if (field !== null) return field
+    for (let index = 0; index < value.length; index++) {
+      const field = unknownPath(schema.items, value[index])
+      if (field !== null) return [...field, String(index)]
     }
     return null
   }
   if (schema.type !== 'object' || !isObject(value)) return null
-  for (const [key, item] of Object.entries(value)) {
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue
     const declared = schema.properties?.[key]
     if (!declared) {
-      if (schema.additionalProperties === false) return joined(path, key)
+      if (schema.additionalProperties === false) return [key]
       continue
     }
-    const field = unknownField(declared, item, joined(path, key))
-    if (field !== null) return field
+    const field = unknownPath(declared, value[key])
+    if (field !== null) return [...field, key]
   }
   return null
 }

@@ -8,7 +8,6 @@ import {
   readFileSync,
   renameSync,
   rmSync,
-  writeFileSync,
   writeSync,
 } from 'node:fs'
 import { join } from 'node:path'
@@ -23,6 +22,11 @@ interface Line {
 export interface SpooledProcess {
   pgid: number
   started: string | null
+}
+
+/** A line not acknowledged yet, with the UTF-8 length of its event's JSON (what it adds to a batch's body). */
+interface Pending extends Line {
+  bytes: number
 }
 
 interface State {
@@ -49,18 +53,34 @@ function replaceFile(path: string, text: string): void {
   renameSync(temporary, path)
 }
 
+const lineText = (line: Line) => `${JSON.stringify(line)}\n`
+
+/**
+ * The events file is rewritten without its acknowledged lines once those are at least as many
+ * as the rest (and this many): acknowledging costs the small state file, the rewrites stay linear
+ * in the events spooled. Acknowledged lines still in the file are skipped when it is read again.
+ */
+const COMPACT_AFTER = 10_000
+
 /**
  * One attempt's events and outcome on the host's disk until the control plane acknowledges them:
  * `<attempt>.events` is append-only (one JSON line per event, with its runner seq, fsync'd before it
  * is sent), `<attempt>.state` the seqs given out and acknowledged, `<attempt>.outcome` the report,
  * `<attempt>.process` the run's process group (what a restarted host must end, see leftovers.ts).
- * What is acknowledged is cut off the events file; once the outcome is acknowledged, all goes.
+ * What is acknowledged is cut off the events file (see COMPACT_AFTER); once the outcome is
+ * acknowledged, all goes.
  */
 export class AttemptSpool {
   private fd: number
   private state: State
-  private lines: Line[]
+  /** Oldest first; those before `head` are acknowledged but still in the file. */
+  private pending: Pending[]
+  private head = 0
+  /** Appended lines not written yet: written in one go (and fsync'd) before anything is sent. */
+  private unwritten: string[] = []
   private synced = true
+  /** Called after each append (the sender sends soon). */
+  onAppend: (() => void) | null = null
 
   constructor(
     private readonly dir: string,
@@ -71,7 +91,7 @@ export class AttemptSpool {
     this.state = existsSync(this.path('state'))
       ? (JSON.parse(readFileSync(this.path('state'), 'utf8')) as State)
       : { acked: 0, last: 0 }
-    this.lines = existsSync(this.path('events'))
+    const lines = existsSync(this.path('events'))
       ? readFileSync(this.path('events'), 'utf8')
           .split('\n')
           .filter(Boolean)
@@ -84,36 +104,66 @@ export class AttemptSpool {
             }
           })
       : []
-    const last = this.lines.at(-1)?.seq ?? this.state.acked
+    const last = lines.at(-1)?.seq ?? this.state.acked
     this.state = { ...this.state, last: Math.max(this.state.last, last) }
+    this.pending = lines
+      .filter((line) => line.seq > this.state.acked)
+      .map((line) => ({ ...line, bytes: Buffer.byteLength(JSON.stringify(line.event)) }))
     // A torn line is dropped from the file too, so what is appended after it stays readable.
-    replaceFile(this.path('events'), this.lines.map((line) => `${JSON.stringify(line)}\n`).join(''))
-    this.fd = openSync(this.path('events'), 'a')
+    this.fd = this.rewriteEvents()
   }
 
   private path(kind: SpoolFile): string {
     return join(this.dir, `${this.attemptId}.${kind}`)
   }
 
-  /** Appends an event and gives it the next seq (written now, fsync'd before it is sent). */
+  /** The events file with the unacknowledged lines only; answers it opened for appending. */
+  private rewriteEvents(): number {
+    this.pending = this.pending.slice(this.head)
+    this.head = 0
+    // The rewrite holds every pending line, those not written yet too.
+    this.unwritten = []
+    this.synced = true
+    replaceFile(this.path('events'), this.pending.map(({ seq, event }) => lineText({ seq, event })).join(''))
+    return openSync(this.path('events'), 'a')
+  }
+
+  /**
+   * Appends an event and gives it the next seq. It is written and fsync'd before it is sent (or
+   * the outcome is written); a crash before that loses it with the run, which was never reported.
+   */
   append(event: RunnerEvent): number {
     const line = { seq: this.state.last + 1, event }
-    writeSync(this.fd, `${JSON.stringify(line)}\n`)
+    const text = lineText(line)
+    this.unwritten.push(text)
     this.state.last = line.seq
-    this.lines.push(line)
+    // The line's text less its seq wrapper and newline is the event's JSON.
+    this.pending.push({ ...line, bytes: Buffer.byteLength(text) - `{"seq":${line.seq},"event":}\n`.length })
     this.synced = false
+    this.onAppend?.()
     return line.seq
   }
 
-  /** The events not acknowledged yet, on disk for good, from the oldest. */
-  unacknowledged(max: number): { from: number; events: RunnerEvent[] } | null {
-    if (!this.synced) {
-      fsyncSync(this.fd)
-      this.synced = true
+  /**
+   * The events not acknowledged yet, on disk for good, from the oldest: at most `max` of them,
+   * and no more than `maxBytes` of JSON unless the first alone is longer.
+   */
+  unacknowledged(
+    max: number,
+    maxBytes = Number.POSITIVE_INFINITY,
+  ): { from: number; events: RunnerEvent[] } | null {
+    this.persist()
+    const first = this.pending[this.head]
+    if (first === undefined) return null
+    const events: RunnerEvent[] = []
+    let bytes = 0
+    for (let at = this.head; at < this.pending.length && events.length < max; at++) {
+      const line = this.pending[at] as Pending
+      if (events.length > 0 && bytes + line.bytes > maxBytes) break
+      bytes += line.bytes + 1
+      events.push(line.event)
     }
-    const pending = this.lines.filter((line) => line.seq > this.state.acked).slice(0, max)
-    const first = pending[0]
-    return first ? { from: first.seq, events: pending.map((line) => line.event) } : null
+    return { from: first.seq, events }
   }
 
   /** The control plane has every event up to `seq`: they are cut off the file. */
@@ -121,13 +171,32 @@ export class AttemptSpool {
     if (seq <= this.state.acked) return
     this.state.acked = Math.min(seq, this.state.last)
     replaceFile(this.path('state'), JSON.stringify(this.state))
-    this.lines = this.lines.filter((line) => line.seq > this.state.acked)
-    closeSync(this.fd)
-    replaceFile(this.path('events'), this.lines.map((line) => `${JSON.stringify(line)}\n`).join(''))
-    this.fd = openSync(this.path('events'), 'a')
+    while (this.head < this.pending.length && (this.pending[this.head] as Pending).seq <= this.state.acked)
+      this.head++
+    if (
+      this.head >= Math.max(COMPACT_AFTER, this.pending.length - this.head) ||
+      this.head === this.pending.length
+    ) {
+      closeSync(this.fd)
+      this.fd = this.rewriteEvents()
+    }
   }
 
+  /** What was appended is on disk for good. */
+  private persist(): void {
+    if (this.unwritten.length > 0) {
+      writeSync(this.fd, this.unwritten.join(''))
+      this.unwritten = []
+    }
+    if (!this.synced) {
+      fsyncSync(this.fd)
+      this.synced = true
+    }
+  }
+
+  /** The outcome comes after every event: those are written first, so a replay never has one without them. */
   setOutcome(outcome: OutcomeBody): void {
+    this.persist()
     replaceFile(this.path('outcome'), JSON.stringify(outcome))
   }
 

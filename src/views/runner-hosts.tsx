@@ -61,7 +61,7 @@ export function RunnerHostTable({ hosts }: { hosts: RunnerHostView[] }): JSX.Ele
                   {host.running_attempts.map((attempt) => (
                     <li>
                       <a href={`/tasks/${encodeURIComponent(attempt.task_id)}/view`} safe>
-                        {`attempt ${attempt.attempt_number} (${attempt.status})`}
+                        {`task ${attempt.task_id.slice(0, 8)}, attempt ${attempt.attempt_number} (${attempt.status})`}
                       </a>
                     </li>
                   ))}

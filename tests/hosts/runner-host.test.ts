@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { type BunqueueServer, startBunqueueServer } from '../support/bunqueue-server'
 import { gitSync, makeRepo } from '../support/git-repo'
@@ -17,6 +18,8 @@ const dump = () =>
     `--- control plane\n${server?.output()}`,
     ...hosts.map((host) => `--- ${host.name}\n${host.output()}`),
   ].join('\n')
+
+const homeOf = (name: string) => hosts.find((host) => host.name === name)?.home
 
 async function task(id: string) {
   return (await api(server, 'GET', `/tasks/${id}`)).body
@@ -66,7 +69,8 @@ beforeAll(async () => {
   server = await spawnServer({
     OPENRUNTIME_DB: join(dir.path, 'control', 'db.sqlite3'),
     OPENRUNTIME_QUEUE_URL: broker.url,
-    OPENRUNTIME_RUNNER_LEASE_MS: '3000',
+    // Every task goes to the hosts, those without labels too.
+    OPENRUNTIME_RUN_PLACEMENT: 'remote',
   })
   await startHost('host-a', ['linux', 'a'])
   await startHost('host-b', ['linux', 'b'])
@@ -80,24 +84,28 @@ afterAll(async () => {
 })
 
 describe('runner hosts as real processes: a control plane, a bunqueue server, two hosts', () => {
-  test('shell tasks placed by label run on both hosts, reach review with their diff, and merge on the control plane', async () => {
+  test('20 shell tasks spread over both hosts (each with its own HOME and repository cache), reviewed by their diff and merged on the control plane', async () => {
     const repo = makeRepo(join(dir.path, 'repo'))
-    const ids: { id: string; label: string; file: string }[] = []
-    for (const [index, label] of ['a', 'b', 'a', 'b'].entries()) {
+    // Two pinned to a host by label; the other 18 go to whichever host takes them first.
+    const pins: (string | null)[] = ['a', 'b', ...Array.from({ length: 18 }, () => null)]
+    const runs: { id: string; pin: string | null; file: string; index: number }[] = []
+    for (const [index, pin] of pins.entries()) {
       const file = `out-${index}.txt`
       const created = await api(server, 'POST', '/tasks', {
         title: `remote ${index}`,
         prompt: '',
         runner: 'shell',
-        command: `echo "made on $(hostname) ${index}" && echo ${index} > ${file}`,
+        command: `echo "made in HOME=$HOME ${index}" && echo ${index} > ${file}`,
         workspace: repo,
-        runner_labels: ['linux', label],
+        runner_labels: pin === null ? [] : ['linux', pin],
       })
       expect(created.status).toBe(200)
-      expect((await api(server, 'POST', `/tasks/${created.body.id}/start`)).status).toBe(200)
-      ids.push({ id: created.body.id, label, file })
+      runs.push({ id: created.body.id, pin, file, index })
     }
-    for (const { id, label, file } of ids) {
+    // Started together, so the hosts compete for them.
+    for (const { id } of runs) expect((await api(server, 'POST', `/tasks/${id}/start`)).status).toBe(200)
+    const ranOn = new Map<string, string>()
+    for (const { id, pin, file, index } of runs) {
       const done = await untilStatus(id, ['ready-for-review', 'failed'])
       const events = (await api(server, 'GET', `/tasks/${id}/events?limit=500`)).body as {
         kind: string
@@ -107,21 +115,35 @@ describe('runner hosts as real processes: a control plane, a bunqueue server, tw
       if (done.status !== 'ready-for-review')
         console.error(events.map((event) => event.message).join('\n'), dump())
       expect(done.status).toBe('ready-for-review')
-      expect(events.some((event) => event.kind === 'stdout' && event.message.startsWith('made on'))).toBe(
-        true,
-      )
-      expect(events.find((event) => event.metadata?.runner_host)?.metadata?.runner_host).toBe(`host-${label}`)
+      const host = events.find((event) => event.metadata?.runner_host)?.metadata?.runner_host as string
+      if (pin !== null) expect(host).toBe(`host-${pin}`)
+      ranOn.set(id, host)
+      // The run saw the HOME of the host that ran it, not the control plane's or the other host's.
+      const said = events.find((event) => event.kind === 'stdout' && event.message.startsWith('made in'))
+      expect(said?.message).toBe(`made in HOME=${homeOf(host)} ${index}`)
       const diff = await api(server, 'GET', `/tasks/${id}/diff`)
       expect(diff.status).toBe(200)
       expect(diff.body.files.map((entry: { path: string }) => entry.path)).toEqual([file])
-      expect(diff.body.patch).toContain(`+${ids.findIndex((entry) => entry.id === id)}`)
+      expect(diff.body.patch).toContain(`+${index}\n`)
+    }
+    const counts = hosts.map((host) => [...ranOn.values()].filter((name) => name === host.name).length)
+    expect(counts.reduce((a, b) => a + b)).toBe(20)
+    // Unpinned tasks spread: each host ran some besides its pinned one (4 slots for 20 tasks).
+    for (const count of counts) expect(count).toBeGreaterThanOrEqual(2)
+    // Each fetched into its own repository cache, under its own directory.
+    for (const host of hosts) expect(existsSync(join(host.dir, 'private', 'cache'))).toBe(true)
+    for (const { id, file } of runs) {
       const merged = await api(server, 'POST', `/tasks/${id}/worktree/merge`, {
         strategy: 'commit',
         message: `merge ${file}`,
       })
       expect({ status: merged.status, body: merged.body }).toMatchObject({ status: 200 })
+      expect((await task(id)).status).toBe('completed')
     }
     const tracked = gitSync(repo, 'ls-tree', '--name-only', 'HEAD').split('\n')
-    for (const { file } of ids) expect(tracked).toContain(file)
+    for (const { file, index } of runs) {
+      expect(tracked).toContain(file)
+      expect(gitSync(repo, 'show', `HEAD:${file}`).trim()).toBe(String(index))
+    }
   }, 180_000)
 })

@@ -8,6 +8,9 @@ const ROOT = join(import.meta.dir, '..', '..')
 /** A real runner host process (`npm run runner`'s entry) with its own HOME and directory. */
 export interface RunnerHostProcess {
   name: string
+  /** Its HOME, of its own. */
+  home: string
+  /** Its OPENRUNTIME_RUNNER_DIR: repository caches, worktrees, spool. */
   dir: string
   proc: Subprocess<'ignore', 'pipe', 'pipe'>
   output(): string
@@ -55,6 +58,7 @@ export function spawnRunnerHost(options: RunnerHostOptions): RunnerHostProcess {
   const output = collectOutput(proc)
   return {
     name: options.name,
+    home,
     dir,
     proc,
     output,
