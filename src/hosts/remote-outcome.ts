@@ -3,11 +3,15 @@ import { type Outcome, RunRecord } from '../workers/run-record'
 import type { HostDeps } from './deps'
 
 /** The record of an attempt that runs on a runner host: the same writer as a local run's. */
-export const remoteRecord = (
+export function remoteRecord(
   deps: HostDeps,
   attempt: Pick<AttemptRecord, 'id' | 'task_id'>,
   hostId: string,
-) => new RunRecord(deps, attempt.task_id, attempt.id, hostId)
+): RunRecord {
+  const record = new RunRecord(deps, attempt.task_id, attempt.id, hostId)
+  record.attemptNumber = deps.store.attempts.get(attempt.id)?.attempt_number ?? 0
+  return record
+}
 
 /**
  * Fails a host's attempt that nothing will report on any more (its host lost or revoked), through

@@ -12,11 +12,11 @@ import {
   writeSync,
 } from 'node:fs'
 import { join } from 'node:path'
-import type { OutcomeBody, RunnerEvent } from '../domain'
+import type { OutcomeBody, RunnerItem } from '../domain'
 
 interface Line {
   seq: number
-  event: RunnerEvent
+  event: RunnerItem
 }
 
 interface State {
@@ -87,7 +87,7 @@ export class AttemptSpool {
   }
 
   /** Appends an event and gives it the next seq (written now, fsync'd before it is sent). */
-  append(event: RunnerEvent): number {
+  append(event: RunnerItem): number {
     const line = { seq: this.state.last + 1, event }
     writeSync(this.fd, `${JSON.stringify(line)}\n`)
     this.state.last = line.seq
@@ -97,7 +97,7 @@ export class AttemptSpool {
   }
 
   /** The events not acknowledged yet, on disk for good, from the oldest. */
-  unacknowledged(max: number): { from: number; events: RunnerEvent[] } | null {
+  unacknowledged(max: number): { from: number; events: RunnerItem[] } | null {
     if (!this.synced) {
       fsyncSync(this.fd)
       this.synced = true

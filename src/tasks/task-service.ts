@@ -266,6 +266,7 @@ export class TaskService {
       throw conflict('no_session', `task ${id} has no agent session to continue; start it instead`)
     await this.deps.intents.settleLeftover(id)
     lifecycle.assertCan(id, { type: 'FOLLOW_UP' })
+    this.deps.remote.assertCanFollowUp(task)
     await operations.exclusive(id, 'a follow-up', async () => {
       await this.assertCanRun(task)
       const result = lifecycle.transition(
