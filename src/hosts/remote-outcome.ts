@@ -32,6 +32,16 @@ export function failRemoteAttempt(
     exitText: null,
     stopReason: null,
     metadata: { reason: `runner-host-${why}`, runner_host: host.name, runner_host_id: host.id },
+    // Nothing can answer its agent any more.
+    write: (at) => {
+      for (const approval of deps.store.approvals.pending(attempt.id))
+        deps.store.approvals.decide(approval.id, {
+          status: 'expired',
+          decided_by: 'openRuntime',
+          decided_at: at,
+          message: summary,
+        })
+    },
   }
   remoteRecord(deps, attempt, host.id).recordOutcome(outcome)
   return true
