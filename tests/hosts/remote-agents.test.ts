@@ -304,6 +304,44 @@ describe('agent runs on a runner host', () => {
     expect((await api(server, 'DELETE', `/tasks/${id}?force=true`)).status).toBeLessThan(300)
   }, 180_000)
 
+  test('a shell on the host waiting for input shows as needs-input here, and a reply reaches its stdin', async () => {
+    const id = await createRemote({
+      runner: 'shell',
+      command: 'printf "Your name? "; read name; echo "hello $name" > name.txt',
+    })
+    expect((await api(server, 'POST', `/tasks/${id}/start`)).status).toBe(200)
+    const waiting = await untilStatus(id, ['needs-input', 'failed', 'ready-for-review'])
+    expect(waiting.status).toBe('needs-input')
+    expect(waiting.current_attempt.summary).toContain('Your name?')
+    const replied = await api(server, 'POST', `/tasks/${id}/reply`, { message: 'world' })
+    expect(replied.status).toBe(200)
+    const reviewed = await untilStatus(id, ['ready-for-review', 'failed'])
+    expect(reviewed.status).toBe('ready-for-review')
+    expect(reviewed.events.map((event: Event) => event.metadata?.category)).toContain('attempt-running')
+    const diff = (await api(server, 'GET', `/tasks/${id}/diff`)).body
+    expect(diff.patch).toContain('+hello world')
+  }, 120_000)
+
+  test("an approval the host's timeout denied first is recorded as the agent was told, and a late answer is refused", async () => {
+    const id = await createRemote({
+      runner: 'claude-code',
+      prompt: 'SCRIPT:write-file late.txt never',
+      policy: { require_approval: true, approval_timeout_seconds: 1 },
+    })
+    await api(server, 'POST', `/tasks/${id}/start`)
+    expect((await api(server, 'POST', `/tasks/${id}/approve`, {})).status).toBe(200)
+    const done = await untilStatus(id, ['ready-for-review', 'completed', 'failed'])
+    const [approval, ...more] = (await api(server, 'GET', `/tasks/${id}/approvals`)).body as any[]
+    expect(more).toEqual([])
+    expect(approval).toMatchObject({ status: 'expired', decided_by: 'openRuntime' })
+    expect(approval.message).toContain('No answer within 1 second')
+    const late = await api(server, 'POST', `/tasks/${id}/approvals/${approval.id}`, { allow: true })
+    expect(late.status).toBe(409)
+    expect(late.body.error.code).toBe('approval_closed')
+    expect(done.status).not.toBe('ready-for-review')
+    expect(existsSync(join(host.dir, 'worktrees', id, 'late.txt'))).toBe(false)
+  }, 120_000)
+
   test('a reply to a finished agent whose host is gone is refused, naming the host and why', async () => {
     const id = await createRemote({ runner: 'claude-code', prompt: 'SCRIPT:echo hello' })
     expect((await api(server, 'POST', `/tasks/${id}/start`)).status).toBe(200)
