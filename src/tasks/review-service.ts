@@ -82,7 +82,7 @@ export class ReviewService {
 
   /** The task's work on runner hosts (see remote-work.ts), or null when it is here. */
   private async remoteWork(task: TaskRecord) {
-    return remoteWorkOf(this.deps.store, task, await checkoutOf(task))
+    return remoteWorkOf(this.deps.store, task, () => checkoutOf(task))
   }
 
   async merge(task: TaskRecord, options: { strategy?: MergeStrategy; message?: string }) {
@@ -146,7 +146,7 @@ export class ReviewService {
     lifecycle.assertCan(task.id, { type: 'CLEANUP_BEGIN' })
     return operations.exclusive(task.id, 'a cleanup', async () => {
       const checkout = await checkoutOf(task)
-      const remoteTree = (await remoteWorkOf(this.deps.store, task, checkout))?.tree ?? null
+      const remoteTree = (await remoteWorkOf(this.deps.store, task, async () => checkout))?.tree ?? null
       const merged = lifecycle.snapshot(task.id).context.merged
       if (!force && !merged && (await hasTaskChanges(checkout, task.base_commit, remoteTree))) {
         throw conflict(

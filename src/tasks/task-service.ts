@@ -422,7 +422,7 @@ export class TaskService {
         !snapshot.context.merged &&
         (await checkoutOf(task)
           .then(async (checkout) => {
-            const remote = await remoteWorkOf(this.deps.store, task, checkout)
+            const remote = await remoteWorkOf(this.deps.store, task, async () => checkout)
             return hasTaskChanges(checkout, task.base_commit, remote?.tree)
           })
           .catch(() => task.diff_stat !== null))
