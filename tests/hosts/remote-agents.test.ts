@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { AGENTS_BIN, agentBinary } from '../agents/harness'
+import { AGENTS_BIN, agentBinary, CODEX_MODEL, codexProviderArgs } from '../agents/harness'
 import { type BunqueueServer, startBunqueueServer } from '../support/bunqueue-server'
 import { gitSync, makeRepo } from '../support/git-repo'
 import { type ModelServer, startModelServer } from '../support/model-server'
@@ -16,6 +16,8 @@ import { tempDir, waitFor } from '../support/temp'
  */
 
 const dir = tempDir()
+// Codex's own sandbox breaks with its home under the run's TMPDIR (/tmp inside bubblewrap).
+const codexHome = mkdtempSync('/var/tmp/openruntime-remote-codex-')
 const BROKER_TOKEN = 'broker-token-for-remote-agent-tests'
 const HOST = 'agent-host'
 let broker: BunqueueServer
@@ -96,6 +98,13 @@ beforeAll(async () => {
         ANTHROPIC_API_KEY: 'sk-ant-test-dummy',
         ...model.proxyEnv(),
       }),
+      OPENRUNTIME_CODEX_BIN: agentBinary('codex'),
+      OPENRUNTIME_CODEX_ENV: JSON.stringify({
+        CODEX_HOME: codexHome,
+        SCRIPTED_MODEL_KEY: 'dummy',
+        ...model.proxyEnv(),
+      }),
+      OPENRUNTIME_CODEX_ARGS: JSON.stringify(codexProviderArgs(model)),
       OPENRUNTIME_STOP_GRACE_MS: '3000',
       OPENRUNTIME_RUNNER_SNAPSHOT_MS: '200',
     },
@@ -106,7 +115,7 @@ beforeAll(async () => {
     async () => {
       const list = (await api(server, 'GET', '/runner-hosts')).body as any[]
       const entry = list.find((candidate) => candidate.name === HOST)
-      return entry?.status === 'online' && entry.runners['claude-code'] ? entry : null
+      return entry?.status === 'online' && entry.runners['claude-code'] && entry.runners.codex ? entry : null
     },
     30_000,
   )
@@ -118,6 +127,7 @@ afterAll(async () => {
   await broker?.kill()
   await model?.stop()
   dir.cleanup()
+  rmSync(codexHome, { recursive: true, force: true })
 })
 
 describe('agent runs on a runner host', () => {
@@ -230,6 +240,38 @@ describe('agent runs on a runner host', () => {
     expect(merged.status).toBe(200)
     expect(readFileSync(join(repo, 'second.txt'), 'utf8')).toBe('more\n')
   }, 240_000)
+
+  test('Codex on the host: its command approval is answered on the control plane and it reaches review with its diff', async () => {
+    const id = await createRemote({
+      runner: 'codex',
+      model: CODEX_MODEL,
+      prompt: "SCRIPT:escalate printf 'approved content' > codex.txt",
+      policy: { require_approval: true },
+    })
+    await api(server, 'POST', `/tasks/${id}/start`)
+    expect((await api(server, 'POST', `/tasks/${id}/approve`, {})).status).toBe(200)
+    const [pending] = await waitFor(
+      'the relayed Codex approval',
+      async () => {
+        const listed = (await api(server, 'GET', `/tasks/${id}/approvals`)).body as any[]
+        return listed.some((approval) => approval.status === 'pending') ? listed : null
+      },
+      90_000,
+    )
+    expect((await until(id, (current) => current.status === 'needs-input', 'to need input')).state).toBe(
+      'needs-input.prompt',
+    )
+    expect((await api(server, 'POST', `/tasks/${id}/approvals/${pending.id}`, { allow: true })).status).toBe(
+      200,
+    )
+    const reviewed = await untilStatus(id, ['ready-for-review', 'failed', 'completed'])
+    expect(reviewed.status).toBe('ready-for-review')
+    expect(reviewed.attempts.map((attempt: any) => attempt.runner_host)).toEqual([HOST])
+    expect(reviewed.runner_session_id).toBeString()
+    const diff = (await api(server, 'GET', `/tasks/${id}/diff`)).body
+    expect(diff.files.map((file: any) => file.path)).toEqual(['codex.txt'])
+    expect(diff.patch).toContain('+approved content')
+  }, 180_000)
 
   test('the live diff of a running shell task shows its latest snapshot with its age, then review, cleanup to the archive and restore of a local worktree', async () => {
     const id = await createRemote({
