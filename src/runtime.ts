@@ -162,10 +162,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       queue,
       remoteQueue && {
         queue: remoteQueue,
-        placementOf: (taskId) => {
-          const task = openStore.tasks.get(taskId)
-          return task && remote.isRemote(task) ? { runner: task.runner, labels: task.runner_labels } : null
-        },
+        placementOf: (job) => remote.placementOf(job.taskId, job.run),
       },
     )
     const operations = new TaskOperations()

@@ -21,6 +21,11 @@ export interface CleanupWorktreeInput {
    * finishCleanup). Throwing here leaves everything as it was.
    */
   beforeRemoving?: (archiveCommit: string | null) => void | Promise<void>
+  /**
+   * The tree of the task's work when a runner host did it (its snapshot): archived on top of the
+   * base commit, as the worktree is not here.
+   */
+  remoteTree?: string | null
 }
 
 export interface CleanupResult {
@@ -53,14 +58,19 @@ export async function cleanupWorktree(input: CleanupWorktreeInput): Promise<Clea
   // Commits the run made and nobody collected yet become the archive's history too.
   // A git directory the run broke keeps only its commits out; every file is still archived.
   const [tree, uncollected] = await Promise.all([
-    (await isDirectory(checkout.worktree)) ? snapshotTree(checkout, input.baseCommit) : null,
+    input.remoteTree
+      ? input.remoteTree
+      : (await isDirectory(checkout.worktree))
+        ? snapshotTree(checkout, input.baseCommit)
+        : null,
     importTaskBranch(checkout).then(
       () => null,
       (error: Error) => error.message,
     ),
   ])
   return withRepoLock(repo.commonDir, async () => {
-    const branchTip = await branchTipOf(checkout)
+    // A runner host's work has no branch here: its archive's HEAD is the base it started from.
+    const branchTip = (await branchTipOf(checkout)) ?? (input.remoteTree ? input.baseCommit : null)
     // With the directory gone, the branch's commits are what is left to keep; with neither, an
     // earlier cleanup's archive is reported again.
     const archived = tree

@@ -50,9 +50,14 @@ export async function captureDiff({
 }
 
 /** Whether the worktree holds anything that differs from its base, without building a patch. */
-export async function hasTaskChanges(checkout: TaskCheckout, baseCommit: string | null): Promise<boolean> {
+export async function hasTaskChanges(
+  checkout: TaskCheckout,
+  baseCommit: string | null,
+  /** The task's tree when it is not its worktree's (a runner host's snapshot). */
+  taskTree?: string | null,
+): Promise<boolean> {
   const [tree, baseTree] = await Promise.all([
-    snapshotTree(checkout, baseCommit),
+    taskTree ?? snapshotTree(checkout, baseCommit),
     treeOf(checkout.repo, baseCommit),
   ])
   return tree !== baseTree

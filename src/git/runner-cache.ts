@@ -82,30 +82,30 @@ export async function checkOut(checkout: AttemptCheckout, commit: string): Promi
 
 export interface Snapshot {
   commit: string
+  tree: string
   has_changes: boolean
   stat: string
 }
 
-/**
- * Commits everything the worktree holds now (untracked files included, ignored ones not) on top
- * of the base commit, in the cache, through the host's index.
- */
+/** The tree of everything the worktree holds now (untracked files included, ignored ones not), through the host's index. */
+export async function worktreeTree(checkout: AttemptCheckout): Promise<string> {
+  const options = { gitDir: checkout.cache, workTree: checkout.worktree, indexFile: checkout.index }
+  await git(checkout.worktree, ['add', '--all'], options)
+  return (await git(checkout.worktree, ['write-tree'], options)).trim()
+}
+
+/** A commit of `tree` (the worktree's, see worktreeTree) on top of the base commit, in the cache. */
 export async function snapshotCommit(
   checkout: AttemptCheckout,
   base: string,
+  tree: string,
   message: string,
 ): Promise<Snapshot> {
-  const options = { gitDir: checkout.cache, workTree: checkout.worktree, indexFile: checkout.index }
-  await git(checkout.worktree, ['add', '--all'], options)
-  const tree = (await git(checkout.worktree, ['write-tree'], options)).trim()
+  const inCache = { gitDir: checkout.cache }
   const commit = (
-    await git(checkout.cache, [...OWN_IDENTITY, 'commit-tree', tree, '-p', base, '-m', message], {
-      gitDir: checkout.cache,
-    })
+    await git(checkout.cache, [...OWN_IDENTITY, 'commit-tree', tree, '-p', base, '-m', message], inCache)
   ).trim()
-  const baseTree = (
-    await git(checkout.cache, ['rev-parse', `${base}^{tree}`], { gitDir: checkout.cache })
-  ).trim()
+  const baseTree = (await git(checkout.cache, ['rev-parse', `${base}^{tree}`], inCache)).trim()
   const stat =
     tree === baseTree
       ? ''
@@ -113,12 +113,10 @@ export async function snapshotCommit(
           await git(
             checkout.cache,
             ['diff', '--no-color', '--no-ext-diff', '--no-textconv', '--stat=200,150', base, commit],
-            {
-              gitDir: checkout.cache,
-            },
+            inCache,
           )
         ).trimEnd()
-  return { commit, has_changes: tree !== baseTree, stat }
+  return { commit, tree, has_changes: tree !== baseTree, stat }
 }
 
 /** Pushes the snapshot to the attempt's own ref on the control plane (replacing an earlier one). */

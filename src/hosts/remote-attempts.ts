@@ -18,6 +18,7 @@ import { mismatch } from './placement'
 import type { AuthenticatedHost } from './registry'
 import { remoteRecord } from './remote-outcome'
 import type { RemoteRuns } from './remote-runs'
+import { applySignal } from './remote-signals'
 import { repositoryName } from './repository-name'
 
 /** An outcome as stored for comparing a replay: its fields in a fixed order. */
@@ -56,6 +57,12 @@ export class RemoteAttempts {
     })
     if (why !== null)
       throw conflict('placement_mismatch', `runner host ${host.name} cannot run task ${task.id}: ${why}`)
+    const pinned = this.remote.pinnedHost(task.id, body.run)
+    if (pinned !== null && pinned !== host.id)
+      throw conflict(
+        'session_on_other_host',
+        `run ${body.run} of task ${task.id} continues an agent session that lives on another runner host`,
+      )
     const running = store.runnerHosts.liveAttempts(host.id).length
     if (running >= host.slots)
       throw conflict('no_free_slot', `runner host ${host.name} has all its ${host.slots} slot(s) in use`)
@@ -101,10 +108,16 @@ export class RemoteAttempts {
       policy,
       base_commit: baseCommit,
       repository: `/git/${repositoryName(task.workspace)}.git`,
+      cost_ledger: task.cost_ledger,
+      fresh_worktree: task.worktree_cleaned_at !== null,
     }
   }
 
-  /** Stores a batch of the attempt's events: what it had already is skipped, a gap refused. */
+  /**
+   * Stores a batch of the attempt's events and applies its signals, in their order: what it had
+   * already is skipped, a gap refused. Each stretch of events, and each signal, commits with the
+   * runner seq it reaches, so a batch cut short by a crash resumes exactly where it stopped.
+   */
   events(host: AuthenticatedHost, attemptId: string, body: EventBatchBody): { acked: number } {
     const { store, eventLog, redaction } = this.deps
     const attempt = this.own(host, attemptId)
@@ -124,20 +137,36 @@ export class RemoteAttempts {
     const task = store.tasks.get(attempt.task_id)
     if (!task) throw notFound('attempt', attemptId)
     const policy = policyInForce(task)
-    const fresh: NewEvent[] = body.events.slice(acked + 1 - body.from).map((event, index) => ({
-      kind: event.kind,
-      attempt_id: attemptId,
-      // Hosts redact too; the control plane does not rely on it.
-      message: redaction.text(policy, event.message),
-      metadata: {
-        ...(event.metadata ?? {}),
-        runner_seq: acked + 1 + index,
-        runner_host: host.name,
-        ...(event.at ? { runner_at: event.at } : {}),
-      },
-    }))
-    // The events and the new last seq commit together: a replay after any crash is recognised.
-    eventLog.commit(attempt.task_id, fresh, () => store.runnerHosts.setRunnerSeq(attemptId, last))
+    const seqUpTo = (seq: number) => () => store.runnerHosts.setRunnerSeq(attemptId, seq)
+    const target = { record: remoteRecord(this.deps, attempt, host.id), taskId: task.id, attemptId }
+    let stretch: NewEvent[] = []
+    let seq = acked
+    const flush = () => {
+      if (stretch.length > 0) eventLog.commit(attempt.task_id, stretch, seqUpTo(seq))
+      stretch = []
+    }
+    for (const item of body.events.slice(acked + 1 - body.from)) {
+      if ('signal' in item) {
+        flush()
+        seq++
+        applySignal(this.deps, target, item.signal, seqUpTo(seq))
+        continue
+      }
+      seq++
+      stretch.push({
+        kind: item.kind,
+        attempt_id: attemptId,
+        // Hosts redact too; the control plane does not rely on it.
+        message: redaction.text(policy, item.message),
+        metadata: {
+          ...(item.metadata ?? {}),
+          runner_seq: seq,
+          runner_host: host.name,
+          ...(item.at ? { runner_at: item.at } : {}),
+        },
+      })
+    }
+    flush()
     return { acked: last }
   }
 

@@ -3,11 +3,15 @@ import { type Outcome, RunRecord } from '../workers/run-record'
 import type { HostDeps } from './deps'
 
 /** The record of an attempt that runs on a runner host: the same writer as a local run's. */
-export const remoteRecord = (
+export function remoteRecord(
   deps: HostDeps,
   attempt: Pick<AttemptRecord, 'id' | 'task_id'>,
   hostId: string,
-) => new RunRecord(deps, attempt.task_id, attempt.id, hostId)
+): RunRecord {
+  const record = new RunRecord(deps, attempt.task_id, attempt.id, hostId)
+  record.attemptNumber = deps.store.attempts.get(attempt.id)?.attempt_number ?? 0
+  return record
+}
 
 /** Why nothing will report on a host's attempt any more. */
 export type FailureCause = 'lost' | 'revoked' | 'restarted'
@@ -31,6 +35,16 @@ export function failRemoteAttempt(
     exitText: null,
     stopReason: null,
     metadata: { reason: `runner-host-${why}`, runner_host: host.name, runner_host_id: host.id },
+    // Nothing can answer its agent any more.
+    write: (at) => {
+      for (const approval of deps.store.approvals.pending(attempt.id))
+        deps.store.approvals.decide(approval.id, {
+          status: 'expired',
+          decided_by: 'openRuntime',
+          decided_at: at,
+          message: summary,
+        })
+    },
   }
   remoteRecord(deps, attempt, host.id).recordOutcome(outcome)
   return true

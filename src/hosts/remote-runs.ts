@@ -6,6 +6,7 @@ import {
   type TaskRecord,
 } from '../domain'
 import { conflict } from '../errors'
+import { hostPin, type Placement } from '../queue/remote-placement'
 import type { Store } from '../storage/store'
 import type { ControlChannel } from './control'
 import type { HostDeps } from './deps'
@@ -41,8 +42,59 @@ export class RemoteRuns {
     return task.runner_labels.length > 0 || this.deps.config.runPlacement === 'remote'
   }
 
+  /**
+   * Where the run goes on the broker: the task's runner and labels, and for a follow-up the pin of
+   * the host that holds its agent session. Null when the task runs here.
+   */
+  placementOf(taskId: string, run: number): Placement | null {
+    const task = this.deps.store.tasks.get(taskId)
+    if (!task || !this.isRemote(task)) return null
+    const pinned = this.pinnedHost(taskId, run)
+    return { runner: task.runner, labels: [...task.runner_labels, ...(pinned ? [hostPin(pinned)] : [])] }
+  }
+
+  /** The host a run must happen on: a follow-up's, where the session it continues lives; else null. */
+  pinnedHost(taskId: string, run: number): string | null {
+    const { store } = this.deps
+    if (store.outbox.peek(taskId, run)?.follow_up == null) return null
+    return store.attempts.latest(taskId)?.runner_host_id ?? null
+  }
+
+  /**
+   * A follow-up continues the agent's session, which lives on the host that ran the last attempt,
+   * in the task's worktree there: 409 naming why when that host cannot take it, or when the
+   * worktree is no longer the host's (cleaned up or restored on the control plane).
+   */
+  assertCanFollowUp(task: TaskRecord): void {
+    if (!this.isRemote(task)) return
+    const { store } = this.deps
+    const attempt = store.attempts.latest(task.id)
+    const host = attempt?.runner_host_id ? store.runnerHosts.get(attempt.runner_host_id) : null
+    if (!host)
+      throw conflict(
+        'session_not_on_host',
+        `task ${task.id} cannot continue its session: its last attempt did not run on a runner host; start it instead`,
+      )
+    if (host.status !== 'online')
+      throw conflict(
+        'session_host_unavailable',
+        `task ${task.id} cannot continue its session: it lives on runner host ${host.name}, which is ${host.status}; start it again instead`,
+        { runner_host: host.name, status: host.status },
+      )
+    if (task.worktree_cleaned_at !== null || task.worktree_path !== null)
+      throw conflict(
+        'worktree_not_on_host',
+        `task ${task.id} cannot continue its session on runner host ${host.name}: its worktree was ${task.worktree_cleaned_at !== null ? 'cleaned up' : 'restored on the control plane'}; start it again instead`,
+      )
+  }
+
   /** 409 when no registered host could ever run the task (its labels, its runner, its sandbox). */
   assertServable(task: TaskRecord): void {
+    if (task.worktree_path !== null && task.worktree_cleaned_at === null)
+      throw conflict(
+        'worktree_on_control_plane',
+        `task ${task.id} has its worktree on the control plane (${task.worktree_path}); clean it up before it runs on a runner host again`,
+      )
     const registered = this.registry.usable().filter((host) => host.registered_at !== null)
     const why = noneServes(registered, needsOf(task), 'registered')
     if (why !== null)

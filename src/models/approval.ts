@@ -21,3 +21,6 @@ export const ToolApprovalSchema = Type.Object({
   created_at: Type.String(),
 })
 export type ToolApproval = Static<typeof ToolApprovalSchema>
+
+/** How an approval was answered (or lapsed). */
+export type ApprovalDecision = Pick<ToolApproval, 'status' | 'decided_by' | 'decided_at' | 'message'>

@@ -28,3 +28,18 @@ export const AttemptRecordSchema = Type.Object({
   runner_host_id: optionalOnWire(Nullable(Type.String())),
 })
 export type AttemptRecord = Static<typeof AttemptRecordSchema>
+
+/** An attempt as the task's view shows it: with the name of the runner host it ran on. */
+export const AttemptViewSchema = Type.Composite([
+  AttemptRecordSchema,
+  Type.Object({
+    runner_host: optionalOnWire(
+      Nullable(
+        Type.String({
+          description: 'the name of the runner host it ran on; null when it ran on this machine',
+        }),
+      ),
+    ),
+  }),
+])
+export type AttemptView = Static<typeof AttemptViewSchema>

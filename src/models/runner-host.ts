@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { AttemptRecordSchema } from './attempt'
+import { CostLedgerSchema } from './cost-ledger'
 import { JsonObjectSchema } from './event'
 import { RunnerLabelsSchema } from './runner-host-labels'
 import { Nullable, StringEnum } from './schema-kit'
@@ -121,10 +122,65 @@ export const RunnerEventSchema = Type.Object(
 )
 export type RunnerEvent = Static<typeof RunnerEventSchema>
 
+const Text = (maxLength: number) => Type.String({ maxLength })
+const ApprovalId = Type.String({ format: 'uuid', description: "the approval's id, made by the host" })
+
+/**
+ * What an agent on a host told its run that the control plane must act on (the task's state, its
+ * session, its ledger, its tool approvals), in the order it happened among the events.
+ */
+export const RunnerSignalSchema = Type.Union([
+  Type.Object(
+    { type: Type.Literal('session'), session_id: Type.String({ minLength: 1, maxLength: 200 }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { type: Type.Literal('needs-input'), reason: Text(10_000), metadata: JsonObjectSchema },
+    { additionalProperties: false },
+  ),
+  Type.Object({ type: Type.Literal('resume'), why: Text(1000) }, { additionalProperties: false }),
+  Type.Object(
+    { type: Type.Literal('charge'), delta: Type.Partial(CostLedgerSchema, { additionalProperties: false }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      type: Type.Literal('approval-request'),
+      approval_id: ApprovalId,
+      request_id: Type.String({ minLength: 1, maxLength: 500 }),
+      tool: Type.String({ minLength: 1, maxLength: 500 }),
+      input: Type.Unknown(),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      type: Type.Literal('approval-closed'),
+      approval_id: ApprovalId,
+      status: StringEnum(['allowed', 'denied', 'expired'], 'how the approval ended on the host'),
+      by: Text(200),
+      message: Nullable(Text(10_000)),
+    },
+    { additionalProperties: false },
+  ),
+])
+export type RunnerSignal = Static<typeof RunnerSignalSchema>
+
+/** A signal in the attempt's sequence: it takes a runner seq like an event, and is applied once. */
+export const RunnerSignalItemSchema = Type.Object(
+  { signal: RunnerSignalSchema, at: Type.Optional(Type.String({ maxLength: 64 })) },
+  { additionalProperties: false },
+)
+export type RunnerSignalItem = Static<typeof RunnerSignalItemSchema>
+
+/** One entry of an attempt's sequence: an event for its timeline, or a signal. */
+export const RunnerItemSchema = Type.Union([RunnerEventSchema, RunnerSignalItemSchema])
+export type RunnerItem = Static<typeof RunnerItemSchema>
+
 export const EventBatchBodySchema = Type.Object(
   {
     from: Type.Integer({ minimum: 1, description: "the runner's seq of the first event" }),
-    events: Type.Array(RunnerEventSchema, { minItems: 1, maxItems: 5000 }),
+    events: Type.Array(RunnerItemSchema, { minItems: 1, maxItems: 5000 }),
   },
   { additionalProperties: false },
 )

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { AttemptRecordSchema } from './attempt'
+import { AttemptViewSchema } from './attempt'
 import { TaskEventSchema } from './event'
 import { Nullable, optionalOnWire } from './schema-kit'
 import { TaskRecordSchema } from './task'
@@ -10,8 +10,8 @@ export const TaskViewSchema = Type.Composite([
   Type.Object({
     state: Type.String({ description: 'full machine state, e.g. needs-input.approval' }),
     events: Type.Array(TaskEventSchema),
-    attempts: Type.Array(AttemptRecordSchema),
-    current_attempt: Nullable(AttemptRecordSchema),
+    attempts: Type.Array(AttemptViewSchema),
+    current_attempt: Nullable(AttemptViewSchema),
     /** Seq of the newest event: a client continues the stream from here. */
     last_seq: Type.Integer(),
     event_count: Type.Integer(),

@@ -12,8 +12,8 @@ export interface JobQueue<J extends RunJob = RunJob> {
 /** Where runs placed on runner hosts go: the broker's queue, by the task's placement. */
 export interface RemoteRoute {
   queue: JobQueue<RunJob & Placement>
-  /** The placement of a task that runs on a runner host (its runner and labels), or null when it runs here. */
-  placementOf(taskId: string): Placement | null
+  /** The placement of a run on a runner host (its runner and labels), or null when it runs here. */
+  placementOf(job: RunJob): Placement | null
 }
 
 /** One job bound to its queue. */
@@ -44,7 +44,7 @@ export class RunDispatch {
 
   /** The job in the queue it belongs in (the broker's carries its placement). */
   private route(job: RunJob): QueuedJob {
-    const placement = this.remote?.placementOf(job.taskId) ?? null
+    const placement = this.remote?.placementOf(job) ?? null
     if (this.remote === null || placement === null) return bind(this.queue, job)
     return bind(this.remote.queue, { ...job, ...placement })
   }

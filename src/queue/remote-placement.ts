@@ -34,6 +34,12 @@ export function placementQueue(placement: Placement): string {
   return `${REMOTE_QUEUE_PREFIX}:${placement.runner}:${digest}`
 }
 
+/**
+ * The label only one runner host has: a run pinned to it (a follow-up, whose agent session lives
+ * on that host) is placed in a queue no other host serves.
+ */
+export const hostPin = (hostId: string) => `openruntime.host=${hostId}`
+
 /** A host serves a placement when it has the runner and every label asked for (it may have more). */
 export function serves(host: HostCapabilities, placement: Placement): boolean {
   return (

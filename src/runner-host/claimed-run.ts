@@ -1,5 +1,4 @@
-import type { EffectivePolicy, RunnerKind, TaskRecord } from '../domain'
-import { emptyLedger } from '../models/cost-ledger'
+import type { CostLedger, EffectivePolicy, RunnerKind, TaskRecord } from '../domain'
 
 /** What the control plane grants with a claim (POST /runner/v1/claim). */
 export interface ClaimedRun {
@@ -18,6 +17,10 @@ export interface ClaimedRun {
   base_commit: string | null
   /** The repository's path on the control plane: `/git/<name>.git`. */
   repository: string
+  /** What the task has used so far (its cost budget counts every attempt). */
+  cost_ledger: CostLedger
+  /** The task's worktree was cleaned up on the control plane: whatever this host kept of it goes. */
+  fresh_worktree: boolean
 }
 
 /**
@@ -46,7 +49,7 @@ export function taskOfClaim(claim: ClaimedRun, worktree: string): TaskRecord {
     budget_minutes: claim.budget_minutes,
     policy: claim.policy,
     effective_policy: claim.policy,
-    cost_ledger: emptyLedger(),
+    cost_ledger: claim.cost_ledger,
     runner_labels: [],
     created_at: at,
     updated_at: at,

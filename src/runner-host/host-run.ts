@@ -1,21 +1,24 @@
+import { existsSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { ApprovalAnswer } from '../agents'
+import type { AgentSession, ApprovalAnswer } from '../agents'
 import { type Config, settingsOf } from '../config'
 import {
+  addToLedger,
   type CostLedger,
   type EffectivePolicy,
   effectiveBudgetMinutes,
   type JsonObject,
   type NewEvent,
   type OutcomeBody,
-  RUNNER_LABELS,
+  type RunnerSignal,
   type TaskRecord,
-  type ToolApproval,
 } from '../domain'
-import { type AttemptCheckout, checkOut, fetchBase, pushSnapshot, snapshotCommit } from '../git/runner-cache'
+import { type AttemptCheckout, checkOut, fetchBase } from '../git/runner-cache'
 import type { SandboxInfo } from '../policy'
 import type { RunLimits } from '../process/limits/run-limits'
 import { SupervisedProcess } from '../process/supervise'
+import { StoredApprovals } from '../workers/approval-gate'
 import type { ApprovalGate, ExecutorContext, RunExecutor, RunInput } from '../workers/executors/executor'
 import { guardedHooks } from '../workers/guarded-hooks'
 import type { ReplyDelivery, StopReason } from '../workers/live-runs'
@@ -26,6 +29,8 @@ import { planLaunch } from '../workers/run-launch'
 import type { RunnerCatalog } from '../workers/runner-catalog'
 import { errorText, exitVerdict, isFault, stopSummary } from '../workers/stop-reasons'
 import { type ClaimedRun, taskOfClaim } from './claimed-run'
+import { LiveSnapshots } from './live-snapshots'
+import { RelayedApprovalBook } from './relayed-approvals'
 import type { AttemptSpool } from './spool'
 
 /** What no run may see: the repository caches (other tasks' code), the host's indexes, the spool. */
@@ -41,6 +46,8 @@ export interface HostRunDeps {
   redaction: Redaction
   sandbox: SandboxInfo
   limits: RunLimits
+  /** How often a running attempt's worktree is looked at for a live snapshot. */
+  snapshotEveryMs: number
 }
 
 /**
@@ -60,6 +67,9 @@ export class HostRun implements ExecutorContext {
   private executor: RunExecutor | null = null
   private readonly output: OutputCap
   private readonly checkout: AttemptCheckout
+  private book: RelayedApprovalBook | null = null
+  private gate: ApprovalGate | null = null
+  private ledger: CostLedger
   private resolveEnded!: () => void
 
   constructor(
@@ -68,11 +78,14 @@ export class HostRun implements ExecutorContext {
     private readonly deps: HostRunDeps,
   ) {
     const name = claim.repository.replace(/^\/git\/|\.git$/g, '')
+    // One worktree per task, as on the control plane: a follow-up continues the agent's session
+    // in it (the agent keys its sessions by directory), and a new start goes on from what is there.
     this.checkout = {
       cache: join(privateDir(deps.dir), 'cache', `${name}.git`),
-      worktree: join(deps.dir, 'worktrees', claim.attempt_id),
-      index: join(privateDir(deps.dir), 'indexes', claim.attempt_id),
+      worktree: join(deps.dir, 'worktrees', claim.task_id),
+      index: join(privateDir(deps.dir), 'indexes', claim.task_id),
     }
+    this.ledger = claim.cost_ledger
     this.executionDir = this.checkout.worktree
     this.task = taskOfClaim(claim, this.checkout.worktree)
     this.input = { prompt: claim.prompt, resumeSessionId: claim.resume_session_id }
@@ -96,11 +109,11 @@ export class HostRun implements ExecutorContext {
   }
 
   needInput(reason: string, metadata: JsonObject): void {
-    if (!this.stopping) this.note({ kind: 'lifecycle', message: `Waiting for input: ${reason}`, metadata })
+    if (!this.stopping) this.signal({ type: 'needs-input', reason, metadata })
   }
 
   resume(why: string): void {
-    if (!this.stopping) this.note({ kind: 'lifecycle', message: `Running again: ${why}`, metadata: null })
+    if (!this.stopping) this.signal({ type: 'resume', why })
   }
 
   requestStop(reason: StopReason): void {
@@ -110,27 +123,31 @@ export class HostRun implements ExecutorContext {
   }
 
   sessionStarted(id: string): void {
-    this.note({
-      kind: 'lifecycle',
-      message: `Session ${id}`,
-      metadata: { category: 'session', session_id: id },
-    })
+    this.signal({ type: 'session', session_id: id })
   }
 
-  charge(_delta: Partial<CostLedger>): CostLedger | null {
-    return null
+  /** Counted here too (the task's ledger came with the claim), so the cost budget holds on the host. */
+  charge(delta: Partial<CostLedger>): CostLedger | null {
+    this.ledger = addToLedger(this.ledger, delta)
+    this.signal({ type: 'charge', delta })
+    return this.ledger
   }
 
-  approvals(): ApprovalGate {
-    throw new Error('tool approvals are not relayed from runner hosts yet')
+  /** The gate of a local run, its book relayed to the control plane. */
+  approvals(session: AgentSession): ApprovalGate {
+    this.book = new RelayedApprovalBook((signal) => this.signal(signal))
+    this.gate = new StoredApprovals(this, this.book, session, this.deps.redaction)
+    return this.gate
   }
 
   reply(text: string): ReplyDelivery | null {
     return this.process && !this.stopping ? (this.executor?.reply(text) ?? null) : null
   }
 
-  answerApproval(_approval: ToolApproval, _answer: ApprovalAnswer, _by: string): boolean {
-    return false
+  /** The control plane's answer to one of this attempt's approvals; false when nothing waits for it. */
+  answerApproval(approvalId: string, answer: ApprovalAnswer, by: string): boolean {
+    const approval = this.book?.find(approvalId)
+    return approval ? (this.gate?.answer(approval, answer, by) ?? false) : false
   }
 
   /** Runs the attempt to its end and spools its outcome; never throws. */
@@ -152,6 +169,10 @@ export class HostRun implements ExecutorContext {
     }
   }
 
+  private signal(signal: RunnerSignal): void {
+    this.spool.append({ signal, at: new Date().toISOString() })
+  }
+
   private note(event: NewEvent): void {
     const { kind, message, metadata } = event
     this.spool.append({ kind, message, metadata: metadata ?? null, at: new Date().toISOString() })
@@ -165,10 +186,21 @@ export class HostRun implements ExecutorContext {
     const base = this.claim.base_commit
     if (base === null) throw new Error('the workspace has no commit to start from')
     await fetchBase(this.checkout.cache, this.remote(), base)
-    await checkOut(this.checkout, base)
+    const { worktree, index } = this.checkout
+    if (this.claim.fresh_worktree) {
+      // Cleaned up on the control plane (its state is archived there): this start begins anew.
+      await rm(worktree, { recursive: true, force: true })
+      await rm(index, { force: true })
+    }
+    const kept = existsSync(worktree) && existsSync(index)
+    if (!kept) {
+      if (this.claim.resume_session_id !== null)
+        throw new Error(`the worktree of task ${this.claim.task_id} is no longer on this runner host`)
+      await checkOut(this.checkout, base)
+    }
     this.note({
       kind: 'lifecycle',
-      message: `Isolated in worktree ${this.checkout.worktree} on runner host (base ${base.slice(0, 12)})`,
+      message: `${kept ? 'Continuing in' : 'Isolated in'} worktree ${worktree} on runner host (base ${base.slice(0, 12)})`,
       metadata: { category: 'workspace', base_commit: base },
     })
     const { config, runners, redaction, sandbox, limits } = this.deps
@@ -206,6 +238,15 @@ export class HostRun implements ExecutorContext {
           metadata: { category: 'network-refused', target },
         }),
     })
+    const snapshots = new LiveSnapshots({
+      checkout: this.checkout,
+      base,
+      remote: this.remote(),
+      ref: `refs/openruntime/attempts/${this.attemptId}/snapshot`,
+      attemptId: this.attemptId,
+      everyMs: this.deps.snapshotEveryMs,
+      onError: (error) => console.error(`attempt ${this.attemptId}: a live snapshot failed`, error.message),
+    })
     try {
       this.note({
         kind: 'lifecycle',
@@ -232,6 +273,7 @@ export class HostRun implements ExecutorContext {
       )
       this.spool.recordProcess({ pgid: this.process.pid, started: this.process.startedTicks })
       executor.attach(this.process)
+      snapshots.start()
       // A stop that came while it was being set up.
       if (this.stopping) void executor.stop()
       const budget = setTimeout(
@@ -244,20 +286,9 @@ export class HostRun implements ExecutorContext {
       await plan.limits
         .finish({ stored: this.output.stored, dropped: this.output.dropped })
         .catch(() => undefined)
-      const snapshot = await snapshotCommit(
-        this.checkout,
-        base,
-        `openRuntime snapshot of attempt ${this.attemptId}`,
-      )
-      // An attempt the control plane failed takes no snapshot any more: the work stays here.
+      // An attempt the control plane failed pushes no snapshot any more: the work stays here.
       const orphaned = this.stopping === 'host-lost'
-      if (!orphaned)
-        await pushSnapshot(
-          this.checkout.cache,
-          this.remote(),
-          snapshot.commit,
-          `refs/openruntime/attempts/${this.attemptId}/snapshot`,
-        )
+      const snapshot = await snapshots.final({ push: !orphaned })
       const runtime = Date.now() - startedAt
       const ending = {
         exit_status: exit.text,
@@ -276,6 +307,7 @@ export class HostRun implements ExecutorContext {
       const { failed, summary } = exitVerdict(this.task, exit, executor.failure())
       return { ...ending, exit_code: failed && exit.code === 0 ? 1 : exit.code, summary }
     } finally {
+      snapshots.halt()
       plan.network?.close()
     }
   }

@@ -3,6 +3,7 @@ import { loadConfig } from '../config'
 import type { ControlCommand, RegisterBody, RunnerKind } from '../domain'
 import { detectSandbox } from '../policy'
 import { RunLimits } from '../process/limits/run-limits'
+import { hostPin } from '../queue/remote-placement'
 import type { RemoteRunJob } from '../queue/remote-queue'
 import { RemoteRunWorker } from '../queue/remote-queue'
 import { Redaction } from '../workers/redaction'
@@ -24,8 +25,8 @@ const spoolDirOf = (dir: string) => join(privateDir(dir), 'spool')
 /**
  * A runner host: registers what it can run, heartbeats within its lease, takes runs from the
  * broker up to its slots, claims each (another host may have won it), runs it (host-run.ts) and
- * delivers its events and outcome through the spool; applies the control plane's stop and reply
- * commands to its runs.
+ * delivers its events and outcome through the spool; applies the control plane's stop, reply and
+ * approval commands to its runs.
  */
 export class RunnerHost {
   private readonly runs = new Map<string, HostRun>()
@@ -60,6 +61,7 @@ export class RunnerHost {
       redaction: new Redaction([config.serverEnv, { OPENRUNTIME_RUNNER_TOKEN: settings.token }]),
       sandbox: detectSandbox({ bwrap: config.bwrapPath }),
       limits: await RunLimits.start(config),
+      snapshotEveryMs: settings.snapshotEveryMs,
     })
     await host.begin(leftovers)
     return host
@@ -73,7 +75,7 @@ export class RunnerHost {
     const registration = await this.registration()
     // What it holds now: only the reports of leftovers; any other run the control plane thinks
     // this host runs died with the previous process (or was claimed just before it died).
-    const leaseMs = await this.untilAnswered(() =>
+    const { lease_ms: leaseMs, host_id: hostId } = await this.untilAnswered(() =>
       this.register({ ...registration, attempts: leftovers.map((spool) => spool.attemptId) }),
     )
     this.sender = new SpoolSender(this.control, (error) => log(`delivering events: ${error.message}`))
@@ -87,7 +89,8 @@ export class RunnerHost {
     const runners = Object.keys(registration.runners) as RunnerKind[]
     this.worker = new RemoteRunWorker({
       connection: this.settings.broker,
-      host: { runners, labels: this.settings.labels },
+      // Its own pin besides its labels: a follow-up continues on the host holding the session.
+      host: { runners, labels: [...this.settings.labels, hostPin(hostId)] },
       slots: this.settings.slots,
       claim: (job) => this.claim(job).then((claimed) => claimed !== null),
       run: (job) => this.runClaimed(job),
@@ -112,11 +115,15 @@ export class RunnerHost {
     }
   }
 
-  private async register(body: RegisterBody): Promise<number> {
-    const answer = await this.control.call<{ lease_ms: number }>('POST', '/runner/v1/register', body)
+  private async register(body: RegisterBody): Promise<{ lease_ms: number; host_id: string }> {
+    const answer = await this.control.call<{ lease_ms: number; host_id: string }>(
+      'POST',
+      '/runner/v1/register',
+      body,
+    )
     if (answer.status !== 200)
       throw new Error(`registration refused: ${answer.status} ${JSON.stringify(answer.body)}`)
-    return answer.body.lease_ms
+    return answer.body
   }
 
   /** Tries again while the control plane cannot be reached (it may be starting or restarting). */
@@ -158,7 +165,7 @@ export class RunnerHost {
             // The control plane failed them (this host was out of reach past its lease): nobody waits for them.
             for (const attemptId of answer.body.stop) this.runs.get(attemptId)?.requestStop('host-lost')
           } else if (answer.body?.error?.code === 'not_registered' || answer.status === 409) {
-            next = await this.register(await this.registration())
+            next = (await this.register(await this.registration())).lease_ms
           }
         } catch (error) {
           if (!(error instanceof Unreachable)) log(`heartbeat: ${(error as Error).message}`)
@@ -211,6 +218,12 @@ export class RunnerHost {
     } else if (command.type === 'reply') {
       const message = command.payload.message
       if (typeof message === 'string') run.reply(message)
+    } else if (command.type === 'approval') {
+      const { approval_id, allow, message, by } = command.payload
+      if (typeof approval_id !== 'string' || typeof allow !== 'boolean') return
+      const answer = { allow, ...(typeof message === 'string' ? { message } : {}) }
+      // Not waiting any more (its timeout denied it first): the host said so when it closed it.
+      run.answerApproval(approval_id, answer, typeof by === 'string' ? by : 'control plane user')
     }
   }
 

@@ -10,6 +10,8 @@ export interface RunnerHostSettings {
   labels: string[]
   /** Its own directory: repository caches, worktrees, the event spool. */
   dir: string
+  /** How often a running attempt's worktree is looked at for a live snapshot. */
+  snapshotEveryMs: number
 }
 
 export class RunnerHostSettingsError extends Error {}
@@ -36,5 +38,9 @@ export function runnerHostSettings(
     .split(',')
     .map((label) => label.trim())
     .filter(Boolean)
-  return { controlUrl, token, broker, slots, labels, dir: resolve(required(env, 'OPENRUNTIME_RUNNER_DIR')) }
+  const snapshotEveryMs = Number(env.OPENRUNTIME_RUNNER_SNAPSHOT_MS ?? '2000')
+  if (!Number.isInteger(snapshotEveryMs) || snapshotEveryMs < 100 || snapshotEveryMs > 3_600_000)
+    throw new RunnerHostSettingsError('OPENRUNTIME_RUNNER_SNAPSHOT_MS must be an integer from 100 to 3600000')
+  const dir = resolve(required(env, 'OPENRUNTIME_RUNNER_DIR'))
+  return { controlUrl, token, broker, slots, labels, dir, snapshotEveryMs }
 }

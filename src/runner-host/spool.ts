@@ -11,11 +11,11 @@ import {
   writeSync,
 } from 'node:fs'
 import { join } from 'node:path'
-import type { OutcomeBody, RunnerEvent } from '../domain'
+import type { OutcomeBody, RunnerItem } from '../domain'
 
 interface Line {
   seq: number
-  event: RunnerEvent
+  event: RunnerItem
 }
 
 /** The run's process group as started: its leader's pid and start time (against a reused pid). */
@@ -132,7 +132,7 @@ export class AttemptSpool {
    * Appends an event and gives it the next seq. It is written and fsync'd before it is sent (or
    * the outcome is written); a crash before that loses it with the run, which was never reported.
    */
-  append(event: RunnerEvent): number {
+  append(event: RunnerItem): number {
     const line = { seq: this.state.last + 1, event }
     const text = lineText(line)
     this.unwritten.push(text)
@@ -151,11 +151,11 @@ export class AttemptSpool {
   unacknowledged(
     max: number,
     maxBytes = Number.POSITIVE_INFINITY,
-  ): { from: number; events: RunnerEvent[] } | null {
+  ): { from: number; events: RunnerItem[] } | null {
     this.persist()
     const first = this.pending[this.head]
     if (first === undefined) return null
-    const events: RunnerEvent[] = []
+    const events: RunnerItem[] = []
     let bytes = 0
     for (let at = this.head; at < this.pending.length && events.length < max; at++) {
       const line = this.pending[at] as Pending

@@ -1,12 +1,10 @@
 import type { Database, Statement } from 'bun:sqlite'
-import type { ToolApproval } from '../models'
+import type { ApprovalDecision, ToolApproval } from '../models'
 import { parseStoredJson } from './json'
 
 interface ApprovalRow extends Omit<ToolApproval, 'input'> {
   input_json: string
 }
-
-export type ApprovalDecision = Pick<ToolApproval, 'status' | 'decided_by' | 'decided_at' | 'message'>
 
 const COLUMNS =
   'id, task_id, attempt_id, request_id, tool, input_json, status, decided_by, decided_at, message, created_at'
@@ -23,6 +21,7 @@ export class ApprovalTable {
   private readonly pendingForAttempt: Statement<ApprovalRow, [string]>
   private readonly decideRow: Statement
   private readonly expireAllRow: Statement
+  private readonly overruleRow: Statement
 
   constructor(db: Database) {
     this.insertRow = db.prepare(
@@ -38,8 +37,13 @@ export class ApprovalTable {
     this.decideRow = db.prepare(
       "UPDATE tool_approvals SET status = $status, decided_by = $decided_by, decided_at = $decided_at, message = $message WHERE id = $id AND status = 'pending'",
     )
+    // A runner host's agent cannot be reached at start-up either, but it may still wait: it is left
+    // to its host, which denies it after the policy's timeout and says so.
     this.expireAllRow = db.prepare(
-      "UPDATE tool_approvals SET status = 'expired', decided_by = $decided_by, decided_at = $decided_at, message = $message WHERE status = 'pending'",
+      "UPDATE tool_approvals SET status = 'expired', decided_by = $decided_by, decided_at = $decided_at, message = $message WHERE status = 'pending' AND attempt_id NOT IN (SELECT id FROM task_attempts WHERE runner_host_id IS NOT NULL)",
+    )
+    this.overruleRow = db.prepare(
+      'UPDATE tool_approvals SET status = $status, decided_by = $decided_by, decided_at = $decided_at, message = $message WHERE id = $id AND status <> $status',
     )
   }
 
@@ -65,6 +69,14 @@ export class ApprovalTable {
   /** Records the answer; false when the approval was no longer pending. */
   decide(id: string, decision: ApprovalDecision): boolean {
     return this.decideRow.run({ id, ...decision }).changes === 1
+  }
+
+  /**
+   * What the agent was actually told, when it differs from the answer recorded (a runner host
+   * denied it on its timeout before the user's answer reached it): the record follows the agent.
+   */
+  overrule(id: string, decision: ApprovalDecision): boolean {
+    return this.overruleRow.run({ id, ...decision }).changes === 1
   }
 
   /** At start-up no agent process is alive to receive an answer: every pending request lapsed. */

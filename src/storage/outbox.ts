@@ -19,11 +19,16 @@ export class OutboxTable {
       .run(entry.task_id, entry.run, entry.follow_up, entry.created_at)
   }
 
-  /** Removes the entry as its run is claimed (or stopped before it ran); returns it, or null. */
-  take(taskId: string, run: number): OutboxEntry | null {
-    const entry = this.db
+  /** The entry of a run not taken yet, or null. */
+  peek(taskId: string, run: number): OutboxEntry | null {
+    return this.db
       .prepare('SELECT task_id, run, follow_up, created_at FROM run_outbox WHERE task_id = ? AND run = ?')
       .get(taskId, run) as OutboxEntry | null
+  }
+
+  /** Removes the entry as its run is claimed (or stopped before it ran); returns it, or null. */
+  take(taskId: string, run: number): OutboxEntry | null {
+    const entry = this.peek(taskId, run)
     if (entry) this.db.prepare('DELETE FROM run_outbox WHERE task_id = ? AND run = ?').run(taskId, run)
     return entry
   }

@@ -8,13 +8,13 @@ import {
   type MergePlan,
   type MergeStrategy,
   mergeTask,
-  remoteSnapshotTree,
   restoreWorktree,
   type TaskCheckout,
 } from '../git'
 import type { TaskLifecycle } from '../lifecycle'
 import type { Store } from '../storage/store'
 import { checkoutOf, type IntentSettler } from './intent-recovery'
+import { remoteWorkOf } from './remote-work'
 import type { TaskOperations } from './task-operations'
 
 export interface ReviewServiceDeps {
@@ -44,11 +44,23 @@ export class ReviewService {
       runner_session_id: task.runner_session_id,
       base_commit: task.base_commit,
     }
-    const remote = await this.remoteTree(task)
+    const remote = await this.remoteWork(task)
     if (remote !== null) {
       const checkout = await checkoutOf(task)
-      const diff = await captureDiff({ checkout, baseCommit: task.base_commit, maxPatchBytes, tree: remote })
-      return { ...base, isolated: true, ...diff }
+      const diff = await captureDiff({
+        checkout,
+        baseCommit: task.base_commit,
+        maxPatchBytes,
+        tree: remote.tree,
+      })
+      const age = Math.max(0, Date.now() - Date.parse(remote.taken_at))
+      const snapshot = {
+        attempt_id: remote.attempt_id,
+        commit: remote.commit,
+        taken_at: remote.taken_at,
+        age_seconds: Number.isFinite(age) ? Math.round(age / 100) / 10 : null,
+      }
+      return { ...base, isolated: true, ...diff, snapshot }
     }
     if (!task.worktree_path || task.worktree_cleaned_at) {
       return {
@@ -68,14 +80,9 @@ export class ReviewService {
     return { ...base, isolated: true, ...diff }
   }
 
-  /**
-   * A task whose last attempt ran on a runner host: the tree of the snapshot it pushed (its work,
-   * base..snapshot in the workspace repository), or null for a local run's task.
-   */
-  private async remoteTree(task: TaskRecord): Promise<string | null> {
-    const attempt = this.deps.store.attempts.latest(task.id)
-    if (!attempt?.runner_host_id || task.worktree_cleaned_at) return null
-    return remoteSnapshotTree((await checkoutOf(task)).repo, attempt.id)
+  /** The task's work on runner hosts (see remote-work.ts), or null when it is here. */
+  private async remoteWork(task: TaskRecord) {
+    return remoteWorkOf(this.deps.store, task, () => checkoutOf(task))
   }
 
   async merge(task: TaskRecord, options: { strategy?: MergeStrategy; message?: string }) {
@@ -84,7 +91,7 @@ export class ReviewService {
     lifecycle.assertCan(task.id, { type: 'MERGE_BEGIN' })
     return operations.exclusive(task.id, 'a merge', async () => {
       const checkout = await checkoutOf(task)
-      const taskTree = (await this.remoteTree(task)) ?? undefined
+      const taskTree = (await this.remoteWork(task))?.tree
       const strategy = options.strategy ?? 'apply'
       const target = checkout.repo.root
       let began = false
@@ -139,8 +146,9 @@ export class ReviewService {
     lifecycle.assertCan(task.id, { type: 'CLEANUP_BEGIN' })
     return operations.exclusive(task.id, 'a cleanup', async () => {
       const checkout = await checkoutOf(task)
+      const remoteTree = (await remoteWorkOf(this.deps.store, task, async () => checkout))?.tree ?? null
       const merged = lifecycle.snapshot(task.id).context.merged
-      if (!force && !merged && (await hasTaskChanges(checkout, task.base_commit))) {
+      if (!force && !merged && (await hasTaskChanges(checkout, task.base_commit, remoteTree))) {
         throw conflict(
           'unmerged_changes',
           `task ${task.id} has changes that were never merged; merge them first, or clean up with force=true (the worktree is archived under ${archiveRef(task.id)} either way)`,
@@ -155,6 +163,7 @@ export class ReviewService {
           const result = await cleanupWorktree({
             checkout,
             baseCommit: task.base_commit,
+            remoteTree,
             beforeRemoving: (archive) => {
               lifecycle.transition(
                 task.id,
@@ -224,6 +233,11 @@ export class ReviewService {
           message: `Worktree restored from ${archive}`,
           category: 'worktree-restored',
           metadata: { archive_commit: result.archive_commit },
+          // A runner host's task gets its worktree here: review and merge read it from now on.
+          write: (at) => {
+            if (task.worktree_path === null)
+              this.deps.store.tasks.patch(task.id, { worktree_path: result.worktreePath }, at)
+          },
         },
       )
       return result

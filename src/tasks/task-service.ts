@@ -27,6 +27,7 @@ import type { Preflight } from '../workers/preflight'
 import type { Redaction } from '../workers/redaction'
 import { runnerOf } from '../workers/registry'
 import { checkoutOf, type IntentSettler } from './intent-recovery'
+import { remoteWorkOf } from './remote-work'
 import type { TaskOperations } from './task-operations'
 import { type EventsEmbed, taskView } from './views'
 
@@ -266,6 +267,7 @@ export class TaskService {
       throw conflict('no_session', `task ${id} has no agent session to continue; start it instead`)
     await this.deps.intents.settleLeftover(id)
     lifecycle.assertCan(id, { type: 'FOLLOW_UP' })
+    this.deps.remote.assertCanFollowUp(task)
     await operations.exclusive(id, 'a follow-up', async () => {
       await this.assertCanRun(task)
       const result = lifecycle.transition(
@@ -419,7 +421,10 @@ export class TaskService {
         worktreeOf(snapshot) === 'present' &&
         !snapshot.context.merged &&
         (await checkoutOf(task)
-          .then((checkout) => hasTaskChanges(checkout, task.base_commit))
+          .then(async (checkout) => {
+            const remote = await remoteWorkOf(this.deps.store, task, async () => checkout)
+            return hasTaskChanges(checkout, task.base_commit, remote?.tree)
+          })
           .catch(() => task.diff_stat !== null))
       if (unmerged && !force) {
         throw conflict(

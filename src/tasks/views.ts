@@ -14,7 +14,15 @@ export function taskView(
   task: TaskRecord,
   embed: EventsEmbed,
 ): TaskView {
-  const attempts = store.attempts.list(task.id)
+  const hostNames = new Map<string, string | null>()
+  const hostName = (id: string) => {
+    if (!hostNames.has(id)) hostNames.set(id, store.runnerHosts.get(id)?.name ?? null)
+    return hostNames.get(id) ?? null
+  }
+  const attempts = store.attempts.list(task.id).map((attempt) => ({
+    ...attempt,
+    runner_host: attempt.runner_host_id ? hostName(attempt.runner_host_id) : null,
+  }))
   const events =
     embed === 'none'
       ? []

@@ -253,6 +253,11 @@ export function TaskDetails({ task, approvals }: DetailsProps): JSX.Element {
                   safe
                 >{`#${attempt.attempt_number} ${attempt.status} · ${dateTime(attempt.started_at)}`}</span>
                 {attempt.exit_status ? <span safe>{` · ${attempt.exit_status}`}</span> : ''}
+                {attempt.runner_host ? (
+                  <span class="ran-on" safe>{` · ran on ${attempt.runner_host}`}</span>
+                ) : (
+                  ''
+                )}
                 {attempt.summary ? (
                   <div class="muted" safe>
                     {attempt.summary}

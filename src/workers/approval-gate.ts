@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto'
 import type { AgentSession, AgentSignal, ApprovalAnswer } from '../agents'
 import { describeToolCall } from '../agents/describe'
-import type { ApprovalStatus, ToolApproval } from '../domain'
+import type { ApprovalDecision, ApprovalStatus, ToolApproval } from '../domain'
 import { now } from '../domain'
-import type { Store } from '../storage/store'
 import type { ApprovalGate, ExecutorContext } from './executors/executor'
 import type { Redaction } from './redaction'
+
+/** Where a gate keeps its approvals: the task database's table, or a runner host's relay of it. */
+export interface ApprovalBook {
+  insert(approval: Omit<ToolApproval, 'status' | 'decided_by' | 'decided_at' | 'message'>): ToolApproval
+  pending(attemptId: string): ToolApproval[]
+  /** Records the answer; false when the approval was no longer pending. */
+  decide(id: string, decision: ApprovalDecision): boolean
+}
 
 type ApprovalRequest = Extract<AgentSignal, { type: 'approval-request' }>
 
@@ -17,7 +24,8 @@ type GateRun = Pick<
 
 /**
  * The tool approvals of one agent attempt. Each request is stored (so it survives a reload and
- * shows in GET /tasks/{id}/approvals), moves the task to needs-input, and is answered by a user
+ * shows in GET /tasks/{id}/approvals; on a runner host, its book relays it to the control plane,
+ * which stores it), moves the task to needs-input, and is answered by a user
  * or, after the policy's timeout, denied. The task runs again once nothing is pending.
  */
 export class StoredApprovals implements ApprovalGate {
@@ -25,7 +33,7 @@ export class StoredApprovals implements ApprovalGate {
 
   constructor(
     private readonly ctx: GateRun,
-    private readonly store: Store,
+    private readonly book: ApprovalBook,
     private readonly session: AgentSession,
     private readonly redaction: Redaction,
   ) {}
@@ -38,7 +46,7 @@ export class StoredApprovals implements ApprovalGate {
     const { ctx } = this
     // What is stored and shown is redacted; the agent gets its own input back when allowed.
     const input = this.redaction.value(ctx.policy, signal.input)
-    const approval = this.store.approvals.insert({
+    const approval = this.book.insert({
       id: randomUUID(),
       task_id: ctx.task.id,
       attempt_id: ctx.attemptId,
@@ -70,13 +78,13 @@ export class StoredApprovals implements ApprovalGate {
 
   /** The agent withdrew a request (e.g. its turn was interrupted). */
   withdrawn(requestId: string): void {
-    const approval = this.store.approvals.pending(this.ctx.attemptId).find((a) => a.request_id === requestId)
+    const approval = this.book.pending(this.ctx.attemptId).find((a) => a.request_id === requestId)
     if (approval) this.close(approval, 'expired', 'openRuntime', 'withdrawn by the agent')
   }
 
   /** The run is ending: nothing can answer what is still pending, and the task does not resume. */
   dispose(): void {
-    for (const approval of this.store.approvals.pending(this.ctx.attemptId))
+    for (const approval of this.book.pending(this.ctx.attemptId))
       this.close(approval, 'expired', 'openRuntime', 'the run ended before an answer', false)
   }
 
@@ -98,7 +106,7 @@ export class StoredApprovals implements ApprovalGate {
     clearTimeout(this.timers.get(approval.id))
     this.timers.delete(approval.id)
     const at = now()
-    if (!this.store.approvals.decide(approval.id, { status, decided_by: by, decided_at: at, message })) return
+    if (!this.book.decide(approval.id, { status, decided_by: by, decided_at: at, message })) return
     this.ctx.record({
       kind: status === 'expired' ? 'lifecycle' : 'input',
       message: `Tool use ${status}: ${approval.tool}${message ? ` (${message})` : ''}`,

@@ -17,6 +17,9 @@ import type { PreparedWorkspace } from './isolation'
 import { chargeRun } from './ledger'
 import type { StopReason } from './live-runs'
 
+/** Rows committed together with what a record method writes. */
+export type Also = (at: string) => void
+
 export type FinishEvent = { type: 'FAIL' } | { type: 'STOP' } | { type: 'EXIT'; outcome: ExitOutcome }
 
 /** How one attempt ended, as its outcome transition records it (its status follows from the machine). */
@@ -158,26 +161,47 @@ export class RunRecord {
     this.deps.store.attempts.markProcess(this.attemptId, pid, startedTicks)
   }
 
-  session(id: string): void {
-    const { store } = this.deps
-    store.attempts.patch(this.attemptId, { runner_session_id: id })
-    if (store.tasks.get(this.taskId)?.runner_session_id === id) return
-    store.tasks.patch(this.taskId, { runner_session_id: id }, now())
-    this.note({
-      kind: 'lifecycle',
-      message: `Runner session: ${id}`,
-      metadata: { category: 'runner-session', session_id: id },
+  /**
+   * The agent named its session: stored on the attempt and the task with its event, in one unit.
+   * `also` (here and below) commits further rows with it: a runner host's seq of the signal.
+   */
+  session(id: string, also?: Also): void {
+    const { store, eventLog } = this.deps
+    const known = store.tasks.get(this.taskId)?.runner_session_id === id
+    const events: NewEvent[] = known
+      ? []
+      : [
+          {
+            kind: 'lifecycle',
+            attempt_id: this.attemptId,
+            message: `Runner session: ${id}`,
+            metadata: { category: 'runner-session', session_id: id },
+          },
+        ]
+    eventLog.commit(this.taskId, events, (at) => {
+      store.attempts.patch(this.attemptId, { runner_session_id: id })
+      if (!known) store.tasks.patch(this.taskId, { runner_session_id: id }, at)
+      also?.(at)
     })
   }
 
-  charge(delta: Partial<CostLedger>): CostLedger | null {
-    return chargeRun(this.deps.store, this.taskId, this.attemptId, delta)
+  charge(delta: Partial<CostLedger>, also?: Also): CostLedger | null {
+    const { store } = this.deps
+    return store.transaction(() => {
+      const at = now()
+      const ledger = chargeRun(store, this.taskId, this.attemptId, delta, at)
+      also?.(at)
+      return ledger
+    })
   }
 
   /** running → needs-input (nothing when the machine does not take it: already waiting). */
-  needInput(reason: string, metadata: JsonObject): void {
+  needInput(reason: string, metadata: JsonObject, also?: Also): void {
     const { lifecycle, store } = this.deps
-    if (!lifecycle.can(this.taskId, { type: 'NEED_INPUT' })) return
+    if (!lifecycle.can(this.taskId, { type: 'NEED_INPUT' })) {
+      this.alone(also)
+      return
+    }
     lifecycle.transition(
       this.taskId,
       { type: 'NEED_INPUT' },
@@ -186,14 +210,20 @@ export class RunRecord {
         category: 'needs-input',
         attempt_id: this.attemptId,
         metadata: { attempt_id: this.attemptId, ...metadata },
-        write: () => store.attempts.patch(this.attemptId, { summary: reason }),
+        write: (at) => {
+          store.attempts.patch(this.attemptId, { summary: reason })
+          also?.(at)
+        },
       },
     )
   }
 
-  resume(why: string): void {
+  resume(why: string, also?: Also): void {
     const { lifecycle, store } = this.deps
-    if (!lifecycle.can(this.taskId, { type: 'RESUME' })) return
+    if (!lifecycle.can(this.taskId, { type: 'RESUME' })) {
+      this.alone(also)
+      return
+    }
     lifecycle.transition(
       this.taskId,
       { type: 'RESUME' },
@@ -202,9 +232,17 @@ export class RunRecord {
         category: 'attempt-running',
         attempt_id: this.attemptId,
         metadata: { attempt_id: this.attemptId, attempt_number: this.attemptNumber },
-        write: () => store.attempts.patch(this.attemptId, { summary: null }),
+        write: (at) => {
+          store.attempts.patch(this.attemptId, { summary: null })
+          also?.(at)
+        },
       },
     )
+  }
+
+  /** What a refused transition would have committed alongside it, alone. */
+  private alone(also: Also | undefined): void {
+    if (also) this.deps.store.transaction(() => also(now()))
   }
 
   /**

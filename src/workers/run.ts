@@ -147,7 +147,7 @@ export class Run implements LiveRun, ExecutorContext {
   }
 
   approvals(session: AgentSession): ApprovalGate {
-    return new StoredApprovals(this, this.deps.store, session, this.deps.redaction)
+    return new StoredApprovals(this, this.deps.store.approvals, session, this.deps.redaction)
   }
 
   /** Runs the claimed job `run` of the task to its recorded end. */

@@ -25,7 +25,7 @@ test('a spool read again (a host restart) gives out only what was not acknowledg
   const again = new AttemptSpool(dir.path, 'restart')
   const batch = again.unacknowledged(100)
   expect(batch?.from).toBe(13)
-  expect(batch?.events.map((event) => event.message)).toEqual(
+  expect(batch?.events.map((event) => ('message' in event ? event.message : null))).toEqual(
     Array.from({ length: 18 }, (_, i) => `line ${13 + i}`),
   )
   expect(again.append(line(31))).toBe(31)
@@ -55,6 +55,9 @@ test('a batch stops at its size in bytes of JSON, but always holds at least one 
   const small = spool.unacknowledged(100, 120)
   expect(small?.from).toBe(2)
   // Each event's JSON is 52 bytes here: two fit in 120, three do not.
-  expect(small?.events.map((event) => event.message)).toEqual(['line 2', 'line 3'])
+  expect(small?.events.map((event) => ('message' in event ? event.message : null))).toEqual([
+    'line 2',
+    'line 3',
+  ])
   expect(spool.unacknowledged(4)?.events).toHaveLength(4)
 })

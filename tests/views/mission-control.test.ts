@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { TASK_STATUSES, type TaskView } from '../../src/domain'
 import { shortDiffStat } from '../../src/views/roster-progress'
 import { progressSteps } from '../../src/views/run-progress'
+import { TaskDetails } from '../../src/views/task-details'
 import { type RosterGroupId, RosterGroups, rosterGroup } from '../../src/views/task-list'
 import { UsageMeters, usageGauges } from '../../src/views/usage-meters'
 import { makeRepo } from '../support/git-repo'
@@ -143,6 +144,27 @@ describe('the inspector', () => {
     limits: null,
     cost_ledger: { ...base.cost_ledger, runtime_millis: runtimeMillis },
     runner_host_id: null,
+    runner_host: null,
+  })
+
+  test('an attempt that ran on a runner host says where, escaped; a local one says nothing of hosts', async () => {
+    const local = finishedAttempt(1000)
+    const remote = {
+      ...finishedAttempt(2000),
+      id: 'at2',
+      attempt_number: 2,
+      runner_host_id: 'h1',
+      runner_host: PAYLOAD,
+    }
+    const html = TaskDetails({
+      task: { ...base, attempts: [local, remote], current_attempt: remote },
+      approvals: [],
+    }) as string
+    const items = await elements(html, 'ol.attempts > li')
+    expect(items).toHaveLength(2)
+    const ranOn = await elements(html, 'ol.attempts .ran-on')
+    expect(ranOn.map((span) => decodeEntities(span.text))).toEqual([` · ran on ${PAYLOAD}`])
+    expect(html).not.toContain('<img src=x')
   })
 
   test('meters show usage against the budgets in force: runtime per attempt, cost against its cap', async () => {
