@@ -5,6 +5,7 @@ import { api, type ServerProcess, spawnServer } from '../tests/support/server-pr
 import { readSse } from '../tests/support/sse'
 import { tempDir } from '../tests/support/temp'
 import { percentile, round } from './lib/measure'
+import { serverProfiling } from './lib/profiling'
 
 /**
  * Milliseconds from POST start to the first stdout event arriving on the task's SSE stream. The
@@ -87,6 +88,7 @@ export async function benchDispatch(runs = 200) {
   const server = await spawnServer({
     OPENRUNTIME_DB: join(dir.path, 'data', 'db.sqlite3'),
     OPENRUNTIME_MAX_PARALLEL: '4',
+    ...serverProfiling(),
   })
   try {
     const inPlace: number[] = []
