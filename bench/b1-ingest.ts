@@ -6,6 +6,7 @@ import { makeRepo } from '../tests/support/git-repo'
 import { api, spawnServer } from '../tests/support/server-process'
 import { tempDir, waitFor } from '../tests/support/temp'
 import { peakMemoryMiB, percentile, round } from './lib/measure'
+import { serverProfiling } from './lib/profiling'
 
 const LINES = 1_000_000
 // 100 bytes per line: a 7-digit counter and padding, as `awk` prints them.
@@ -41,7 +42,10 @@ export async function benchIngest() {
   try {
     const raw = rawInsert(dir.path)
     const repo = makeRepo(join(dir.path, 'repo'))
-    const server = await spawnServer({ OPENRUNTIME_DB: join(dir.path, 'data', 'db.sqlite3') })
+    const server = await spawnServer({
+      OPENRUNTIME_DB: join(dir.path, 'data', 'db.sqlite3'),
+      ...serverProfiling(),
+    })
     try {
       const created = await api(server, 'POST', '/tasks', {
         title: 'ingest',

@@ -5,6 +5,7 @@ import { type ServerProcess, spawnServer } from '../tests/support/server-process
 import { tempDir } from '../tests/support/temp'
 import { timeToFirstStdout } from './lib/dispatch'
 import { percentile, round } from './lib/measure'
+import { serverProfiling } from './lib/profiling'
 
 /** POST start → first stdout on the SSE stream of an `echo hi` task. */
 const dispatchOnce = (server: ServerProcess, workspace: string, inPlace: boolean) =>
@@ -54,6 +55,7 @@ export async function benchDispatch(runs = 200) {
   const server = await spawnServer({
     OPENRUNTIME_DB: join(dir.path, 'data', 'db.sqlite3'),
     OPENRUNTIME_MAX_PARALLEL: '4',
+    ...serverProfiling(),
   })
   try {
     const inPlace: number[] = []

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { api, spawnServer } from '../tests/support/server-process'
 import { tempDir } from '../tests/support/temp'
 import { percentile, round } from './lib/measure'
+import { serverProfiling } from './lib/profiling'
 import { taskPagePath as defaultTaskPage } from './lib/task-page'
 
 const TASKS = 50
@@ -35,7 +36,11 @@ export async function benchConcurrency(taskPagePath = defaultTaskPage) {
   const workspace = join(dir.path, 'plain')
   mkdirSync(workspace)
   const dbPath = join(dir.path, 'data', 'db.sqlite3')
-  const server = await spawnServer({ OPENRUNTIME_DB: dbPath, OPENRUNTIME_MAX_PARALLEL: '8' })
+  const server = await spawnServer({
+    OPENRUNTIME_DB: dbPath,
+    OPENRUNTIME_MAX_PARALLEL: '8',
+    ...serverProfiling(),
+  })
   try {
     const ids: string[] = []
     for (let i = 0; i < TASKS; i++) {

@@ -9,6 +9,7 @@ import { completedSnapshot } from '../tests/support/seed-history'
 import { spawnServer } from '../tests/support/server-process'
 import { tempDir } from '../tests/support/temp'
 import { percentile, round } from './lib/measure'
+import { serverProfiling } from './lib/profiling'
 import { taskPagePath as defaultTaskPage } from './lib/task-page'
 
 const TASKS = 10_000
@@ -85,7 +86,7 @@ export async function benchHistory(taskPagePath = defaultTaskPage) {
     const startup = performance.now()
     const server = await spawnServer({
       OPENRUNTIME_DB: dbPath,
-      ...(process.env.SRVPROF ? { BUN_OPTIONS: process.env.SRVPROF } : {}),
+      ...serverProfiling(),
     })
     const startupMs = performance.now() - startup
     try {

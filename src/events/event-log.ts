@@ -15,6 +15,8 @@ export interface EventLogOptions {
    * transition of the task must write first (its own output) stays one short transaction.
    */
   taskHighWater?: number
+  /** A batch smaller than this says the log is quiet: what comes next is written on the next tick. */
+  quietBatchRows?: number
   /** A batch stops growing at this many characters of text, so one transaction stays short. */
   batchChars?: number
   /** Above this many unwritten characters, producers are asked to wait: memory stays bounded. */
@@ -40,6 +42,7 @@ export class EventLog {
   private pending: Pending[] = []
   private pendingChars = 0
   private lastFlushAt = 0
+  private lastBatchRows = 0
   private timerDue = 0
   private readonly nextSeq = new Map<string, number>()
   private timer: ReturnType<typeof setTimeout> | null = null
@@ -49,6 +52,7 @@ export class EventLog {
   private lastError: Error | null = null
   private readonly writeFailureListeners = new Set<(error: Error) => void>()
   private readonly batchSize: number
+  private readonly quietBatchRows: number
   private readonly highWater: number
   private readonly taskHighWater: number
   private readonly batchChars: number
@@ -60,6 +64,7 @@ export class EventLog {
     private readonly options: EventLogOptions,
   ) {
     this.batchSize = options.batchSize ?? 1000
+    this.quietBatchRows = options.quietBatchRows ?? 64
     this.highWater = options.highWater ?? 10_000
     this.taskHighWater = options.taskHighWater ?? 2 * this.batchSize
     this.batchChars = options.batchChars ?? 4 * 1024 * 1024
@@ -72,9 +77,15 @@ export class EventLog {
     this.pending.push(row)
     this.pendingChars += row.chars
     this.pendingOf.set(taskId, (this.pendingOf.get(taskId) ?? 0) + 1)
-    // A quiet log writes on the next tick (low latency for the first line); a busy one at most once
-    // per flushMs, so a burst still lands as a few large transactions.
-    if (this.pending.length >= this.batchSize || this.pendingChars >= this.batchChars) this.scheduleFlush(0)
+    // A quiet log (its last batch small) writes on the next tick: low latency for a run's first line
+    // and for output that trickles. A busy one writes at most once per flushMs, so a burst still
+    // lands as a few large transactions.
+    if (
+      this.pending.length >= this.batchSize ||
+      this.pendingChars >= this.batchChars ||
+      this.lastBatchRows < this.quietBatchRows
+    )
+      this.scheduleFlush(0)
     else this.scheduleFlush(Math.max(0, this.lastFlushAt + this.options.flushMs - Date.now()))
   }
 
@@ -158,6 +169,7 @@ export class EventLog {
   /** Writes `batch` (buffered rows, in their order); once it committed, `rest` is what stays buffered. */
   private write(batch: Pending[], rest: Pending[]): void {
     this.lastFlushAt = Date.now()
+    this.lastBatchRows = batch.length
     let written: Map<string, TaskEvent[]>
     try {
       written = this.store.transaction(() => this.insertBatch(batch))

@@ -14,6 +14,7 @@ import {
   describeState,
   stateName,
   statusOf,
+  storedStateName,
   type WorktreeState,
   worktreeOf,
 } from '../machines/task-state'
@@ -103,6 +104,21 @@ export class TaskLifecycle {
     return restore(taskId, stored)
   }
 
+  /**
+   * The API's `state` of each task, read from the stored snapshots (one query for a page of tasks);
+   * a snapshot is restored only to be refused as the machine would refuse it.
+   */
+  stateNames(taskIds: readonly string[]): Map<string, string> {
+    const stored = this.store.tasks.snapshots(taskIds)
+    return new Map(
+      taskIds.map((id) => {
+        const text = stored.get(id)
+        if (text === undefined) throw notFound('task', id)
+        return [id, storedStateName(parsed(text)) ?? stateName(restore(id, text))]
+      }),
+    )
+  }
+
   can(taskId: string, event: TaskMachineEvent): boolean {
     return this.snapshot(taskId).can(event)
   }
@@ -173,6 +189,16 @@ export class TaskLifecycle {
     const snapshot = this.snapshot(taskId)
     if (!snapshot.can(event)) throw new TransitionRefused(taskId, snapshot, event)
     return snapshot
+  }
+}
+
+/** A stored snapshot as plain JSON (`{}` where it does not parse: restore() reports that). */
+function parsed(stored: string): { status?: unknown; value?: unknown } {
+  try {
+    const value: unknown = JSON.parse(stored)
+    return value && typeof value === 'object' ? value : {}
+  } catch {
+    return {}
   }
 }
 

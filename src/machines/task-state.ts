@@ -1,5 +1,5 @@
 import type { TaskStatus } from '../domain'
-import type { TaskAction, TaskMachineEvent, TaskSnapshot } from './task-machine'
+import { type TaskAction, type TaskMachineEvent, type TaskSnapshot, taskMachine } from './task-machine'
 
 /** What a snapshot says, in the words the rest of the server uses. */
 
@@ -19,16 +19,59 @@ export function statusOf(snapshot: TaskSnapshot): TaskStatus {
 
 /** The run region's full state path, e.g. "queued.waiting": the API's `state`. */
 export function stateName(snapshot: TaskSnapshot): string {
+  return pathOf(runValue(snapshot)) ?? ''
+}
+
+/** A state value's path ("queued.waiting"), or null where it is not a value of one branch of states. */
+function pathOf(value: unknown): string | null {
   const parts: string[] = []
-  let value = runValue(snapshot)
   while (value && typeof value === 'object') {
-    const [key, inner] = Object.entries(value as Record<string, unknown>)[0] ?? []
-    if (key === undefined) break
+    const entries = Object.entries(value as Record<string, unknown>)
+    if (entries.length !== 1) return null
+    const [key, inner] = entries[0] as [string, unknown]
     parts.push(key)
     value = inner
   }
-  if (typeof value === 'string') parts.push(value)
+  if (typeof value !== 'string') return null
+  parts.push(value)
   return parts.join('.')
+}
+
+interface StateTree {
+  states: Record<string, StateTree>
+}
+
+/** The paths of every leaf state under `node`, relative to it. */
+function leafPaths(node: StateTree, prefix = ''): string[] {
+  const children = Object.entries(node.states)
+  if (children.length === 0) return [prefix]
+  return children.flatMap(([key, child]) => leafPaths(child, prefix ? `${prefix}.${key}` : key))
+}
+
+/** Each region's leaf states, e.g. run: "queued.waiting", "completed"…; worktree: "none", "present"…. */
+const REGION_LEAVES = new Map(
+  Object.entries((taskMachine.root as unknown as StateTree).states).map(([region, node]) => [
+    region,
+    new Set(leafPaths(node)),
+  ]),
+)
+
+/**
+ * The API's `state` read straight from a persisted snapshot (`{status, value, context}`, as the
+ * store keeps it), without restoring the machine's state from it: a list reads dozens at a time.
+ * Null unless the snapshot is active and its value names a leaf state of every region the machine
+ * has (anything else is for the full restore to refuse).
+ */
+export function storedStateName(persisted: { status?: unknown; value?: unknown }): string | null {
+  const { status, value } = persisted
+  if (status !== 'active' || !value || typeof value !== 'object') return null
+  const regions = value as Record<string, unknown>
+  if (Object.keys(regions).length !== REGION_LEAVES.size) return null
+  for (const [region, leaves] of REGION_LEAVES) {
+    const path = pathOf(regions[region])
+    if (path === null || !leaves.has(path)) return null
+  }
+  return pathOf(regions.run)
 }
 
 export function worktreeOf(snapshot: TaskSnapshot): WorktreeState {

@@ -1,6 +1,7 @@
 import type { Subprocess } from 'bun'
 import type { StreamRedactor } from '../policy'
 import { LineSplitter } from './line-splitter'
+import { outputTurns } from './output-turns'
 import { processStartTime, terminateGroup } from './process-group'
 import { stdinIdentity, waitingOnStdin } from './stdin-wait'
 
@@ -50,13 +51,12 @@ export interface SupervisorOptions {
 const PROMPT_ENDING = /[?:>$#\]]\s*$/
 
 /**
- * Output is handled this much at a time. Between slices the reader waits for the event log's
- * backpressure and lets the event loop run: a pipe that always has data ready resolves every
- * read without yielding, so a fast writer would otherwise starve every request (and timer).
+ * Output is redacted this much at a time, and split into lines a piece at a time: before each
+ * piece the reader waits for the event log's backpressure and for its share of the event loop
+ * (see output-turns), so neither a fast writer nor many of them starve requests and timers.
  */
 const SLICE_CHARS = 64 * 1024
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+const PIECE_CHARS = 4 * 1024
 
 /**
  * One runner process: spawned as the leader of its own process group, its output decoded (invalid
@@ -184,16 +184,23 @@ export class SupervisedProcess {
 
   /** Redacts and splits one decoded chunk, a slice at a time (see SLICE_CHARS). */
   private async handle(stream: OutputStream, text: string): Promise<void> {
-    const splitter = this.splitters[stream]
     for (let at = 0; at < text.length; at += SLICE_CHARS) {
       const slice = text.length <= SLICE_CHARS ? text : text.slice(at, at + SLICE_CHARS)
-      splitter.push(this.redact(stream, slice))
+      await this.split(stream, this.redact(stream, slice))
+    }
+  }
+
+  private async split(stream: OutputStream, text: string): Promise<void> {
+    const splitter = this.splitters[stream]
+    for (let at = 0; at < text.length; at += PIECE_CHARS) {
       if (this.pendingBackpressure) {
         const wait = this.pendingBackpressure
         this.pendingBackpressure = null
         await wait
       }
-      await nextTurn()
+      const turn = outputTurns.pause()
+      if (turn) await turn
+      splitter.push(text.length <= PIECE_CHARS ? text : text.slice(at, at + PIECE_CHARS))
     }
   }
 

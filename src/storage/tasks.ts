@@ -8,6 +8,7 @@ import {
   type TaskStatus,
 } from '../domain'
 import { Columns, json, number, type Row, stringList, text } from './columns'
+import { inLists } from './in-list'
 
 /** How each field of a task is stored in `tasks` (besides the machine snapshot and the follow-up). */
 export const TASK_COLUMNS = new Columns<TaskRecord>({
@@ -171,14 +172,27 @@ export class TaskTable {
   /** Task ids by agent session id, for linking the local session inventory to tasks. */
   idsBySession(sessionIds: string[]): Map<string, string> {
     const result = new Map<string, string>()
-    for (let i = 0; i < sessionIds.length; i += 500) {
-      const chunk = sessionIds.slice(i, i + 500)
+    for (const list of inLists(sessionIds)) {
       const rows = this.db
         .query<{ id: string; runner_session_id: string }, string[]>(
-          `SELECT id, runner_session_id FROM tasks WHERE runner_session_id IN (${chunk.map(() => '?').join(', ')})`,
+          `SELECT id, runner_session_id FROM tasks WHERE runner_session_id IN (${list.placeholders})`,
         )
-        .all(...chunk)
+        .all(...list.values)
       for (const row of rows) result.set(row.runner_session_id, row.id)
+    }
+    return result
+  }
+
+  /** The stored machine snapshots of these tasks, by id (one query for a page of tasks). */
+  snapshots(ids: readonly string[]): Map<string, string> {
+    const result = new Map<string, string>()
+    for (const list of inLists(ids)) {
+      const rows = this.db
+        .query<{ id: string; machine_snapshot: string }, string[]>(
+          `SELECT id, machine_snapshot FROM tasks WHERE id IN (${list.placeholders})`,
+        )
+        .all(...list.values)
+      for (const row of rows) result.set(row.id, row.machine_snapshot)
     }
     return result
   }

@@ -29,7 +29,7 @@ import { runnerOf } from '../workers/registry'
 import { checkoutOf, type IntentSettler } from './intent-recovery'
 import { remoteWorkOf } from './remote-work'
 import type { TaskOperations } from './task-operations'
-import { type EventsEmbed, taskView } from './views'
+import { type EventsEmbed, taskViews } from './views'
 
 /**
  * What a create request carries, validated at the edge (the API's schema, the dispatch form):
@@ -121,13 +121,11 @@ export class TaskService {
   }
 
   view(id: string, embed: EventsEmbed): TaskView {
-    return taskView(this.deps.store, this.deps.lifecycle, this.get(id), embed)
+    return taskViews(this.deps.store, this.deps.lifecycle, [this.get(id)], embed)[0] as TaskView
   }
 
   list(query: TaskListQuery, embed: EventsEmbed): TaskView[] {
-    return this.deps.store.tasks
-      .list(query)
-      .map((task) => taskView(this.deps.store, this.deps.lifecycle, task, embed))
+    return taskViews(this.deps.store, this.deps.lifecycle, this.deps.store.tasks.list(query), embed)
   }
 
   /** Whether the task's lifecycle accepts `event` in its current state (what the pages offer). */

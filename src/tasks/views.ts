@@ -1,6 +1,5 @@
 import type { TaskRecord, TaskView } from '../domain'
 import type { TaskLifecycle } from '../lifecycle'
-import { stateName } from '../machines/task-state'
 import type { Store } from '../storage/store'
 
 /** How many events a task embeds: none, all, or the newest N. */
@@ -8,41 +7,50 @@ export type EventsEmbed = 'none' | 'all' | number
 
 export const DEFAULT_EMBEDDED_EVENTS = 100
 
-export function taskView(
+/** The API's view of each task (a page of them reads its attempts and states in one query each). */
+export function taskViews(
   store: Store,
   lifecycle: TaskLifecycle,
-  task: TaskRecord,
+  tasks: readonly TaskRecord[],
   embed: EventsEmbed,
-): TaskView {
+): TaskView[] {
+  const ids = tasks.map((task) => task.id)
   const hostNames = new Map<string, string | null>()
   const hostName = (id: string) => {
     if (!hostNames.has(id)) hostNames.set(id, store.runnerHosts.get(id)?.name ?? null)
     return hostNames.get(id) ?? null
   }
-  const attempts = store.attempts.list(task.id).map((attempt) => ({
-    ...attempt,
-    runner_host: attempt.runner_host_id ? hostName(attempt.runner_host_id) : null,
-  }))
-  const events =
-    embed === 'none'
-      ? []
-      : embed === 'all'
-        ? store.events.after(task.id, 0, Number.MAX_SAFE_INTEGER)
-        : store.events.latest(task.id, embed)
-  // Embedded events end with the newest, whose seq is the last; the store is asked only without any.
-  const lastSeq = events.at(-1)?.seq ?? (embed === 'all' ? 0 : store.events.maxSeq(task.id))
-  const current = attempts.at(-1) ?? null
-  return {
-    ...task,
-    events,
-    attempts,
-    current_attempt: current,
-    state: stateName(lifecycle.snapshot(task.id)),
-    last_seq: lastSeq,
-    // Seqs are contiguous from 1 and events are never removed one by one, so the count is the last seq.
-    event_count: lastSeq,
-    events_truncated: events.length < lastSeq,
-    sandboxed: current?.sandboxed ?? null,
-    isolated: current?.isolated ?? null,
-  }
+  const attemptsOf = store.attempts.listFor(ids)
+  const states = lifecycle.stateNames(ids)
+  // Embedded events end with the newest, whose seq is the last: the store is asked only without any.
+  const embedsSome = embed === 'all' || (embed !== 'none' && embed > 0)
+  const lastSeqs = embedsSome ? null : store.events.maxSeqs(ids)
+  return tasks.map((task) => {
+    const attempts = (attemptsOf.get(task.id) ?? []).map((attempt) => ({
+      ...attempt,
+      runner_host: attempt.runner_host_id ? hostName(attempt.runner_host_id) : null,
+    }))
+    const events =
+      embed === 'none'
+        ? []
+        : embed === 'all'
+          ? store.events.after(task.id, 0, Number.MAX_SAFE_INTEGER)
+          : store.events.latest(task.id, embed)
+    // With some asked for, none embedded means none stored.
+    const lastSeq = events.at(-1)?.seq ?? lastSeqs?.get(task.id) ?? 0
+    const current = attempts.at(-1) ?? null
+    return {
+      ...task,
+      events,
+      attempts,
+      current_attempt: current,
+      state: states.get(task.id) as string,
+      last_seq: lastSeq,
+      // Seqs are contiguous from 1 and events are never removed one by one, so the count is the last seq.
+      event_count: lastSeq,
+      events_truncated: events.length < lastSeq,
+      sandboxed: current?.sandboxed ?? null,
+      isolated: current?.isolated ?? null,
+    }
+  })
 }

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Type } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { Task } from '../../src/routes/schemas'
 import { makeRepo } from '../support/git-repo'
 import { startTestRuntime, type TestRuntime } from '../support/runtime'
 import { waitFor } from '../support/temp'
@@ -54,6 +57,41 @@ describe('system routes', () => {
     const response = await rt.call('GET', '/nope')
     expect(response.status).toBe(404)
     expect(response.body.error.code).toBe('route_not_found')
+  })
+})
+
+describe('task list', () => {
+  // The list is serialized without Elysia's response check (it cost as much as reading the page):
+  // what it sends must be the schema exactly, every field valid and none it does not state.
+  test('a page of tasks, with events and attempts, is exactly the Task schema', async () => {
+    const ran = (await shell('echo listed; echo oops >&2')).body
+    await rt.call('POST', `/tasks/${ran.id}/start`)
+    await settled(ran.id)
+    await shell('true')
+    for (const query of ['', '?events=none', '?events=2', '?events=all&limit=1']) {
+      const response = await rt.handle(`/tasks${query}`)
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-type')).toStartWith('application/json')
+      const page = (await response.json()) as unknown[]
+      expect(page.length).toBeGreaterThan(0)
+      const schema = Type.Array(Task)
+      expect([...Value.Errors(schema, page)].map((error) => `${error.path}: ${error.message}`)).toEqual([])
+      expect(Value.Clean(schema, structuredClone(page))).toEqual(page)
+    }
+    const withAttempt = (await rt.call('GET', '/tasks')).body.find((task: any) => task.id === ran.id)
+    expect(withAttempt.attempts).toHaveLength(1)
+    expect(withAttempt.events.map((event: any) => event.message)).toContain('listed')
+  })
+
+  test('the next page is named by x-next-cursor and Link', async () => {
+    await shell('true')
+    await shell('true')
+    const first = await rt.handle('/tasks?limit=1&events=none')
+    const cursor = first.headers.get('x-next-cursor')
+    expect(cursor).toBeString()
+    expect(first.headers.get('link')).toBe(`</tasks?cursor=${cursor}&limit=1>; rel="next"`)
+    const next = (await rt.call('GET', `/tasks?limit=1&events=none&cursor=${cursor}`)).body
+    expect(next[0].id).not.toBe(((await first.json()) as any[])[0].id)
   })
 })
 

@@ -138,8 +138,9 @@ describe('event log', () => {
   })
 
   test('producers are asked to wait above the high-water mark and released by a flush', async () => {
-    const { log } = setup({ flushMs: 10_000, batchSize: 1_000_000, highWater: 3 })
-    // After a flush the next timed one is flushMs away, so only the explicit flush below can release.
+    const { log } = setup({ flushMs: 10_000, batchSize: 1_000_000, highWater: 3, quietBatchRows: 0 })
+    // After a flush the next timed one is flushMs away (never sooner: no batch counts as quiet), so
+    // only the explicit flush below can release.
     log.append('t2', { kind: 'stdout', message: 'warm-up' })
     log.flush()
     log.append('t1', { kind: 'stdout', message: '1' })
@@ -157,8 +158,29 @@ describe('event log', () => {
     expect(released).toBe(true)
   })
 
+  test('a quiet log writes the next line on the next tick; after a large batch it waits flushMs', async () => {
+    const { log } = setup({ flushMs: 60_000 })
+    log.append('t1', { kind: 'stdout', message: 'first' })
+    log.flush()
+    log.append('t1', { kind: 'stdout', message: 'right after a small batch' })
+    await waitFor('the line written without a flush', () => log.bufferedCount === 0)
+    for (let i = 0; i < 100; i++) log.append('t1', { kind: 'stdout', message: `burst ${i}` })
+    log.flush()
+    log.append('t1', { kind: 'stdout', message: 'after a burst' })
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(log.bufferedCount).toBe(1)
+    log.flush()
+    expect(store.events.count('t1')).toBe(103)
+  })
+
   test("one task's backlog makes only that task's producer wait; the others keep room", async () => {
-    const { log } = setup({ flushMs: 10_000, batchSize: 1_000_000, highWater: 100, taskHighWater: 2 })
+    const { log } = setup({
+      flushMs: 10_000,
+      batchSize: 1_000_000,
+      highWater: 100,
+      taskHighWater: 2,
+      quietBatchRows: 0,
+    })
     log.append('t2', { kind: 'stdout', message: 'warm-up' })
     log.flush()
     log.append('t1', { kind: 'stdout', message: '1' })
