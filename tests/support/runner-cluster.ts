@@ -212,7 +212,8 @@ export class RunnerCluster {
     const host = hosts.find((entry) => entry.id === hostId)
     if (!host) throw new Error(`task ${id} runs on no known host: ${JSON.stringify(task.current_attempt)}`)
     const attemptId: string = task.current_attempt.id
-    return { attemptId, host: host.name, worktree: join(this.host(host.name).dir, 'worktrees', attemptId) }
+    // A host keeps one worktree per task (a follow-up continues in it).
+    return { attemptId, host: host.name, worktree: join(this.host(host.name).dir, 'worktrees', id) }
   }
 
   async until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 45_000): Promise<NonNullable<T>> {
