@@ -40,13 +40,13 @@ const ATTEMPT_ID = /^[A-Za-z0-9-]{1,100}$/
 const FILES = ['events', 'state', 'outcome', 'process'] as const
 type SpoolFile = (typeof FILES)[number]
 
-/** Writes a small file whole: a temporary one, fsync'd, renamed over the old. */
-function replaceFile(path: string, text: string): void {
+/** Writes a small file whole: a temporary one (fsync'd when `durable`), renamed over the old. */
+function replaceFile(path: string, text: string, durable = true): void {
   const temporary = `${path}.tmp`
   const fd = openSync(temporary, 'w')
   try {
     writeSync(fd, text)
-    fsyncSync(fd)
+    if (durable) fsyncSync(fd)
   } finally {
     closeSync(fd)
   }
@@ -56,9 +56,10 @@ function replaceFile(path: string, text: string): void {
 const lineText = (line: Line) => `${JSON.stringify(line)}\n`
 
 /**
- * The events file is rewritten without its acknowledged lines once those are at least as many
- * as the rest (and this many): acknowledging costs the small state file, the rewrites stay linear
- * in the events spooled. Acknowledged lines still in the file are skipped when it is read again.
+ * Acknowledged lines leave memory in chunks of this many, and the events file once everything in
+ * it is acknowledged and it holds at least this many: acknowledging costs only the small state
+ * file, and the events file is never rewritten while lines wait in it (it holds at most the run's
+ * output, which its policy caps). Acknowledged lines still in the file are skipped when it is read.
  */
 const COMPACT_AFTER = 10_000
 
@@ -67,15 +68,17 @@ const COMPACT_AFTER = 10_000
  * `<attempt>.events` is append-only (one JSON line per event, with its runner seq, fsync'd before it
  * is sent), `<attempt>.state` the seqs given out and acknowledged, `<attempt>.outcome` the report,
  * `<attempt>.process` the run's process group (what a restarted host must end, see leftovers.ts).
- * What is acknowledged is cut off the events file (see COMPACT_AFTER); once the outcome is
+ * What is acknowledged is cut off the events file in bulk (see COMPACT_AFTER); once the outcome is
  * acknowledged, all goes.
  */
 export class AttemptSpool {
   private fd: number
   private state: State
-  /** Oldest first; those before `head` are acknowledged but still in the file. */
+  /** Oldest first; those before `head` are acknowledged. */
   private pending: Pending[]
   private head = 0
+  /** Lines in the events file, acknowledged or not. */
+  private inFile = 0
   /** Appended lines not written yet: written in one go (and fsync'd) before anything is sent. */
   private unwritten: string[] = []
   private synced = true
@@ -124,6 +127,7 @@ export class AttemptSpool {
     // The rewrite holds every pending line, those not written yet too.
     this.unwritten = []
     this.synced = true
+    this.inFile = this.pending.length
     replaceFile(this.path('events'), this.pending.map(({ seq, event }) => lineText({ seq, event })).join(''))
     return openSync(this.path('events'), 'a')
   }
@@ -170,15 +174,19 @@ export class AttemptSpool {
   acknowledge(seq: number): void {
     if (seq <= this.state.acked) return
     this.state.acked = Math.min(seq, this.state.last)
-    replaceFile(this.path('state'), JSON.stringify(this.state))
     while (this.head < this.pending.length && (this.pending[this.head] as Pending).seq <= this.state.acked)
       this.head++
-    if (
-      this.head >= Math.max(COMPACT_AFTER, this.pending.length - this.head) ||
-      this.head === this.pending.length
-    ) {
+    const caughtUp = this.head === this.pending.length && this.inFile + this.unwritten.length >= COMPACT_AFTER
+    // An acknowledgement lost to a power cut only sends events again, which the control plane
+    // skips by seq; but the events file may drop lines only once the state saying so is durable
+    // (its `last` is where seqs go on after a restart).
+    replaceFile(this.path('state'), JSON.stringify(this.state), caughtUp)
+    if (caughtUp) {
       closeSync(this.fd)
       this.fd = this.rewriteEvents()
+    } else if (this.head >= COMPACT_AFTER) {
+      this.pending = this.pending.slice(this.head)
+      this.head = 0
     }
   }
 
@@ -186,6 +194,7 @@ export class AttemptSpool {
   private persist(): void {
     if (this.unwritten.length > 0) {
       writeSync(this.fd, this.unwritten.join(''))
+      this.inFile += this.unwritten.length
       this.unwritten = []
     }
     if (!this.synced) {

@@ -32,7 +32,7 @@ test('a spool read again (a host restart) gives out only what was not acknowledg
   expect(fileLines('restart')).toHaveLength(18)
 })
 
-test('everything acknowledged empties the events file; an outcome is written only after the events before it', () => {
+test('an outcome is written only after the events before it; all acknowledged, nothing is given out again', () => {
   const spool = new AttemptSpool(dir.path, 'outcome')
   for (let n = 1; n <= 5; n++) spool.append(line(n))
   spool.setOutcome({ exit_status: 'exit code 0', exit_code: 0, summary: 'done', has_changes: false })
@@ -42,8 +42,8 @@ test('everything acknowledged empties the events file; an outcome is written onl
   expect(replayed.unacknowledged(100)?.events).toHaveLength(5)
   expect(replayed.outcome()?.summary).toBe('done')
   replayed.acknowledge(5)
-  expect(fileLines('outcome')).toEqual([])
   expect(replayed.unacknowledged(100)).toBeNull()
+  expect(new AttemptSpool(dir.path, 'outcome').unacknowledged(100)).toBeNull()
 })
 
 test('a batch stops at its size in bytes of JSON, but always holds at least one event', () => {
@@ -60,4 +60,19 @@ test('a batch stops at its size in bytes of JSON, but always holds at least one 
     'line 3',
   ])
   expect(spool.unacknowledged(4)?.events).toHaveLength(4)
+})
+
+test('the events file is cut down once everything in it is acknowledged, not while lines wait in it', () => {
+  const spool = new AttemptSpool(dir.path, 'bulk')
+  for (let n = 1; n <= 25_000; n++) spool.append(line(n))
+  spool.unacknowledged(1)
+  spool.acknowledge(15_000)
+  expect(fileLines('bulk')).toHaveLength(25_000)
+  expect(new AttemptSpool(dir.path, 'bulk').unacknowledged(1)?.from).toBe(15_001)
+  expect(spool.unacknowledged(20_000)?.from).toBe(15_001)
+  spool.acknowledge(25_000)
+  expect(fileLines('bulk')).toEqual([])
+  expect(spool.append(line(25_001))).toBe(25_001)
+  expect(spool.unacknowledged(10)?.from).toBe(25_001)
+  expect(new AttemptSpool(dir.path, 'bulk').unacknowledged(10)?.from).toBe(25_001)
 })
