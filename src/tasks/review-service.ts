@@ -2,15 +2,20 @@ import type { TaskDiffView, TaskRecord } from '../domain'
 import { conflict } from '../errors'
 import {
   archiveRef,
+  type ChangedFiles,
   captureDiff,
+  changedFiles,
   cleanupWorktree,
+  diffTrees,
   hasTaskChanges,
   type MergePlan,
   type MergeStrategy,
   mergeTask,
   remoteSnapshotTree,
   restoreWorktree,
+  snapshotTree,
   type TaskCheckout,
+  treeOf,
 } from '../git'
 import type { TaskLifecycle } from '../lifecycle'
 import type { Store } from '../storage/store'
@@ -66,6 +71,29 @@ export class ReviewService {
     const checkout = await checkoutOf(task)
     const diff = await captureDiff({ checkout, baseCommit: task.base_commit, maxPatchBytes })
     return { ...base, isolated: true, ...diff }
+  }
+
+  /**
+   * The tree of the task's result as it stands now, written by the server: a runner host's pushed
+   * snapshot, else the worktree read as files with the server's own index (snapshotTree); null
+   * when there is no worktree (never prepared, or cleaned up).
+   */
+  async resultTree(task: TaskRecord): Promise<string | null> {
+    const remote = await this.remoteTree(task)
+    if (remote !== null) return remote
+    if (!task.worktree_path || task.worktree_cleaned_at) return null
+    return snapshotTree(await checkoutOf(task), task.base_commit)
+  }
+
+  /** What a result tree changed from the task's base: the files and their counts, no patch. */
+  async changesIn(task: TaskRecord, tree: string): Promise<ChangedFiles> {
+    const { repo } = await checkoutOf(task)
+    return changedFiles(repo, task.base_commit ?? (await treeOf(repo, null)), tree)
+  }
+
+  /** The diff that turns one result tree into another, in the repository of `task` (both are its workspace's). */
+  async diffResults(task: TaskRecord, from: string, to: string, maxPatchBytes?: number) {
+    return diffTrees((await checkoutOf(task)).repo, from, to, maxPatchBytes)
   }
 
   /**
