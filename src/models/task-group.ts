@@ -106,11 +106,10 @@ export const VariantViewSchema = Type.Object({
   result_tree: Nullable(Type.String()),
   archived: Type.Boolean({ description: 'its worktree was cleaned up (restorable from its archive)' }),
   merged: Type.Boolean(),
-  /**
-   * Check verdicts (the review loop) are not recorded yet: always null until they are, so clients
-   * can reserve the column.
-   */
-  verdicts: Type.Null(),
+  verdicts: Nullable(Type.Array(Type.Unknown()), {
+    description:
+      'reserved for the check verdicts of the review loop, which records none yet: null until it does',
+  }),
 })
 export type VariantView = Static<typeof VariantViewSchema>
 
