@@ -1,11 +1,19 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { CostLedgerSchema } from './cost-ledger'
 import { DiffFileSchema, TaskDiffSchema } from './diff'
+import { WholeNumberInRange } from './ranges'
 import { Nullable, StringEnum } from './schema-kit'
 import { ModelName } from './task'
 import { RunnerSchema, TaskStatusSchema } from './vocabulary'
 
 export const MAX_VARIANTS = 8
+
+/** How many variants a count asks for. */
+export const VariantCount = WholeNumberInRange({
+  minimum: 1,
+  maximum: MAX_VARIANTS,
+  description: 'the same runner this many times',
+})
 
 /** One way of trying the group's goal: its own runner, and optionally model, prompt suffix and preset. */
 export const VariantSpecSchema = Type.Object(
@@ -38,10 +46,7 @@ export type VariantSpec = Static<typeof VariantSpecSchema>
 
 /** `variants` of `POST /tasks`: a count (the request's runner that many times) or a list of variants. */
 export const VariantsSchema = Type.Union(
-  [
-    Type.Integer({ minimum: 1, maximum: MAX_VARIANTS, description: 'the same runner this many times' }),
-    Type.Array(VariantSpecSchema, { minItems: 1, maxItems: MAX_VARIANTS }),
-  ],
+  [VariantCount, Type.Array(VariantSpecSchema, { minItems: 1, maxItems: MAX_VARIANTS })],
   { description: `a group of up to ${MAX_VARIANTS} variants, each an ordinary task` },
 )
 
