@@ -59,13 +59,13 @@ test('dispatch three attempts, see them as one roster entry, compare them, pick 
   expect(
     await page.$$eval('#diff .d2h-file-name', (names) => names.map((name) => name.textContent?.trim())),
   ).toEqual(['where.txt'])
-  expect(await page.textContent('#diff')).toContain(ids[1])
+  expect(await page.textContent('#diff')).toContain(ids[1] as string)
 
   // Another pair, chosen in the page.
   await page.selectOption('.compare-chooser select[name=b]', ids[2] as string)
   await page.click('.compare-chooser button[type=submit]')
   await page.waitForURL(/b=/)
-  expect(await page.textContent('#diff')).toContain(ids[2])
+  expect(await page.textContent('#diff')).toContain(ids[2] as string)
 
   for (const theme of THEMES) {
     for (const size of Object.values(VIEWPORTS)) {
