@@ -14,7 +14,7 @@ const Outcomes = t.Array(
     error: t.Union([t.Object({ code: t.String(), message: t.String() }), t.Null()]),
   }),
 )
-const GroupActionResponse = t.Object({ group: TaskGroup, variants: Outcomes })
+const GroupActionResponse = t.Object({ group: TaskGroupSummarySchema, variants: Outcomes })
 const PickResponse = t.Object({
   group: TaskGroup,
   merge: t.Object({
@@ -35,8 +35,9 @@ const PickResponse = t.Object({
 /** Groups of variants (POST /tasks with `variants` makes one): the resource, the comparison, group actions, the pick. */
 export function taskGroupRoutes(services: Services) {
   const { groups } = services
-  const withGroup = async (id: string, variants: Awaited<ReturnType<typeof groups.stop>>) => ({
-    group: await groups.view(id),
+  // The summary, not the whole resource: reading every variant's changes is not part of the action.
+  const withGroup = (id: string, variants: Awaited<ReturnType<typeof groups.stop>>) => ({
+    group: groups.summary(id),
     variants,
   })
   return new Elysia({ name: 'task-group-routes', tags: ['task groups'] })

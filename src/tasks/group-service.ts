@@ -54,10 +54,9 @@ export class GroupService {
         ? Array.from({ length: requested }, () => ({ runner: base.runner, model: base.model }))
         : requested
     const id = randomUUID()
-    const prepared: PreparedTask[] = []
-    for (const [index, spec] of specs.entries()) {
-      prepared.push(await this.prepareVariant(id, base, spec, index, specs.length))
-    }
+    const prepared = await Promise.all(
+      specs.map((spec, index) => this.prepareVariant(id, base, spec, index, specs.length)),
+    )
     const at = now()
     const group: TaskGroupRecord = {
       id,
@@ -129,7 +128,15 @@ export class GroupService {
   }
 
   list(limit: number, offset: number): TaskGroupSummary[] {
-    const groups = this.deps.store.groups.list(limit, offset)
+    return this.summaries(this.deps.store.groups.list(limit, offset))
+  }
+
+  /** One group as the list shows it: its variants' states, without their changes. */
+  summary(id: string): TaskGroupSummary {
+    return this.summaries([this.get(id)])[0] as TaskGroupSummary
+  }
+
+  private summaries(groups: TaskGroupRecord[]): TaskGroupSummary[] {
     const tasks = new Map(
       this.deps.store.tasks.inGroups(groups.map((group) => group.id)).map((t) => [t.id, t]),
     )

@@ -22,6 +22,9 @@ import type { Store } from '../storage/store'
 import { checkoutOf, type IntentSettler } from './intent-recovery'
 import type { TaskOperations } from './task-operations'
 
+/** Results of changesIn kept: a few groups' worth of variants. */
+const CHANGES_KEPT = 256
+
 export interface ReviewServiceDeps {
   store: Store
   lifecycle: TaskLifecycle
@@ -40,6 +43,8 @@ export interface ReviewServiceDeps {
  * the machine's answer.
  */
 export class ReviewService {
+  private readonly changes = new Map<string, ChangedFiles>()
+
   constructor(private readonly deps: ReviewServiceDeps) {}
 
   async diff(task: TaskRecord, maxPatchBytes?: number): Promise<TaskDiffView> {
@@ -85,10 +90,20 @@ export class ReviewService {
     return snapshotTree(await checkoutOf(task), task.base_commit)
   }
 
-  /** What a result tree changed from the task's base: the files and their counts, no patch. */
+  /**
+   * What a result tree changed from the task's base: the files and their counts, no patch. Both
+   * ends are object ids, so the answer never changes: it is kept (the newest CHANGES_KEPT).
+   */
   async changesIn(task: TaskRecord, tree: string): Promise<ChangedFiles> {
     const { repo } = await checkoutOf(task)
-    return changedFiles(repo, task.base_commit ?? (await treeOf(repo, null)), tree)
+    const from = task.base_commit ?? (await treeOf(repo, null))
+    const key = `${repo.commonDir}\0${from}\0${tree}`
+    const kept = this.changes.get(key)
+    if (kept) return kept
+    const changes = await changedFiles(repo, from, tree)
+    this.changes.set(key, changes)
+    if (this.changes.size > CHANGES_KEPT) this.changes.delete(this.changes.keys().next().value as string)
+    return changes
   }
 
   /** The diff that turns one result tree into another, in the repository of `task` (both are its workspace's). */
