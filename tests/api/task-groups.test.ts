@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gitSync, makeRepo } from '../support/git-repo'
 import { startTestRuntime, type TestRuntime } from '../support/runtime'
@@ -309,5 +309,71 @@ describe('group input and actions', () => {
     const rest = await settled(ids.slice(1))
     for (const task of rest)
       expect(readFileSync(join(task.worktree_path, 'answer.txt'), 'utf8')).toBe('everyone\n')
+  })
+})
+
+describe('a hostile variant', () => {
+  test('compare and pick read the worktree the server captured, not the branch the run moved', async () => {
+    const target = makeRepo(join(rt.dir, 'hostile-repo'), { 'result.txt': 'base\n' })
+    // Variant 1 may write git: it commits a decoy on its branch, then leaves other content in its files.
+    const created = await rt.call('POST', '/tasks', {
+      title: 'decoy',
+      prompt: '',
+      runner: 'shell',
+      command: 'true',
+      workspace: target,
+      policy: { allow_git_write: true },
+      variants: [
+        {
+          runner: 'shell',
+          prompt_suffix:
+            'echo decoy > result.txt && git add result.txt && git -c user.name=a -c user.email=a@b commit -qm decoy && echo final-a > result.txt',
+        },
+        { runner: 'shell', prompt_suffix: 'echo final-b > result.txt' },
+      ],
+    })
+    expect(created.status).toBe(200)
+    const ids: string[] = created.body.variants.map((variant: any) => variant.task_id)
+    await rt.call('POST', `/task-groups/${created.body.id}/start`)
+    expect((await settled(ids)).map((task) => task.status)).toEqual(['ready-for-review', 'ready-for-review'])
+    const compared = (await rt.call('GET', `/task-groups/${created.body.id}/compare?a=${ids[0]}&b=${ids[1]}`))
+      .body
+    expect(compared.patch).toContain('-final-a\n+final-b')
+    expect(compared.patch).not.toContain('decoy')
+    const picked = await rt.call('POST', `/task-groups/${created.body.id}/pick`, { task_id: ids[0] })
+    expect(picked.status).toBe(200)
+    expect(readFileSync(join(target, 'result.txt'), 'utf8')).toBe('final-a\n')
+  })
+})
+
+describe('a pick that conflicts', () => {
+  test('is refused with the target untouched, and the group can be picked again', async () => {
+    const target = makeRepo(join(rt.dir, 'conflict-repo'), { 'app.txt': 'one\ntwo\n' })
+    const created = await rt.call('POST', '/tasks', {
+      title: 'edit',
+      prompt: '',
+      runner: 'shell',
+      command: "printf 'one\\nTASK\\n' > app.txt",
+      workspace: target,
+      variants: 2,
+    })
+    const ids: string[] = created.body.variants.map((variant: any) => variant.task_id)
+    await rt.call('POST', `/task-groups/${created.body.id}/start`)
+    await settled(ids)
+    writeFileSync(join(target, 'app.txt'), 'one\nUSER\n')
+    const refused = await rt.call('POST', `/task-groups/${created.body.id}/pick`, { task_id: ids[0] })
+    expect(refused.status).toBe(409)
+    expect(refused.body.error.code).toBe('merge_conflict')
+    expect(readFileSync(join(target, 'app.txt'), 'utf8')).toBe('one\nUSER\n')
+    const open = (await rt.call('GET', `/task-groups/${created.body.id}`)).body
+    expect(open.pick).toBeNull()
+    expect(open.variants.map((variant: any) => variant.archived)).toEqual([false, false])
+    gitSync(target, 'checkout', '--', 'app.txt')
+    const picked = await rt.call('POST', `/task-groups/${created.body.id}/pick`, {
+      task_id: ids[1],
+      strategy: 'commit',
+    })
+    expect(picked.status).toBe(200)
+    expect(gitSync(target, 'show', 'HEAD:app.txt')).toBe('one\nTASK\n')
   })
 })
