@@ -6,6 +6,7 @@ import { benchConcurrency } from './b3-concurrency'
 import { benchHistory } from './b4-history'
 import { benchReview } from './b5-review'
 import { benchRunnerHosts } from './b6-runner-hosts'
+import { benchGroups } from './b7-groups'
 
 /** `bun run bench`: every benchmark against a real server, each figure beside its same-run baseline. */
 const ROOT = join(import.meta.dir, '..')
@@ -29,6 +30,7 @@ await run('b3', benchConcurrency)
 await run('b4', benchHistory)
 await run('b5', benchReview)
 await run('b6', () => benchRunnerHosts(50))
+await run('b7', benchGroups)
 
 mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true })
 writeFileSync(latestPath, `${JSON.stringify(results, null, 2)}\n`)

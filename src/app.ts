@@ -15,6 +15,7 @@ import { security } from './routes/security'
 import { streamRoutes } from './routes/streams'
 import { strictBodies } from './routes/strict-body'
 import { systemRoutes } from './routes/system'
+import { taskGroupRoutes } from './routes/task-groups'
 import { taskRoutes } from './routes/tasks'
 import { workspaceRoutes } from './routes/workspaces'
 import type { Runtime } from './runtime'
@@ -38,6 +39,7 @@ export function createApp(runtime: Runtime) {
     .use(approvalRoutes(runtime))
     .use(streamRoutes(runtime))
     .use(reviewRoutes(runtime))
+    .use(taskGroupRoutes(runtime))
     .use(systemRoutes(runtime))
     .use(workspaceRoutes(runtime))
     .use(runnerHostRoutes(runtime))

@@ -25,6 +25,7 @@ import { accessToken } from './storage/access-token'
 import { InstanceLock } from './storage/instance-lock'
 import { Store } from './storage/store'
 import { isLastingWriteFailure } from './storage/write-failures'
+import { GroupService } from './tasks/group-service'
 import { IntentSettler } from './tasks/intent-recovery'
 import { type RecoveryReport, recoverAfterRestart } from './tasks/recovery'
 import { ReviewService } from './tasks/review-service'
@@ -50,6 +51,8 @@ export interface Runtime {
   liveRuns: LiveRuns
   tasks: TaskService
   review: ReviewService
+  /** Groups of variants: one goal tried several ways, compared, one picked. */
+  groups: GroupService
   /** The live timelines and status changes the streams read. */
   timeline: TimelineService
   runners: RunnerCatalog
@@ -192,6 +195,13 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
     const sweeper = new LeaseSweeper(hostRegistry)
     recovered()
 
+    const review = new ReviewService({
+      store: openStore,
+      lifecycle,
+      operations,
+      intents,
+      copyGlobsFor: (workspace) => workspaces.copyGlobsFor(workspace),
+    })
     let closed = false
     return {
       config,
@@ -202,13 +212,8 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       liveRuns,
       tasks,
       timeline: new TimelineService({ store: openStore, bus, tasks }),
-      review: new ReviewService({
-        store: openStore,
-        lifecycle,
-        operations,
-        intents,
-        copyGlobsFor: (workspace) => workspaces.copyGlobsFor(workspace),
-      }),
+      review,
+      groups: new GroupService({ store: openStore, tasks, review }),
       runners,
       workspaces,
       sessions: new SessionInventory(),

@@ -1,6 +1,7 @@
 import type { DiffFile, FileStatus, TaskDiff } from '../models'
 import { gitInRepo, type TaskCheckout } from './checkout.ts'
 import { EMPTY_TREE, splitNul } from './exec.ts'
+import type { RepoInfo } from './repo.ts'
 import { snapshotTree, treeOf } from './snapshot.ts'
 
 export interface CaptureDiffInput {
@@ -28,24 +29,47 @@ export async function captureDiff({
   tree: given,
 }: CaptureDiffInput): Promise<TaskDiff> {
   const tree = given ?? (await snapshotTree(checkout, baseCommit))
-  const base = baseCommit ?? EMPTY_TREE
-  const diff = (args: string[]) => gitInRepo(checkout.repo, [...DIFF, ...args, base, tree])
-  const [numstat, nameStatus, stat, patch] = await Promise.all([
-    diff(['-z', '--numstat']),
-    diff(['-z', '--name-status']),
+  return diffTrees(checkout.repo, baseCommit ?? EMPTY_TREE, tree, maxPatchBytes)
+}
+
+/** The diff from one tree (or commit) of the repository to another, with its stat, files and patch. */
+export async function diffTrees(
+  repo: RepoInfo,
+  from: string,
+  to: string,
+  maxPatchBytes = 2_000_000,
+): Promise<TaskDiff> {
+  const diff = (args: string[]) => gitInRepo(repo, [...DIFF, ...args, from, to])
+  const [changed, stat, patch] = await Promise.all([
+    changedFiles(repo, from, to),
     diff(['--stat=200,150']),
     diff([]),
   ])
-  const files = mergeCounts(parseNameStatus(nameStatus), parseNumstat(numstat))
-  const cut = truncate(patch, maxPatchBytes, files.length)
+  const cut = truncate(patch, maxPatchBytes, changed.files.length)
   return {
     stat: stat.trimEnd(),
     patch: cut.text,
+    ...changed,
+    truncated: cut.truncated,
+    has_changes: changed.files.length > 0,
+  }
+}
+
+export interface ChangedFiles {
+  files: DiffFile[]
+  additions: number
+  deletions: number
+}
+
+/** The files that differ between two trees with their line counts, without building a patch. */
+export async function changedFiles(repo: RepoInfo, from: string, to: string): Promise<ChangedFiles> {
+  const diff = (args: string[]) => gitInRepo(repo, [...DIFF, ...args, from, to])
+  const [numstat, nameStatus] = await Promise.all([diff(['-z', '--numstat']), diff(['-z', '--name-status'])])
+  const files = mergeCounts(parseNameStatus(nameStatus), parseNumstat(numstat))
+  return {
     files,
     additions: files.reduce((sum, file) => sum + file.additions, 0),
     deletions: files.reduce((sum, file) => sum + file.deletions, 0),
-    truncated: cut.truncated,
-    has_changes: files.length > 0,
   }
 }
 

@@ -9,7 +9,14 @@ export {
   restoreWorktree,
 } from './archive.ts'
 export { locateTaskCheckout, type TaskCheckout, taskCheckout } from './checkout.ts'
-export { type CaptureDiffInput, captureDiff, hasTaskChanges } from './diff.ts'
+export {
+  type CaptureDiffInput,
+  type ChangedFiles,
+  captureDiff,
+  changedFiles,
+  diffTrees,
+  hasTaskChanges,
+} from './diff.ts'
 export { importTaskBranch } from './import.ts'
 export {
   type MergePlan,
@@ -23,6 +30,7 @@ export { archiveRef, taskBranch } from './names.ts'
 export { type RemoteWork, remoteWork, snapshotRef } from './remote-snapshot.ts'
 export { locateRepo, type RepoInfo, requireRepo } from './repo.ts'
 export { clearScratch, setScratchRoot } from './scratch.ts'
+export { snapshotTree, treeOf } from './snapshot.ts'
 export { removeStaleLocks } from './stale-locks.ts'
 export {
   type ExistingWorktree,

@@ -2,6 +2,7 @@ import { CloneType, type Static, Type } from '@sinclair/typebox'
 import { PolicyInputSchema } from './policy'
 import { Nullable } from './schema-kit'
 import { BudgetMinutes, ModelName, TaskRecordSchema } from './task'
+import { VariantsSchema } from './task-group'
 
 const { title, prompt, runner, command, workspace, runner_labels } = TaskRecordSchema.properties
 
@@ -31,6 +32,7 @@ export const CreateTaskBodySchema = Type.Object(
         description: 'labels a runner host must have to run it (default none: it runs here)',
       }),
     ),
+    variants: Type.Optional(VariantsSchema),
   },
   { additionalProperties: false },
 )

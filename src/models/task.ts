@@ -48,6 +48,8 @@ export const TaskRecordSchema = Type.Object({
   cost_ledger: CostLedgerSchema,
   /** Placement: the labels a runner host must have to run it; none runs it on this machine. */
   runner_labels: optionalOnWire(RunnerLabelsSchema),
+  /** The group of variants the task is one of (POST /tasks with `variants`); null for a task of its own. */
+  group_id: optionalOnWire(Nullable(Type.String())),
   created_at: Type.String(),
   updated_at: Type.String(),
 })

@@ -12,12 +12,13 @@ import {
   TaskParams,
 } from './schemas'
 import type { Services } from './services'
+import { TaskGroup } from './task-groups'
 
 const errors = { 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse }
 
 /** The task API: create, list, inspect, and drive tasks through their lifecycle. */
 export function taskRoutes(services: Services) {
-  const { tasks } = services
+  const { tasks, groups } = services
   return new Elysia({ name: 'task-routes', tags: ['tasks'] })
     .get(
       '/tasks',
@@ -67,6 +68,7 @@ export function taskRoutes(services: Services) {
     .post(
       '/tasks',
       async ({ body }) => {
+        if (body.variants !== undefined) return groups.view((await groups.create(body)).id)
         const task = await tasks.create({
           title: body.title,
           prompt: body.prompt,
@@ -82,11 +84,11 @@ export function taskRoutes(services: Services) {
       },
       {
         body: CreateTaskBody,
-        response: { 200: Task, 400: ErrorResponse, 403: ErrorResponse },
+        response: { 200: t.Union([Task, TaskGroup]), 400: ErrorResponse, 403: ErrorResponse },
         detail: {
-          summary: 'Create a task (status queued; nothing runs until it is started)',
+          summary: 'Create a task (status queued; nothing runs until it is started), or a group of variants',
           description:
-            "403 naming the rule when the task's own policy refuses its command (or an agent's prompt); nothing is stored.",
+            "403 naming the rule when the task's own policy refuses its command (or an agent's prompt); nothing is stored. With `variants`, one task per variant is created in a new group, all or none, and the answer is the group (GET /task-groups/{id}); POST /task-groups/{id}/start starts them.",
         },
       },
     )

@@ -45,6 +45,7 @@ export function taskOfClaim(claim: ClaimedRun, worktree: string): TaskRecord {
     approved_at: null,
     worktree_merged_at: null,
     worktree_cleaned_at: null,
+    group_id: null,
     status: 'running',
     budget_minutes: claim.budget_minutes,
     policy: claim.policy,

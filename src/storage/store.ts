@@ -7,6 +7,7 @@ import { IntentTable } from './intents'
 import { migrate } from './migrate'
 import { OutboxTable } from './outbox'
 import { RunnerHostTable } from './runner-hosts'
+import { TaskGroupTable } from './task-groups'
 import { TaskTable } from './tasks'
 import { WorkspaceTable } from './workspaces'
 
@@ -20,12 +21,14 @@ export class Store {
   readonly intents: IntentTable
   readonly outbox: OutboxTable
   readonly runnerHosts: RunnerHostTable
+  readonly groups: TaskGroupTable
 
   constructor(readonly db: Database) {
     this.approvals = new ApprovalTable(db)
     this.intents = new IntentTable(db)
     this.outbox = new OutboxTable(db)
     this.runnerHosts = new RunnerHostTable(db)
+    this.groups = new TaskGroupTable(db)
     this.tasks = new TaskTable(db)
     this.attempts = new AttemptTable(db)
     this.events = new EventTable(db)

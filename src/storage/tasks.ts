@@ -34,6 +34,7 @@ export const TASK_COLUMNS = new Columns<TaskRecord>({
   effective_policy: json(defaultPolicy),
   cost_ledger: json(emptyLedger),
   runner_labels: stringList(),
+  group_id: text(),
   created_at: text(),
   updated_at: text(),
 })
@@ -147,6 +148,17 @@ export class TaskTable {
     return this.db
       .query<Row, (string | number)[]>(sql)
       .all(...params, query.limit)
+      .map(toRecord)
+  }
+
+  /** The tasks of these groups (variants), oldest first. */
+  inGroups(groupIds: string[]): TaskRecord[] {
+    if (groupIds.length === 0) return []
+    return this.db
+      .query<Row, string[]>(
+        `SELECT ${TASK_COLUMNS.select} FROM tasks WHERE group_id IN (${groupIds.map(() => '?').join(', ')}) ORDER BY created_at, id`,
+      )
+      .all(...groupIds)
       .map(toRecord)
   }
 

@@ -2,20 +2,28 @@ import type { TaskDiffView, TaskRecord } from '../domain'
 import { conflict } from '../errors'
 import {
   archiveRef,
+  type ChangedFiles,
   captureDiff,
+  changedFiles,
   cleanupWorktree,
+  diffTrees,
   hasTaskChanges,
   type MergePlan,
   type MergeStrategy,
   mergeTask,
   restoreWorktree,
+  snapshotTree,
   type TaskCheckout,
+  treeOf,
 } from '../git'
 import type { TaskLifecycle } from '../lifecycle'
 import type { Store } from '../storage/store'
 import { checkoutOf, type IntentSettler } from './intent-recovery'
 import { remoteWorkOf } from './remote-work'
 import type { TaskOperations } from './task-operations'
+
+/** Results of changesIn kept: a few groups' worth of variants. */
+const CHANGES_KEPT = 256
 
 export interface ReviewServiceDeps {
   store: Store
@@ -35,6 +43,8 @@ export interface ReviewServiceDeps {
  * the machine's answer.
  */
 export class ReviewService {
+  private readonly changes = new Map<string, ChangedFiles>()
+
   constructor(private readonly deps: ReviewServiceDeps) {}
 
   async diff(task: TaskRecord, maxPatchBytes?: number): Promise<TaskDiffView> {
@@ -78,6 +88,39 @@ export class ReviewService {
     const checkout = await checkoutOf(task)
     const diff = await captureDiff({ checkout, baseCommit: task.base_commit, maxPatchBytes })
     return { ...base, isolated: true, ...diff }
+  }
+
+  /**
+   * The tree of the task's result as it stands now, written by the server: a runner host's pushed
+   * snapshot, else the worktree read as files with the server's own index (snapshotTree); null
+   * when there is no worktree (never prepared, or cleaned up).
+   */
+  async resultTree(task: TaskRecord): Promise<string | null> {
+    const remote = (await this.remoteWork(task))?.tree
+    if (remote) return remote
+    if (!task.worktree_path || task.worktree_cleaned_at) return null
+    return snapshotTree(await checkoutOf(task), task.base_commit)
+  }
+
+  /**
+   * What a result tree changed from the task's base: the files and their counts, no patch. Both
+   * ends are object ids, so the answer never changes: it is kept (the newest CHANGES_KEPT).
+   */
+  async changesIn(task: TaskRecord, tree: string): Promise<ChangedFiles> {
+    const { repo } = await checkoutOf(task)
+    const from = task.base_commit ?? (await treeOf(repo, null))
+    const key = `${repo.commonDir}\0${from}\0${tree}`
+    const kept = this.changes.get(key)
+    if (kept) return kept
+    const changes = await changedFiles(repo, from, tree)
+    this.changes.set(key, changes)
+    if (this.changes.size > CHANGES_KEPT) this.changes.delete(this.changes.keys().next().value as string)
+    return changes
+  }
+
+  /** The diff that turns one result tree into another, in the repository of `task` (both are its workspace's). */
+  async diffResults(task: TaskRecord, from: string, to: string, maxPatchBytes?: number) {
+    return diffTrees((await checkoutOf(task)).repo, from, to, maxPatchBytes)
   }
 
   /** The task's work on runner hosts (see remote-work.ts), or null when it is here. */

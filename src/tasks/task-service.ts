@@ -38,6 +38,11 @@ import { type EventsEmbed, taskViews } from './views'
  */
 export type CreateTaskInput = CreateTaskBody
 
+export interface PreparedTask {
+  task: TaskRecord
+  snapshot: string
+}
+
 const WAITING = 'queued.waiting'
 
 export interface TaskServiceDeps {
@@ -69,6 +74,17 @@ export class TaskService {
   constructor(private readonly deps: TaskServiceDeps) {}
 
   async create(input: CreateTaskInput): Promise<TaskRecord> {
+    const prepared = await this.prepare(input, null)
+    this.deps.lifecycle.create(prepared.task, prepared.snapshot)
+    return prepared.task
+  }
+
+  /**
+   * A new task checked and built but not stored: what `create` stores, and what a group stores
+   * several of at once (createAll). A task its own policy refuses is refused (403), as in the
+   * original, rather than stored.
+   */
+  async prepare(input: CreateTaskInput, groupId: string | null): Promise<PreparedTask> {
     const { lifecycle } = this.deps
     const title = input.title.trim()
     const prompt = input.prompt.trim()
@@ -105,13 +121,20 @@ export class TaskService {
       effective_policy: null,
       cost_ledger: emptyLedger(),
       runner_labels: input.runner_labels ?? [],
+      group_id: groupId,
       created_at: at,
       updated_at: at,
     }
-    // As in the original, a task its own policy refuses is refused (403) rather than stored.
     this.deps.preflight.assertPolicyAllows(task, policy)
-    lifecycle.create(task, initial.snapshot)
-    return task
+    return { task, snapshot: initial.snapshot }
+  }
+
+  /** Stores prepared tasks and what `alongside` writes (their group) in one transaction: all or none. */
+  createAll(prepared: PreparedTask[], alongside: () => void): void {
+    this.deps.store.transaction(() => {
+      alongside()
+      for (const { task, snapshot } of prepared) this.deps.lifecycle.create(task, snapshot)
+    })
   }
 
   get(id: string): TaskRecord {

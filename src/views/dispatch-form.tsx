@@ -2,6 +2,7 @@ import {
   BudgetMinutes as BUDGET,
   BudgetCents as COST,
   MaxRuntimeMinutes as MAX_RUNTIME,
+  MAX_VARIANTS,
   NETWORK_MODES,
   RUNNER_LABELS,
   type RunnerKind,
@@ -198,6 +199,33 @@ export function DispatchForm({ runners, presets }: DispatchFormProps): JSX.Eleme
           <div class="field" data-runner-only="agent">
             <label for="d-model">Model</label>
             <input id="d-model" name={F.model} placeholder="the CLI's default" autocomplete="off" />
+          </div>
+        </div>
+        <div class="composer-row">
+          <div class="field field-number">
+            <label for="d-attempts">Attempts</label>
+            <input
+              id="d-attempts"
+              type="number"
+              name={F.attempts}
+              min="1"
+              max={String(MAX_VARIANTS)}
+              step="1"
+              value="1"
+            />
+          </div>
+          <div class="field field-wide">
+            <label for="d-variant-runners">Or one attempt per runner</label>
+            <input
+              id="d-variant-runners"
+              name={F.variantRunners}
+              placeholder="claude-code, codex:gpt-5.5 (runner, optionally :model)"
+              autocomplete="off"
+              aria-describedby="d-variants-hint"
+            />
+            <p id="d-variants-hint" class="hint" safe>
+              {`Up to ${MAX_VARIANTS}: each attempt is a task of its own, compared side by side.`}
+            </p>
           </div>
         </div>
         {defaults ? <AdvancedPolicy policy={defaults.policy} /> : ''}

@@ -8,6 +8,8 @@ export const DISPATCH = {
   prompt: 'prompt',
   command: 'command',
   model: 'model',
+  attempts: 'attempts',
+  variantRunners: 'variant_runners',
   workspace: 'workspace',
   budgetMinutes: 'budget_minutes',
   costUsd: 'cost_usd',

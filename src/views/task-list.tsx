@@ -62,6 +62,82 @@ function RosterItem({ task, selected }: { task: TaskView; selected: boolean }): 
   )
 }
 
+/** A roster entry: a task of its own, or a group of variants shown as one entry that opens to them. */
+type RosterEntry = { task: TaskView } | { groupId: string; variants: TaskView[] }
+
+/** Tasks in roster order, a group's variants gathered where its first (newest) one stands. */
+function entriesOf(tasks: TaskView[]): RosterEntry[] {
+  const entries: RosterEntry[] = []
+  const groups = new Map<string, TaskView[]>()
+  for (const task of tasks) {
+    if (!task.group_id) {
+      entries.push({ task })
+      continue
+    }
+    const variants = groups.get(task.group_id)
+    if (variants) variants.push(task)
+    else {
+      const first = [task]
+      groups.set(task.group_id, first)
+      entries.push({ groupId: task.group_id, variants: first })
+    }
+  }
+  for (const entry of entries)
+    if ('variants' in entry)
+      entry.variants.sort(
+        (a, b) => a.created_at.localeCompare(b.created_at) || a.title.localeCompare(b.title),
+      )
+  return entries
+}
+
+/** The roster section of an entry: a group stands where its most pressing variant would. */
+function sectionOf(entry: RosterEntry): RosterGroupId {
+  const statuses = 'task' in entry ? [entry.task.status] : entry.variants.map((task) => task.status)
+  const section = ROSTER_GROUPS.find((candidate) =>
+    statuses.some((status) => candidate.statuses.includes(status)),
+  )
+  return section?.id ?? rosterGroup(statuses[0] ?? 'queued')
+}
+
+const groupTitle = (task: TaskView) => task.title.replace(/ · variant \d+\/\d+$/, '')
+
+function GroupEntry({
+  groupId,
+  variants,
+  selected,
+}: {
+  groupId: string
+  variants: TaskView[]
+  selected?: string
+}) {
+  const [first] = variants
+  if (!first) return ''
+  return (
+    <li class="roster-group-entry" data-group-id={groupId}>
+      <details class="roster-variants" open={variants.some((task) => task.id === selected)}>
+        <summary>
+          <span class="roster-title" safe>
+            {groupTitle(first)}
+          </span>{' '}
+          <span class="roster-meta" safe>
+            {`${variants.length} variants · ${variants.map((task) => statusLabel(task.status)).join(', ')}`}
+          </span>
+        </summary>
+        <ul class="roster-list">
+          <li>
+            <a class="roster-item" href={`/task-groups/${groupId}/view`} data-compare-group={groupId}>
+              <span class="roster-title">Compare the variants</span>
+            </a>
+          </li>
+          {variants.map((task) => (
+            <RosterItem task={task} selected={task.id === selected} />
+          ))}
+        </ul>
+      </details>
+    </li>
+  )
+}
+
 export interface RosterGroupsProps {
   tasks: TaskView[]
   filtered: boolean
@@ -78,10 +154,11 @@ export function RosterGroups({ tasks, filtered, selected }: RosterGroupsProps): 
       </p>
     )
   }
+  const entries = entriesOf(tasks)
   return (
     <>
       {ROSTER_GROUPS.map((group) => {
-        const members = tasks.filter((task) => group.statuses.includes(task.status))
+        const members = entries.filter((entry) => sectionOf(entry) === group.id)
         if (members.length === 0) return ''
         const heading = `roster-h-${group.id}`
         return (
@@ -94,9 +171,13 @@ export function RosterGroups({ tasks, filtered, selected }: RosterGroupsProps): 
               </span>
             </h2>
             <ul class="roster-list">
-              {members.map((task) => (
-                <RosterItem task={task} selected={task.id === selected} />
-              ))}
+              {members.map((entry) =>
+                'task' in entry ? (
+                  <RosterItem task={entry.task} selected={entry.task.id === selected} />
+                ) : (
+                  <GroupEntry groupId={entry.groupId} variants={entry.variants} selected={selected} />
+                ),
+              )}
             </ul>
           </section>
         )

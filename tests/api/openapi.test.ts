@@ -33,6 +33,13 @@ const ROUTES = [
   ['get', '/tasks/{id}/runner/logs'],
   ['post', '/tasks/{id}/runner/attach'],
   ['get', '/policies/presets'],
+  ['get', '/task-groups'],
+  ['get', '/task-groups/{id}'],
+  ['get', '/task-groups/{id}/compare'],
+  ['post', '/task-groups/{id}/start'],
+  ['post', '/task-groups/{id}/stop'],
+  ['post', '/task-groups/{id}/reply'],
+  ['post', '/task-groups/{id}/pick'],
 ] as const
 
 test('the OpenAPI document is valid and describes every route', async () => {

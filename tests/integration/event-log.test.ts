@@ -36,6 +36,7 @@ function setup(options: Partial<EventLogOptions> = {}) {
         approved_at: null,
         worktree_merged_at: null,
         worktree_cleaned_at: null,
+        group_id: null,
         status: 'queued',
         budget_minutes: 15,
         policy: defaultPolicy(),

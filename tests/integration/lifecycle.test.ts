@@ -53,6 +53,7 @@ function newTask(): string {
     approved_at: null,
     worktree_merged_at: null,
     worktree_cleaned_at: null,
+    group_id: null,
     status: initial.status,
     budget_minutes: 15,
     policy: defaultPolicy(),

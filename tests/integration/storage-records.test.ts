@@ -53,6 +53,7 @@ function fullTask(id: string): TaskRecord {
     approved_at: AT,
     worktree_merged_at: AT,
     worktree_cleaned_at: AT,
+    group_id: 'group-1',
     status: 'ready-for-review',
     budget_minutes: 0.05,
     policy: {
@@ -88,6 +89,7 @@ function bareTask(id: string): TaskRecord {
     approved_at: null,
     worktree_merged_at: null,
     worktree_cleaned_at: null,
+    group_id: null,
     status: 'queued',
     budget_minutes: 15,
     policy: defaultPolicy(),

@@ -50,9 +50,25 @@ export function dashboardRoutes(services: Services) {
     .post(
       '/ui/tasks',
       async ({ body }) => {
-        const created = await tasks.create(dispatchInput(body ?? {}, listPresets()))
-        const link = { href: `/tasks/${created.id}/view`, label: 'Open it' }
+        const input = dispatchInput(body ?? {}, listPresets())
         const changed = { 'hx-trigger': 'tasks-changed' }
+        if (input.variants !== undefined) {
+          const group = await services.groups.create(input)
+          const link = { href: `/task-groups/${group.id}/view`, label: 'Compare them' }
+          const outcomes = await services.groups.start(group.id)
+          const failed = outcomes.filter((outcome) => !outcome.ok)
+          const message =
+            failed.length === 0
+              ? `Started “${group.title}” as ${group.variants.length} variants.`
+              : `Created “${group.title}” as ${group.variants.length} variants; ${failed.length} could not start: ${failed[0]?.error?.message}`
+          return html(
+            Flash({ kind: failed.length === 0 ? 'ok' : 'error', message, link }) as string,
+            200,
+            changed,
+          )
+        }
+        const created = await tasks.create(input)
+        const link = { href: `/tasks/${created.id}/view`, label: 'Open it' }
         try {
           const started = await tasks.start(created.id)
           const message =

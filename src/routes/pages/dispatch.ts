@@ -8,6 +8,7 @@ import {
   type RangedNumber,
   RUNNERS,
   type RunnerKind,
+  VariantCount,
 } from '../../domain'
 import { invalid } from '../../errors'
 import type { PolicyInput, PolicyPreset } from '../../policy'
@@ -91,6 +92,25 @@ function customPolicy(form: FormFields): PolicyInput {
 }
 
 /**
+ * Several attempts: a list of runners (`claude-code, codex:gpt-5.5`, a model after a colon) makes
+ * one variant each; else a count above one makes that many of the chosen runner.
+ */
+function variantsOf(form: FormFields): CreateTaskInput['variants'] {
+  const listed = lines(form, F.variantRunners)
+  if (listed.length > 0)
+    return listed.map((entry) => {
+      const [name = '', ...model] = entry.split(':')
+      const runner = name.trim()
+      if (!(RUNNERS as readonly string[]).includes(runner))
+        throw invalid(`runners: unknown runner "${runner}" (one of ${RUNNERS.join(', ')})`)
+      const chosen = model.join(':').trim()
+      return { runner: runner as RunnerKind, model: chosen === '' ? undefined : chosen }
+    })
+  const attempts = optionalNumber(form, F.attempts, VariantCount, 'attempts')
+  return attempts !== undefined && attempts > 1 ? attempts : undefined
+}
+
+/**
  * The dispatch form as a create request. A named preset decides the policy; only "custom" reads
  * the advanced fields (the page's script switches to custom as soon as one is edited).
  */
@@ -116,5 +136,6 @@ export function dispatchInput(form: FormFields, presets: PolicyPreset[]): Create
     workspace: workspace === '' ? undefined : workspace,
     budget_minutes: optionalNumber(form, F.budgetMinutes, BudgetMinutes, 'runtime budget'),
     policy,
+    variants: variantsOf(form),
   })
 }

@@ -35,6 +35,8 @@ export const DispatchForm = Form({
   [F.prompt]: Text(200_000),
   [F.command]: Text(100_000),
   [F.model]: Text(200),
+  [F.attempts]: NUMBER,
+  [F.variantRunners]: Text(2000),
   [F.workspace]: PATH,
   [F.budgetMinutes]: NUMBER,
   [F.costUsd]: NUMBER,
@@ -51,6 +53,17 @@ export const DispatchForm = Form({
 })
 
 export const ReviewQuery = t.Object({ layout: t.Optional(t.String({ maxLength: 64 })) })
+
+export const GroupParams = t.Object({ id: t.String({ format: 'uuid', description: 'group id' }) })
+
+/** The compare view: the two variants to diff (the first two by default) and the diff's layout. */
+export const CompareQuery = t.Object({
+  a: t.Optional(t.String({ format: 'uuid' })),
+  b: t.Optional(t.String({ format: 'uuid' })),
+  layout: t.Optional(t.String({ maxLength: 64 })),
+})
+
+export const PickForm = Form({ task_id: Text(64), strategy: Text(16), note: Text(10_000) })
 
 // An event seq as text: the route reads it with seqParam, whose message names the parameter.
 const SEQ = t.Optional(t.String({ maxLength: 64 }))

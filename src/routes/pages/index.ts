@@ -2,6 +2,7 @@ import { Elysia } from 'elysia'
 import { assetRoutes } from '../assets'
 import type { Services } from '../services'
 import { dashboardRoutes } from './dashboard-pages'
+import { groupPageRoutes } from './group-pages'
 import { reviewPageRoutes } from './review-pages'
 import { runnerHostPageRoutes } from './runner-host-pages'
 import { taskActionRoutes } from './task-actions'
@@ -23,5 +24,6 @@ export function pageRoutes(services: Services) {
     .use(taskPageRoutes(services))
     .use(taskActionRoutes(services))
     .use(reviewPageRoutes(services))
+    .use(groupPageRoutes(services))
     .use(runnerHostPageRoutes(services))
 }

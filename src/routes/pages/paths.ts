@@ -3,6 +3,7 @@ export const PAGES = {
   dashboard: '/',
   task: '/tasks/:id/view',
   review: '/tasks/:id/review',
+  compare: '/task-groups/:id/view',
   runnerHosts: '/runner-hosts/view',
 } as const
 
