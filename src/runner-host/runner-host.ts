@@ -150,12 +150,7 @@ export class RunnerHost {
             lease_ms: number
             stop: string[]
             error?: { code: string }
-          }>(
-            'POST',
-            '/runner/v1/heartbeat',
-            { slots_in_use: this.runs.size, attempts: [...this.runs.keys()] },
-            every,
-          )
+          }>('POST', '/runner/v1/heartbeat', { slots_in_use: this.runs.size, attempts: this.held() }, every)
           if (answer.status === 200) {
             next = answer.body.lease_ms
             // The control plane failed them (this host was out of reach past its lease): nobody waits for them.
@@ -170,6 +165,17 @@ export class RunnerHost {
       },
       Math.max(0, due - Date.now()),
     )
+  }
+
+  /** The attempts it runs, those it claimed and is about to run, and those whose report is on its way. */
+  private held(): string[] {
+    return [
+      ...new Set([
+        ...this.runs.keys(),
+        ...[...this.claimed.values()].map((claim) => claim.attempt_id),
+        ...(this.sender?.pending() ?? []),
+      ]),
+    ]
   }
 
   private async claim(job: RemoteRunJob): Promise<ClaimedRun | null> {

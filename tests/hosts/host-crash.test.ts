@@ -123,7 +123,12 @@ describe('a runner host that dies', () => {
     let keeping = true
     const keeper = (async () => {
       while (keeping) {
-        await client.call('POST', '/runner/v1/heartbeat', { slots_in_use: 1, attempts: [] }, spec.token)
+        await client.call(
+          'POST',
+          '/runner/v1/heartbeat',
+          { slots_in_use: 1, attempts: [claim.body.attempt_id] },
+          spec.token,
+        )
         await Bun.sleep(200)
       }
     })()
@@ -139,5 +144,28 @@ describe('a runner host that dies', () => {
     expect(gone.current_attempt.summary).toBe('the runner host restarted while it ran; the run is gone')
     expect(gone.attempts).toHaveLength(1)
     expect(existsSync(join(spoolOf('host-b'), `${claim.body.attempt_id}.events`))).toBe(false)
+  }, 60_000)
+
+  test('a claim whose answer never reached its host (the host heartbeats without it) fails a lease later; nothing waits for it', async () => {
+    const host = cluster.host('host-a')
+    if (host.proc.signalCode !== null) await cluster.restartHost('host-a')
+    const spec = cluster.spec('host-a')
+    const client = overHttp(() => cluster.server.url)
+    const registered = await client.call(
+      'POST',
+      '/runner/v1/register',
+      { ...SHELL_HOST, labels: ['linux', 'pair', 'a', 'unanswered'] },
+      spec.token,
+    )
+    expect(registered.status).toBe(200)
+    const id = await cluster.startTask('true', ['linux', 'unanswered'])
+    // Claimed with the host's token, but the host's process never hears of it.
+    const claim = await client.call('POST', '/runner/v1/claim', { task_id: id, run: 1 }, spec.token)
+    expect(claim.status).toBe(200)
+    const failed = await cluster.untilStatus(id, ['failed'])
+    expect(failed.current_attempt.summary).toBe('runner host host-a does not hold it')
+    expect(failed.attempts).toHaveLength(1)
+    // The host itself is fine.
+    await cluster.untilHost('host-a', 'online')
   }, 60_000)
 })
