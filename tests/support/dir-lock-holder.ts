@@ -4,9 +4,8 @@ import { RunnerDirInUse, RunnerDirLock } from '../../src/runner-host/dir-lock'
 try {
   const lock = RunnerDirLock.acquire(process.argv[2] ?? '')
   console.log('held')
-  for await (const _ of Bun.stdin.stream()) {
-    // Held until the test closes stdin.
-  }
+  // Held until the test closes stdin.
+  await Bun.stdin.stream().pipeTo(new WritableStream())
   lock.release()
 } catch (error) {
   if (!(error instanceof RunnerDirInUse)) throw error
