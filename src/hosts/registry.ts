@@ -121,7 +121,9 @@ export class RunnerHostRegistry {
 
   /**
    * Renews the lease. The answer names the attempts the host must stop: those it holds that are
-   * not its own, or no longer running (failed after its lease ran out, stopped, finished).
+   * not its own, or no longer running (failed after its lease ran out, stopped, finished). An
+   * attempt of the host's that its heartbeats have left out for a whole lease after its claim is
+   * not running anywhere (the claim's answer never reached the host, say): it fails.
    */
   heartbeat(host: AuthenticatedHost, body: HeartbeatBody): { lease_ms: number; stop: string[] } {
     const { store } = this.deps
@@ -136,6 +138,13 @@ export class RunnerHostRegistry {
       body.slots_in_use,
       new Date().toISOString(),
       Date.now() + this.leaseMs,
+    )
+    const held = new Set(body.attempts)
+    const claimedBefore = Date.now() - this.leaseMs
+    this.failAttempts(
+      host,
+      'unheld',
+      (attempt) => !held.has(attempt.id) && Date.parse(attempt.started_at) < claimedBefore,
     )
     const live = new Set(store.runnerHosts.liveAttempts(host.id).map((attempt) => attempt.id))
     return { lease_ms: this.leaseMs, stop: body.attempts.filter((id) => !live.has(id)) }

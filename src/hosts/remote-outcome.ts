@@ -13,8 +13,15 @@ export function remoteRecord(
   return record
 }
 
-/** Why nothing will report on a host's attempt any more. */
-export type FailureCause = 'lost' | 'revoked' | 'restarted'
+/** Why nothing will report on a host's attempt any more, as the attempt's summary says it. */
+const CAUSES = {
+  lost: 'lost',
+  revoked: 'revoked',
+  restarted: 'restarted',
+  // Its heartbeats leave it out: the host never got the claim's answer (or dropped the run).
+  unheld: 'does not hold it',
+} as const
+export type FailureCause = keyof typeof CAUSES
 
 /**
  * Fails a host's attempt that nothing will report on any more (its host lost or revoked), through
@@ -27,7 +34,7 @@ export function failRemoteAttempt(
   why: FailureCause,
 ): boolean {
   if (!deps.lifecycle.can(attempt.task_id, { type: 'FAIL' })) return false
-  const summary = `runner host ${host.name} ${why}`
+  const summary = `runner host ${host.name} ${CAUSES[why]}`
   const outcome: Outcome = {
     event: { type: 'FAIL' },
     summary,

@@ -22,6 +22,9 @@ const log = (message: string) => console.log(`[runner-host] ${message}`)
 
 const spoolDirOf = (dir: string) => join(privateDir(dir), 'spool')
 
+/** Four heartbeats per lease. */
+const beatEvery = (leaseMs: number) => Math.max(20, Math.floor(leaseMs / 4))
+
 /**
  * A runner host: registers what it can run, heartbeats within its lease, takes runs from the
  * broker up to its slots, claims each (another host may have won it), runs it (host-run.ts) and
@@ -139,27 +142,22 @@ export class RunnerHost {
   }
 
   /**
-   * Heartbeats several times per lease, at a fixed rate: each beat may take until the next one is
-   * due, then it is abandoned (its connection with it, which a network partition can leave hanging)
-   * and the next one opens a new connection, so a short outage costs no lease.
+   * Heartbeats four times per lease, at a fixed rate: a beat may take until the next one is due,
+   * then it is abandoned (and its connection, which a network partition can leave hanging) and the
+   * next one opens a new connection, so the lease is renewed within a quarter lease of the network
+   * coming back.
    */
-  private beat(leaseMs: number): void {
-    const every = Math.max(20, Math.floor(leaseMs / 4))
-    const due = Date.now() + every
+  private beat(leaseMs: number, due = Date.now() + beatEvery(leaseMs)): void {
     this.heartbeat = setTimeout(
       async () => {
+        const every = beatEvery(leaseMs)
         let next = leaseMs
         try {
           const answer = await this.control.call<{
             lease_ms: number
             stop: string[]
             error?: { code: string }
-          }>(
-            'POST',
-            '/runner/v1/heartbeat',
-            { slots_in_use: this.runs.size, attempts: [...this.runs.keys()] },
-            every,
-          )
+          }>('POST', '/runner/v1/heartbeat', { slots_in_use: this.runs.size, attempts: this.held() }, every)
           if (answer.status === 200) {
             next = answer.body.lease_ms
             // The control plane failed them (this host was out of reach past its lease): nobody waits for them.
@@ -170,10 +168,21 @@ export class RunnerHost {
         } catch (error) {
           if (!(error instanceof Unreachable)) log(`heartbeat: ${(error as Error).message}`)
         }
-        if (!this.closed) this.beat(next)
+        if (!this.closed) this.beat(next, Math.max(Date.now(), due + beatEvery(next)))
       },
       Math.max(0, due - Date.now()),
     )
+  }
+
+  /** The attempts it runs, those it claimed and is about to run, and those whose report is on its way. */
+  private held(): string[] {
+    return [
+      ...new Set([
+        ...this.runs.keys(),
+        ...[...this.claimed.values()].map((claim) => claim.attempt_id),
+        ...(this.sender?.pending() ?? []),
+      ]),
+    ]
   }
 
   private async claim(job: RemoteRunJob): Promise<ClaimedRun | null> {

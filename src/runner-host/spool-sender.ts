@@ -46,6 +46,11 @@ export class SpoolSender {
     })
   }
 
+  /** The attempts with something still to deliver (their outcome, at least). */
+  pending(): string[] {
+    return [...this.spools.keys()]
+  }
+
   /** Resolves once the attempt's outcome is acknowledged (and its spool removed). */
   whenDelivered(attemptId: string): Promise<void> {
     if (!this.spools.has(attemptId)) return Promise.resolve()

@@ -9,8 +9,8 @@ let cluster: RunnerCluster
 
 beforeAll(async () => {
   cluster = await RunnerCluster.start({ leaseMs: 4000 })
-  await cluster.addHost('host-a', ['linux', 'a'])
-  await cluster.addHost('host-b', ['linux', 'b'])
+  await cluster.addHost('host-a', ['linux', 'pair', 'a'])
+  await cluster.addHost('host-b', ['linux', 'pair', 'b'])
   await cluster.addHost('bare', ['linux', 'bare'], { env: UNCONTAINED })
 })
 
@@ -22,8 +22,8 @@ const spoolOf = (host: string) => join(cluster.host(host).dir, 'private', 'spool
 
 describe('a runner host that dies', () => {
   test('kill -9 mid-run: its run fails "runner host <name> lost" once its lease ends, nothing is re-run, and a run on the other host goes on to review', async () => {
-    // Either host may take the first; the second goes to the other one.
-    const first = await cluster.startTask(gate('hold'), ['linux'])
+    // Either host of the pair may take the first; the second goes to the other one.
+    const first = await cluster.startTask(gate('hold'), ['linux', 'pair'])
     await cluster.untilEvent(first, 'at its gate', (event) => event.message === 'at hold')
     const victim = await cluster.placement(first)
     const survivor = victim.host === 'host-a' ? 'host-b' : 'host-a'
@@ -98,13 +98,15 @@ describe('a runner host that dies', () => {
   }, 90_000)
 
   test('a host restarted within its lease fails at once what its previous process held, a claim it never started included', async () => {
+    // The first test may have killed this one.
+    if (cluster.host('host-b').proc.signalCode !== null) await cluster.restartHost('host-b')
     // A claim the host made just before it died, with no spool behind it: the protocol's own request.
     const spec = cluster.spec('host-b')
     const client = overHttp(() => cluster.server.url)
     const registered = await client.call(
       'POST',
       '/runner/v1/register',
-      { ...SHELL_HOST, labels: ['linux', 'b', 'claimed'] },
+      { ...SHELL_HOST, labels: ['linux', 'pair', 'b', 'claimed'] },
       spec.token,
     )
     expect(registered.status).toBe(200)
@@ -112,13 +114,21 @@ describe('a runner host that dies', () => {
     const claim = await client.call('POST', '/runner/v1/claim', { task_id: id, run: 1 }, spec.token)
     expect(claim.status).toBe(200)
     expect((await cluster.task(id)).status).toBe('running')
+    // And a run it had started, whose spool the new process finds.
+    const started = await cluster.startTask(gate('never'), ['linux', 'b'])
+    await cluster.untilEvent(started, 'at its gate', (event) => event.message === 'at never')
 
     // The lease is kept (as the old process would have) until the new process registers, however
     // slowly it starts: what fails the claim is the new process, not the lease.
     let keeping = true
     const keeper = (async () => {
       while (keeping) {
-        await client.call('POST', '/runner/v1/heartbeat', { slots_in_use: 1, attempts: [] }, spec.token)
+        await client.call(
+          'POST',
+          '/runner/v1/heartbeat',
+          { slots_in_use: 1, attempts: [claim.body.attempt_id] },
+          spec.token,
+        )
         await Bun.sleep(200)
       }
     })()
@@ -129,6 +139,33 @@ describe('a runner host that dies', () => {
     await keeper
     expect(failed.current_attempt.summary).toBe('runner host host-b restarted')
     expect(failed.attempts).toHaveLength(1)
+    // Its sandbox ended with the process that ran it; the new one says so from the spool.
+    const gone = await cluster.untilStatus(started, ['failed'])
+    expect(gone.current_attempt.summary).toBe('the runner host restarted while it ran; the run is gone')
+    expect(gone.attempts).toHaveLength(1)
     expect(existsSync(join(spoolOf('host-b'), `${claim.body.attempt_id}.events`))).toBe(false)
+  }, 60_000)
+
+  test('a claim whose answer never reached its host (the host heartbeats without it) fails a lease later; nothing waits for it', async () => {
+    const host = cluster.host('host-a')
+    if (host.proc.signalCode !== null) await cluster.restartHost('host-a')
+    const spec = cluster.spec('host-a')
+    const client = overHttp(() => cluster.server.url)
+    const registered = await client.call(
+      'POST',
+      '/runner/v1/register',
+      { ...SHELL_HOST, labels: ['linux', 'pair', 'a', 'unanswered'] },
+      spec.token,
+    )
+    expect(registered.status).toBe(200)
+    const id = await cluster.startTask('true', ['linux', 'unanswered'])
+    // Claimed with the host's token, but the host's process never hears of it.
+    const claim = await client.call('POST', '/runner/v1/claim', { task_id: id, run: 1 }, spec.token)
+    expect(claim.status).toBe(200)
+    const failed = await cluster.untilStatus(id, ['failed'])
+    expect(failed.current_attempt.summary).toBe('runner host host-a does not hold it')
+    expect(failed.attempts).toHaveLength(1)
+    // The host itself is fine.
+    await cluster.untilHost('host-a', 'online')
   }, 60_000)
 })

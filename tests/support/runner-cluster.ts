@@ -234,7 +234,14 @@ export class RunnerCluster {
   }
 
   async close(): Promise<void> {
-    for (const { proc } of this.hosts.values()) await proc.kill()
+    // Stopped as an operator would (SIGTERM), so each removes its cgroup directories; killed if it hangs.
+    for (const { proc } of this.hosts.values()) {
+      if (proc.proc.exitCode !== null || proc.proc.signalCode !== null) continue
+      proc.proc.kill('SIGTERM')
+      const timer = setTimeout(() => proc.proc.kill('SIGKILL'), 10_000)
+      await proc.proc.exited
+      clearTimeout(timer)
+    }
     await this.server.kill()
     await this.broker.kill()
     for (const dir of this.extra) dir.cleanup()
