@@ -116,6 +116,9 @@ export const RunnerEventSchema = Type.Object(
 )
 export type RunnerEvent = Static<typeof RunnerEventSchema>
 
+/** An agent session id as a runner host may report it. */
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/
+
 const Text = (maxLength: number) => Type.String({ maxLength })
 const ApprovalId = Type.String({ format: 'uuid', description: "the approval's id, made by the host" })
 
@@ -125,7 +128,11 @@ const ApprovalId = Type.String({ format: 'uuid', description: "the approval's id
  */
 export const RunnerSignalSchema = Type.Union([
   Type.Object(
-    { type: Type.Literal('session'), session_id: Type.String({ minLength: 1, maxLength: 200 }) },
+    {
+      type: Type.Literal('session'),
+      // It ends up in the terminal command that resumes the session: nothing a shell would read.
+      session_id: Type.String({ pattern: SESSION_ID_PATTERN.source, description: 'the agent session id' }),
+    },
     { additionalProperties: false },
   ),
   Type.Object(

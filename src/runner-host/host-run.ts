@@ -12,6 +12,7 @@ import {
   type NewEvent,
   type OutcomeBody,
   type RunnerSignal,
+  SESSION_ID_PATTERN,
   type TaskRecord,
 } from '../domain'
 import { type AttemptCheckout, checkOut, fetchBase } from '../git/runner-cache'
@@ -123,7 +124,13 @@ export class HostRun implements ExecutorContext {
   }
 
   sessionStarted(id: string): void {
-    this.signal({ type: 'session', session_id: id })
+    if (SESSION_ID_PATTERN.test(id)) this.signal({ type: 'session', session_id: id })
+    else
+      this.note({
+        kind: 'error',
+        message: 'The agent named a session id that is not one; it cannot be continued',
+        metadata: { category: 'session-refused' },
+      })
   }
 
   /** Counted here too (the task's ledger came with the claim), so the cost budget holds on the host. */
