@@ -16,6 +16,8 @@ import type { RunnerHostSettings } from './settings'
 import { AttemptSpool } from './spool'
 import { SpoolSender } from './spool-sender'
 
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,99}$/
+
 const log = (message: string) => console.log(`[runner-host] ${message}`)
 
 /**
@@ -171,6 +173,11 @@ export class RunnerHost {
     )
     if (answer.status !== 200) {
       log(`claim of task ${job.taskId} run ${job.run} refused (${answer.status}): dropped`)
+      return null
+    }
+    // They name the task's worktree and the attempt's spool on this host's disk.
+    if (!SAFE_ID.test(answer.body.task_id) || !SAFE_ID.test(answer.body.attempt_id)) {
+      log(`claim of task ${job.taskId} run ${job.run} named ids that are no ids: dropped`)
       return null
     }
     this.claimed.set(`${job.taskId}:${job.run}`, answer.body)

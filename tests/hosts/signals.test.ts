@@ -111,6 +111,11 @@ describe('signals from a runner host', () => {
     // Stored redacted, whatever the host sent.
     expect(JSON.stringify(approvals[0].input)).not.toContain('abcdefghijklmnopqrstuvwxyz')
 
+    // The task page shows it as the card a local run's approval gets, answering it at the same route.
+    const page = await (await rt.handle(`/tasks/${taskId}/view`)).text()
+    expect(page).toContain(`hx-post="/ui/tasks/${taskId}/approvals/${approvalId}"`)
+    expect(page).toContain('approval-allow')
+
     // The answer is recorded now and goes to the host as one command naming the host's approval id.
     const answered = await rt.call('POST', `/tasks/${taskId}/approvals/${approvalId}`, {
       allow: true,
