@@ -168,6 +168,7 @@ describe('signals from a runner host', () => {
       { signal: { type: 'session', session_id: 'x; rm -rf ~' } },
     ])
     expect(bad.status).toBe(400)
+    expect(bad.body.error.message).toContain('events.0.signal')
     const unknown = await send(client, token, attemptId, 1, [{ signal: { type: 'merge-now' } }])
     expect(unknown.status).toBe(400)
     const extra = await send(client, token, attemptId, 1, [{ signal: { type: 'resume', why: 'x' }, seq: 9 }])
