@@ -208,6 +208,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
         operations,
         intents,
         copyGlobsFor: (workspace) => workspaces.copyGlobsFor(workspace),
+        discardRemoteWorktrees: (taskId) => remote.discardWorktrees(taskId),
       }),
       runners,
       workspaces,

@@ -202,7 +202,8 @@ export const OutcomeBodySchema = Type.Object(
 )
 export type OutcomeBody = Static<typeof OutcomeBodySchema>
 
-export const CONTROL_TYPES = ['stop', 'reply', 'approval'] as const
+/** `discard`: the task's worktree on the host goes (its work is archived on the control plane). */
+export const CONTROL_TYPES = ['stop', 'reply', 'approval', 'discard'] as const
 export const ControlTypeSchema = StringEnum(CONTROL_TYPES, 'control command type')
 export type ControlType = Static<typeof ControlTypeSchema>
 

@@ -330,6 +330,12 @@ describe('agent runs on a runner host', () => {
     expect(gitSync(repo, 'show', `${archive}:live.txt`).trim()).toBe('one')
     expect(gitSync(repo, 'show', `${archive}:later.txt`).trim()).toBe('two')
     expect(gitSync(repo, 'rev-parse', `${archive}^`).trim()).toBe(reviewed.base_commit)
+    // The host is told: its copy of the worktree goes, as the control plane's would.
+    await waitFor(
+      'the host to remove its worktree',
+      () => !existsSync(join(host.dir, 'worktrees', id)),
+      30_000,
+    )
     const afterCleanup = (await api(server, 'GET', `/tasks/${id}/diff`)).body
     expect(afterCleanup.files).toEqual([])
     expect(afterCleanup.snapshot).toBeUndefined()
