@@ -201,6 +201,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       operations,
       intents,
       copyGlobsFor: (workspace) => workspaces.copyGlobsFor(workspace),
+      discardRemoteWorktrees: (taskId) => remote.discardWorktrees(taskId),
     })
     let closed = false
     return {

@@ -120,6 +120,20 @@ export class RemoteRuns {
     return host ? { attemptId: attempt.id, hostId: host.id, hostName: host.name } : null
   }
 
+  /**
+   * The task's worktree was cleaned up here (its work is in the archive): every host that ran it
+   * is told to remove its copy, which no run there holds any more.
+   */
+  discardWorktrees(taskId: string): void {
+    const { store } = this.deps
+    const latest = new Map<string, string>()
+    for (const attempt of store.attempts.list(taskId))
+      if (attempt.runner_host_id) latest.set(attempt.runner_host_id, attempt.id)
+    for (const [hostId, attemptId] of latest)
+      if (store.runnerHosts.get(hostId)?.status !== 'revoked')
+        this.control.send(hostId, attemptId, 'discard', { task_id: taskId })
+  }
+
   send(ref: RemoteAttemptRef, type: ControlType, payload: JsonObject): ControlCommand {
     return this.control.send(ref.hostId, ref.attemptId, type, payload)
   }

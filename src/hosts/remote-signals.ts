@@ -1,4 +1,5 @@
 import type { JsonObject, RunnerSignal } from '../domain'
+import { conflict } from '../errors'
 import type { Also, RunRecord } from '../workers/run-record'
 import type { HostDeps } from './deps'
 
@@ -37,8 +38,12 @@ export function applySignal(deps: HostDeps, target: SignalTarget, signal: Runner
         ? deps.redaction.value(policy.effective_policy ?? policy.policy, signal.input)
         : null
       store.transaction(() => {
-        // The host's own id for it: a command answering it names what the host knows.
-        if (store.approvals.get(target.taskId, signal.approval_id) === null)
+        // The host's own id for it: a command answering it names what the host knows. One that
+        // names another task's approval is refused (a host makes fresh UUIDs).
+        const known = store.approvals.exists(signal.approval_id)
+        if (known && store.approvals.get(target.taskId, signal.approval_id)?.attempt_id !== target.attemptId)
+          throw conflict('approval_id_taken', `approval id ${signal.approval_id} belongs to another attempt`)
+        if (!known)
           store.approvals.insert({
             id: signal.approval_id,
             task_id: target.taskId,

@@ -122,6 +122,9 @@ export const RunnerEventSchema = Type.Object(
 )
 export type RunnerEvent = Static<typeof RunnerEventSchema>
 
+/** An agent session id as a runner host may report it. */
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/
+
 const Text = (maxLength: number) => Type.String({ maxLength })
 const ApprovalId = Type.String({ format: 'uuid', description: "the approval's id, made by the host" })
 
@@ -131,7 +134,11 @@ const ApprovalId = Type.String({ format: 'uuid', description: "the approval's id
  */
 export const RunnerSignalSchema = Type.Union([
   Type.Object(
-    { type: Type.Literal('session'), session_id: Type.String({ minLength: 1, maxLength: 200 }) },
+    {
+      type: Type.Literal('session'),
+      // It ends up in the terminal command that resumes the session: nothing a shell would read.
+      session_id: Type.String({ pattern: SESSION_ID_PATTERN.source, description: 'the agent session id' }),
+    },
     { additionalProperties: false },
   ),
   Type.Object(
@@ -201,7 +208,8 @@ export const OutcomeBodySchema = Type.Object(
 )
 export type OutcomeBody = Static<typeof OutcomeBodySchema>
 
-export const CONTROL_TYPES = ['stop', 'reply', 'approval'] as const
+/** `discard`: the task's worktree on the host goes (its work is archived on the control plane). */
+export const CONTROL_TYPES = ['stop', 'reply', 'approval', 'discard'] as const
 export const ControlTypeSchema = StringEnum(CONTROL_TYPES, 'control command type')
 export type ControlType = Static<typeof ControlTypeSchema>
 

@@ -21,9 +21,11 @@ function innermost(error: ValueErrorLike): ValueErrorLike {
   let current = error
   while (current.errors && current.errors.length > 0) {
     let next: ValueErrorLike | undefined
+    // Judged by where each alternative's error ends up: a nested union (a runner host's signal)
+    // goes deeper than the sibling alternative that merely lacks a field at the same level.
     for (const alternative of current.errors) {
       const [first] = alternative
-      if (first && (!next || depth(first.path) > depth(next.path))) next = first
+      if (first && (!next || depth(innermost(first).path) > depth(innermost(next).path))) next = first
     }
     if (!next) break
     current = next

@@ -12,6 +12,7 @@ import {
   type NewEvent,
   type OutcomeBody,
   type RunnerSignal,
+  SESSION_ID_PATTERN,
   type TaskRecord,
 } from '../domain'
 import { type AttemptCheckout, checkOut, fetchBase } from '../git/runner-cache'
@@ -35,6 +36,19 @@ import type { AttemptSpool } from './spool'
 
 /** What no run may see: the repository caches (other tasks' code), the host's indexes, the spool. */
 export const privateDir = (dir: string) => join(dir, 'private')
+
+/** Where a task's worktree and its index live on the host (one per task). */
+const taskPaths = (dir: string, taskId: string) => ({
+  worktree: join(dir, 'worktrees', taskId),
+  index: join(privateDir(dir), 'indexes', taskId),
+})
+
+/** Removes a task's worktree and index from the host (its work is kept on the control plane). */
+export async function discardWorktree(dir: string, taskId: string): Promise<void> {
+  const { worktree, index } = taskPaths(dir, taskId)
+  await rm(worktree, { recursive: true, force: true })
+  await rm(index, { force: true })
+}
 
 export interface HostRunDeps {
   config: Config
@@ -82,8 +96,7 @@ export class HostRun implements ExecutorContext {
     // in it (the agent keys its sessions by directory), and a new start goes on from what is there.
     this.checkout = {
       cache: join(privateDir(deps.dir), 'cache', `${name}.git`),
-      worktree: join(deps.dir, 'worktrees', claim.task_id),
-      index: join(privateDir(deps.dir), 'indexes', claim.task_id),
+      ...taskPaths(deps.dir, claim.task_id),
     }
     this.ledger = claim.cost_ledger
     this.executionDir = this.checkout.worktree
@@ -123,7 +136,13 @@ export class HostRun implements ExecutorContext {
   }
 
   sessionStarted(id: string): void {
-    this.signal({ type: 'session', session_id: id })
+    if (SESSION_ID_PATTERN.test(id)) this.signal({ type: 'session', session_id: id })
+    else
+      this.note({
+        kind: 'error',
+        message: 'The agent named a session id that is not one; it cannot be continued',
+        metadata: { category: 'session-refused' },
+      })
   }
 
   /** Counted here too (the task's ledger came with the claim), so the cost budget holds on the host. */
@@ -187,11 +206,9 @@ export class HostRun implements ExecutorContext {
     if (base === null) throw new Error('the workspace has no commit to start from')
     await fetchBase(this.checkout.cache, this.remote(), base)
     const { worktree, index } = this.checkout
-    if (this.claim.fresh_worktree) {
-      // Cleaned up on the control plane (its state is archived there): this start begins anew.
-      await rm(worktree, { recursive: true, force: true })
-      await rm(index, { force: true })
-    }
+    // Cleaned up on the control plane (its state is archived there), and the host missed being
+    // told: this start begins anew.
+    if (this.claim.fresh_worktree) await discardWorktree(this.deps.dir, this.claim.task_id)
     const kept = existsSync(worktree) && existsSync(index)
     if (!kept) {
       if (this.claim.resume_session_id !== null)

@@ -12,11 +12,13 @@ import type { ClaimedRun } from './claimed-run'
 import { ControlPlane, Unreachable } from './control-plane'
 import { ControlStream } from './control-stream'
 import { RunnerDirLock } from './dir-lock'
-import { HostRun, type HostRunDeps, privateDir } from './host-run'
+import { discardWorktree, HostRun, type HostRunDeps, privateDir } from './host-run'
 import { endLeftovers } from './leftovers'
 import type { RunnerHostSettings } from './settings'
 import { AttemptSpool } from './spool'
 import { SpoolSender } from './spool-sender'
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,99}$/
 
 const log = (message: string) => console.log(`[runner-host] ${message}`)
 
@@ -193,11 +195,18 @@ export class RunnerHost {
       log(`claim of task ${job.taskId} run ${job.run} refused (${answer.status}): dropped`)
       return null
     }
+    // They name the task's worktree and the attempt's spool on this host's disk.
+    if (!SAFE_ID.test(answer.body.task_id) || !SAFE_ID.test(answer.body.attempt_id)) {
+      log(`claim of task ${job.taskId} run ${job.run} named ids that are no ids: dropped`)
+      return null
+    }
     this.claimed.set(`${job.taskId}:${job.run}`, answer.body)
     return answer.body
   }
 
   private readonly claimed = new Map<string, ClaimedRun>()
+  /** Worktrees being removed, by task: a run of the task claimed meanwhile waits for it. */
+  private readonly discarding = new Map<string, Promise<void>>()
 
   private async runClaimed(job: RemoteRunJob): Promise<void> {
     const key = `${job.taskId}:${job.run}`
@@ -208,6 +217,7 @@ export class RunnerHost {
     this.sender?.add(spool)
     const run = new HostRun(claim, spool, this.deps)
     this.runs.set(claim.attempt_id, run)
+    await this.discarding.get(claim.task_id)?.catch(() => undefined)
     log(`running attempt ${claim.attempt_id} of task ${claim.task_id}`)
     try {
       await run.execute()
@@ -219,6 +229,7 @@ export class RunnerHost {
   }
 
   private async apply(command: ControlCommand): Promise<void> {
+    if (command.type === 'discard') return this.discard(command.payload.task_id)
     const run = this.runs.get(command.attempt_id)
     if (!run) return
     if (command.type === 'stop') {
@@ -233,6 +244,20 @@ export class RunnerHost {
       const answer = { allow, ...(typeof message === 'string' ? { message } : {}) }
       // Not waiting any more (its timeout denied it first): the host said so when it closed it.
       run.answerApproval(approval_id, answer, typeof by === 'string' ? by : 'control plane user')
+    }
+  }
+
+  /** The task's worktree was cleaned up on the control plane: this host's copy goes, unless it runs again now. */
+  private async discard(taskId: unknown): Promise<void> {
+    if (typeof taskId !== 'string' || !SAFE_ID.test(taskId)) return
+    const claimed = [...this.claimed.values()].some((claim) => claim.task_id === taskId)
+    if (claimed || [...this.runs.values()].some((run) => run.task.id === taskId)) return
+    const removal = discardWorktree(this.settings.dir, taskId)
+    this.discarding.set(taskId, removal)
+    try {
+      await removal
+    } finally {
+      if (this.discarding.get(taskId) === removal) this.discarding.delete(taskId)
     }
   }
 

@@ -23,7 +23,7 @@ export class ApprovalTable {
   private readonly expireAllRow: Statement
   private readonly overruleRow: Statement
 
-  constructor(db: Database) {
+  constructor(private readonly db: Database) {
     this.insertRow = db.prepare(
       `INSERT INTO tool_approvals (${COLUMNS}) VALUES ($id, $task_id, $attempt_id, $request_id, $tool, $input_json, 'pending', NULL, NULL, NULL, $created_at)`,
     )
@@ -56,6 +56,11 @@ export class ApprovalTable {
   get(taskId: string, id: string): ToolApproval | null {
     const row = this.byId.get(taskId, id)
     return row ? toApproval(row) : null
+  }
+
+  /** Whether any task has an approval with this id. */
+  exists(id: string): boolean {
+    return this.db.query('SELECT 1 FROM tool_approvals WHERE id = ?').get(id) !== null
   }
 
   list(taskId: string): ToolApproval[] {

@@ -32,6 +32,8 @@ export interface ReviewServiceDeps {
   intents: IntentSettler
   /** The ignored files (globs) a restored worktree gets again, as a new one does. */
   copyGlobsFor: (workspace: string) => string[]
+  /** Tells the runner hosts that ran a task that its worktree was cleaned up. */
+  discardRemoteWorktrees: (taskId: string) => void
 }
 
 /**
@@ -233,6 +235,7 @@ export class ReviewService {
               },
             },
           )
+          if (remoteTree !== null) this.deps.discardRemoteWorktrees(task.id)
           return result
         },
       )

@@ -73,6 +73,20 @@ function Why({ task, diff }: { task: TaskView; diff: TaskDiffView }): JSX.Elemen
   return <p class="muted">No changes against the base commit.</p>
 }
 
+/** A runner host's task is reviewed from the snapshot its host pushed: say which attempt's, and how old. */
+function SnapshotNote({ task, diff }: { task: TaskView; diff: TaskDiffView }): JSX.Element {
+  const { snapshot } = diff
+  if (!snapshot) return <></>
+  const attempt = task.attempts.find((candidate) => candidate.id === snapshot.attempt_id)
+  const where = attempt?.runner_host ? ` on runner host ${attempt.runner_host}` : ' on a runner host'
+  const age = snapshot.age_seconds === null ? '' : `, ${Math.round(snapshot.age_seconds)} s old`
+  return (
+    <p class="muted snapshot-note" safe>
+      {`From the snapshot of attempt #${attempt?.attempt_number ?? '?'}${where} (commit ${snapshot.commit.slice(0, 12)}${age}).`}
+    </p>
+  )
+}
+
 function LayoutSwitch({ taskId, layout }: { taskId: string; layout: DiffLayout }): JSX.Element {
   const link = (value: DiffLayout, label: string) => (
     <a href={`/tasks/${taskId}/review?layout=${value}`} aria-current={layout === value ? 'true' : undefined}>
@@ -107,6 +121,7 @@ export function ReviewBody({ task, diff, layout, actions }: ReviewProps): JSX.El
             <span class="del" safe>{`−${count(diff.deletions)}`}</span>
           </small>
         </h2>
+        <SnapshotNote task={task} diff={diff} />
         {diff.has_changes ? <FileTable diff={diff} /> : <Why task={task} diff={diff} />}
       </section>
       {diff.has_changes ? (

@@ -294,12 +294,16 @@ describe('agent runs on a runner host', () => {
     expect(running.status).toBe('running')
     expect(live.files.map((file: any) => file.path)).toEqual(['live.txt'])
     expect(live.patch).toContain('+one')
-    expect(live.snapshot).toMatchObject({
-      attempt_id: running.current_attempt.id,
-      commit: expect.any(String),
-    })
+    expect(live.snapshot.attempt_id).toBe(running.current_attempt.id)
+    expect(live.snapshot.commit).toMatch(/^[0-9a-f]{40}$/)
     expect(live.snapshot.age_seconds).toBeGreaterThanOrEqual(0)
     expect(Number.isNaN(Date.parse(live.snapshot.taken_at))).toBe(false)
+
+    // The review page says where the diff comes from.
+    const page = await (await fetch(`${server.url}/tasks/${id}/review`, { headers: server.auth })).text()
+    expect(page).toContain(
+      `From the snapshot of attempt #1 on runner host ${HOST} (commit ${live.snapshot.commit.slice(0, 12)}`,
+    )
 
     const gate = join(host.dir, 'worktrees', id, 'gate')
     expect(existsSync(gate)).toBe(true)
@@ -326,6 +330,12 @@ describe('agent runs on a runner host', () => {
     expect(gitSync(repo, 'show', `${archive}:live.txt`).trim()).toBe('one')
     expect(gitSync(repo, 'show', `${archive}:later.txt`).trim()).toBe('two')
     expect(gitSync(repo, 'rev-parse', `${archive}^`).trim()).toBe(reviewed.base_commit)
+    // The host is told: its copy of the worktree goes, as the control plane's would.
+    await waitFor(
+      'the host to remove its worktree',
+      () => !existsSync(join(host.dir, 'worktrees', id)),
+      30_000,
+    )
     const afterCleanup = (await api(server, 'GET', `/tasks/${id}/diff`)).body
     expect(afterCleanup.files).toEqual([])
     expect(afterCleanup.snapshot).toBeUndefined()
