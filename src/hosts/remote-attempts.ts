@@ -40,11 +40,8 @@ export class RemoteAttempts {
 
   async claim(host: AuthenticatedHost, body: ClaimBody) {
     const { store, lifecycle } = this.deps
-    if (host.registered_at === null || host.status !== 'online')
-      throw conflict(
-        'host_not_online',
-        `runner host ${host.name} is ${host.status}: register (and heartbeat) first`,
-      )
+    if (host.registered_at === null)
+      throw conflict('not_registered', `runner host ${host.name} must register before it claims`)
     const task = store.tasks.get(body.task_id)
     if (!task) throw notFound('task', body.task_id)
     if (!this.remote.isRemote(task))
@@ -68,10 +65,14 @@ export class RemoteAttempts {
       throw conflict('no_free_slot', `runner host ${host.name} has all its ${host.slots} slot(s) in use`)
     const repository = await locateRepoWithHead(task.workspace)
     const baseCommit = task.base_commit ?? repository?.head ?? null
-    // Checked after the wait: a start, stop or another host's claim may have come in between, or
-    // the host's lease ran out (an attempt given to a lost host would run on nothing, failed by nobody).
-    if (store.runnerHosts.get(host.id)?.status !== 'online')
-      throw conflict('host_not_online', `runner host ${host.name} is no longer online: heartbeat first`)
+    // A claim shows the host alive, as a heartbeat does: one whose heartbeat came late (lost, its
+    // attempts failed) is online again with a new lease. Refusing it would lose the run, whose job
+    // the host has taken off the broker. Renewed here, after the wait and with nothing awaited
+    // until the attempt exists: the sweeper cannot find the attempt on a lost host (which it would
+    // never fail).
+    if (!store.runnerHosts.renewLease(host.id, Date.now() + this.deps.config.runnerLeaseMs))
+      throw conflict('host_revoked', `runner host ${host.name} was revoked`)
+    // Checked after the wait: a start, stop or another host's claim may have come in between.
     const snapshot = lifecycle.snapshot(task.id)
     if (!snapshot.can({ type: 'CLAIM' }) || snapshot.context.starts !== body.run)
       throw conflict('not_claimable', `run ${body.run} of task ${task.id} is not waiting to be claimed`)

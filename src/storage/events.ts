@@ -29,7 +29,6 @@ const ROWS_PER_INSERT = 32
 const INSERT_COLUMNS = 7
 
 export class EventTable {
-  private readonly insertRow: Statement
   /** Multi-row inserts, by how many rows they take (ROWS_PER_INSERT, and the remainders once met). */
   private readonly insertRows = new Map<number, Statement>()
   private readonly insertValues: (string | number | null)[] = []
@@ -40,10 +39,6 @@ export class EventTable {
   private readonly countRow: Statement<{ n: number }, [string]>
 
   constructor(private readonly db: Database) {
-    // The hottest write there is: its values are passed as they are, in this order (see insert).
-    this.insertRow = db.prepare(
-      'INSERT INTO events (task_id, seq, attempt_id, kind, message, metadata_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    )
     this.maxSeqRow = db.query('SELECT MAX(seq) AS seq FROM events WHERE task_id = ?')
     this.afterRows = db.query(
       `SELECT ${COLUMNS} FROM events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
@@ -53,21 +48,6 @@ export class EventTable {
       `SELECT ${COLUMNS} FROM events WHERE task_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
     )
     this.countRow = db.query('SELECT COUNT(*) AS n FROM events WHERE task_id = ?')
-  }
-
-  /** Caller owns the transaction: the event log writes a whole batch in one. */
-  insert(event: EventInsert): number {
-    return Number(
-      this.insertRow.run(
-        event.task_id,
-        event.seq,
-        event.attempt_id,
-        event.kind,
-        event.message,
-        event.metadata_json,
-        event.created_at,
-      ).lastInsertRowid,
-    )
   }
 
   /**

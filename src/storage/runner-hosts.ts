@@ -139,6 +139,17 @@ export class RunnerHostTable {
       .run(slotsInUse, at, leaseExpires, id)
   }
 
+  /** Online again with a new lease (a claim shows the host alive); false when it was revoked. */
+  renewLease(id: string, leaseExpires: number): boolean {
+    return (
+      this.db
+        .prepare(
+          "UPDATE runner_hosts SET status = 'online', lease_expires_at = ? WHERE id = ? AND status != 'revoked'",
+        )
+        .run(leaseExpires, id).changes === 1
+    )
+  }
+
   /** Online hosts whose lease ended before `nowMs`. */
   expired(nowMs: number): StoredRunnerHost[] {
     return this.db

@@ -39,19 +39,28 @@ async function startRemote(rt: TestRuntime, repo: string, extra: object = {}) {
   return { id: task.body.id as string, started }
 }
 
+/**
+ * The lease sweeper's check as it would run at `atMs`. The leases here are the default 30 s, which
+ * no test outlives, so the wall clock never ends one: a test moves the sweeper's clock instead,
+ * and what it asserts does not depend on how fast a loaded machine answers.
+ */
+const sweepAt = (rt: TestRuntime, atMs: number) => rt.runtime.runnerHosts.registry.sweep(atMs)
+const leaseEnd = (rt: TestRuntime, hostId: string) =>
+  rt.runtime.store.runnerHosts.get(hostId)?.lease_expires_at as number
+
 describe('leases', () => {
   test('a host past its lease is lost: its attempt fails with the reason, nothing is re-run, and when it comes back it is told to stop', async () => {
-    // Long enough for the requests between registering and claiming, on a loaded machine.
-    const { rt, client, repo } = await setUp({ OPENRUNTIME_RUNNER_LEASE_MS: '1500' })
+    const { rt, client, repo } = await setUp()
     const a = await host(rt, client, 'flaky')
     const task = await startRemote(rt, repo)
     const claim = await client.call('POST', '/runner/v1/claim', { task_id: task.id, run: 1 }, a.token)
     expect(claim.status).toBe(200)
+    const end = leaseEnd(rt, a.id)
+    expect(sweepAt(rt, end)).toEqual([])
     // No heartbeat: the lease runs out.
-    const failed = await waitFor('the task to fail', async () => {
-      const view = (await rt.call('GET', `/tasks/${task.id}?events=all`)).body
-      return view.status === 'failed' ? view : null
-    })
+    expect(sweepAt(rt, end + 1)).toEqual(['flaky'])
+    const failed = (await rt.call('GET', `/tasks/${task.id}?events=all`)).body
+    expect(failed.status).toBe('failed')
     expect(failed.current_attempt.summary).toBe('runner host flaky lost')
     expect(failed.attempts).toHaveLength(1)
     expect((await rt.call('GET', `/runner-hosts/${a.id}`)).body.status).toBe('lost')
@@ -80,27 +89,33 @@ describe('leases', () => {
   })
 
   test('a host that heartbeats keeps its attempts; one it holds that is not its own is to be stopped', async () => {
-    const { rt, client, repo } = await setUp({ OPENRUNTIME_RUNNER_LEASE_MS: '1500' })
+    const { rt, client, repo } = await setUp()
     const a = await host(rt, client, 'steady')
     const b = await host(rt, client, 'other')
     const task = await startRemote(rt, repo)
     const claim = await client.call('POST', '/runner/v1/claim', { task_id: task.id, run: 1 }, a.token)
     const attempt = claim.body.attempt_id
     expect(claim.status).toBe(200)
-    // Heartbeats for longer than the lease keep the attempt.
-    const until = Date.now() + 2000
-    while (Date.now() < until) {
-      const beat = await client.call(
+    // Each heartbeat carries the lease past the end of the one before: a sweep just after that
+    // end, which would have lost a host that did not heartbeat, keeps it.
+    for (let beat = 0; beat < 3; beat++) {
+      const ends = [leaseEnd(rt, a.id), leaseEnd(rt, b.id)]
+      const latest = Math.max(...ends)
+      // A new lease ends later than the old only once the clock has moved on from when it was given.
+      await waitFor('the clock to move on', () => Date.now() > latest - rt.runtime.config.runnerLeaseMs)
+      const answer = await client.call(
         'POST',
         '/runner/v1/heartbeat',
         { slots_in_use: 1, attempts: [attempt] },
         a.token,
       )
-      expect(beat.body.stop).toEqual([])
+      expect(answer.body.stop).toEqual([])
       await client.call('POST', '/runner/v1/heartbeat', { slots_in_use: 0, attempts: [] }, b.token)
-      await Bun.sleep(100)
+      expect(leaseEnd(rt, a.id)).toBeGreaterThan(latest)
+      expect(sweepAt(rt, latest + 1)).toEqual([])
     }
     expect((await rt.call('GET', `/tasks/${task.id}?events=none`)).body.status).toBe('running')
+    expect((await rt.call('GET', `/runner-hosts/${a.id}`)).body.status).toBe('online')
     const wrong = await client.call(
       'POST',
       '/runner/v1/heartbeat',
@@ -125,6 +140,27 @@ describe('leases', () => {
     expect(outcome.status).toBe(404)
     const again = await client.call('POST', '/runner/v1/claim', { task_id: task.id, run: 1 }, b.token)
     expect(again.status).toBe(409)
+    expect(again.body.error.code).toBe('not_claimable')
+  })
+
+  test('a host whose heartbeat came late (lost) still gets the run it claims, and is online again with a new lease', async () => {
+    const { rt, client, repo } = await setUp()
+    const a = await host(rt, client, 'late')
+    const task = await startRemote(rt, repo)
+    const end = leaseEnd(rt, a.id)
+    expect(sweepAt(rt, end + 1)).toEqual(['late'])
+    await waitFor('the clock to move on', () => Date.now() > end - rt.runtime.config.runnerLeaseMs)
+    // It took the job off the broker before its next heartbeat: a refusal would lose the run.
+    const claim = await client.call('POST', '/runner/v1/claim', { task_id: task.id, run: 1 }, a.token)
+    expect(claim.status).toBe(200)
+    expect((await rt.call('GET', `/runner-hosts/${a.id}`)).body).toMatchObject({
+      status: 'online',
+      running_attempts: [{ id: claim.body.attempt_id }],
+    })
+    expect(leaseEnd(rt, a.id)).toBeGreaterThan(end)
+    expect(sweepAt(rt, end + 1)).toEqual([])
+    const view = (await rt.call('GET', `/tasks/${task.id}?events=none`)).body
+    expect(view).toMatchObject({ status: 'running', attempts: [{ id: claim.body.attempt_id }] })
   })
 })
 

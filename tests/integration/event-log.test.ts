@@ -235,15 +235,17 @@ describe('event log', () => {
     // An earlier row and a gap make the ids start somewhere other than 1.
     log.append('t2', { kind: 'stdout', message: 'before' })
     log.flush()
-    store.events.insert({
-      task_id: 't2',
-      seq: 99,
-      attempt_id: null,
-      kind: 'stdout',
-      message: 'gap',
-      metadata_json: null,
-      created_at: '2026-01-01T00:00:00.000Z',
-    })
+    store.events.insertMany([
+      {
+        task_id: 't2',
+        seq: 99,
+        attempt_id: null,
+        kind: 'stdout',
+        message: 'gap',
+        metadata_json: null,
+        created_at: '2026-01-01T00:00:00.000Z',
+      },
+    ])
     const published: TaskEvent[] = []
     bus.onTaskEvents('t1', (events) => published.push(...events))
     bus.onTaskEvents('t2', (events) => published.push(...events))

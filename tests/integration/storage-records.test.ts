@@ -218,8 +218,10 @@ describe('events', () => {
     store.tasks.insert(bareTask('t'), '{}')
     const metadata = { category: 'output', nested: { list: [1, 'two', null] } }
     const base = { task_id: 't', attempt_id: null, kind: 'stdout' as const, message: 'hello', created_at: AT }
-    const first = store.events.insert({ ...base, seq: 1, metadata_json: JSON.stringify(metadata) })
-    store.events.insert({ ...base, seq: 2, attempt_id: 'a1', kind: 'lifecycle', metadata_json: null })
+    const first = store.events.insertMany([
+      { ...base, seq: 1, metadata_json: JSON.stringify(metadata) },
+      { ...base, seq: 2, attempt_id: 'a1', kind: 'lifecycle', metadata_json: null },
+    ])
     const events = store.events.after('t', 0, 10)
     expect(events).toEqual([
       { ...base, id: String(first), seq: 1, metadata },
