@@ -25,6 +25,7 @@ import { accessToken } from './storage/access-token'
 import { InstanceLock } from './storage/instance-lock'
 import { Store } from './storage/store'
 import { isLastingWriteFailure } from './storage/write-failures'
+import { ChecksService } from './tasks/checks-service'
 import { IntentSettler } from './tasks/intent-recovery'
 import { type RecoveryReport, recoverAfterRestart } from './tasks/recovery'
 import { ReviewService } from './tasks/review-service'
@@ -50,6 +51,8 @@ export interface Runtime {
   liveRuns: LiveRuns
   tasks: TaskService
   review: ReviewService
+  /** Checks: their verdicts, a re-run on request, the merge gate. */
+  checks: ChecksService
   /** The live timelines and status changes the streams read. */
   timeline: TimelineService
   runners: RunnerCatalog
@@ -140,6 +143,9 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       sandbox,
       limits,
       runsHere: (task) => !remote.isRemote(task),
+      checksFor: (workspace) => workspaces.checksFor(workspace),
+      // A fix round's run, queued by the run before it (the dispatch is made just below).
+      requeue: (job) => dispatch.dispatch(job),
     })
     // Jobs wait until recovery has reconciled the previous run's state.
     let recovered!: () => void
@@ -184,6 +190,13 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       preflight: new Preflight(runners, sandbox),
       redaction,
     })
+    const checks = new ChecksService({
+      store: openStore,
+      lifecycle,
+      remote,
+      checksFor: (workspace) => workspaces.checksFor(workspace),
+      rerun: (task, attemptId) => coordinator.rerunChecks(task, attemptId),
+    })
     const recovery = await recoverAfterRestart(openStore, lifecycle, intents, dispatch, config.stopGraceMs)
     // No agent process survived the previous server, so nothing can receive an answer any more.
     openStore.approvals.expireAll({
@@ -211,7 +224,9 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
         operations,
         intents,
         copyGlobsFor: (workspace) => workspaces.copyGlobsFor(workspace),
+        gate: (task) => checks.gate(task),
       }),
+      checks,
       runners,
       workspaces,
       sessions: new SessionInventory(),

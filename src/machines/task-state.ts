@@ -31,6 +31,12 @@ export function stateName(snapshot: TaskSnapshot): string {
   return parts.join('.')
 }
 
+/** What a running task is doing (its `running` substate: agent, checks, review); null when not running. */
+export function phaseOf(snapshot: TaskSnapshot): string | null {
+  const [status, phase] = stateName(snapshot).split('.')
+  return status === 'running' ? (phase ?? null) : null
+}
+
 export function worktreeOf(snapshot: TaskSnapshot): WorktreeState {
   return (snapshot.value as { worktree: WorktreeState }).worktree
 }
@@ -65,6 +71,9 @@ const ACTION_NAMES: Record<TaskAction, string> = {
   STOP: 'stop',
   RECOVER: 'recover',
   FOLLOW_UP: 'follow-up',
+  CHECKS: 'run the checks of',
+  REVIEW: 'review',
+  FIX: 'send a fix round to',
   DELETE: 'delete',
   MERGE_BEGIN: 'merge',
   MERGE_DONE: 'record the merge of',

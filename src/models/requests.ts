@@ -3,7 +3,8 @@ import { PolicyInputSchema } from './policy'
 import { Nullable } from './schema-kit'
 import { BudgetMinutes, ModelName, TaskRecordSchema } from './task'
 
-const { title, prompt, runner, command, workspace, runner_labels } = TaskRecordSchema.properties
+const { title, prompt, runner, command, workspace, runner_labels, checks, criteria } =
+  TaskRecordSchema.properties
 
 /**
  * `POST /tasks`: the task's own fields, each with its model's type and range, bounded in length
@@ -30,6 +31,12 @@ export const CreateTaskBodySchema = Type.Object(
       CloneType(runner_labels, {
         description: 'labels a runner host must have to run it (default none: it runs here)',
       }),
+    ),
+    checks: Type.Optional(
+      CloneType(checks, { description: "checks run after each attempt with changes, after the workspace's" }),
+    ),
+    criteria: Type.Optional(
+      CloneType(criteria, { description: 'acceptance criteria a reviewer run grades the diff against' }),
     ),
   },
   { additionalProperties: false },

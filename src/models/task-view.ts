@@ -9,6 +9,12 @@ export const TaskViewSchema = Type.Composite([
   TaskRecordSchema,
   Type.Object({
     state: Type.String({ description: 'full machine state, e.g. needs-input.approval' }),
+    phase: optionalOnWire(
+      Nullable(Type.String(), {
+        description:
+          'what a running task is doing: agent, checks or review (its running substate); null otherwise',
+      }),
+    ),
     events: Type.Array(TaskEventSchema),
     attempts: Type.Array(AttemptRecordSchema),
     current_attempt: Nullable(AttemptRecordSchema),

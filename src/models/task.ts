@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
+import { CheckListSchema, CriteriaSchema } from './checks'
 import { CostLedgerSchema } from './cost-ledger'
 import { EffectivePolicySchema } from './policy'
 import { NumberInRange } from './ranges'
@@ -48,6 +49,10 @@ export const TaskRecordSchema = Type.Object({
   cost_ledger: CostLedgerSchema,
   /** Placement: the labels a runner host must have to run it; none runs it on this machine. */
   runner_labels: optionalOnWire(RunnerLabelsSchema),
+  /** Checks of its own, run after the workspace's (one of the same name replaces the workspace's). */
+  checks: optionalOnWire(CheckListSchema),
+  /** Acceptance criteria a reviewer run grades the diff against. */
+  criteria: optionalOnWire(CriteriaSchema),
   created_at: Type.String(),
   updated_at: Type.String(),
 })

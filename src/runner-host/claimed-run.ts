@@ -48,6 +48,8 @@ export function taskOfClaim(claim: ClaimedRun, worktree: string): TaskRecord {
     effective_policy: claim.policy,
     cost_ledger: emptyLedger(),
     runner_labels: [],
+    checks: [],
+    criteria: [],
     created_at: at,
     updated_at: at,
   }

@@ -7,7 +7,7 @@ import {
   type TaskRecord,
   type TaskStatus,
 } from '../domain'
-import { Columns, json, number, type Row, stringList, text } from './columns'
+import { Columns, json, jsonList, number, type Row, stringList, text } from './columns'
 
 /** How each field of a task is stored in `tasks` (besides the machine snapshot and the follow-up). */
 export const TASK_COLUMNS = new Columns<TaskRecord>({
@@ -33,6 +33,8 @@ export const TASK_COLUMNS = new Columns<TaskRecord>({
   effective_policy: json(defaultPolicy),
   cost_ledger: json(emptyLedger),
   runner_labels: stringList(),
+  checks: jsonList(),
+  criteria: stringList(),
   created_at: text(),
   updated_at: text(),
 })

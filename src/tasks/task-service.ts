@@ -104,6 +104,8 @@ export class TaskService {
       effective_policy: null,
       cost_ledger: emptyLedger(),
       runner_labels: input.runner_labels ?? [],
+      checks: input.checks ?? [],
+      criteria: input.criteria ?? [],
       created_at: at,
       updated_at: at,
     }

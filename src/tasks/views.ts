@@ -1,6 +1,6 @@
 import type { TaskRecord, TaskView } from '../domain'
 import type { TaskLifecycle } from '../lifecycle'
-import { stateName } from '../machines/task-state'
+import { phaseOf, stateName } from '../machines/task-state'
 import type { Store } from '../storage/store'
 
 /** How many events a task embeds: none, all, or the newest N. */
@@ -24,12 +24,14 @@ export function taskView(
   // Embedded events end with the newest, whose seq is the last; the store is asked only without any.
   const lastSeq = events.at(-1)?.seq ?? (embed === 'all' ? 0 : store.events.maxSeq(task.id))
   const current = attempts.at(-1) ?? null
+  const snapshot = lifecycle.snapshot(task.id)
   return {
     ...task,
     events,
     attempts,
     current_attempt: current,
-    state: stateName(lifecycle.snapshot(task.id)),
+    state: stateName(snapshot),
+    phase: phaseOf(snapshot),
     last_seq: lastSeq,
     // Seqs are contiguous from 1 and events are never removed one by one, so the count is the last seq.
     event_count: lastSeq,

@@ -43,7 +43,7 @@ export function allowedActions(task: ActionTask, can: (event: TaskMachineEvent) 
     stop: can({ type: 'STOP' }),
     // A live process takes a reply; an agent whose run ended continues its session with one.
     reply:
-      task.state === 'running' ||
+      task.state === 'running.agent' ||
       task.state === 'needs-input.prompt' ||
       (task.runner !== 'shell' && can({ type: 'FOLLOW_UP' })),
     merge: task.diff_stat !== null && can({ type: 'MERGE_BEGIN' }),

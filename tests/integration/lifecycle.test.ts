@@ -59,6 +59,8 @@ function newTask(): string {
     effective_policy: null,
     cost_ledger: emptyLedger(),
     runner_labels: [],
+    checks: [],
+    criteria: [],
     created_at: at,
     updated_at: at,
   }
@@ -181,7 +183,7 @@ describe('the lifecycle', () => {
     expect(start.message).toBe(`cannot start task ${id}: it is running`)
     const merge = refusal({ type: 'MERGE_BEGIN' })
     expect(merge.message).toBe(`cannot merge task ${id}: it is running (worktree present)`)
-    expect(merge.details).toEqual({ state: 'running', worktree: 'present', action: 'merge' })
+    expect(merge.details).toEqual({ state: 'running.agent', worktree: 'present', action: 'merge' })
     expect(refusal({ type: 'DELETE' }).message).toBe(`cannot delete task ${id}: it is running`)
     expect({ snapshot: store.tasks.snapshot(id), events: store.events.maxSeq(id) }).toEqual(before)
   })
@@ -251,7 +253,7 @@ describe('the lifecycle', () => {
   test('each call reads the stored state: a snapshot written by another writer is what the next call sees', () => {
     const id = newTask()
     claimed(id)
-    expect(stateName(lifecycle.snapshot(id))).toBe('running')
+    expect(stateName(lifecycle.snapshot(id))).toBe('running.agent')
     // Another lifecycle over the same store (nothing is kept between calls) moves it on.
     new TaskLifecycle(store, eventLog, bus).transition(
       id,
