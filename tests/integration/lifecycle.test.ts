@@ -180,11 +180,11 @@ describe('the lifecycle', () => {
     const start = refusal({ type: 'START' })
     expect(start).toBeInstanceOf(TransitionRefused)
     expect(start.code).toBe('invalid_transition')
-    expect(start.message).toBe(`cannot start task ${id}: it is running`)
+    expect(start.message).toBe(`cannot start task ${id}: it is running.agent`)
     const merge = refusal({ type: 'MERGE_BEGIN' })
-    expect(merge.message).toBe(`cannot merge task ${id}: it is running (worktree present)`)
+    expect(merge.message).toBe(`cannot merge task ${id}: it is running.agent (worktree present)`)
     expect(merge.details).toEqual({ state: 'running.agent', worktree: 'present', action: 'merge' })
-    expect(refusal({ type: 'DELETE' }).message).toBe(`cannot delete task ${id}: it is running`)
+    expect(refusal({ type: 'DELETE' }).message).toBe(`cannot delete task ${id}: it is running.agent`)
     expect({ snapshot: store.tasks.snapshot(id), events: store.events.maxSeq(id) }).toEqual(before)
   })
 
@@ -223,7 +223,7 @@ describe('the lifecycle', () => {
     step(id, { type: 'MERGE_DONE' })
     expect(seen).toEqual([
       'queued.waiting (stored: queued)',
-      'running (stored: running)',
+      'running.agent (stored: running)',
       'ready-for-review (stored: ready-for-review)',
       'completed (stored: completed)',
     ])
