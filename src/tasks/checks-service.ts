@@ -58,8 +58,11 @@ export class ChecksService {
         `task ${task.id} ran on a runner host; its checks run only in a worktree on this machine`,
       )
     const checks = checksOf(this.deps.checksFor(task.workspace), task.checks)
-    if (checks.length === 0)
-      throw conflict('no_checks', `task ${task.id} has no checks: neither it nor its workspace names any`)
+    if (checks.length === 0 && task.criteria.length === 0)
+      throw conflict(
+        'no_checks',
+        `task ${task.id} has no checks or criteria: neither it nor its workspace names any check`,
+      )
     const attempt = store.attempts.latest(task.id)
     if (!attempt) throw conflict('no_attempt', `task ${task.id} has not run yet`)
     lifecycle.transition(

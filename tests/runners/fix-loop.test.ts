@@ -124,3 +124,61 @@ describe('the fix loop (Claude Code)', () => {
     expect(ended.message).toContain('used up')
   })
 })
+
+describe('acceptance criteria (Claude Code as the reviewer)', () => {
+  test('after the checks a read-only reviewer grades the diff against each criterion through structured output; its tokens count on the task', async () => {
+    const id = await api.create({
+      runner: 'claude-code',
+      prompt: 'SCRIPT:write-file notes.txt hello reviewers',
+      workspace: repo,
+      checks: [{ name: 'notes', command: 'test -s notes.txt' }],
+      criteria: [
+        'notes.txt greets with `hello reviewers`',
+        'the change adds `a test`',
+        'the code stays readable',
+      ],
+    })
+    await api.run(id)
+    const task = await api.until(id, ['ready-for-review', 'failed', 'stopped', 'completed'], 90_000)
+    expect(task.status).toBe('ready-for-review')
+    const { latest } = (await rt.call('GET', `/tasks/${id}/checks`)).body
+    expect(latest.results.map((result: any) => result.verdict)).toEqual(['passed'])
+    expect(latest.review_error).toBeNull()
+    expect(latest.grades).toEqual([
+      {
+        criterion: 'notes.txt greets with `hello reviewers`',
+        verdict: 'met',
+        reason: 'the diff adds "hello reviewers"',
+      },
+      { criterion: 'the change adds `a test`', verdict: 'not_met', reason: 'no added line holds "a test"' },
+      {
+        criterion: 'the code stays readable',
+        verdict: 'unclear',
+        reason: 'nothing in the criterion to look for',
+      },
+    ])
+    // The task went through running.review, after running.checks.
+    const states = task.events
+      .filter((event: any) => event.kind === 'lifecycle' && event.metadata?.state?.startsWith('running.'))
+      .map((event: any) => event.metadata.state)
+    expect([...new Set(states)]).toEqual(['running.agent', 'running.checks', 'running.review'])
+
+    // The reviewer asked for structured output, from the worktree, with reading tools only.
+    const review = server.requests.find(
+      (r) =>
+        r.api === 'anthropic' && r.conversation?.structuredOutput && r.conversation.toolResults.length === 0,
+    )
+    expect(review).toBeDefined()
+    const tools = ((review as any).body.tools as any[]).map((tool) => tool.name).sort()
+    expect(tools).not.toContain('Write')
+    expect(tools).not.toContain('Bash')
+    expect(tools).not.toContain('Edit')
+    expect(review?.conversation?.prompt).toContain('+hello reviewers')
+
+    // Its tokens and cost are on the attempt and the task: more than the agent's own turn used.
+    const usage = eventsOf(task, 'agent').filter((event: any) => event.metadata.type === 'usage')
+    const agentInput = usage.reduce((sum: number, event: any) => sum + event.metadata.input_tokens, 0)
+    expect(task.cost_ledger.input_tokens).toBeGreaterThan(agentInput)
+    expect(task.current_attempt.cost_ledger.input_tokens).toBe(task.cost_ledger.input_tokens)
+  })
+})

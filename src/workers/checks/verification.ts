@@ -10,10 +10,11 @@ import type { TaskLifecycle } from '../../lifecycle'
 import { fixLoopOutcome } from '../../machines/fix-loop'
 import type { PreparedWorkspace } from '../isolation'
 import { checksOf } from './check-list'
-import { CheckRound, type CheckRoundDeps } from './check-round'
+import { CheckRound } from './check-round'
 import { fixPrompt } from './fix-prompt'
+import { Reviewer, type ReviewerDeps } from './reviewer'
 
-export interface VerificationDeps extends CheckRoundDeps {
+export interface VerificationDeps extends ReviewerDeps {
   lifecycle: TaskLifecycle
   /** The checks the workspace's settings name. */
   checksFor: (workspace: string) => CheckSpec[]
@@ -38,9 +39,9 @@ export interface VerificationVerdict {
   summary: string
 }
 
-/** Whether the task has anything to verify after an attempt with changes. */
+/** Whether the task has anything to verify after an attempt with changes: checks or criteria. */
 export function hasChecks(deps: Pick<VerificationDeps, 'checksFor'>, task: TaskRecord): boolean {
-  return checksOf(deps.checksFor(task.workspace), task.checks).length > 0
+  return checksOf(deps.checksFor(task.workspace), task.checks).length > 0 || task.criteria.length > 0
 }
 
 /**
@@ -50,6 +51,7 @@ export function hasChecks(deps: Pick<VerificationDeps, 'checksFor'>, task: TaskR
  */
 export class Verification {
   private round: CheckRound | null = null
+  private reviewer: Reviewer | null = null
   private stopped = false
 
   constructor(
@@ -64,7 +66,7 @@ export class Verification {
     const previous = deps.store.checks.latest(task.id)
     const fixRound =
       request.trigger === 'attempt' && previous?.fix_loop === 'fixing' ? previous.fix_round + 1 : 0
-    if (request.trigger === 'attempt')
+    if (request.trigger === 'attempt' && checks.length > 0)
       deps.lifecycle.transition(
         task.id,
         { type: 'CHECKS' },
@@ -82,7 +84,8 @@ export class Verification {
       checks,
     })
     if (this.stopped) await this.round.stop()
-    const run = await this.round.run()
+    let run = await this.round.run()
+    if (task.criteria.length > 0 && run.status !== 'stopped' && !this.stopped) run = await this.review(run)
     const passed = run.status === 'passed'
     const current = deps.store.tasks.get(task.id) ?? task
     const loop =
@@ -95,9 +98,21 @@ export class Verification {
             canFollowUp: current.runner !== 'shell' && current.runner_session_id !== null,
           })
     const failing = run.results.filter((result) => result.verdict !== 'passed').map((result) => result.name)
-    const summary = passed
-      ? `All ${run.results.length} check(s) passed`
-      : `Checks not passed: ${failing.join(', ')}`
+    const met = run.grades.filter((grade) => grade.verdict === 'met').length
+    const summary = [
+      ...(run.results.length === 0
+        ? []
+        : [
+            passed ? `All ${run.results.length} check(s) passed` : `Checks not passed: ${failing.join(', ')}`,
+          ]),
+      ...(task.criteria.length === 0
+        ? []
+        : [
+            run.review_error
+              ? `criteria not graded: ${run.review_error}`
+              : `criteria met: ${met} of ${task.criteria.length}`,
+          ]),
+    ].join('; ')
     if (loop !== null) {
       deps.store.checks.finishRun(run.id, {
         status: run.status,
@@ -135,5 +150,33 @@ export class Verification {
   async stop(): Promise<void> {
     this.stopped = true
     await this.round?.stop()
+    await this.reviewer?.stop()
+  }
+
+  /** The reviewer grades the diff against the criteria (the task `running.review` meanwhile). */
+  private async review(run: CheckRun): Promise<CheckRun> {
+    const { deps, request } = this
+    const { task, attemptId } = request
+    deps.lifecycle.transition(
+      task.id,
+      { type: 'REVIEW' },
+      {
+        message: `Grading the diff against ${task.criteria.length} criterion(s)`,
+        category: 'review-started',
+        attempt_id: attemptId,
+        metadata: { criteria: task.criteria.length, check_run_id: run.id },
+      },
+    )
+    this.reviewer = new Reviewer(deps, { ...request, runId: run.id, criteria: task.criteria })
+    const { grades, error } = await this.reviewer.grade()
+    deps.store.checks.setGrades(run.id, grades, error)
+    const met = grades.filter((grade) => grade.verdict === 'met').length
+    deps.eventLog.append(task.id, {
+      kind: error ? 'error' : 'lifecycle',
+      attempt_id: attemptId,
+      message: error ? `Criteria not graded: ${error}` : `Criteria graded: ${met} of ${grades.length} met`,
+      metadata: { category: 'criteria-graded', check_run_id: run.id, grades, error },
+    })
+    return deps.store.checks.get(run.id) ?? run
   }
 }
