@@ -102,6 +102,19 @@ export const CheckRunSchema = Type.Object({
 })
 export type CheckRun = Static<typeof CheckRunSchema>
 
+/** The latest round in brief, as a task (and its roster entry) carries it. */
+export const CheckSummarySchema = Type.Object({
+  status: CheckRunStatusSchema,
+  passed: Type.Integer(),
+  total: Type.Integer(),
+  /** Criteria graded met, of those graded. */
+  met: Type.Integer(),
+  graded: Type.Integer(),
+  fix_round: Type.Integer(),
+  fix_loop: Nullable(FixLoopOutcomeSchema),
+})
+export type CheckSummary = Static<typeof CheckSummarySchema>
+
 /** `GET /tasks/{id}/checks`. */
 export const TaskChecksViewSchema = Type.Object({
   task_id: Type.String(),

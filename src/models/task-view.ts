@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { AttemptRecordSchema } from './attempt'
+import { CheckSummarySchema } from './checks'
 import { TaskEventSchema } from './event'
 import { Nullable, optionalOnWire } from './schema-kit'
 import { TaskRecordSchema } from './task'
@@ -26,6 +27,12 @@ export const TaskViewSchema = Type.Composite([
     sandboxed: optionalOnWire(
       Nullable(Type.Boolean(), {
         description: 'whether the latest attempt ran inside the bubblewrap sandbox; null before any ran',
+      }),
+    ),
+    check_summary: optionalOnWire(
+      Nullable(CheckSummarySchema, {
+        description:
+          'the latest round of checks in brief (GET /tasks/{id}/checks has them all); null before any ran',
       }),
     ),
     isolated: optionalOnWire(

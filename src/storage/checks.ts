@@ -3,6 +3,7 @@ import type {
   CheckResult,
   CheckRun,
   CheckRunStatus,
+  CheckSummary,
   CheckTrigger,
   CriterionGrade,
   FixLoopOutcome,
@@ -126,16 +127,18 @@ export class CheckTable {
     return this.complete(rows)
   }
 
-  /** The latest round of each task among `taskIds` (the roster's verdicts). */
-  latestOf(taskIds: string[]): Map<string, CheckRun> {
-    if (taskIds.length === 0) return new Map()
-    const rows = this.db
-      .query<RunRow, string[]>(
-        `SELECT ${RUN_COLUMNS} FROM check_runs AS r WHERE task_id IN (${taskIds.map(() => '?').join(', ')})
-         AND rowid = (SELECT rowid FROM check_runs WHERE task_id = r.task_id ORDER BY started_at DESC, rowid DESC LIMIT 1)`,
+  /** The task's latest round in brief: one statement, for every task a list shows. */
+  summary(taskId: string): CheckSummary | null {
+    return this.db
+      .query<CheckSummary, [string]>(
+        `SELECT r.status, r.fix_round, r.fix_loop,
+           (SELECT count(*) FROM check_results WHERE run_id = r.id) AS total,
+           (SELECT count(*) FROM check_results WHERE run_id = r.id AND verdict = 'passed') AS passed,
+           (SELECT count(*) FROM criterion_grades WHERE run_id = r.id) AS graded,
+           (SELECT count(*) FROM criterion_grades WHERE run_id = r.id AND verdict = 'met') AS met
+         FROM check_runs AS r WHERE r.task_id = ? ORDER BY r.started_at DESC, r.rowid DESC LIMIT 1`,
       )
-      .all(...taskIds)
-    return new Map(this.complete(rows).map((run) => [run.task_id, run]))
+      .get(taskId)
   }
 
   recordForcedMerge(merge: ForcedMerge): void {

@@ -43,11 +43,6 @@ export class ChecksService {
     }
   }
 
-  /** The latest round on each task, for the roster. */
-  latestOf(taskIds: string[]): Map<string, CheckRun> {
-    return this.deps.store.checks.latestOf(taskIds)
-  }
-
   /** Moves the task to `running.checks` (the machine's 409 otherwise) and runs its checks in the background. */
   rerun(task: TaskRecord): TaskChecksView {
     const { store, lifecycle } = this.deps

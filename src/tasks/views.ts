@@ -38,5 +38,6 @@ export function taskView(
     events_truncated: events.length < lastSeq,
     sandboxed: current?.sandboxed ?? null,
     isolated: current?.isolated ?? null,
+    check_summary: store.checks.summary(task.id),
   }
 }

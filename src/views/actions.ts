@@ -8,6 +8,8 @@ export interface AllowedActions {
   stop: boolean
   reply: boolean
   merge: boolean
+  /** The checks may run again (the worktree is there, the run settled ready for review). */
+  checks: boolean
   cleanup: boolean
   restore: boolean
   delete: boolean
@@ -47,6 +49,7 @@ export function allowedActions(task: ActionTask, can: (event: TaskMachineEvent) 
       task.state === 'needs-input.prompt' ||
       (task.runner !== 'shell' && can({ type: 'FOLLOW_UP' })),
     merge: task.diff_stat !== null && can({ type: 'MERGE_BEGIN' }),
+    checks: can({ type: 'CHECKS' }),
     cleanup: can({ type: 'CLEANUP_BEGIN' }),
     restore: can({ type: 'RESTORE_BEGIN' }),
     delete: can({ type: 'DELETE' }),

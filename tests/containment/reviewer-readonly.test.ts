@@ -50,7 +50,10 @@ async function runIn(readOnlyWorkspace: boolean) {
   })
   expect(command.active).toBe(true)
   const child = Bun.spawn(command.argv, { stdout: 'pipe', stderr: 'pipe', env: { PATH: '/usr/bin:/bin' } })
-  const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()])
+  const [stdout, stderr] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ])
   await child.exited
   return { stdout, stderr }
 }

@@ -309,3 +309,50 @@ describe('bad input', () => {
     expect(merge.status).toBe(400)
   })
 })
+
+describe('in the web UI', () => {
+  test('the review page shows each verdict with its output and the gate; the roster shows the round in brief', async () => {
+    const id = await createShell('echo ui > ui.txt', {
+      policy: { require_checks: true },
+      checks: [
+        { name: 'unit "tests"', command: 'printf "<b>boom</b>\\a\\n"; exit 2' },
+        { name: 'types', command: 'true' },
+      ],
+    })
+    await run(id)
+    const review = await (await rt.handle(`/tasks/${id}/review`)).text()
+    const panel = review.slice(
+      review.indexOf('id="checks"'),
+      review.indexOf('</section>', review.indexOf('id="checks"')),
+    )
+    expect(panel).toContain('data-checks="failed"')
+    expect(panel).toContain('data-check="unit &#34;tests&#34;" data-verdict="failed"')
+    expect(panel).toContain('data-check="types" data-verdict="passed"')
+    expect(panel).toContain('exit status: 2')
+    // The check's output is shown as text, never as markup.
+    // A control character shows as its picture.
+    expect(panel).toContain('&lt;b&gt;boom&lt;/b&gt;␇')
+    expect(panel).not.toContain('<b>boom</b>')
+    expect(panel).toContain('Run checks again')
+    // The gate is closed: the merge form offers the forced merge, with its reason.
+    expect(review).toContain('Merge although the checks did not pass')
+    expect(review).toContain('name="reason"')
+
+    const roster = await (await rt.handle('/')).text()
+    const entry = roster.slice(
+      roster.indexOf(`data-task-id="${id}"`),
+      roster.indexOf('</a>', roster.indexOf(`data-task-id="${id}"`)),
+    )
+    expect(entry).toContain('data-checks="failed"')
+    expect(entry).toContain('checks 1/2')
+    expect((await get(id)).check_summary).toEqual({
+      status: 'failed',
+      passed: 1,
+      total: 2,
+      met: 0,
+      graded: 0,
+      fix_round: 0,
+      fix_loop: null,
+    })
+  })
+})
