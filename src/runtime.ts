@@ -204,6 +204,8 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       decided_at: now(),
       message: 'the server restarted before an answer',
     })
+    // No check outlived the previous server: a round it left running ended with it.
+    openStore.checks.settleRunning(now())
     hostRegistry.renewLeases()
     const sweeper = new LeaseSweeper(hostRegistry)
     recovered()

@@ -97,13 +97,15 @@ export class CheckTable {
     this.db.prepare('UPDATE check_runs SET review_error = ? WHERE id = ?').run(reviewError, runId)
   }
 
-  /** Rounds still marked running (a crash, or a stop before the round recorded its end). */
-  settleRunning(taskId: string, at: string): void {
+  /**
+   * Rounds still marked running, of one task or (at start, after a crash) of all: they ended
+   * stopped; their checks that never got a verdict stay as they were (pending, running).
+   */
+  settleRunning(at: string, taskId?: string): void {
+    const which = taskId === undefined ? '' : ' AND task_id = ?'
     this.db
-      .prepare(
-        "UPDATE check_runs SET status = 'stopped', finished_at = ? WHERE task_id = ? AND status = 'running'",
-      )
-      .run(at, taskId)
+      .prepare(`UPDATE check_runs SET status = 'stopped', finished_at = ? WHERE status = 'running'${which}`)
+      .run(...(taskId === undefined ? [at] : [at, taskId]))
   }
 
   get(runId: string): CheckRun | null {

@@ -24,7 +24,7 @@ const LOOP_WORDS = {
 
 /** The roster's word on the latest checks: "checks 2/3", with the round's status for colour. */
 export function CheckChip({ summary }: { summary: CheckSummary | null | undefined }): JSX.Element {
-  if (!summary || summary.total + summary.graded === 0) return <></>
+  if (!summary || summary.total + summary.graded === 0) return ''
   const parts = [
     ...(summary.total > 0 ? [`checks ${summary.passed}/${summary.total}`] : []),
     ...(summary.graded > 0 ? [`criteria ${summary.met}/${summary.graded}`] : []),
@@ -68,7 +68,7 @@ function ResultRow({ result }: { result: CheckResult }): JSX.Element {
 /** The latest round of checks and the reviewer's grades, beside each other, on the review page. */
 export function ChecksPanel({ view, canRerun }: { view: TaskChecksView; canRerun: boolean }): JSX.Element {
   const run = view.latest
-  if (view.checks.length === 0 && view.criteria.length === 0) return <></>
+  if (view.checks.length === 0 && view.criteria.length === 0) return ''
   return (
     <section class="panel" id="checks" aria-labelledby="checks-h" data-checks={run?.status ?? 'none'}>
       <div class="panel-head">

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { makeRepo } from '../support/git-repo'
-import { startTestRuntime, type TestRuntime } from '../support/runtime'
+import { restartTestRuntime, startTestRuntime, type TestRuntime } from '../support/runtime'
 import { waitFor } from '../support/temp'
 
 /**
@@ -354,5 +354,21 @@ describe('in the web UI', () => {
       fix_round: 0,
       fix_loop: null,
     })
+  })
+})
+
+describe('a restart', () => {
+  test('a round the server was running when it went down ends stopped, and so does its task', async () => {
+    const id = await createShell('echo r > restart.txt', {
+      checks: [{ name: 'forever', command: 'sleep 60' }],
+    })
+    expect((await rt.call('POST', `/tasks/${id}/start`)).status).toBe(200)
+    await until(id, (task) => byCategory(task, 'check-started').length > 0, 'checking')
+    rt = await restartTestRuntime(rt)
+    const task = await settled(id)
+    expect(task.status).toBe('stopped')
+    const { latest } = await checksOf(id)
+    expect(latest.status).toBe('stopped')
+    expect(latest.finished_at).toBeString()
   })
 })

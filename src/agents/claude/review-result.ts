@@ -20,7 +20,7 @@ export function claudeReviewResult(stdout: string): ReviewResult {
     cache_write_tokens: num(usage.cache_creation_input_tokens),
   }
   const costUsd = num(result?.total_cost_usd)
-  if (!result || result.type !== 'result')
+  if (result?.type !== 'result')
     return { structured: null, error: 'the reviewer printed no result', tokens, costUsd }
   if (result.is_error === true || !isObject(result.structured_output))
     return {

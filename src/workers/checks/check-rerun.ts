@@ -66,7 +66,7 @@ export class CheckRerun implements LiveRun {
       )
     } catch (error) {
       console.error(`task ${this.taskId}: running its checks failed`, error)
-      this.deps.store.checks.settleRunning(this.taskId, new Date().toISOString())
+      this.deps.store.checks.settleRunning(new Date().toISOString(), this.taskId)
       lifecycle.transition(
         this.taskId,
         { type: 'FAIL' },
