@@ -409,7 +409,10 @@ export class Run implements LiveRun, ExecutorContext {
     }
     const { failed, summary } = exitVerdict(task, exit, failure)
     const outcome: ExitOutcome = failed ? 'failed' : changes?.has_changes ? 'changes' : 'no-changes'
-    if (outcome === 'changes' && this.prepared && hasChecks(this.deps, task)) {
+    // From running.agent only: an agent that exited while it waited for input ends unchecked
+    // (and the merge gate sees no checks on its attempt).
+    const checkable = this.deps.lifecycle.can(this.taskId, { type: 'CHECKS' })
+    if (outcome === 'changes' && this.prepared && checkable && hasChecks(this.deps, task)) {
       await this.verify(task, this.prepared, ending, summary)
       return
     }
