@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { seriousViolations, THEMES } from './axe'
 import { startUi, type UiHarness } from './harness'
 
 let ui: UiHarness
@@ -48,6 +49,13 @@ test('check verdicts in the roster and on the review page; the gate refuses the 
   expect(await page.textContent('#checks tr[data-check="types"] .verdict')).toBe('passed')
   await page.click('#checks tr[data-check="unit"] summary')
   expect(await page.textContent('#checks tr[data-check="unit"] pre')).toBe('1 test failed')
+  // The checks panel and the forced merge's form pass axe-core in both themes.
+  await page.click('.force-merge summary')
+  for (const theme of THEMES) {
+    await page.emulateMedia({ colorScheme: theme })
+    expect(await seriousViolations(page)).toEqual([])
+  }
+  await page.click('.force-merge summary')
 
   await page.click('#review button[data-shortcut="m"]')
   await page.waitForSelector('#flash >> text=unit (failed)')
