@@ -2,6 +2,7 @@ import { Elysia } from 'elysia'
 import packageJson from '../package.json'
 import { approvalRoutes } from './routes/approvals'
 import { bodyLimit } from './routes/body-limit'
+import { checkRoutes } from './routes/checks'
 import { errorHandling } from './routes/errors'
 import { gitHttpRoutes } from './routes/git-http'
 import { healthRoutes } from './routes/health'
@@ -40,6 +41,7 @@ export function createApp(runtime: Runtime) {
     .use(streamRoutes(runtime))
     .use(reviewRoutes(runtime))
     .use(taskGroupRoutes(runtime))
+    .use(checkRoutes(runtime))
     .use(systemRoutes(runtime))
     .use(workspaceRoutes(runtime))
     .use(runnerHostRoutes(runtime))

@@ -37,6 +37,15 @@ export const gitIsolation: RuntimeAdapters['isolation'] = (settings) => {
       })
       return { has_changes: diff.has_changes, stat: diff.stat }
     },
+    async patch(task: TaskRecord, maxBytes: number) {
+      if (!task.worktree_path) return null
+      const diff = await captureDiff({
+        checkout: await locateTaskCheckout(task.workspace, task.id, task.worktree_path),
+        baseCommit: task.base_commit,
+        maxPatchBytes: maxBytes,
+      })
+      return diff.patch
+    },
   }
 }
 

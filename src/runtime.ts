@@ -25,6 +25,7 @@ import { accessToken } from './storage/access-token'
 import { InstanceLock } from './storage/instance-lock'
 import { Store } from './storage/store'
 import { isLastingWriteFailure } from './storage/write-failures'
+import { ChecksService } from './tasks/checks-service'
 import { GroupService } from './tasks/group-service'
 import { IntentSettler } from './tasks/intent-recovery'
 import { type RecoveryReport, recoverAfterRestart } from './tasks/recovery'
@@ -53,6 +54,8 @@ export interface Runtime {
   review: ReviewService
   /** Groups of variants: one goal tried several ways, compared, one picked. */
   groups: GroupService
+  /** Checks: their verdicts, a re-run on request, the merge gate. */
+  checks: ChecksService
   /** The live timelines and status changes the streams read. */
   timeline: TimelineService
   runners: RunnerCatalog
@@ -143,6 +146,9 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       sandbox,
       limits,
       runsHere: (task) => !remote.isRemote(task),
+      checksFor: (workspace) => workspaces.checksFor(workspace),
+      // A fix round's run, queued by the run before it (the dispatch is made just below).
+      requeue: (job) => dispatch.dispatch(job),
     })
     // Jobs wait until recovery has reconciled the previous run's state.
     let recovered!: () => void
@@ -184,6 +190,13 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       preflight: new Preflight(runners, sandbox),
       redaction,
     })
+    const checks = new ChecksService({
+      store: openStore,
+      lifecycle,
+      remote,
+      checksFor: (workspace) => workspaces.checksFor(workspace),
+      rerun: (task, attemptId) => coordinator.rerunChecks(task, attemptId),
+    })
     const recovery = await recoverAfterRestart(openStore, lifecycle, intents, dispatch, config.stopGraceMs)
     // No agent process survived the previous server, so nothing can receive an answer any more.
     openStore.approvals.expireAll({
@@ -191,6 +204,8 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       decided_at: now(),
       message: 'the server restarted before an answer',
     })
+    // No check outlived the previous server: a round it left running ended with it.
+    openStore.checks.settleRunning(now())
     hostRegistry.renewLeases()
     const sweeper = new LeaseSweeper(hostRegistry)
     recovered()
@@ -202,6 +217,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       intents,
       copyGlobsFor: (workspace) => workspaces.copyGlobsFor(workspace),
       discardRemoteWorktrees: (taskId) => remote.discardWorktrees(taskId),
+      gate: (task) => checks.gate(task),
     })
     let closed = false
     return {
@@ -215,6 +231,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       timeline: new TimelineService({ store: openStore, bus, tasks }),
       review,
       groups: new GroupService({ store: openStore, tasks, review }),
+      checks,
       runners,
       workspaces,
       sessions: new SessionInventory(),

@@ -2,6 +2,8 @@
 
 export { findAgentBinary } from './availability'
 export { claudeAdapter } from './claude'
+export { buildClaudeReview, type ReviewRequest } from './claude/launch'
+export { claudeReviewResult, type ReviewResult } from './claude/review-result'
 export {
   codexAdapter,
   codexCostUsd,

@@ -9,7 +9,10 @@ import { and, assign, not, or, type SnapshotFrom, setup, stateIn } from 'xstate'
  * - `run`: the wire status, its top-level state. Two states have substates the wire does not show:
  *   queued.draft (created, never started), queued.waiting (a run job is in the queue);
  *   needs-input.approval (held at the approval gate, no process), needs-input.prompt (a live
- *   process waits for an answer: a prompt on stdin, or an agent's tool approval).
+ *   process waits for an answer: a prompt on stdin, or an agent's tool approval); running.agent
+ *   (the runner's process), running.checks (the task's checks run in its worktree: after an
+ *   attempt with changes, or again on request from ready-for-review), running.review (a reviewer
+ *   grades the diff against the task's criteria).
  * - `worktree`: whether the task has a checkout of its own, and the intent states in which git
  *   changes the repository before the database records the outcome (merging, cleaning,
  *   restoring). An intent ends with the event that records it done or rolled back, from the
@@ -19,6 +22,7 @@ import { and, assign, not, or, type SnapshotFrom, setup, stateIn } from 'xstate'
  * has settled, and while an intent is open the run neither starts again nor is deleted.
  *
  * FOLLOW_UP is a reply to an agent whose process has ended: a new run continuing its session.
+ * FIX is the same, sent by the fix loop when a check failed: the next round is a new run.
  */
 
 export interface TaskMachineContext {
@@ -45,6 +49,12 @@ export type TaskMachineEvent =
   | { type: 'STOP' }
   | { type: 'RECOVER' }
   | { type: 'FOLLOW_UP' }
+  /** The checks start: after the runner's process, or again on request. */
+  | { type: 'CHECKS' }
+  /** The reviewer starts grading the diff against the criteria. */
+  | { type: 'REVIEW' }
+  /** A check failed and the fix loop has rounds left: the agent gets a follow-up. */
+  | { type: 'FIX' }
   | { type: 'DELETE' }
   | { type: 'MERGE_BEGIN' }
   | { type: 'MERGE_DONE' }
@@ -121,6 +131,8 @@ export const taskMachine = setup({
       ]),
     ),
     runSettled: inRun('ready-for-review', 'completed', 'failed', 'stopped'),
+    // Checks run again only where there is a worktree whose changes are not merged yet.
+    checkable: and([({ context }) => !context.merged, stateIn('#task.worktree.present')]),
     // A run that completed has nothing to merge; one already merged nothing more.
     mergeable: and([({ context }) => !context.merged, inRun('ready-for-review', 'failed', 'stopped')]),
   },
@@ -151,8 +163,19 @@ export const taskMachine = setup({
           on: { STOP: 'stopped', FAIL: 'failed' },
         },
         running: {
+          initial: 'agent',
+          states: {
+            agent: {
+              on: {
+                NEED_INPUT: '#task.run.needs-input.prompt',
+                CHECKS: 'checks',
+                REVIEW: 'review',
+              },
+            },
+            checks: { on: { REVIEW: 'review', FIX: startPastGate } },
+            review: { on: { FIX: startPastGate } },
+          },
           on: {
-            NEED_INPUT: 'needs-input.prompt',
             EXIT: exit,
             FAIL: 'failed',
             STOP: 'stopped',
@@ -174,7 +197,9 @@ export const taskMachine = setup({
           },
           on: { STOP: 'stopped' },
         },
-        'ready-for-review': { on: settled },
+        'ready-for-review': {
+          on: { ...settled, CHECKS: { guard: and(['worktreeIdle', 'checkable']), target: 'running.checks' } },
+        },
         completed: { on: settled },
         failed: { on: settled },
         stopped: { on: settled },
@@ -229,6 +254,9 @@ export const ALL_ACTIONS: TaskAction[] = [
   'STOP',
   'RECOVER',
   'FOLLOW_UP',
+  'CHECKS',
+  'REVIEW',
+  'FIX',
   'DELETE',
   'MERGE_BEGIN',
   'MERGE_DONE',

@@ -74,6 +74,12 @@ export function storedStateName(persisted: { status?: unknown; value?: unknown }
   return pathOf(regions.run)
 }
 
+/** What a running task is doing (its `running` substate: agent, checks, review); null when not running. */
+export function phaseOfState(state: string): string | null {
+  const [status, phase] = state.split('.')
+  return status === 'running' ? (phase ?? null) : null
+}
+
 export function worktreeOf(snapshot: TaskSnapshot): WorktreeState {
   return (snapshot.value as { worktree: WorktreeState }).worktree
 }
@@ -108,6 +114,9 @@ const ACTION_NAMES: Record<TaskAction, string> = {
   STOP: 'stop',
   RECOVER: 'recover',
   FOLLOW_UP: 'follow-up',
+  CHECKS: 'run the checks of',
+  REVIEW: 'review',
+  FIX: 'send a fix round to',
   DELETE: 'delete',
   MERGE_BEGIN: 'merge',
   MERGE_DONE: 'record the merge of',

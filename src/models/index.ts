@@ -5,6 +5,7 @@
  */
 export * from './approval'
 export * from './attempt'
+export * from './checks'
 export * from './cost-ledger'
 export * from './diff'
 export * from './event'

@@ -42,6 +42,13 @@ export const MaxOutputMb = WholeNumberInRange({
   description: `output stored per attempt, in MiB; past it the run is stopped (default ${DEFAULT_RUN_LIMITS.max_output_mb})`,
 })
 
+export const FixRounds = WholeNumberInRange({
+  minimum: 0,
+  maximum: 10,
+  description:
+    'rounds of the fix loop: a failed check sends the agent a follow-up and the checks run again (default 0)',
+})
+
 const List = Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 200 })
 
 /** The policy of the original openRuntime: what a client written for it sends and reads. */
@@ -88,6 +95,12 @@ const RuntimePolicySchema = Type.Object({
         'let the task run directly in a workspace outside git, which it then changes (default false: refused)',
     }),
   ),
+  fix_rounds: optionalOnWire(FixRounds),
+  require_checks: optionalOnWire(
+    Type.Boolean({
+      description: 'refuse a merge (409) unless the latest checks passed; a forced merge records who and why',
+    }),
+  ),
 })
 
 /** The policy the runtime enforces: every field present, as `normalizePolicy` makes it. */
@@ -118,6 +131,8 @@ export function defaultPolicy(): EffectivePolicy {
     require_sandbox: false,
     approval_timeout_seconds: DEFAULT_APPROVAL_TIMEOUT_SECONDS,
     allow_in_place: false,
+    fix_rounds: 0,
+    require_checks: false,
     ...DEFAULT_RUN_LIMITS,
   }
 }

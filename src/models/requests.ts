@@ -4,7 +4,8 @@ import { Nullable } from './schema-kit'
 import { BudgetMinutes, ModelName, TaskRecordSchema } from './task'
 import { VariantsSchema } from './task-group'
 
-const { title, prompt, runner, command, workspace, runner_labels } = TaskRecordSchema.properties
+const { title, prompt, runner, command, workspace, runner_labels, checks, criteria } =
+  TaskRecordSchema.properties
 
 /**
  * `POST /tasks`: the task's own fields, each with its model's type and range, bounded in length
@@ -33,6 +34,12 @@ export const CreateTaskBodySchema = Type.Object(
       }),
     ),
     variants: Type.Optional(VariantsSchema),
+    checks: Type.Optional(
+      CloneType(checks, { description: "checks run after each attempt with changes, after the workspace's" }),
+    ),
+    criteria: Type.Optional(
+      CloneType(criteria, { description: 'acceptance criteria a reviewer run grades the diff against' }),
+    ),
   },
   { additionalProperties: false },
 )

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { AttemptViewSchema } from './attempt'
+import { CheckSummarySchema } from './checks'
 import { TaskEventSchema } from './event'
 import { Nullable, optionalOnWire } from './schema-kit'
 import { TaskRecordSchema } from './task'
@@ -9,6 +10,12 @@ export const TaskViewSchema = Type.Composite([
   TaskRecordSchema,
   Type.Object({
     state: Type.String({ description: 'full machine state, e.g. needs-input.approval' }),
+    phase: optionalOnWire(
+      Nullable(Type.String(), {
+        description:
+          'what a running task is doing: agent, checks or review (its running substate); null otherwise',
+      }),
+    ),
     events: Type.Array(TaskEventSchema),
     attempts: Type.Array(AttemptViewSchema),
     current_attempt: Nullable(AttemptViewSchema),
@@ -20,6 +27,12 @@ export const TaskViewSchema = Type.Composite([
     sandboxed: optionalOnWire(
       Nullable(Type.Boolean(), {
         description: 'whether the latest attempt ran inside the bubblewrap sandbox; null before any ran',
+      }),
+    ),
+    check_summary: optionalOnWire(
+      Nullable(CheckSummarySchema, {
+        description:
+          'the latest round of checks in brief (GET /tasks/{id}/checks has them all); null before any ran',
       }),
     ),
     isolated: optionalOnWire(

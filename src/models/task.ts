@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
+import { CheckListSchema, CriteriaSchema } from './checks'
 import { CostLedgerSchema } from './cost-ledger'
 import { EffectivePolicySchema } from './policy'
 import { NumberInRange } from './ranges'
@@ -50,6 +51,10 @@ export const TaskRecordSchema = Type.Object({
   runner_labels: optionalOnWire(RunnerLabelsSchema),
   /** The group of variants the task is one of (POST /tasks with `variants`); null for a task of its own. */
   group_id: optionalOnWire(Nullable(Type.String())),
+  /** Checks of its own, run after the workspace's (one of the same name replaces the workspace's). */
+  checks: optionalOnWire(CheckListSchema),
+  /** Acceptance criteria a reviewer run grades the diff against. */
+  criteria: optionalOnWire(CriteriaSchema),
   created_at: Type.String(),
   updated_at: Type.String(),
 })

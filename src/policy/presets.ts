@@ -96,6 +96,8 @@ export function normalizePolicy(input: PolicyInput | null | undefined): Effectiv
     require_sandbox: given.require_sandbox ?? base.require_sandbox,
     approval_timeout_seconds: given.approval_timeout_seconds ?? base.approval_timeout_seconds,
     allow_in_place: given.allow_in_place ?? base.allow_in_place,
+    fix_rounds: given.fix_rounds ?? base.fix_rounds,
+    require_checks: given.require_checks ?? base.require_checks,
     max_processes: given.max_processes ?? base.max_processes,
     max_memory_mb: given.max_memory_mb ?? base.max_memory_mb,
     max_output_mb: given.max_output_mb ?? base.max_output_mb,

@@ -51,6 +51,8 @@ export function reviewRoutes(services: Services) {
         const result = await review.merge(tasks.get(params.id), {
           strategy: body?.strategy,
           message: body?.message ?? undefined,
+          force: body?.force,
+          reason: body?.reason,
         })
         return { task: tasks.view(params.id, 100), message: result.message, merge: result }
       },
@@ -61,6 +63,14 @@ export function reviewRoutes(services: Services) {
             {
               strategy: t.Optional(t.UnionEnum(['apply', 'commit'])),
               message: t.Optional(t.Union([t.String({ maxLength: 10_000 }), t.Null()])),
+              force: t.Optional(
+                t.Boolean({
+                  description: 'merge although require_checks refuses it (needs a reason; recorded)',
+                }),
+              ),
+              reason: t.Optional(
+                t.Union([t.String({ maxLength: 2000, description: 'why the merge is forced' }), t.Null()]),
+              ),
             },
             { additionalProperties: false },
           ),
@@ -69,7 +79,7 @@ export function reviewRoutes(services: Services) {
         detail: {
           summary: 'Merge the task changes into its workspace (apply as uncommitted changes, or one commit)',
           description:
-            'Refused while the task runs, and a second time. On conflict (409) nothing in the target changed; the conflicting files are in error.details.files.',
+            'Refused while the task runs, and a second time. On conflict (409) nothing in the target changed; the conflicting files are in error.details.files. With require_checks in the policy, refused (409 checks_not_passed, the checks named in the message and error.details.checks) unless the latest checks passed; force with a reason merges anyway and records who forced it and why.',
         },
       },
     )

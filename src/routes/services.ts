@@ -11,6 +11,7 @@ export type Services = Pick<
   | 'tasks'
   | 'review'
   | 'groups'
+  | 'checks'
   | 'timeline'
   | 'runners'
   | 'workspaces'

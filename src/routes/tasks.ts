@@ -79,6 +79,8 @@ export function taskRoutes(services: Services) {
           budget_minutes: body.budget_minutes ?? undefined,
           policy: body.policy ?? undefined,
           runner_labels: body.runner_labels,
+          checks: body.checks,
+          criteria: body.criteria,
         })
         return tasks.view(task.id, 'all')
       },

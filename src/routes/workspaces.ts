@@ -1,4 +1,5 @@
 import { Elysia, t } from 'elysia'
+import { CheckListSchema } from '../domain'
 import { pickFolder } from '../workspaces'
 import { listFolders } from '../workspaces/browse'
 import { ErrorResponse } from './schemas'
@@ -23,6 +24,7 @@ export function workspaceRoutes(services: Services) {
             registered: t.Boolean(),
             current: t.Boolean(),
             copy_globs: t.Array(t.String()),
+            checks: CheckListSchema,
           }),
         ),
       },
@@ -42,23 +44,44 @@ export function workspaceRoutes(services: Services) {
       response: { 200: WorkspaceRef, 400: ErrorResponse },
       detail: { summary: 'Switch the current workspace' },
     })
-    .post('/workspaces/settings', ({ body }) => workspaces.setCopyGlobs(body.path, body.copy_globs), {
-      body: t.Object(
-        {
-          path: t.String({ minLength: 1, maxLength: 4096 }),
-          copy_globs: t.Array(t.String({ minLength: 1, maxLength: 512 }), { maxItems: 100 }),
+    .post(
+      '/workspaces/settings',
+      async ({ body }) => {
+        const globs = body.copy_globs ? await workspaces.setCopyGlobs(body.path, body.copy_globs) : null
+        const checks = body.checks ? await workspaces.setChecks(body.path, body.checks) : null
+        const workspace = globs ?? checks ?? (await workspaces.register(body.path))
+        return {
+          ...workspace,
+          copy_globs: globs?.copy_globs ?? workspaces.copyGlobsFor(workspace.path),
+          checks: checks?.checks ?? workspaces.checksFor(workspace.path),
+        }
+      },
+      {
+        body: t.Object(
+          {
+            path: t.String({ minLength: 1, maxLength: 4096 }),
+            copy_globs: t.Optional(t.Array(t.String({ minLength: 1, maxLength: 512 }), { maxItems: 100 })),
+            checks: t.Optional(CheckListSchema),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: t.Object({
+            name: t.String(),
+            path: t.String(),
+            copy_globs: t.Array(t.String()),
+            checks: CheckListSchema,
+          }),
+          400: ErrorResponse,
         },
-        { additionalProperties: false },
-      ),
-      response: {
-        200: t.Object({ name: t.String(), path: t.String(), copy_globs: t.Array(t.String()) }),
-        400: ErrorResponse,
+        detail: {
+          summary:
+            'Set the git-ignored files (glob patterns, e.g. .env*) copied into each new worktree of a workspace, and the checks its tasks run',
+          description:
+            "Each field given replaces that setting; one left out keeps it. A check is {name, command, timeout_seconds}: after every attempt with changes it runs with /bin/sh -lc in the worktree, under the task's policy and sandbox.",
+        },
       },
-      detail: {
-        summary:
-          'Set the git-ignored files (glob patterns, e.g. .env*) copied into each new worktree of a workspace',
-      },
-    })
+    )
     .get('/workspaces/discover', ({ query }) => workspaces.discover(query.refresh === 'true'), {
       query: t.Object({ refresh: t.Optional(t.Union([t.Literal('true'), t.Literal('false')])) }),
       response: { 200: t.Array(WorkspaceRef) },

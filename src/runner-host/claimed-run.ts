@@ -52,6 +52,8 @@ export function taskOfClaim(claim: ClaimedRun, worktree: string): TaskRecord {
     effective_policy: claim.policy,
     cost_ledger: claim.cost_ledger,
     runner_labels: [],
+    checks: [],
+    criteria: [],
     created_at: at,
     updated_at: at,
   }

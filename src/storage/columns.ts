@@ -81,6 +81,19 @@ export const stringList = (): Storage<string[]> => ({
   },
 })
 
+/** A JSON array of objects in `<field>_json` (validated where it came in); anything else reads as empty. */
+export const jsonList = <T extends object>(): Storage<T[]> => ({
+  suffix: '_json',
+  generated: false,
+  encode: (value) => JSON.stringify(value ?? []),
+  decode: (value) => {
+    const list = parseStoredJson<unknown>(value === null ? null : String(value), [])
+    return Array.isArray(list)
+      ? list.filter((item): item is T => typeof item === 'object' && item !== null)
+      : []
+  },
+})
+
 /** Every field of a record, and how each is stored. */
 export type ColumnSpec<R> = { readonly [K in keyof R]-?: Storage<R[K]> }
 

@@ -1,6 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import { ApprovalTable } from './approvals'
 import { AttemptTable } from './attempts'
+import { CheckTable } from './checks'
 import { openDatabase } from './database'
 import { EventTable } from './events'
 import { IntentTable } from './intents'
@@ -22,6 +23,7 @@ export class Store {
   readonly outbox: OutboxTable
   readonly runnerHosts: RunnerHostTable
   readonly groups: TaskGroupTable
+  readonly checks: CheckTable
 
   constructor(readonly db: Database) {
     this.approvals = new ApprovalTable(db)
@@ -33,6 +35,7 @@ export class Store {
     this.attempts = new AttemptTable(db)
     this.events = new EventTable(db)
     this.workspaces = new WorkspaceTable(db)
+    this.checks = new CheckTable(db)
   }
 
   static open(path: string): Store {

@@ -7,7 +7,7 @@ import {
   type TaskRecord,
   type TaskStatus,
 } from '../domain'
-import { Columns, json, number, type Row, stringList, text } from './columns'
+import { Columns, json, jsonList, number, type Row, stringList, text } from './columns'
 import { inLists } from './in-list'
 
 /** How each field of a task is stored in `tasks` (besides the machine snapshot and the follow-up). */
@@ -35,6 +35,8 @@ export const TASK_COLUMNS = new Columns<TaskRecord>({
   cost_ledger: json(emptyLedger),
   runner_labels: stringList(),
   group_id: text(),
+  checks: jsonList(),
+  criteria: stringList(),
   created_at: text(),
   updated_at: text(),
 })

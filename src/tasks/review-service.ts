@@ -18,6 +18,7 @@ import {
 } from '../git'
 import type { TaskLifecycle } from '../lifecycle'
 import type { Store } from '../storage/store'
+import { ChecksService, type GateVerdict } from './checks-service'
 import { checkoutOf, type IntentSettler } from './intent-recovery'
 import { remoteWorkOf } from './remote-work'
 import type { TaskOperations } from './task-operations'
@@ -34,6 +35,26 @@ export interface ReviewServiceDeps {
   copyGlobsFor: (workspace: string) => string[]
   /** Tells the runner hosts that ran a task that its worktree was cleaned up. */
   discardRemoteWorktrees: (taskId: string) => void
+  /** Where the task stands against the checks gate (`require_checks`). */
+  gate: (task: TaskRecord) => GateVerdict
+}
+
+export interface MergeOptions {
+  strategy?: MergeStrategy
+  message?: string
+  /** Merge although `require_checks` refuses it; needs a reason, and is recorded. */
+  force?: boolean
+  reason?: string | null
+  /** Who asks (recorded with a forced merge). */
+  by?: string
+}
+
+/** A merge forced past the gate, as it is recorded. */
+interface Forced {
+  reason: string
+  by: string
+  failed: string[]
+  checkRunId: string | null
 }
 
 /**
@@ -130,10 +151,31 @@ export class ReviewService {
     return remoteWorkOf(this.deps.store, task, () => checkoutOf(task))
   }
 
-  async merge(task: TaskRecord, options: { strategy?: MergeStrategy; message?: string }) {
-    const { lifecycle, operations } = this.deps
+  /**
+   * The checks gate: with `require_checks`, a merge waits for the latest round of checks (on the
+   * latest attempt) to pass, and the 409 names what did not; `force` with a reason goes past it,
+   * and says so in the merge's own transition.
+   */
+  private passGate(task: TaskRecord, options: MergeOptions): Forced | null {
+    const reason = ChecksService.reasonOf(options.force, options.reason)
+    const policy = task.effective_policy ?? task.policy
+    if (!policy.require_checks) return null
+    const gate = this.deps.gate(task)
+    if (gate.passed) return null
+    if (reason === null)
+      throw conflict(
+        'checks_not_passed',
+        `cannot merge task ${task.id}: its policy requires passing checks, and these did not pass: ${gate.failed.join(', ')} (force it with "force": true and a "reason")`,
+        { checks: gate.failed, check_run_id: gate.run?.id ?? null },
+      )
+    return { reason, by: options.by ?? 'local user', failed: gate.failed, checkRunId: gate.run?.id ?? null }
+  }
+
+  async merge(task: TaskRecord, options: MergeOptions) {
+    const { lifecycle, operations, store } = this.deps
     await this.deps.intents.settleLeftover(task.id)
     lifecycle.assertCan(task.id, { type: 'MERGE_BEGIN' })
+    const forced = this.passGate(task, options)
     return operations.exclusive(task.id, 'a merge', async () => {
       const checkout = await checkoutOf(task)
       const taskTree = (await this.remoteWork(task))?.tree
@@ -147,8 +189,34 @@ export class ReviewService {
           {
             message: `Merging into ${target}${plan?.commit ? ` as commit ${plan.commit.slice(0, 12)}` : ''}`,
             category: 'merge-started',
-            metadata: { strategy, target },
+            metadata: { strategy, target, ...(forced ? { forced: true, forced_by: forced.by } : {}) },
             plan,
+            extraEvents: forced
+              ? [
+                  {
+                    kind: 'lifecycle',
+                    message: `Merge forced past the checks gate by ${forced.by}: ${forced.reason} (not passed: ${forced.failed.join(', ')})`,
+                    metadata: {
+                      category: 'merge-forced',
+                      forced_by: forced.by,
+                      reason: forced.reason,
+                      checks: forced.failed,
+                      check_run_id: forced.checkRunId,
+                    },
+                  },
+                ]
+              : [],
+            write: (at) => {
+              if (forced)
+                store.checks.recordForcedMerge({
+                  task_id: task.id,
+                  forced_by: forced.by,
+                  reason: forced.reason,
+                  failed_checks: forced.failed,
+                  check_run_id: forced.checkRunId,
+                  created_at: at,
+                })
+            },
           },
         )
         began = true

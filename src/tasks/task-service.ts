@@ -122,6 +122,8 @@ export class TaskService {
       cost_ledger: emptyLedger(),
       runner_labels: input.runner_labels ?? [],
       group_id: groupId,
+      checks: input.checks ?? [],
+      criteria: input.criteria ?? [],
       created_at: at,
       updated_at: at,
     }

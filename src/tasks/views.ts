@@ -1,5 +1,6 @@
 import type { TaskRecord, TaskView } from '../domain'
 import type { TaskLifecycle } from '../lifecycle'
+import { phaseOfState } from '../machines/task-state'
 import type { Store } from '../storage/store'
 
 /** How many events a task embeds: none, all, or the newest N. */
@@ -45,12 +46,14 @@ export function taskViews(
       attempts,
       current_attempt: current,
       state: states.get(task.id) as string,
+      phase: phaseOfState(states.get(task.id) as string),
       last_seq: lastSeq,
       // Seqs are contiguous from 1 and events are never removed one by one, so the count is the last seq.
       event_count: lastSeq,
       events_truncated: events.length < lastSeq,
       sandboxed: current?.sandboxed ?? null,
       isolated: current?.isolated ?? null,
+      check_summary: store.checks.summary(task.id),
     }
   })
 }

@@ -8,6 +8,8 @@ export interface AllowedActions {
   stop: boolean
   reply: boolean
   merge: boolean
+  /** The checks may run again (the worktree is there, the run settled ready for review). */
+  checks: boolean
   cleanup: boolean
   restore: boolean
   delete: boolean
@@ -43,10 +45,11 @@ export function allowedActions(task: ActionTask, can: (event: TaskMachineEvent) 
     stop: can({ type: 'STOP' }),
     // A live process takes a reply; an agent whose run ended continues its session with one.
     reply:
-      task.state === 'running' ||
+      task.state === 'running.agent' ||
       task.state === 'needs-input.prompt' ||
       (task.runner !== 'shell' && can({ type: 'FOLLOW_UP' })),
     merge: task.diff_stat !== null && can({ type: 'MERGE_BEGIN' }),
+    checks: can({ type: 'CHECKS' }),
     cleanup: can({ type: 'CLEANUP_BEGIN' }),
     restore: can({ type: 'RESTORE_BEGIN' }),
     delete: can({ type: 'DELETE' }),

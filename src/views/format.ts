@@ -47,6 +47,9 @@ const STATE_LABELS: Record<string, string> = {
   'queued.waiting': 'queued',
   'needs-input.approval': 'needs approval',
   'needs-input.prompt': 'needs input',
+  'running.agent': 'running',
+  'running.checks': 'running checks',
+  'running.review': 'grading criteria',
   'ready-for-review': 'ready for review',
 }
 

@@ -39,7 +39,7 @@ export function ReplyForm({ taskId, kind }: { taskId: string; kind: ReplyKind })
   )
 }
 
-const LIVE_STATES = new Set(['running', 'needs-input.prompt', 'needs-input.approval'])
+const LIVE_STATES = new Set(['running.agent', 'needs-input.prompt', 'needs-input.approval'])
 
 function replyKind(task: Pick<TaskView, 'runner' | 'state'>): ReplyKind {
   if (task.runner === 'shell') return task.state === 'needs-input.prompt' ? 'prompt' : 'stdin'

@@ -1,5 +1,6 @@
-import type { TaskDiffView, TaskView, ToolApproval } from '../domain'
+import type { TaskChecksView, TaskDiffView, TaskView, ToolApproval } from '../domain'
 import type { AllowedActions } from './actions'
+import { ChecksPanel } from './check-verdicts'
 import { type DiffLayout, renderDiff } from './diff-html'
 import { attr, count } from './format'
 import { Layout } from './layout'
@@ -13,6 +14,7 @@ export interface ReviewProps {
   diff: TaskDiffView
   layout: DiffLayout
   actions: AllowedActions
+  checks: TaskChecksView
 }
 
 export interface ReviewPageProps extends ReviewProps {
@@ -102,7 +104,8 @@ function LayoutSwitch({ taskId, layout }: { taskId: string; layout: DiffLayout }
 }
 
 /** Everything below the page header; action responses replace it as a whole. */
-export function ReviewBody({ task, diff, layout, actions }: ReviewProps): JSX.Element {
+export function ReviewBody({ task, diff, layout, actions, checks }: ReviewProps): JSX.Element {
+  const gated = checks.require_checks && checks.latest?.status !== 'passed'
   return (
     <div id="review" data-task-id={task.id} data-task-status={task.status} data-task-title={attr(task.title)}>
       <div class="summary-head">
@@ -124,6 +127,7 @@ export function ReviewBody({ task, diff, layout, actions }: ReviewProps): JSX.El
         <SnapshotNote task={task} diff={diff} />
         {diff.has_changes ? <FileTable diff={diff} /> : <Why task={task} diff={diff} />}
       </section>
+      <ChecksPanel view={checks} canRerun={actions.checks} />
       {diff.has_changes ? (
         <section class="panel" aria-labelledby="diff-h">
           <div class="panel-head">
@@ -146,7 +150,7 @@ export function ReviewBody({ task, diff, layout, actions }: ReviewProps): JSX.El
         <h2 id="merge-h">Merge and clean up</h2>
         {actions.merged ? <p class="ok">Merged into the workspace.</p> : ''}
         <div class="actions">
-          {actions.merge ? <MergeForm taskId={task.id} /> : ''}
+          {actions.merge ? <MergeForm taskId={task.id} gated={gated} /> : ''}
           {actions.cleanup ? <CleanupForm taskId={task.id} merged={actions.merged} /> : ''}
           {actions.restore ? (
             <button type="button" hx-post={`/ui/tasks/${task.id}/restore`} hx-target="#flash">

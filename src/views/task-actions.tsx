@@ -6,7 +6,8 @@ const post = (taskId: string, action: string) => ({
   'hx-target': '#flash',
 })
 
-export function MergeForm({ taskId }: { taskId: string }): JSX.Element {
+/** With `gated` (require_checks, and the checks did not pass), a merge past the gate needs a reason. */
+export function MergeForm({ taskId, gated = false }: { taskId: string; gated?: boolean }): JSX.Element {
   return (
     <form class="action-form" {...post(taskId, 'merge')} hx-confirm="Merge these changes into the workspace?">
       <label>
@@ -25,6 +26,19 @@ export function MergeForm({ taskId }: { taskId: string }): JSX.Element {
       >
         Merge
       </button>
+      {gated ? (
+        <details class="force-merge">
+          <summary>Merge although the checks did not pass</summary>
+          <label>
+            Reason (recorded) <input name="reason" maxlength="2000" />
+          </label>
+          <button type="submit" name="force" value="true" data-busy-label="Merging…">
+            Force the merge
+          </button>
+        </details>
+      ) : (
+        ''
+      )}
     </form>
   )
 }

@@ -1,5 +1,6 @@
 import { RUNNER_LABELS, RUNNERS, TASK_STATUSES, type TaskStatus, type TaskView } from '../domain'
 import type { WorkspaceListing } from '../workspaces/registry'
+import { CheckChip } from './check-verdicts'
 import { attr, baseName, statusLabel } from './format'
 import { shortProgress } from './roster-progress'
 import { StatusBadge } from './status'
@@ -56,6 +57,7 @@ function RosterItem({ task, selected }: { task: TaskView; selected: boolean }): 
           <span class="roster-progress" safe>
             {shortProgress(task)}
           </span>
+          <CheckChip summary={task.check_summary} />
         </span>
       </a>
     </li>

@@ -1,6 +1,7 @@
 import type { TaskRecord } from '../domain'
 import type { TaskLifecycle } from '../lifecycle'
 import type { RunJob } from '../queue/jobs'
+import { CheckRerun } from './checks/check-rerun'
 import type { LiveRuns } from './live-runs'
 import { Run, type RunDeps } from './run'
 
@@ -32,6 +33,21 @@ export class RunCoordinator {
       await run.execute(job.run)
     } finally {
       liveRuns.remove(run)
+    }
+  }
+
+  /**
+   * The checks again, on the latest attempt of a task the service has just moved to
+   * `running.checks`; resolves once they are recorded (reachable meanwhile for a stop).
+   */
+  async rerunChecks(task: TaskRecord, attemptId: string): Promise<void> {
+    const { liveRuns } = this.deps
+    const rerun = new CheckRerun({ ...this.deps, shutdownSignal: liveRuns.shutdownSignal }, task, attemptId)
+    liveRuns.add(rerun)
+    try {
+      await rerun.execute()
+    } finally {
+      liveRuns.remove(rerun)
     }
   }
 }

@@ -16,4 +16,6 @@ export interface Isolation {
    */
   collectCommits(task: TaskRecord): Promise<string | null>
   summarizeChanges(task: TaskRecord): Promise<ChangeSummary | null>
+  /** The task's patch against its base, cut at `maxBytes` (what a reviewer grades); null without a worktree. */
+  patch(task: TaskRecord, maxBytes: number): Promise<string | null>
 }

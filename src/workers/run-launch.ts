@@ -25,6 +25,8 @@ export interface LaunchRequest {
   dataDir: string
   /** An agent's network refused a connection (for the timeline). */
   onRefused: (target: string) => void
+  /** Nothing in the worktree may change (a reviewer's run). */
+  readOnlyWorkspace?: boolean
 }
 
 /**
@@ -50,6 +52,7 @@ export async function planLaunch(request: LaunchRequest): Promise<LaunchPlan> {
         network: network && wrapped ? { mount: network.mount, programs: wrapped.programs } : undefined,
         sandbox,
         dataDir: request.dataDir,
+        readOnlyWorkspace: request.readOnlyWorkspace,
       })
     let command = sandboxed(launch.spec.argv)
     // Whether RLIMIT_NPROC can hold depends on the sandbox; rlimits wrap the command inside it.

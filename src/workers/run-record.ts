@@ -20,7 +20,12 @@ import type { StopReason } from './live-runs'
 /** Rows committed together with what a record method writes. */
 export type Also = (at: string) => void
 
-export type FinishEvent = { type: 'FAIL' } | { type: 'STOP' } | { type: 'EXIT'; outcome: ExitOutcome }
+export type FinishEvent =
+  | { type: 'FAIL' }
+  | { type: 'STOP' }
+  | { type: 'EXIT'; outcome: ExitOutcome }
+  /** The checks failed and the fix loop sends the agent another round (a new run). */
+  | { type: 'FIX' }
 
 /** How one attempt ended, as its outcome transition records it (its status follows from the machine). */
 export interface Outcome {
@@ -35,8 +40,10 @@ export interface Outcome {
   /** The limits as they ended (what the cgroup counted). */
   limits?: RunLimitsRecord
   stopReason: StopReason | null
-  /** Further rows that commit with the outcome (a runner host's report of it). */
-  write?: (at: string) => void
+  /** Further events written in the outcome's transaction, after the diff. */
+  events?: NewEvent[]
+  /** Further rows that commit with the outcome (a runner host's report of it, a fix round's run). */
+  write?: (at: string, next: { state: string; context: { starts: number } }) => void
 }
 
 export interface RunRecordDeps {
@@ -266,9 +273,9 @@ export class RunRecord {
         ...(outcome.stopReason ? { reason: outcome.stopReason } : {}),
         ...outcome.metadata,
       },
-      extraEvents: outcome.diff ? [outcome.diff] : [],
-      write: (at) => {
-        outcome.write?.(at)
+      extraEvents: [...(outcome.diff ? [outcome.diff] : []), ...(outcome.events ?? [])],
+      write: (at, next) => {
+        outcome.write?.(at, next)
         store.attempts.patch(this.attemptId, {
           finished_at: at,
           exit_status: outcome.exitText,

@@ -20,6 +20,8 @@ export interface RunSandboxRequest {
   sandbox: SandboxInfo
   /** The server's data directory (database, queue, token): invisible inside every run. */
   dataDir: string
+  /** A reviewer's run: the worktree is mounted read-only too, so nothing in it can be changed. */
+  readOnlyWorkspace?: boolean
 }
 
 /**
@@ -34,10 +36,12 @@ export interface RunSandboxRequest {
 export function sandboxRun(request: RunSandboxRequest): SandboxedCommand {
   const { prepared, policy } = request
   const repoRoot = prepared.repoRoot ?? request.workspace
-  const gitWritable = prepared.gitDir !== null && policy.allow_git_write
+  const workspaceDir = prepared.worktreePath ?? prepared.executionDir
+  const gitWritable = prepared.gitDir !== null && policy.allow_git_write && !request.readOnlyWorkspace
   // Bound explicitly (not just left visible under `/`) so they are there when the repository lives
   // under /tmp, which the sandbox replaces with its own.
   const readOnly = [
+    ...(request.readOnlyWorkspace ? [workspaceDir] : []),
     ...(prepared.worktreePath ? [join(prepared.worktreePath, '.git')] : []),
     ...(prepared.gitDir && !gitWritable ? [prepared.gitDir] : []),
     ...(prepared.sharedObjects ? [prepared.sharedObjects] : []),
@@ -51,7 +55,7 @@ export function sandboxRun(request: RunSandboxRequest): SandboxedCommand {
     mounts: [...(request.network ? [request.network.mount] : []), ...readOnly],
     programs: request.network?.programs,
     writableDirs: [
-      prepared.worktreePath ?? prepared.executionDir,
+      ...(request.readOnlyWorkspace ? [] : [workspaceDir]),
       ...(gitWritable && prepared.gitDir ? [prepared.gitDir] : []),
       ...request.stateDirs,
     ],

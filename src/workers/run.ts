@@ -24,6 +24,12 @@ import { type ProcessExit, SupervisedProcess } from '../process/supervise'
 import type { Store } from '../storage/store'
 import { isWriteRefused } from '../storage/write-failures'
 import { StoredApprovals } from './approval-gate'
+import {
+  hasChecks,
+  Verification,
+  type VerificationDeps,
+  type VerificationVerdict,
+} from './checks/verification'
 import type { ApprovalGate, ExecutorContext, RunExecutor, RunInput } from './executors/executor'
 import { guardedHooks } from './guarded-hooks'
 import type { Isolation, PreparedWorkspace } from './isolation'
@@ -37,7 +43,9 @@ import { type Outcome, RunRecord, type RunRecordDeps } from './run-record'
 import type { RunnerCatalog } from './runner-catalog'
 import { errorText, exitVerdict, isFault, stopDetails, stopSummary } from './stop-reasons'
 
-export interface RunDeps extends Omit<RunRecordDeps, 'shutdownSignal'> {
+export interface RunDeps extends Omit<RunRecordDeps, 'shutdownSignal'>, Pick<VerificationDeps, 'checksFor'> {
+  /** Puts a run the task's committed state queued (a fix round) on the queue. */
+  requeue: (job: { taskId: string; run: number }) => Promise<void>
   config: Config
   store: Store
   eventLog: EventLog
@@ -71,6 +79,8 @@ export class Run implements LiveRun, ExecutorContext {
   private readonly output: OutputCap
   private limits: RunLimitsPlan | null = null
   private limitsNoted = false
+  private prepared: PreparedWorkspace | null = null
+  private verification: Verification | null = null
 
   constructor(
     public task: TaskRecord,
@@ -94,6 +104,7 @@ export class Run implements LiveRun, ExecutorContext {
     if (this.stopping) throw conflict('already_stopping', `task ${this.taskId} is already being stopped`)
     this.stopping = reason
     if (this.process) await this.executor?.stop()
+    await this.verification?.stop()
     await this.ended
   }
 
@@ -237,6 +248,7 @@ export class Run implements LiveRun, ExecutorContext {
     }
     this.attempt.workspace(this.task, prepared)
     this.executionDir = prepared.executionDir
+    this.prepared = prepared
     return prepared
   }
 
@@ -397,6 +409,13 @@ export class Run implements LiveRun, ExecutorContext {
     }
     const { failed, summary } = exitVerdict(task, exit, failure)
     const outcome: ExitOutcome = failed ? 'failed' : changes?.has_changes ? 'changes' : 'no-changes'
+    // From running.agent only: an agent that exited while it waited for input ends unchecked
+    // (and the merge gate sees no checks on its attempt).
+    const checkable = this.deps.lifecycle.can(this.taskId, { type: 'CHECKS' })
+    if (outcome === 'changes' && this.prepared && checkable && hasChecks(this.deps, task)) {
+      await this.verify(task, this.prepared, ending, summary)
+      return
+    }
     await this.finish({
       ...ending,
       event: { type: 'EXIT', outcome },
@@ -404,6 +423,88 @@ export class Run implements LiveRun, ExecutorContext {
       category: failed ? 'attempt-failed' : 'attempt-completed',
       metadata: { exit_status: exit.text, has_changes: changes?.has_changes ?? false },
     })
+  }
+
+  /**
+   * An attempt with changes, verified: its checks run in the worktree (the task `running.checks`
+   * meanwhile), then it ends ready for review, or, when a check failed and the fix loop has rounds
+   * left, its FIX transition queues the next round (a follow-up with the failures) as a new run.
+   */
+  private async verify(
+    task: TaskRecord,
+    prepared: PreparedWorkspace,
+    ending: Omit<Outcome, 'event' | 'summary' | 'category' | 'stopReason'>,
+    exitSummary: string,
+  ): Promise<void> {
+    const verification = new Verification(this.deps, {
+      task,
+      policy: this.policy,
+      attemptId: this.attemptId,
+      prepared,
+      trigger: 'attempt',
+    })
+    this.verification = verification
+    let verdict: VerificationVerdict
+    try {
+      verdict = await verification.run()
+    } finally {
+      this.verification = null
+    }
+    if (this.stopping) {
+      await this.finishStopped(task, ending)
+      return
+    }
+    const metadata = {
+      exit_status: ending.exitText,
+      has_changes: true,
+      checks: verdict.run.status,
+      check_run_id: verdict.run.id,
+      fix_loop: verdict.loop,
+    }
+    const { fix } = verdict
+    if (fix === null) {
+      await this.finish({
+        ...ending,
+        event: { type: 'EXIT', outcome: 'changes' },
+        summary: `${exitSummary}; ${verdict.summary}`,
+        category: 'attempt-completed',
+        metadata,
+      })
+      return
+    }
+    const { store } = this.deps
+    let queued = 0
+    await this.finish({
+      ...ending,
+      event: { type: 'FIX' },
+      summary: `${exitSummary}; ${verdict.summary}: fix round ${fix.round} of ${this.policy.fix_rounds} sent to the agent`,
+      category: 'attempt-completed',
+      metadata: { ...metadata, fix_round: fix.round },
+      events: [
+        {
+          kind: 'input',
+          message: `Fix round ${fix.round}: ${fix.prompt}`,
+          metadata: { category: 'fix-round', round: fix.round, check_run_id: verdict.run.id },
+        },
+      ],
+      write: (at, next) => {
+        queued = next.context.starts
+        store.outbox.add({ task_id: this.taskId, run: queued, follow_up: fix.prompt, created_at: at })
+        // Queued again, the machine says nothing of this attempt: it completed, with changes.
+        store.attempts.patch(this.attemptId, { status: 'completed' })
+      },
+    })
+    await this.deps.requeue({ taskId: this.taskId, run: queued }).catch((error) =>
+      this.deps.lifecycle.transition(
+        this.taskId,
+        { type: 'FAIL' },
+        {
+          message: `could not queue fix round ${fix.round}: ${errorText(error)}`,
+          category: 'enqueue-failed',
+          write: () => store.outbox.clearTask(this.taskId),
+        },
+      ),
+    )
   }
 
   /** A run allowed to commit did so in its own git directory; its branch comes into the user's repository now. */

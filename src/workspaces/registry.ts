@@ -1,5 +1,5 @@
 import { basename } from 'node:path'
-import { now } from '../domain'
+import { type CheckSpec, now } from '../domain'
 import type { Store } from '../storage/store'
 import { discoverRepositories } from './discover'
 import { assertSafeWorkspace, exposureOf, type HostPaths } from './exposure'
@@ -12,6 +12,8 @@ export interface WorkspaceListing extends WorkspaceRef {
   current: boolean
   /** Git-ignored files (globs) copied into each new worktree; settable for registered workspaces. */
   copy_globs: string[]
+  /** Checks every task here runs after an attempt with changes; settable for registered workspaces. */
+  checks: CheckSpec[]
 }
 
 const DISCOVERY_CACHE_MS = 60_000
@@ -31,7 +33,12 @@ export class WorkspaceRegistry {
     const registered = this.store.workspaces.list()
     const seen = new Set<string>()
     const result: WorkspaceListing[] = []
-    const add = async (path: string, isRegistered: boolean, copyGlobs: string[] = []) => {
+    const add = async (
+      path: string,
+      isRegistered: boolean,
+      copyGlobs: string[] = [],
+      checks: CheckSpec[] = [],
+    ) => {
       if (seen.has(path)) return
       seen.add(path)
       try {
@@ -44,12 +51,13 @@ export class WorkspaceRegistry {
           registered: isRegistered,
           current: false,
           copy_globs: copyGlobs,
+          checks,
         })
       } catch {
         // A workspace that no longer exists is not offered.
       }
     }
-    for (const row of registered) await add(row.path, true, row.copy_globs)
+    for (const row of registered) await add(row.path, true, row.copy_globs, row.checks)
     for (const path of this.store.tasks.recentWorkspaces(50)) await add(path, false)
     await add(process.cwd(), false)
     const first = result[0]
@@ -73,15 +81,31 @@ export class WorkspaceRegistry {
     return { ...workspace, copy_globs: cleaned }
   }
 
+  /** Sets the checks every task of a workspace runs (registering it if needed). */
+  async setChecks(path: string, checks: CheckSpec[]): Promise<WorkspaceRef & { checks: CheckSpec[] }> {
+    const workspace = await this.register(path)
+    this.store.workspaces.setChecks(workspace.path, checks)
+    return { ...workspace, checks }
+  }
+
   /** The copy globs that apply to a task's workspace: its own, or those of the registered workspace containing it. */
   copyGlobsFor(workspace: string): string[] {
-    let best: { path: string; globs: string[] } | null = null
+    return this.settingsOf(workspace)?.copy_globs ?? []
+  }
+
+  /** The checks that apply to a task's workspace, found as its copy globs are. */
+  checksFor(workspace: string): CheckSpec[] {
+    return this.settingsOf(workspace)?.checks ?? []
+  }
+
+  /** The registered workspace holding `workspace` most closely (itself, or the nearest containing it). */
+  private settingsOf(workspace: string) {
+    let best: ReturnType<Store['workspaces']['list']>[number] | null = null
     for (const row of this.store.workspaces.list()) {
       const inside = workspace === row.path || workspace.startsWith(`${row.path}/`)
-      if (inside && (!best || row.path.length > best.path.length))
-        best = { path: row.path, globs: row.copy_globs }
+      if (inside && (!best || row.path.length > best.path.length)) best = row
     }
-    return best?.globs ?? []
+    return best
   }
 
   /** Git repositories under the configured roots (default: home, three levels deep), cached briefly. */

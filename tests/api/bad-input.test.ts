@@ -72,8 +72,8 @@ describe('unknown fields in a JSON body are refused, naming the field', () => {
     await expectUnknownField(
       'POST',
       `/tasks/${id}/worktree/merge`,
-      { strategy: 'commit', force: true },
-      'force',
+      { strategy: 'commit', forced: true },
+      'forced',
     )
     await expectUnknownField(
       'POST',

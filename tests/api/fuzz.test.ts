@@ -163,7 +163,7 @@ const quiesce = () =>
     const busy = store.tasks.idsWithStatus(['queued', 'running']).some((id) => {
       const state = stateName(lifecycle.snapshot(id))
       if (state === 'queued.waiting') return true
-      return state === 'running' && !store.events.latest(id, 50).some((e) => e.message === 'ready')
+      return state === 'running.agent' && !store.events.latest(id, 50).some((e) => e.message === 'ready')
     })
     return !busy && eventLog.bufferedCount === 0
   })

@@ -43,6 +43,8 @@ function setup(options: Partial<EventLogOptions> = {}) {
         effective_policy: null,
         cost_ledger: emptyLedger(),
         runner_labels: [],
+        checks: [],
+        criteria: [],
         created_at: '2026-01-01T00:00:00.000Z',
         updated_at: '2026-01-01T00:00:00.000Z',
       },

@@ -60,6 +60,8 @@ function newTask(): string {
     effective_policy: null,
     cost_ledger: emptyLedger(),
     runner_labels: [],
+    checks: [],
+    criteria: [],
     created_at: at,
     updated_at: at,
   }
@@ -179,11 +181,11 @@ describe('the lifecycle', () => {
     const start = refusal({ type: 'START' })
     expect(start).toBeInstanceOf(TransitionRefused)
     expect(start.code).toBe('invalid_transition')
-    expect(start.message).toBe(`cannot start task ${id}: it is running`)
+    expect(start.message).toBe(`cannot start task ${id}: it is running.agent`)
     const merge = refusal({ type: 'MERGE_BEGIN' })
-    expect(merge.message).toBe(`cannot merge task ${id}: it is running (worktree present)`)
-    expect(merge.details).toEqual({ state: 'running', worktree: 'present', action: 'merge' })
-    expect(refusal({ type: 'DELETE' }).message).toBe(`cannot delete task ${id}: it is running`)
+    expect(merge.message).toBe(`cannot merge task ${id}: it is running.agent (worktree present)`)
+    expect(merge.details).toEqual({ state: 'running.agent', worktree: 'present', action: 'merge' })
+    expect(refusal({ type: 'DELETE' }).message).toBe(`cannot delete task ${id}: it is running.agent`)
     expect({ snapshot: store.tasks.snapshot(id), events: store.events.maxSeq(id) }).toEqual(before)
   })
 
@@ -222,7 +224,7 @@ describe('the lifecycle', () => {
     step(id, { type: 'MERGE_DONE' })
     expect(seen).toEqual([
       'queued.waiting (stored: queued)',
-      'running (stored: running)',
+      'running.agent (stored: running)',
       'ready-for-review (stored: ready-for-review)',
       'completed (stored: completed)',
     ])
@@ -252,7 +254,7 @@ describe('the lifecycle', () => {
   test('each call reads the stored state: a snapshot written by another writer is what the next call sees', () => {
     const id = newTask()
     claimed(id)
-    expect(stateName(lifecycle.snapshot(id))).toBe('running')
+    expect(stateName(lifecycle.snapshot(id))).toBe('running.agent')
     // Another lifecycle over the same store (nothing is kept between calls) moves it on.
     new TaskLifecycle(store, eventLog, bus).transition(
       id,

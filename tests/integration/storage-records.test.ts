@@ -69,6 +69,8 @@ function fullTask(id: string): TaskRecord {
     effective_policy: { ...defaultPolicy(), require_approval: true, approval_timeout_seconds: 30 },
     cost_ledger: { ...emptyLedger(), input_tokens: 10, estimated_cents: 0.125, runtime_millis: 42 },
     runner_labels: [],
+    checks: [],
+    criteria: [],
     created_at: AT,
     updated_at: AT,
   }

@@ -58,6 +58,8 @@ describe('normalizePolicy', () => {
       require_sandbox: false,
       approval_timeout_seconds: 600,
       allow_in_place: false,
+      fix_rounds: 0,
+      require_checks: false,
       max_processes: 1024,
       max_memory_mb: 4096,
       max_output_mb: 64,

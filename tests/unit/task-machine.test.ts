@@ -34,6 +34,9 @@ const RUN_EVENTS: Record<string, TaskMachineEvent> = {
   STOP: { type: 'STOP' },
   RECOVER: { type: 'RECOVER' },
   FOLLOW_UP: { type: 'FOLLOW_UP' },
+  CHECKS: { type: 'CHECKS' },
+  REVIEW: { type: 'REVIEW' },
+  FIX: { type: 'FIX' },
   DELETE: { type: 'DELETE' },
 }
 
@@ -75,16 +78,34 @@ const RUN: Record<string, Row> = {
     FAIL: 'failed',
     DELETE: 'deleted',
   }),
-  'queued.waiting': row({ CLAIM: 'running', STOP: 'stopped', FAIL: 'failed' }),
-  running: row({
+  'queued.waiting': row({ CLAIM: 'running.agent', STOP: 'stopped', FAIL: 'failed' }),
+  'running.agent': row({
     NEED_INPUT: 'needs-input.prompt',
+    CHECKS: 'running.checks',
+    REVIEW: 'running.review',
+    ...EXITS,
+    FAIL: 'failed',
+    STOP: 'stopped',
+    RECOVER: 'stopped',
+  }),
+  // The checks and the reviewer: the run ends from here, or the fix loop queues the next round.
+  'running.checks': row({
+    REVIEW: 'running.review',
+    FIX: 'queued.waiting',
+    ...EXITS,
+    FAIL: 'failed',
+    STOP: 'stopped',
+    RECOVER: 'stopped',
+  }),
+  'running.review': row({
+    FIX: 'queued.waiting',
     ...EXITS,
     FAIL: 'failed',
     STOP: 'stopped',
     RECOVER: 'stopped',
   }),
   'needs-input.prompt': row({
-    RESUME: 'running',
+    RESUME: 'running.agent',
     ...EXITS,
     FAIL: 'failed',
     STOP: 'stopped',
@@ -97,7 +118,12 @@ const RUN: Record<string, Row> = {
     STOP: 'stopped',
     DELETE: 'deleted',
   }),
-  'ready-for-review': row({ START: 'queued.waiting', FOLLOW_UP: 'queued.waiting', DELETE: 'deleted' }),
+  'ready-for-review': row({
+    START: 'queued.waiting',
+    FOLLOW_UP: 'queued.waiting',
+    CHECKS: 'running.checks',
+    DELETE: 'deleted',
+  }),
   completed: row({ START: 'queued.waiting', FOLLOW_UP: 'queued.waiting', DELETE: 'deleted' }),
   failed: row({ START: 'queued.waiting', FOLLOW_UP: 'queued.waiting', DELETE: 'deleted' }),
   stopped: row({ START: 'queued.waiting', FOLLOW_UP: 'queued.waiting', DELETE: 'deleted' }),
@@ -159,7 +185,15 @@ function both(snapshot: TaskSnapshot, event: TaskMachineEvent): string {
 }
 
 const SETTLED = ['ready-for-review', 'completed', 'failed', 'stopped']
-const UNSETTLED = ['queued.draft', 'queued.waiting', 'running', 'needs-input.prompt', 'needs-input.approval']
+const UNSETTLED = [
+  'queued.draft',
+  'queued.waiting',
+  'running.agent',
+  'running.checks',
+  'running.review',
+  'needs-input.prompt',
+  'needs-input.approval',
+]
 
 describe('task machine', () => {
   test('covers every action the machine knows', () => {
@@ -239,9 +273,34 @@ describe('task machine', () => {
   })
 
   test('a new run gives a cleaned-up task a worktree again; one in place has none', () => {
-    const running = snapshotAt('running', {}, 'cleaned')
-    expect(both(running, { type: 'PREPARED', isolated: true })).toBe('running|present')
-    expect(both(running, { type: 'PREPARED', isolated: false })).toBe('running|none')
+    const running = snapshotAt('running.agent', {}, 'cleaned')
+    expect(both(running, { type: 'PREPARED', isolated: true })).toBe('running.agent|present')
+    expect(both(running, { type: 'PREPARED', isolated: false })).toBe('running.agent|none')
+  })
+
+  test('checks run again only on a worktree that is there and not merged, with git not at work on it', () => {
+    const checks = { type: 'CHECKS' } as const
+    expect(both(snapshotAt('ready-for-review'), checks)).toBe('running.checks|present')
+    expect(both(snapshotAt('ready-for-review', { merged: true }), checks)).toBe(REFUSED)
+    for (const worktree of ['none', 'cleaned', 'merging', 'cleaning', 'restoring'] as const)
+      expect(`${worktree}: ${both(snapshotAt('ready-for-review', {}, worktree), checks)}`).toBe(
+        `${worktree}: ${REFUSED}`,
+      )
+    // A fix round is a new run: counted, and never held at the approval gate it passed already.
+    const fixed = next(snapshotAt('running.checks', { requiresApproval: true, approved: true }), {
+      type: 'FIX',
+    })
+    expect(fixed && stateName(fixed)).toBe('queued.waiting')
+    expect(fixed?.context.starts).toBe(2)
+  })
+
+  test('a snapshot stored as plain `running` (before the substates) restores as running.agent', () => {
+    const stored = taskMachine.resolveState({
+      value: { run: 'running', worktree: 'present' },
+      context: { requiresApproval: false, approved: false, merged: false, starts: 1 },
+    })
+    expect(stateName(stored)).toBe('running.agent')
+    expect(statusOf(stored)).toBe('running')
   })
 
   test('a task that requires approval is held at the gate instead of queued', () => {
@@ -294,7 +353,8 @@ describe('task machine', () => {
     const expected: Record<string, string | null> = {
       'queued.draft': null,
       'queued.waiting': null,
-      running: 'running',
+      'running.agent': 'running',
+      'running.checks': 'running',
       'needs-input.prompt': 'needs-input',
       'needs-input.approval': null,
       'ready-for-review': 'completed',

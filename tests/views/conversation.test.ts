@@ -361,7 +361,7 @@ describe('Timeline', () => {
 
   test('the reply box sits after the timeline: a reply to a live agent, a follow-up to a finished one, nothing otherwise', async () => {
     const live = await parse(
-      render(taskView('claude-code', 'running', [agent('assistant_text', 'hi')]), true),
+      render(taskView('claude-code', 'running.agent', [agent('assistant_text', 'hi')]), true),
     )
     expect(live.text).toContain('Reply to the agent')
     expect(attrsOf(live, 'data-shortcut')).toEqual(['r'])

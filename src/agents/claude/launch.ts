@@ -23,6 +23,49 @@ const PERMISSION_FLAGS = {
   auto: ['--permission-mode', 'bypassPermissions'],
 }
 
+/** What a read-only review run needs on top of a launch: the grades' JSON schema and its prompt. */
+export interface ReviewRequest {
+  schema: object
+  prompt: string
+}
+
+/**
+ * Claude Code as a reviewer: one print-mode turn with JSON output, the answer held to `schema`
+ * through the CLI's structured output (`--json-schema`: it offers the model a StructuredOutput
+ * tool and reports its input as `structured_output`), with only reading tools and no session kept.
+ */
+export function buildClaudeReview(
+  request: LaunchRequest,
+  review: ReviewRequest,
+  isRoot = process.getuid?.() === 0,
+): Launch {
+  const argv = [
+    request.bin,
+    '-p',
+    '--output-format',
+    'json',
+    `--json-schema=${JSON.stringify(review.schema)}`,
+    '--tools=Read,Grep,Glob',
+    '--permission-mode',
+    'bypassPermissions',
+    '--no-session-persistence',
+    ...(request.model ? ['--model', request.model] : []),
+    ...(request.extraArgs ?? []),
+    '--',
+    review.prompt,
+  ]
+  return {
+    argv,
+    env: mergeEnv(
+      request.baseEnv,
+      { ...QUIET_ENV, ...(isRoot ? { IS_SANDBOX: '1' } : {}) },
+      request.extraEnv,
+    ),
+    cwd: request.cwd,
+    sessionId: null,
+  }
+}
+
 export function buildClaudeLaunch(request: LaunchRequest, isRoot = process.getuid?.() === 0): Launch {
   const sessionId = request.resumeSessionId ?? request.sessionId ?? randomUUID()
   const argv = [

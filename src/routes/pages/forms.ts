@@ -81,6 +81,7 @@ export const ActionForm = Form({
   message: Text(100_000),
   strategy: Text(16),
   force: FLAG,
+  reason: Text(2000),
 })
 
 export const ApprovalParams = t.Object({

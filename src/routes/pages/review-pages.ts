@@ -23,7 +23,10 @@ export function reviewPageRoutes(services: Services) {
         rosterBeside(services, params.id),
       ])
       const approvals = services.tasks.approvals(params.id)
-      return html(reviewPage({ task, diff, layout: diffLayout(query.layout), actions, approvals, roster }))
+      const checks = services.checks.view(services.tasks.get(params.id))
+      return html(
+        reviewPage({ task, diff, layout: diffLayout(query.layout), actions, approvals, roster, checks }),
+      )
     },
     { params: TaskParams, query: ReviewQuery },
   )

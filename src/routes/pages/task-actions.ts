@@ -22,6 +22,7 @@ async function refreshed(services: Services, id: string, currentUrl: string | un
     const body = ReviewBody({
       task,
       diff,
+      checks: services.checks.view(services.tasks.get(id)),
       layout: diffLayout(page.searchParams.get('layout')),
       actions,
     }) as string
@@ -59,8 +60,16 @@ export function taskActionRoutes(services: Services) {
     },
     merge: async (id, form) => {
       const strategy: MergeStrategy = field(form, 'strategy') === 'commit' ? 'commit' : 'apply'
-      const result = await review.merge(tasks.get(id), { strategy })
+      const result = await review.merge(tasks.get(id), {
+        strategy,
+        force: field(form, 'force') === 'true',
+        reason: field(form, 'reason'),
+      })
       return `Merged: ${result.message}.`
+    },
+    checks: async (id) => {
+      services.checks.rerun(tasks.get(id))
+      return 'Checks started again: their verdicts replace these when they end.'
     },
     cleanup: async (id, form) => {
       const result = await review.cleanup(tasks.get(id), field(form, 'force') === 'true')

@@ -26,6 +26,8 @@ function blocksOf(reply: Reply, cwd: string | null, id: string): Block[] {
       name: 'Bash',
       input: { command: tool.command, description: 'Scripted command' },
     })
+  } else if (tool?.kind === 'structured') {
+    blocks.push({ type: 'tool_use', id: `toolu_${id}`, name: 'StructuredOutput', input: tool.input })
   }
   return blocks
 }

@@ -13,6 +13,8 @@ export interface Conversation {
   cwd: string | null
   /** True for Claude's tool-less side calls (session titles), which must not advance a script. */
   sideCall: boolean
+  /** The CLI was asked for structured output (Claude's `--json-schema` offers a StructuredOutput tool). */
+  structuredOutput?: boolean
 }
 
 export interface ToolResult {
@@ -75,6 +77,7 @@ export function fromAnthropic(body: Json): Conversation {
     toolResults,
     cwd: lastMatch(texts, /Primary working directory: (.+)$/m),
     sideCall: tools.length === 0,
+    structuredOutput: tools.some((tool) => isObject(tool) && tool.name === 'StructuredOutput'),
   }
 }
 

@@ -14,11 +14,17 @@ import type { Conversation } from './conversation'
  * - `long [seconds]`                a short text, then the stream is held open (with pings)
  * - `usage <in> <out> <cacheRead> <cacheWrite>`  a text answer with these per-request token counts
  * - `echo` or no marker             a text answer that echoes the prompt and the history size
+ *
+ * A request that offers the StructuredOutput tool (Claude's `--json-schema`) is a review: the
+ * model grades each numbered criterion of the prompt against the `<diff>` it holds, "met" when
+ * the criterion's backquoted text is on an added line, "not_met" when it is not, "unclear" for a
+ * criterion without one, and answers through that tool.
  */
 
 export type ToolCall =
   | { kind: 'write'; path: string; content: string }
   | { kind: 'bash'; command: string; escalate: boolean }
+  | { kind: 'structured'; input: unknown }
 
 /** Token counts of one model request; `input` excludes cached tokens (Anthropic's convention). */
 export interface Usage {
@@ -71,8 +77,38 @@ function usageOf(args: string[]): Usage {
   }
 }
 
+/** The grades of a review prompt (see above), as the StructuredOutput tool's input. */
+function grade(prompt: string) {
+  const section = /Acceptance criteria:\n([\s\S]*?)\n\n/.exec(prompt)?.[1] ?? ''
+  const criteria = [...section.matchAll(/^(\d+)\. (.*)$/gm)].map((match) => ({
+    number: Number(match[1]),
+    text: match[2] ?? '',
+  }))
+  const diff = /<diff>\n([\s\S]*)\n<\/diff>/.exec(prompt)?.[1] ?? ''
+  const added = diff.split('\n').filter((line) => line.startsWith('+') && !line.startsWith('+++'))
+  return {
+    grades: criteria.map(({ number, text }) => {
+      const quoted = /`([^`]+)`/.exec(text)?.[1]
+      if (quoted === undefined)
+        return { criterion: number, verdict: 'unclear', reason: 'nothing in the criterion to look for' }
+      const found = added.some((line) => line.includes(quoted))
+      return {
+        criterion: number,
+        verdict: found ? 'met' : 'not_met',
+        reason: found ? `the diff adds "${quoted}"` : `no added line holds "${quoted}"`,
+      }
+    }),
+  }
+}
+
 export function plan(conversation: Conversation): Reply {
   if (conversation.sideCall) return { text: '{"title":"Scripted session"}', usage: DEFAULT_USAGE }
+  if (conversation.structuredOutput && conversation.toolResults.length === 0)
+    return {
+      text: 'Grading.',
+      tool: { kind: 'structured', input: grade(conversation.prompt) },
+      usage: DEFAULT_USAGE,
+    }
   const { name, args } = markerOf(conversation.prompt)
   const step = conversation.toolResults.length
   const usage = name === 'usage' ? usageOf(args) : DEFAULT_USAGE
