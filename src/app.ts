@@ -2,6 +2,7 @@ import { Elysia } from 'elysia'
 import packageJson from '../package.json'
 import { approvalRoutes } from './routes/approvals'
 import { bodyLimit } from './routes/body-limit'
+import { commentRoutes } from './routes/comments'
 import { errorHandling } from './routes/errors'
 import { gitHttpRoutes } from './routes/git-http'
 import { healthRoutes } from './routes/health'
@@ -38,6 +39,7 @@ export function createApp(runtime: Runtime) {
     .use(approvalRoutes(runtime))
     .use(streamRoutes(runtime))
     .use(reviewRoutes(runtime))
+    .use(commentRoutes(runtime))
     .use(systemRoutes(runtime))
     .use(workspaceRoutes(runtime))
     .use(runnerHostRoutes(runtime))

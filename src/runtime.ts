@@ -25,6 +25,7 @@ import { accessToken } from './storage/access-token'
 import { InstanceLock } from './storage/instance-lock'
 import { Store } from './storage/store'
 import { isLastingWriteFailure } from './storage/write-failures'
+import { CommentService } from './tasks/comment-service'
 import { IntentSettler } from './tasks/intent-recovery'
 import { type RecoveryReport, recoverAfterRestart } from './tasks/recovery'
 import { ReviewService } from './tasks/review-service'
@@ -50,6 +51,8 @@ export interface Runtime {
   liveRuns: LiveRuns
   tasks: TaskService
   review: ReviewService
+  /** Review comments on a task's diff, and sending them to the agent. */
+  comments: CommentService
   /** The live timelines and status changes the streams read. */
   timeline: TimelineService
   runners: RunnerCatalog
@@ -191,6 +194,13 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       decided_at: now(),
       message: 'the server restarted before an answer',
     })
+    const review = new ReviewService({
+      store: openStore,
+      lifecycle,
+      operations,
+      intents,
+      copyGlobsFor: (workspace) => workspaces.copyGlobsFor(workspace),
+    })
     hostRegistry.renewLeases()
     const sweeper = new LeaseSweeper(hostRegistry)
     recovered()
@@ -205,13 +215,8 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       liveRuns,
       tasks,
       timeline: new TimelineService({ store: openStore, bus, tasks }),
-      review: new ReviewService({
-        store: openStore,
-        lifecycle,
-        operations,
-        intents,
-        copyGlobsFor: (workspace) => workspaces.copyGlobsFor(workspace),
-      }),
+      review,
+      comments: new CommentService({ store: openStore, tasks, review }),
       runners,
       workspaces,
       sessions: new SessionInventory(),

@@ -8,5 +8,13 @@ import type { Runtime } from '../runtime'
  */
 export type Services = Pick<
   Runtime,
-  'tasks' | 'review' | 'timeline' | 'runners' | 'workspaces' | 'sessions' | 'runnerHosts' | 'gitRemote'
+  | 'tasks'
+  | 'review'
+  | 'comments'
+  | 'timeline'
+  | 'runners'
+  | 'workspaces'
+  | 'sessions'
+  | 'runnerHosts'
+  | 'gitRemote'
 >

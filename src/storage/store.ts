@@ -1,6 +1,8 @@
 import type { Database } from 'bun:sqlite'
 import { ApprovalTable } from './approvals'
 import { AttemptTable } from './attempts'
+import { BaseUpdateTable } from './base-updates'
+import { CommentTable } from './comments'
 import { openDatabase } from './database'
 import { EventTable } from './events'
 import { IntentTable } from './intents'
@@ -20,12 +22,16 @@ export class Store {
   readonly intents: IntentTable
   readonly outbox: OutboxTable
   readonly runnerHosts: RunnerHostTable
+  readonly comments: CommentTable
+  readonly baseUpdates: BaseUpdateTable
 
   constructor(readonly db: Database) {
     this.approvals = new ApprovalTable(db)
     this.intents = new IntentTable(db)
     this.outbox = new OutboxTable(db)
     this.runnerHosts = new RunnerHostTable(db)
+    this.comments = new CommentTable(db)
+    this.baseUpdates = new BaseUpdateTable(db)
     this.tasks = new TaskTable(db)
     this.attempts = new AttemptTable(db)
     this.events = new EventTable(db)
