@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import packageJson from '../package.json'
 import { approvalRoutes } from './routes/approvals'
+import { baseUpdateRoutes } from './routes/base-update'
 import { bodyLimit } from './routes/body-limit'
 import { commentRoutes } from './routes/comments'
 import { errorHandling } from './routes/errors'
@@ -40,6 +41,7 @@ export function createApp(runtime: Runtime) {
     .use(streamRoutes(runtime))
     .use(reviewRoutes(runtime))
     .use(commentRoutes(runtime))
+    .use(baseUpdateRoutes(runtime))
     .use(systemRoutes(runtime))
     .use(workspaceRoutes(runtime))
     .use(runnerHostRoutes(runtime))

@@ -25,6 +25,7 @@ import { accessToken } from './storage/access-token'
 import { InstanceLock } from './storage/instance-lock'
 import { Store } from './storage/store'
 import { isLastingWriteFailure } from './storage/write-failures'
+import { BaseUpdateService } from './tasks/base-update-service'
 import { CommentService } from './tasks/comment-service'
 import { IntentSettler } from './tasks/intent-recovery'
 import { type RecoveryReport, recoverAfterRestart } from './tasks/recovery'
@@ -53,6 +54,8 @@ export interface Runtime {
   review: ReviewService
   /** Review comments on a task's diff, and sending them to the agent. */
   comments: CommentService
+  /** Keeping a task up with its target (update from base, abort, resolve). */
+  baseUpdates: BaseUpdateService
   /** The live timelines and status changes the streams read. */
   timeline: TimelineService
   runners: RunnerCatalog
@@ -187,7 +190,9 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       preflight: new Preflight(runners, sandbox),
       redaction,
     })
+    const baseUpdates = new BaseUpdateService({ store: openStore, eventLog, lifecycle, operations, tasks })
     const recovery = await recoverAfterRestart(openStore, lifecycle, intents, dispatch, config.stopGraceMs)
+    recovery.repository.push(...(await baseUpdates.recover()))
     // No agent process survived the previous server, so nothing can receive an answer any more.
     openStore.approvals.expireAll({
       decided_by: 'openRuntime',
@@ -217,6 +222,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       timeline: new TimelineService({ store: openStore, bus, tasks }),
       review,
       comments: new CommentService({ store: openStore, tasks, review }),
+      baseUpdates,
       runners,
       workspaces,
       sessions: new SessionInventory(),

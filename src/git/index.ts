@@ -8,6 +8,18 @@ export {
   type RestoreWorktreeInput,
   restoreWorktree,
 } from './archive.ts'
+export {
+  type BaseState,
+  type BaseUpdatePlan,
+  baseState,
+  beforeUpdateRef,
+  filesWithMarkers,
+  forgetBaseUpdate,
+  planBaseUpdate,
+  type UpdateMode,
+  undoBaseUpdate,
+  writeBaseUpdate,
+} from './base-update.ts'
 export { locateTaskCheckout, type TaskCheckout, taskCheckout } from './checkout.ts'
 export { type CaptureDiffInput, captureDiff, hasTaskChanges } from './diff.ts'
 export { importTaskBranch } from './import.ts'

@@ -15,6 +15,7 @@ export type Services = Pick<
   | 'runners'
   | 'workspaces'
   | 'sessions'
+  | 'baseUpdates'
   | 'runnerHosts'
   | 'gitRemote'
 >
