@@ -244,7 +244,7 @@ export class BaseUpdateService {
   /** A conflicted update whose files hold no marker any more is over: recorded as resolved. */
   private async settleResolved(task: TaskRecord) {
     const record = this.deps.store.baseUpdates.get(task.id)
-    if (!record || record.phase !== 'conflicted') return null
+    if (record?.phase !== 'conflicted') return null
     const unresolved = await filesWithMarkers(await checkoutOf(task), record.files)
     const running = !SETTLED.includes(task.status)
     if (unresolved.length > 0 || running) return { record: plannedRecord(record), unresolved }
@@ -261,7 +261,7 @@ export class BaseUpdateService {
 
   private pending(taskId: string) {
     const record = this.deps.store.baseUpdates.get(taskId)
-    if (!record || record.phase !== 'conflicted')
+    if (record?.phase !== 'conflicted')
       throw conflict('no_update_in_progress', `task ${taskId} has no update from base waiting on a conflict`)
     return plannedRecord(record)
   }
