@@ -37,5 +37,22 @@ CREATE TABLE base_updates (
   created_at TEXT NOT NULL
 );
 
--- The pull or merge request opened for the task, and the pushes made of its branch.
-ALTER TABLE tasks ADD COLUMN pull_request_url TEXT;
+-- The pushes made of a task's branch (by the user, to a remote of their repository), and the
+-- pull or merge request opened for it.
+CREATE TABLE task_pushes (
+  id INTEGER PRIMARY KEY,
+  task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+  remote TEXT NOT NULL,
+  branch TEXT NOT NULL,
+  commit_sha TEXT NOT NULL,
+  pushed_at TEXT NOT NULL
+);
+CREATE INDEX task_pushes_task ON task_pushes (task_id, id);
+CREATE TABLE task_pull_requests (
+  task_id TEXT PRIMARY KEY REFERENCES tasks (id) ON DELETE CASCADE,
+  tool TEXT NOT NULL,
+  url TEXT NOT NULL,
+  head TEXT NOT NULL,
+  base TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);

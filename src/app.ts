@@ -10,6 +10,7 @@ import { healthRoutes } from './routes/health'
 import { loginRoutes } from './routes/login'
 import { openApi } from './routes/openapi'
 import { pageFailures, pageRoutes } from './routes/pages'
+import { publishRoutes } from './routes/publish'
 import { reviewRoutes } from './routes/review'
 import { runnerHostRoutes } from './routes/runner-hosts'
 import { runnerProtocolRoutes } from './routes/runner-protocol'
@@ -42,6 +43,7 @@ export function createApp(runtime: Runtime) {
     .use(reviewRoutes(runtime))
     .use(commentRoutes(runtime))
     .use(baseUpdateRoutes(runtime))
+    .use(publishRoutes(runtime))
     .use(systemRoutes(runtime))
     .use(workspaceRoutes(runtime))
     .use(runnerHostRoutes(runtime))

@@ -28,6 +28,7 @@ import { isLastingWriteFailure } from './storage/write-failures'
 import { BaseUpdateService } from './tasks/base-update-service'
 import { CommentService } from './tasks/comment-service'
 import { IntentSettler } from './tasks/intent-recovery'
+import { PublishService } from './tasks/publish-service'
 import { type RecoveryReport, recoverAfterRestart } from './tasks/recovery'
 import { ReviewService } from './tasks/review-service'
 import { TaskOperations } from './tasks/task-operations'
@@ -56,6 +57,8 @@ export interface Runtime {
   comments: CommentService
   /** Keeping a task up with its target (update from base, abort, resolve). */
   baseUpdates: BaseUpdateService
+  /** Push and pull request: user actions with the user's own credentials. */
+  publishing: PublishService
   /** The live timelines and status changes the streams read. */
   timeline: TimelineService
   runners: RunnerCatalog
@@ -223,6 +226,15 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       review,
       comments: new CommentService({ store: openStore, tasks, review }),
       baseUpdates,
+      publishing: new PublishService({
+        store: openStore,
+        eventLog,
+        lifecycle,
+        operations,
+        tasks,
+        baseUpdates,
+        env: config.serverEnv,
+      }),
       runners,
       workspaces,
       sessions: new SessionInventory(),

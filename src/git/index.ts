@@ -32,6 +32,7 @@ export {
 } from './merge.ts'
 export { mergeCompleted, type RollbackResult, rollBackMerge } from './merge-rollback.ts'
 export { archiveRef, taskBranch } from './names.ts'
+export { type PushInput, type PushResult, pushTaskBranch } from './push.ts'
 export { remoteSnapshotTree, snapshotRef } from './remote-snapshot.ts'
 export { locateRepo, type RepoInfo, requireRepo } from './repo.ts'
 export { clearScratch, setScratchRoot } from './scratch.ts'

@@ -16,6 +16,7 @@ export type Services = Pick<
   | 'workspaces'
   | 'sessions'
   | 'baseUpdates'
+  | 'publishing'
   | 'runnerHosts'
   | 'gitRemote'
 >

@@ -8,6 +8,7 @@ import { EventTable } from './events'
 import { IntentTable } from './intents'
 import { migrate } from './migrate'
 import { OutboxTable } from './outbox'
+import { PublishingTable } from './publishing'
 import { RunnerHostTable } from './runner-hosts'
 import { TaskTable } from './tasks'
 import { WorkspaceTable } from './workspaces'
@@ -24,6 +25,7 @@ export class Store {
   readonly runnerHosts: RunnerHostTable
   readonly comments: CommentTable
   readonly baseUpdates: BaseUpdateTable
+  readonly publishing: PublishingTable
 
   constructor(readonly db: Database) {
     this.approvals = new ApprovalTable(db)
@@ -32,6 +34,7 @@ export class Store {
     this.runnerHosts = new RunnerHostTable(db)
     this.comments = new CommentTable(db)
     this.baseUpdates = new BaseUpdateTable(db)
+    this.publishing = new PublishingTable(db)
     this.tasks = new TaskTable(db)
     this.attempts = new AttemptTable(db)
     this.events = new EventTable(db)

@@ -36,5 +36,6 @@ export function taskView(
     events_truncated: events.length < lastSeq,
     sandboxed: current?.sandboxed ?? null,
     isolated: current?.isolated ?? null,
+    pull_request_url: store.publishing.pullRequest(task.id)?.url ?? null,
   }
 }
