@@ -31,6 +31,7 @@ export interface PullRequestOptions {
 
 const SETTLED = ['ready-for-review', 'completed', 'failed', 'stopped']
 const SUMMARY_CHARS = 4000
+const PROBE_CACHE_MS = 30_000
 
 /**
  * Publishing a task's work, always as a user action: a push of its branch to a remote of the
@@ -40,8 +41,23 @@ const SUMMARY_CHARS = 4000
 export class PublishService {
   constructor(private readonly deps: PublishServiceDeps) {}
 
-  integrations(): Promise<ForgeInfo[]> {
-    return probeForges({ env: this.deps.env })
+  private cached: { at: number; forges: Promise<ForgeInfo[]> } | null = null
+
+  /** gh and glab as found now; pages may take a look at most 30 s old (`fresh` false), it runs both CLIs. */
+  integrations(fresh = true): Promise<ForgeInfo[]> {
+    if (!fresh && this.cached && Date.now() - this.cached.at < PROBE_CACHE_MS) return this.cached.forges
+    const forges = probeForges({ env: this.deps.env })
+    this.cached = { at: Date.now(), forges }
+    return forges
+  }
+
+  /** The branch a push goes to unless the user names another: the task branch's own name. */
+  defaultBranch(taskId: string): string {
+    return taskBranch(taskId)
+  }
+
+  lastPush(taskId: string): { remote: string; branch: string } | null {
+    return this.deps.store.publishing.latestPush(taskId)
   }
 
   async push(taskId: string, remote: string, branch?: string) {
