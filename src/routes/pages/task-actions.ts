@@ -108,6 +108,7 @@ export function taskActionRoutes(services: Services) {
     },
     merge: async (id, form) => {
       const strategy: MergeStrategy = field(form, 'strategy') === 'commit' ? 'commit' : 'apply'
+      await baseUpdates.assertNoConflict(id)
       const result = await review.merge(tasks.get(id), { strategy })
       return `Merged: ${result.message}.`
     },
