@@ -139,6 +139,32 @@ describe('update from base', () => {
     expect(again.body.error.code).toBe('no_update_in_progress')
   })
 
+  test('merge of conflicting commits: the commits come along uncommitted on the target, abort restores the branch', async () => {
+    const repo = freshRepo({ 'a.txt': 'one\n' })
+    const task = await shellTask(repo, `echo task-side > a.txt && ${COMMIT} 'task: a'`)
+    const wt = task.worktree_path
+    const before = {
+      files: hashTree(wt),
+      status: runStatus(wt),
+      tip: gitSync(repo, 'rev-parse', branchOf(task.id)),
+    }
+    const target = commitOnTarget(repo, 'a.txt', 'target-side\n')
+    const refused = await update(task.id, 'merge')
+    expect(refused.body.error).toMatchObject({
+      code: 'update_conflict',
+      details: { files: ['a.txt'], mode: 'merge' },
+    })
+    expect(await base(task.id)).toMatchObject({
+      base_commit: target,
+      update: { mode: 'merge', flattened: true },
+    })
+    expect(gitSync(repo, 'rev-parse', branchOf(task.id)).trim()).toBe(target)
+    expect((await env.rt.call('POST', `/tasks/${task.id}/update-from-base/abort`)).status).toBe(200)
+    expect(hashTree(wt)).toEqual(before.files)
+    expect(runStatus(wt)).toBe(before.status)
+    expect(gitSync(repo, 'rev-parse', branchOf(task.id))).toBe(before.tip)
+  })
+
   test('the agent resolves a conflict through a follow-up describing it', async () => {
     const repo = freshRepo({ 'a.txt': 'one\n' })
     const id = await env.api.create({
