@@ -99,6 +99,15 @@ module.exports = {
       to: { path: anyOf(dir('tasks'), dir('workers'), dir('routes'), dir('views'), dir('storage')) },
     },
     {
+      name: 'integrations-know-no-callers',
+      comment: 'The forge CLIs (gh, glab) are driven for the services, never the other way round.',
+      severity: 'error',
+      from: { path: dir('integrations') },
+      to: {
+        path: anyOf(dir('tasks'), dir('workers'), dir('routes'), dir('views'), dir('storage'), dir('git')),
+      },
+    },
+    {
       name: 'policy-knows-no-callers',
       severity: 'error',
       comment: 'Policies are decided from their inputs alone: no tasks, runs, HTTP or database.',

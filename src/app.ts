@@ -1,14 +1,17 @@
 import { Elysia } from 'elysia'
 import packageJson from '../package.json'
 import { approvalRoutes } from './routes/approvals'
+import { baseUpdateRoutes } from './routes/base-update'
 import { bodyLimit } from './routes/body-limit'
 import { checkRoutes } from './routes/checks'
+import { commentRoutes } from './routes/comments'
 import { errorHandling } from './routes/errors'
 import { gitHttpRoutes } from './routes/git-http'
 import { healthRoutes } from './routes/health'
 import { loginRoutes } from './routes/login'
 import { openApi } from './routes/openapi'
 import { pageFailures, pageRoutes } from './routes/pages'
+import { publishRoutes } from './routes/publish'
 import { reviewRoutes } from './routes/review'
 import { runnerHostRoutes } from './routes/runner-hosts'
 import { runnerProtocolRoutes } from './routes/runner-protocol'
@@ -42,6 +45,9 @@ export function createApp(runtime: Runtime) {
     .use(reviewRoutes(runtime))
     .use(taskGroupRoutes(runtime))
     .use(checkRoutes(runtime))
+    .use(commentRoutes(runtime))
+    .use(baseUpdateRoutes(runtime))
+    .use(publishRoutes(runtime))
     .use(systemRoutes(runtime))
     .use(workspaceRoutes(runtime))
     .use(runnerHostRoutes(runtime))

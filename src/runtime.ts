@@ -25,9 +25,12 @@ import { accessToken } from './storage/access-token'
 import { InstanceLock } from './storage/instance-lock'
 import { Store } from './storage/store'
 import { isLastingWriteFailure } from './storage/write-failures'
+import { BaseUpdateService } from './tasks/base-update-service'
 import { ChecksService } from './tasks/checks-service'
+import { CommentService } from './tasks/comment-service'
 import { GroupService } from './tasks/group-service'
 import { IntentSettler } from './tasks/intent-recovery'
+import { PublishService } from './tasks/publish-service'
 import { type RecoveryReport, recoverAfterRestart } from './tasks/recovery'
 import { ReviewService } from './tasks/review-service'
 import { TaskOperations } from './tasks/task-operations'
@@ -56,6 +59,12 @@ export interface Runtime {
   groups: GroupService
   /** Checks: their verdicts, a re-run on request, the merge gate. */
   checks: ChecksService
+  /** Review comments on a task's diff, and sending them to the agent. */
+  comments: CommentService
+  /** Keeping a task up with its target (update from base, abort, resolve). */
+  baseUpdates: BaseUpdateService
+  /** Push and pull request: user actions with the user's own credentials. */
+  publishing: PublishService
   /** The live timelines and status changes the streams read. */
   timeline: TimelineService
   runners: RunnerCatalog
@@ -197,7 +206,9 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       checksFor: (workspace) => workspaces.checksFor(workspace),
       rerun: (task, attemptId) => coordinator.rerunChecks(task, attemptId),
     })
+    const baseUpdates = new BaseUpdateService({ store: openStore, eventLog, lifecycle, operations, tasks })
     const recovery = await recoverAfterRestart(openStore, lifecycle, intents, dispatch, config.stopGraceMs)
+    recovery.repository.push(...(await baseUpdates.recover()))
     // No agent process survived the previous server, so nothing can receive an answer any more.
     openStore.approvals.expireAll({
       decided_by: 'openRuntime',
@@ -232,6 +243,17 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       review,
       groups: new GroupService({ store: openStore, tasks, review }),
       checks,
+      comments: new CommentService({ store: openStore, tasks, review }),
+      baseUpdates,
+      publishing: new PublishService({
+        store: openStore,
+        eventLog,
+        lifecycle,
+        operations,
+        tasks,
+        baseUpdates,
+        env: config.serverEnv,
+      }),
       runners,
       workspaces,
       sessions: new SessionInventory(),

@@ -14,6 +14,10 @@ export interface GitOptions {
   workTree?: string
   /** Extra `-c` settings for this one call (they win over every configuration file). */
   config?: string[]
+  /** Variables for this one call (GIT_AUTHOR_* for a commit made in someone else's name). */
+  env?: Record<string, string>
+  /** Leave the user's transports and credentials in force (a push the user asked for); hooks stay off. */
+  userTransport?: boolean
 }
 
 /** The identity for commits openRuntime makes for itself: archives, merge scaffolding, an empty base. */
@@ -36,6 +40,15 @@ export const HARDENING_SETTINGS = [
   'credential.helper=',
 ]
 const HARDENING = HARDENING_SETTINGS.flatMap((setting) => ['-c', setting])
+
+/**
+ * For a push the user asked for: the transports, ssh command and credential helpers of the
+ * user's own configuration (the user's repository and global files; never a task's git directory,
+ * which is not named) stay in force, while hooks and fsmonitor are still off.
+ */
+const USER_TRANSPORT = HARDENING_SETTINGS.filter(
+  (setting) => setting.startsWith('core.fsmonitor') || setting.startsWith('core.hooksPath'),
+).flatMap((setting) => ['-c', setting])
 
 /**
  * Environment git needs from us: never prompt, never substitute objects behind a replace ref.
@@ -108,6 +121,7 @@ const UNSAFE_ALLOWED = {
 export async function git(cwd: string, args: string[], options: GitOptions = {}): Promise<string> {
   const env: Record<string, string> = { ...inheritedEnv(), ...FIXED_ENV }
   if (options.indexFile) env.GIT_INDEX_FILE = options.indexFile
+  Object.assign(env, options.env)
   const instance = simpleGit({
     baseDir: cwd,
     completion: { onClose: true, onExit: false },
@@ -116,16 +130,47 @@ export async function git(cwd: string, args: string[], options: GitOptions = {})
     errors: gitErrors,
     ...(BOUND_TO_SERVER ? { binary: ['setpriv', '--pdeathsig=KILL'] } : {}),
   }).env(env)
-  const location = options.gitDir
-    ? [`--git-dir=${options.gitDir}`, ...(options.workTree ? [`--work-tree=${options.workTree}`] : [])]
-    : []
-  const perCall = (options.config ?? []).flatMap((setting) => ['-c', setting])
-  const argv = [...(BOUND_TO_SERVER ? ['git'] : []), ...HARDENING, ...perCall, ...location, ...args]
+  const argv = [...(BOUND_TO_SERVER ? ['git'] : []), ...gitArguments(args, options)]
   try {
     return await instance.raw(argv)
   } catch (error) {
     throw toAppError(error, cwd, args)
   }
+}
+
+/** git's arguments for one call: the hardening, the call's own settings, the repository, then `args`. */
+function gitArguments(args: string[], options: GitOptions): string[] {
+  const location = options.gitDir
+    ? [`--git-dir=${options.gitDir}`, ...(options.workTree ? [`--work-tree=${options.workTree}`] : [])]
+    : []
+  const perCall = (options.config ?? []).flatMap((setting) => ['-c', setting])
+  return [...(options.userTransport ? USER_TRANSPORT : HARDENING), ...perCall, ...location, ...args]
+}
+
+/**
+ * Like `git`, for output that is bytes (a blob, exactly as stored): simple-git hands back text.
+ * A non-zero exit is a failure, with git's message.
+ */
+export async function gitBytes(cwd: string, args: string[], options: GitOptions = {}): Promise<Uint8Array> {
+  const argv = [
+    ...(BOUND_TO_SERVER ? ['setpriv', '--pdeathsig=KILL'] : []),
+    'git',
+    ...gitArguments(args, options),
+  ]
+  const env: Record<string, string> = {
+    ...inheritedEnv(),
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_NO_REPLACE_OBJECTS: '1',
+  }
+  if (options.indexFile) env.GIT_INDEX_FILE = options.indexFile
+  const proc = Bun.spawn(argv, { cwd, env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).bytes(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ])
+  if (code !== 0) throw toAppError(new Error(err.trim() || `exit status ${code}`), cwd, args)
+  return out
 }
 
 function toAppError(error: unknown, cwd: string, args: string[]): AppError {

@@ -8,6 +8,18 @@ export {
   type RestoreWorktreeInput,
   restoreWorktree,
 } from './archive.ts'
+export {
+  type BaseState,
+  type BaseUpdatePlan,
+  baseState,
+  beforeUpdateRef,
+  filesWithMarkers,
+  forgetBaseUpdate,
+  planBaseUpdate,
+  type UpdateMode,
+  undoBaseUpdate,
+  writeBaseUpdate,
+} from './base-update.ts'
 export { locateTaskCheckout, type TaskCheckout, taskCheckout } from './checkout.ts'
 export {
   type CaptureDiffInput,
@@ -27,6 +39,7 @@ export {
 } from './merge.ts'
 export { mergeCompleted, type RollbackResult, rollBackMerge } from './merge-rollback.ts'
 export { archiveRef, taskBranch } from './names.ts'
+export { type PushInput, type PushResult, pushTaskBranch } from './push.ts'
 export { type RemoteWork, remoteWork, snapshotRef } from './remote-snapshot.ts'
 export { locateRepo, type RepoInfo, requireRepo } from './repo.ts'
 export { clearScratch, setScratchRoot } from './scratch.ts'

@@ -2,7 +2,7 @@ import { realpath } from 'node:fs/promises'
 import { AppError, conflict } from '../errors.ts'
 import { canonicalDirectory } from '../workspaces/paths.ts'
 import type { TaskCheckout } from './checkout.ts'
-import { EMPTY_TREE, git, identityFallback, OWN_IDENTITY, resolveCommit, splitNul } from './exec.ts'
+import { EMPTY_TREE, git, identityFallback, resolveCommit } from './exec.ts'
 import { isDirectory } from './files.ts'
 import { blockedPaths, changesBetween, uncommitted } from './merge-guard.ts'
 import { type WritePlan, writeOrRollBack, writePlan } from './merge-write.ts'
@@ -10,6 +10,7 @@ import { locateRepo, type RepoInfo, requireRepo } from './repo.ts'
 import { withRepoLock } from './repo-lock.ts'
 import { withScratch } from './scratch.ts'
 import { snapshotTree, treeOf } from './snapshot.ts'
+import { threeWayTrees } from './three-way.ts'
 
 export type MergeStrategy = 'apply' | 'commit'
 
@@ -139,42 +140,18 @@ async function mergeLocked(
 
 /**
  * Cherry-pick semantics: the base is exactly the task's base commit, whatever the target's branch
- * history. git 2.39's merge-tree has no --merge-base, so both sides become throwaway commits whose
- * only parent is the base. Nothing is written outside the object store.
+ * history; an empty tree when the repository had none.
  */
 async function threeWay(root: string, baseCommit: string | null, oursTree: string, taskTree: string) {
-  const commitTree = async (tree: string, parent: string | null) =>
-    (
-      await git(root, [
-        ...OWN_IDENTITY,
-        'commit-tree',
-        tree,
-        ...(parent ? ['-p', parent] : []),
-        '-m',
-        'openRuntime merge side',
-      ])
-    ).trim()
-  const base = baseCommit ?? (await commitTree(EMPTY_TREE, null))
-  const [ours, theirs] = await Promise.all([commitTree(oursTree, base), commitTree(taskTree, base)])
-  const out = await git(root, [
-    'merge-tree',
-    '--write-tree',
-    '--name-only',
-    '--no-messages',
-    '-z',
-    ours,
-    theirs,
-  ])
-  const [tree, ...conflicted] = splitNul(out)
-  if (conflicted.length > 0) {
-    const files = [...new Set(conflicted)]
+  const base = baseCommit ? { commit: baseCommit } : { tree: EMPTY_TREE }
+  const { tree, conflicts } = await threeWayTrees(root, base, oursTree, taskTree)
+  if (conflicts.length > 0) {
     throw conflict(
       'merge_conflict',
-      `the task's changes conflict with the target in ${files.join(', ')}; nothing was changed`,
-      { files },
+      `the task's changes conflict with the target in ${conflicts.join(', ')}; nothing was changed`,
+      { files: conflicts },
     )
   }
-  if (!tree) throw new AppError('precondition', 'git_failed', 'git merge-tree returned no tree')
   return tree
 }
 

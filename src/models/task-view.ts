@@ -40,6 +40,9 @@ export const TaskViewSchema = Type.Composite([
         description: 'whether the latest attempt ran in its own worktree; null before any ran',
       }),
     ),
+    pull_request_url: optionalOnWire(
+      Nullable(Type.String(), { description: 'the pull (merge) request opened for the task, if any' }),
+    ),
   }),
 ])
 export type TaskView = Static<typeof TaskViewSchema>

@@ -34,7 +34,7 @@ const AttachResponse = t.Object({
 
 /** Diff-first review: live diff, merge into the workspace, archive-then-remove cleanup, restore. */
 export function reviewRoutes(services: Services) {
-  const { tasks, review } = services
+  const { tasks, review, baseUpdates } = services
   return new Elysia({ name: 'review-routes', tags: ['review'] })
     .get('/tasks/:id/diff', ({ params, query }) => review.diff(tasks.get(params.id), query.max_bytes), {
       params: TaskParams,
@@ -48,6 +48,7 @@ export function reviewRoutes(services: Services) {
     .post(
       '/tasks/:id/worktree/merge',
       async ({ params, body }) => {
+        await baseUpdates.assertNoConflict(params.id)
         const result = await review.merge(tasks.get(params.id), {
           strategy: body?.strategy,
           message: body?.message ?? undefined,

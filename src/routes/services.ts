@@ -12,10 +12,13 @@ export type Services = Pick<
   | 'review'
   | 'groups'
   | 'checks'
+  | 'comments'
   | 'timeline'
   | 'runners'
   | 'workspaces'
   | 'sessions'
+  | 'baseUpdates'
+  | 'publishing'
   | 'runnerHosts'
   | 'gitRemote'
 >

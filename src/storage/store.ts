@@ -1,12 +1,15 @@
 import type { Database } from 'bun:sqlite'
 import { ApprovalTable } from './approvals'
 import { AttemptTable } from './attempts'
+import { BaseUpdateTable } from './base-updates'
 import { CheckTable } from './checks'
+import { CommentTable } from './comments'
 import { openDatabase } from './database'
 import { EventTable } from './events'
 import { IntentTable } from './intents'
 import { migrate } from './migrate'
 import { OutboxTable } from './outbox'
+import { PublishingTable } from './publishing'
 import { RunnerHostTable } from './runner-hosts'
 import { TaskGroupTable } from './task-groups'
 import { TaskTable } from './tasks'
@@ -24,6 +27,9 @@ export class Store {
   readonly runnerHosts: RunnerHostTable
   readonly groups: TaskGroupTable
   readonly checks: CheckTable
+  readonly comments: CommentTable
+  readonly baseUpdates: BaseUpdateTable
+  readonly publishing: PublishingTable
 
   constructor(readonly db: Database) {
     this.approvals = new ApprovalTable(db)
@@ -31,6 +37,9 @@ export class Store {
     this.outbox = new OutboxTable(db)
     this.runnerHosts = new RunnerHostTable(db)
     this.groups = new TaskGroupTable(db)
+    this.comments = new CommentTable(db)
+    this.baseUpdates = new BaseUpdateTable(db)
+    this.publishing = new PublishingTable(db)
     this.tasks = new TaskTable(db)
     this.attempts = new AttemptTable(db)
     this.events = new EventTable(db)

@@ -54,6 +54,7 @@ export function taskViews(
       sandboxed: current?.sandboxed ?? null,
       isolated: current?.isolated ?? null,
       check_summary: store.checks.summary(task.id),
+      pull_request_url: store.publishing.pullRequest(task.id)?.url ?? null,
     }
   })
 }

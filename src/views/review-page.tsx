@@ -4,6 +4,7 @@ import { ChecksPanel } from './check-verdicts'
 import { type DiffLayout, renderDiff } from './diff-html'
 import { attr, count } from './format'
 import { Layout } from './layout'
+import { BaseSection, CommentsSection, PublishSection, type ReviewLoop } from './review-loop'
 import { StatusBadge } from './status'
 import { CleanupForm, MergeForm } from './task-actions'
 import { TaskDetails } from './task-details'
@@ -15,6 +16,7 @@ export interface ReviewProps {
   layout: DiffLayout
   actions: AllowedActions
   checks: TaskChecksView
+  loop: ReviewLoop
 }
 
 export interface ReviewPageProps extends ReviewProps {
@@ -104,7 +106,7 @@ function LayoutSwitch({ taskId, layout }: { taskId: string; layout: DiffLayout }
 }
 
 /** Everything below the page header; action responses replace it as a whole. */
-export function ReviewBody({ task, diff, layout, actions, checks }: ReviewProps): JSX.Element {
+export function ReviewBody({ task, diff, layout, actions, checks, loop }: ReviewProps): JSX.Element {
   const gated = checks.require_checks && checks.latest?.status !== 'passed'
   return (
     <div id="review" data-task-id={task.id} data-task-status={task.status} data-task-title={attr(task.title)}>
@@ -146,6 +148,13 @@ export function ReviewBody({ task, diff, layout, actions, checks }: ReviewProps)
       ) : (
         ''
       )}
+      {diff.has_changes || loop.comments.length > 0 ? (
+        <CommentsSection task={task} diff={diff} comments={loop.comments} />
+      ) : (
+        ''
+      )}
+      {loop.base ? <BaseSection taskId={task.id} base={loop.base} /> : ''}
+      {loop.base ? <PublishSection task={task} loop={loop} /> : ''}
       <section class="panel" aria-labelledby="merge-h">
         <h2 id="merge-h">Merge and clean up</h2>
         {actions.merged ? <p class="ok">Merged into the workspace.</p> : ''}

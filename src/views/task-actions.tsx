@@ -1,7 +1,7 @@
 import type { AllowedActions } from './actions'
 
 /** Every action posts to a page route and answers with a message for #flash (errors included). */
-const post = (taskId: string, action: string) => ({
+export const post = (taskId: string, action: string) => ({
   'hx-post': `/ui/tasks/${taskId}/${action}`,
   'hx-target': '#flash',
 })

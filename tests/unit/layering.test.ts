@@ -85,6 +85,7 @@ describe('the layering rules', () => {
     'src/workers/executors/shell.ts':
       "import { store } from '../../storage/store'\nexport const shell = store\n",
     'src/process/group.ts': "import { work } from '../workers/worker'\nexport const group = work\n",
+    'src/integrations/forge.ts': "import { repo } from '../git/repo'\nexport const forge = repo\n",
   }
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(fixture.path, path)), { recursive: true })
@@ -115,6 +116,7 @@ describe('the layering rules', () => {
         'workers-below-services: src/queue/dispatch.ts → src/tasks/service.ts',
         'executors-have-no-store: src/workers/executors/shell.ts → src/storage/store.ts',
         'process-supervision-stands-alone: src/process/group.ts → src/workers/worker.ts',
+        'integrations-know-no-callers: src/integrations/forge.ts → src/git/repo.ts',
       ].sort(),
     )
   })

@@ -76,12 +76,21 @@ export const TimelineQuery = t.Object({ after: SEQ })
 
 export const ActionParams = t.Object({ id: Uuid, action: t.String({ maxLength: 64 }) })
 
-/** Every task action's form: what reply, merge, cleanup and delete read. */
+/** Every task action's form: what reply, merge, cleanup, delete and the review's comments, update and push read. */
 export const ActionForm = Form({
   message: Text(100_000),
   strategy: Text(16),
   force: FLAG,
   reason: Text(2000),
+  path: PATH,
+  side: Text(8),
+  line: NUMBER,
+  body: Text(20_000),
+  comment: Text(64),
+  mode: Text(16),
+  note: Text(10_000),
+  remote: Text(200),
+  branch: Text(200),
 })
 
 export const ApprovalParams = t.Object({

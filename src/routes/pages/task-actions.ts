@@ -1,12 +1,12 @@
 import { Elysia } from 'elysia'
-import { AppError } from '../../errors'
+import { AppError, invalid } from '../../errors'
 import type { MergeStrategy } from '../../git'
 import { Flash } from '../../views/flash'
 import { ReviewBody } from '../../views/review-page'
 import type { Services } from '../services'
 import { ActionForm, ActionParams, ApprovalForm, ApprovalParams } from './forms'
 import { type FormFields, field, html } from './respond'
-import { diffLayout } from './review-pages'
+import { diffLayout, reviewLoop } from './review-pages'
 import { taskContext, taskRegions } from './task-context'
 
 /**
@@ -17,14 +17,18 @@ import { taskContext, taskRegions } from './task-context'
 async function refreshed(services: Services, id: string, currentUrl: string | undefined): Promise<string> {
   const page = currentUrl ? new URL(currentUrl, 'http://localhost') : null
   if (page?.pathname.endsWith('/review')) {
+    const [diff, loop] = await Promise.all([
+      services.review.diff(services.tasks.get(id)),
+      reviewLoop(services, id),
+    ])
     const { task, actions } = taskContext(services, id, 'none')
-    const diff = await services.review.diff(services.tasks.get(id))
     const body = ReviewBody({
       task,
       diff,
       checks: services.checks.view(services.tasks.get(id)),
       layout: diffLayout(page.searchParams.get('layout')),
       actions,
+      loop,
     }) as string
     return `<hx-partial hx-target="#review" hx-swap="outerHTML">${body}</hx-partial>`
   }
@@ -35,8 +39,53 @@ type Action = (id: string, form: FormFields) => Promise<string>
 
 /** Each action: do it through the core, then answer with a message and the refreshed page region. */
 export function taskActionRoutes(services: Services) {
-  const { tasks, review } = services
+  const { tasks, review, comments, baseUpdates, publishing } = services
   const actions: Record<string, Action> = {
+    comment: async (id, form) => {
+      const side = field(form, 'side')
+      const line = field(form, 'line').trim()
+      const fileOnly = side === '' || line === ''
+      const parsed = Number(line)
+      if (!fileOnly && !(Number.isInteger(parsed) && parsed > 0))
+        throw invalid(`line must be a line number, not ${JSON.stringify(line)}`)
+      await comments.create(id, {
+        path: field(form, 'path'),
+        side: fileOnly ? null : side === 'old' ? 'old' : 'new',
+        line: fileOnly ? null : parsed,
+        body: field(form, 'body'),
+      })
+      return 'Comment added.'
+    },
+    'resolve-comment': async (id, form) => {
+      comments.resolve(id, field(form, 'comment'), true)
+      return 'Comment resolved.'
+    },
+    'reopen-comment': async (id, form) => {
+      comments.resolve(id, field(form, 'comment'), false)
+      return 'Comment reopened.'
+    },
+    'send-comments': async (id) => {
+      const result = await comments.send(id)
+      return `Sent ${result.sent.length} comment(s) to the agent: it continues in a new run.`
+    },
+    'update-base': async (id, form) => {
+      const result = await baseUpdates.update(id, field(form, 'mode') === 'merge' ? 'merge' : 'rebase')
+      return result.message
+    },
+    'abort-update': async (id) => (await baseUpdates.abort(id)).message,
+    'resolve-update': async (id, form) => {
+      await baseUpdates.resolveWithAgent(id, field(form, 'note'))
+      return 'Asked the agent to resolve the conflict: it continues in a new run.'
+    },
+    push: async (id, form) => {
+      const result = await publishing.push(
+        id,
+        field(form, 'remote').trim(),
+        field(form, 'branch').trim() || undefined,
+      )
+      return `Pushed ${result.commit.slice(0, 12)} to ${result.remote} as ${result.branch}.`
+    },
+    'pull-request': async (id) => `Opened ${(await publishing.pullRequest(id, {})).url}.`,
     start: async (id) => {
       const task = await tasks.start(id)
       return task.status === 'needs-input'
@@ -60,6 +109,7 @@ export function taskActionRoutes(services: Services) {
     },
     merge: async (id, form) => {
       const strategy: MergeStrategy = field(form, 'strategy') === 'commit' ? 'commit' : 'apply'
+      await baseUpdates.assertNoConflict(id)
       const result = await review.merge(tasks.get(id), {
         strategy,
         force: field(form, 'force') === 'true',

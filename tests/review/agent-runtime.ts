@@ -1,0 +1,48 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { AGENTS_BIN, agentBinary } from '../agents/harness'
+import { hostScratch, tasksApi } from '../runners/api'
+import { type ModelServer, startModelServer } from '../support/model-server'
+import { startTestRuntime } from '../support/runtime'
+
+/**
+ * A runtime that runs the real Claude Code CLI against the scripted model server (the review
+ * tests' follow-ups go to it), with a throw-away HOME outside /tmp. `env` adds settings (PATH
+ * with a stand-in `gh`, say).
+ */
+export async function startAgentRuntime(env: Record<string, string> = {}) {
+  const scratch = hostScratch('openruntime-review-')
+  const home = join(scratch.path, 'home')
+  mkdirSync(home, { recursive: true })
+  const server: ModelServer = startModelServer()
+  const rt = await startTestRuntime({
+    HOME: home,
+    PATH: `${AGENTS_BIN}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    OPENRUNTIME_STOP_GRACE_MS: '3000',
+    OPENRUNTIME_CLAUDE_BIN: agentBinary('claude'),
+    OPENRUNTIME_CLAUDE_ENV: JSON.stringify({
+      ANTHROPIC_BASE_URL: server.url,
+      ANTHROPIC_API_KEY: 'sk-ant-test-dummy',
+      ...server.proxyEnv(),
+    }),
+    ...env,
+  })
+  return {
+    rt,
+    api: tasksApi(rt),
+    server,
+    scratch: scratch.path,
+    /** The latest prompt the model was sent from a working directory (Claude's side calls left out). */
+    promptsFrom: (cwd: string) =>
+      server.requests
+        .filter((request) => request.conversation?.cwd === cwd && !request.conversation.sideCall)
+        .map((request) => request.conversation?.prompt ?? ''),
+    async close() {
+      await rt.close()
+      await server.stop()
+      scratch.cleanup()
+    },
+  }
+}
+
+export type AgentRuntime = Awaited<ReturnType<typeof startAgentRuntime>>
