@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
+import { CheckSummarySchema } from './checks'
 import { CostLedgerSchema } from './cost-ledger'
 import { DiffFileSchema, TaskDiffSchema } from './diff'
 import { WholeNumberInRange } from './ranges'
@@ -111,9 +112,9 @@ export const VariantViewSchema = Type.Object({
   result_tree: Nullable(Type.String()),
   archived: Type.Boolean({ description: 'its worktree was cleaned up (restorable from its archive)' }),
   merged: Type.Boolean(),
-  verdicts: Nullable(Type.Array(Type.Unknown()), {
+  verdicts: Nullable(CheckSummarySchema, {
     description:
-      'reserved for the check verdicts of the review loop, which records none yet: null until it does',
+      "its latest round of checks and criteria in brief (as the task's check_summary); null when none ran",
   }),
 })
 export type VariantView = Static<typeof VariantViewSchema>

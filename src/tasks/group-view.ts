@@ -43,6 +43,6 @@ export function variantView(
     result_tree: result?.tree ?? variant.result_tree,
     archived: task?.worktree_cleaned_at != null,
     merged: task?.worktree_merged_at != null,
-    verdicts: null,
+    verdicts: task?.check_summary ?? null,
   }
 }

@@ -26,6 +26,12 @@ const STATUS_WORD: Record<string, string> = {
   renamed: 'renamed',
 }
 
+/** A variant's latest checks and criteria in brief, e.g. "checks failed, 1/2 passed · criteria 2/3 met". */
+function verdictText(verdicts: NonNullable<VariantView['verdicts']>): string {
+  const checks = `checks ${verdicts.status}, ${verdicts.passed}/${verdicts.total} passed`
+  return verdicts.graded > 0 ? `${checks} · criteria ${verdicts.met}/${verdicts.graded} met` : checks
+}
+
 /** Variants as columns: what each is, how it stands, what it cost and took, its verdicts, the pick. */
 function VariantTable({ group }: { group: TaskGroupView }): JSX.Element {
   const pickable = group.pick === null && group.status !== 'running'
@@ -75,9 +81,9 @@ function VariantTable({ group }: { group: TaskGroupView }): JSX.Element {
         ))}
         {row('Verdicts', (variant) =>
           variant.verdicts === null ? (
-            <span class="muted">not recorded yet</span>
+            <span class="muted">no checks ran</span>
           ) : (
-            count(variant.verdicts.length)
+            <span safe>{verdictText(variant.verdicts)}</span>
           ),
         )}
         {row('Archived', (variant) =>

@@ -44,6 +44,8 @@ describe('a group of three shell variants', () => {
   beforeAll(async () => {
     group = await createGroup({
       command: 'set -e',
+      // Every variant's checks: only 2 writes "two" into shared.txt.
+      checks: [{ name: 'two', command: 'grep -q two shared.txt', timeout_seconds: 60 }],
       variants: [
         // 1 and 2 both change shared.txt; 1 and 3 both change README.md.
         {
@@ -94,13 +96,20 @@ describe('a group of three shell variants', () => {
       { path: 'README.md', task_ids: [ids[0], ids[2]] },
       { path: 'shared.txt', task_ids: [ids[0], ids[1]] },
     ])
+    expect(view.variants.map((variant: any) => [variant.verdicts?.status, variant.verdicts?.passed])).toEqual(
+      [
+        ['failed', 0],
+        ['passed', 1],
+        ['failed', 0],
+      ],
+    )
     for (const variant of view.variants) {
       expect(variant).toMatchObject({
         status: 'ready-for-review',
         runner: 'shell',
         archived: false,
-        verdicts: null,
       })
+      expect(variant.verdicts.total).toBe(1)
       expect(variant.duration_ms).toBeGreaterThan(0)
       expect(variant.result_tree).toMatch(/^[0-9a-f]{40}$/)
     }
