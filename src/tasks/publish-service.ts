@@ -145,8 +145,24 @@ export class PublishService {
     return [
       goal,
       ...(summary ? ['## Summary', summary.slice(0, SUMMARY_CHARS)] : []),
+      ...this.verdictsOf(task),
       `Opened from openRuntime task ${task.id}.`,
     ].join('\n\n')
+  }
+
+  /** The latest round of checks and criteria grades, one line each; nothing when none ran. */
+  private verdictsOf(task: TaskRecord): string[] {
+    const round = this.deps.store.checks.latest(task.id)
+    if (!round) return []
+    const checks = round.results.map(
+      (result) =>
+        `- ${result.name}: ${result.verdict}${result.exit_status ? ` (${result.exit_status})` : ''}`,
+    )
+    const grades = round.grades.map((grade) => `- ${grade.criterion}: ${grade.verdict}: ${grade.reason}`)
+    return [
+      ...(checks.length > 0 ? ['## Checks', checks.join('\n')] : []),
+      ...(grades.length > 0 ? ['## Acceptance criteria', grades.join('\n')] : []),
+    ]
   }
 
   private summaryOf(task: TaskRecord): string | null {

@@ -47,7 +47,7 @@ afterAll(async () => {
   scratch.cleanup()
 })
 
-async function shellTask(command: string) {
+async function shellTask(command: string, extra: Record<string, unknown> = {}) {
   const api = tasksApi(rt)
   const id = await api.create({
     title: 'Tidy a.txt',
@@ -55,6 +55,7 @@ async function shellTask(command: string) {
     command,
     workspace: repo,
     policy: { allow_git_write: true },
+    ...extra,
   })
   await api.run(id)
   const task = await api.settled(id)
@@ -66,7 +67,9 @@ const COMMIT = 'git -c user.name=Agent -c user.email=agent@example.com commit -q
 
 describe('push and pull request', () => {
   test('push sends the branch, uncommitted changes committed first, to a local bare remote', async () => {
-    const task = await shellTask(`echo tidy > a.txt && ${COMMIT} 'task: tidy' && echo fresh > new.txt`)
+    const task = await shellTask(`echo tidy > a.txt && ${COMMIT} 'task: tidy' && echo fresh > new.txt`, {
+      checks: [{ name: 'a.txt kept', command: 'grep -q tidy a.txt', timeout_seconds: 60 }],
+    })
     for (const [body, code] of [
       [{ remote: 'nowhere' }, 'unknown_remote'],
       [{ remote: 'origin', branch: '-delete' }, 'invalid_request'],
@@ -108,7 +111,9 @@ describe('push and pull request', () => {
     expect(opened.body.task.pull_request_url).toBe(PR_URL)
     const summary = task.current_attempt.summary
     expect(summary).toBeString()
-    const body = `${task.command}\n\n## Summary\n\n${summary}\n\nOpened from openRuntime task ${task.id}.`
+    // The latest checks' verdicts are in the body, one line each.
+    const checks = '## Checks\n\n- a.txt kept: passed (exit status: 0)'
+    const body = `${task.command}\n\n## Summary\n\n${summary}\n\n${checks}\n\nOpened from openRuntime task ${task.id}.`
     expect(readFileSync(argvLog, 'utf8').split('\0').slice(0, -1)).toEqual([
       'pr',
       'create',
