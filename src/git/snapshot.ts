@@ -1,4 +1,4 @@
-import { copyFile, lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
+import { copyFile, lstat, mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { gitInRepo, gitOnTaskFiles, hostDir, type TaskCheckout } from './checkout.ts'
 import { EMPTY_TREE, splitNul } from './exec.ts'
@@ -34,8 +34,14 @@ export async function snapshotTree(checkout: TaskCheckout, baseCommit: string | 
   const scratch = `${checkout.hostIndex}.${process.pid}-${++sequence}`
   const index = `${scratch}.tmp`
   try {
+    // The copy keeps the index's own mtime: git checks the content of an entry whose file changed
+    // in the same clock tick as the index was written ("racy git") only when it can see that.
     const seeded = await copyFile(checkout.hostIndex, index).then(
-      () => true,
+      async () => {
+        const { atime, mtime } = await stat(checkout.hostIndex)
+        await utimes(index, atime, mtime)
+        return true
+      },
       (error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') return false
         throw error

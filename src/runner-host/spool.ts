@@ -84,6 +84,9 @@ export class AttemptSpool {
   private synced = true
   /** Called after each append (the sender sends soon). */
   onAppend: (() => void) | null = null
+  /** A write of what was appended is due on the next turn of the event loop. */
+  private writeDue = false
+  private removed = false
 
   constructor(
     private readonly dir: string,
@@ -144,6 +147,15 @@ export class AttemptSpool {
     // The line's text less its seq wrapper and newline is the event's JSON.
     this.pending.push({ ...line, bytes: Buffer.byteLength(text) - `{"seq":${line.seq},"event":}\n`.length })
     this.synced = false
+    // On disk within the turn, whether or not a send is under way: one that hangs on a broken
+    // network must not keep the spooled events in memory only.
+    if (!this.writeDue) {
+      this.writeDue = true
+      setImmediate(() => {
+        this.writeDue = false
+        if (!this.removed) this.persist()
+      })
+    }
     this.onAppend?.()
     return line.seq
   }
@@ -228,6 +240,7 @@ export class AttemptSpool {
 
   /** The outcome is acknowledged: nothing of the attempt is left to send. */
   remove(): void {
+    this.removed = true
     closeSync(this.fd)
     for (const kind of FILES) rmSync(this.path(kind), { force: true })
   }

@@ -6,6 +6,9 @@ import { dirname } from 'node:path'
 export function openDatabase(path: string): Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const db = new Database(path, { create: true, strict: true })
+  // First, so that switching to WAL waits for a connection still finishing (a closing writer's
+  // checkpoint) instead of failing at once with "database is locked".
+  db.exec('PRAGMA busy_timeout = 5000')
   db.exec('PRAGMA journal_mode = WAL')
   // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last commits).
   db.exec('PRAGMA synchronous = NORMAL')
@@ -13,6 +16,5 @@ export function openDatabase(path: string): Database {
   // few MiB; without a limit the file keeps that size for good, holding space the database needs.
   db.exec('PRAGMA journal_size_limit = 8388608')
   db.exec('PRAGMA foreign_keys = ON')
-  db.exec('PRAGMA busy_timeout = 5000')
   return db
 }
