@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { type AgentRuntime, startAgentRuntime } from '../support/agent-runtime'
 import { gitSync, makeRepo } from '../support/git-repo'
-import { type AgentRuntime, startAgentRuntime } from './agent-runtime'
 import { hashTree } from './worktree-hash'
 
 let env: AgentRuntime

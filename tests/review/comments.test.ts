@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { type AgentRuntime, startAgentRuntime } from '../support/agent-runtime'
 import { makeRepo } from '../support/git-repo'
-import { type AgentRuntime, startAgentRuntime } from './agent-runtime'
 
 let env: AgentRuntime
 let repo = ''

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { AGENTS_BIN, agentBinary } from '../agents/harness'
+import { type AgentRuntime, startAgentRuntime } from '../support/agent-runtime'
 import { makeRepo } from '../support/git-repo'
-import { type ModelServer, startModelServer } from '../support/model-server'
-import { startTestRuntime, type TestRuntime } from '../support/runtime'
-import { eventsOf, hostScratch, type TasksApi, tasksApi } from './api'
+import { eventsOf } from './api'
 
 /**
  * The fix loop with the real Claude Code CLI against the scripted model server: a check that
@@ -14,11 +12,9 @@ import { eventsOf, hostScratch, type TasksApi, tasksApi } from './api'
  * the model does in the fix round comes from the follow-up it was sent, nothing else.
  */
 
-const scratch = hostScratch('openruntime-fix-loop-')
-const home = join(scratch.path, 'home')
-let server: ModelServer
-let rt: TestRuntime
-let api: TasksApi
+let agents: AgentRuntime
+let rt: AgentRuntime['rt']
+let api: AgentRuntime['api']
 let repo = ''
 
 // Passes once status.txt says "fixed"; until then it prints what it found and the next script.
@@ -30,34 +26,12 @@ exit 1
 `
 
 beforeAll(async () => {
-  mkdirSync(home, { recursive: true })
-  repo = makeRepo(join(scratch.path, 'repo'), { 'README.md': 'hello\n', 'check.sh': CHECK })
-  server = startModelServer()
-  rt = await startTestRuntime({
-    HOME: home,
-    PATH: `${AGENTS_BIN}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-    OPENRUNTIME_STOP_GRACE_MS: '3000',
-    OPENRUNTIME_CLAUDE_BIN: agentBinary('claude'),
-    OPENRUNTIME_CLAUDE_ENV: JSON.stringify({
-      ANTHROPIC_BASE_URL: server.url,
-      ANTHROPIC_API_KEY: 'sk-ant-test-dummy',
-      ...server.proxyEnv(),
-    }),
-  })
-  api = tasksApi(rt)
+  agents = await startAgentRuntime()
+  ;({ rt, api } = agents)
+  repo = makeRepo(join(agents.scratch, 'repo'), { 'README.md': 'hello\n', 'check.sh': CHECK })
 })
 
-afterAll(async () => {
-  await rt?.close()
-  await server?.stop()
-  scratch.cleanup()
-})
-
-/** The prompts the model was sent from the task's worktree, in order (Claude's side calls left out). */
-const promptsFrom = (cwd: string) =>
-  server.requests
-    .filter((r) => r.api === 'anthropic' && r.conversation?.cwd === cwd && !r.conversation.sideCall)
-    .map((r) => r.conversation?.prompt ?? '')
+afterAll(() => agents?.close())
 
 describe('the fix loop (Claude Code)', () => {
   test('the first attempt leaves a failing check; the fix round, sent its name, command and output, makes it pass', async () => {
@@ -86,7 +60,7 @@ describe('the fix loop (Claude Code)', () => {
     expect(view.latest.results[0]).toMatchObject({ verdict: 'passed', output_tail: 'status is fixed' })
 
     // The follow-up the model got: the failing check's name, command and the tail of its output.
-    const prompts = promptsFrom(task.worktree_path)
+    const prompts = agents.promptsFrom(task.worktree_path)
     const followUp = prompts.find((prompt) => prompt.includes('fix round 1 of 2'))
     expect(followUp).toBeDefined()
     expect(followUp).toContain('Check "status" failed (exit status: 1).')
@@ -164,7 +138,7 @@ describe('acceptance criteria (Claude Code as the reviewer)', () => {
     expect([...new Set(states)]).toEqual(['running.agent', 'running.checks', 'running.review'])
 
     // The reviewer asked for structured output, from the worktree, with reading tools only.
-    const review = server.requests.find(
+    const review = agents.server.requests.find(
       (r) =>
         r.api === 'anthropic' && r.conversation?.structuredOutput && r.conversation.toolResults.length === 0,
     )

@@ -2,16 +2,16 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { AGENTS_BIN, agentBinary } from '../agents/harness'
 import { hostScratch, tasksApi } from '../runners/api'
-import { type ModelServer, startModelServer } from '../support/model-server'
-import { startTestRuntime } from '../support/runtime'
+import { type ModelServer, startModelServer } from './model-server'
+import { startTestRuntime } from './runtime'
 
 /**
- * A runtime that runs the real Claude Code CLI against the scripted model server (the review
+ * A runtime that runs the real Claude Code CLI against the scripted model server (the
  * tests' follow-ups go to it), with a throw-away HOME outside /tmp. `env` adds settings (PATH
  * with a stand-in `gh`, say).
  */
 export async function startAgentRuntime(env: Record<string, string> = {}) {
-  const scratch = hostScratch('openruntime-review-')
+  const scratch = hostScratch('openruntime-agent-')
   const home = join(scratch.path, 'home')
   mkdirSync(home, { recursive: true })
   const server: ModelServer = startModelServer()
