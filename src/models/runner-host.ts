@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { AttemptRecordSchema } from './attempt'
 import { CostLedgerSchema } from './cost-ledger'
-import { JsonObjectSchema } from './event'
+import { JsonObjectSchema, MAX_EVENT_JSON_BYTES, MAX_LINE_CHARS } from './event'
 import { RunnerLabelsSchema } from './runner-host-labels'
 import { Nullable, StringEnum } from './schema-kit'
 import { EventKindSchema, RUNNERS } from './vocabulary'
@@ -110,11 +110,18 @@ export const ClaimBodySchema = Type.Object(
 )
 export type ClaimBody = Static<typeof ClaimBodySchema>
 
+/**
+ * The body limit of the events route: a batch with the largest event a run stores (it travels
+ * alone), where every other route keeps the API's 2 MiB. What a local run stores, a remote one can.
+ */
+export const RUNNER_EVENTS_BODY_BYTES = MAX_EVENT_JSON_BYTES + 1024 * 1024
+
 /** One event as a runner host sends it; the control plane gives it the task's seq. */
 export const RunnerEventSchema = Type.Object(
   {
     kind: EventKindSchema,
-    message: Type.String({ maxLength: 1_000_000 }),
+    // The longest message a local run can store: anything it keeps is taken from a host too.
+    message: Type.String({ maxLength: MAX_LINE_CHARS }),
     metadata: Type.Optional(Nullable(JsonObjectSchema)),
     at: Type.Optional(Type.String({ maxLength: 64, description: 'when the host saw it (kept in metadata)' })),
   },

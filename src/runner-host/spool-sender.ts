@@ -1,12 +1,43 @@
+import { RUNNER_EVENTS_BODY_BYTES, type RunnerItem } from '../domain'
 import { type ControlPlane, Unreachable } from './control-plane'
 import type { AttemptSpool } from './spool'
 
 /** The protocol's cap on a batch's events. */
 const BATCH = 5000
-/** The JSON of a batch's events, in bytes: its body stays under the API's 2 MiB limit. */
+/**
+ * The JSON of a batch's events, in bytes, when it holds several: a batch is one request and one
+ * commit there, and stays under the API's 2 MiB. An event larger than this travels alone.
+ */
 const BATCH_BYTES = 1536 * 1024
+/** The largest event the events route can take alone (its batch's own fields take the rest). */
+const MAX_ITEM_BYTES = RUNNER_EVENTS_BODY_BYTES - 1024
 /** Retries while the control plane is unreachable; events appended are sent at once otherwise. */
 const EVERY_MS = 100
+
+interface EventsAnswer {
+  acked?: number
+  error?: { code: string; message?: string; details?: { expected?: number; acked?: number } }
+}
+
+/**
+ * A refusal no retry changes: the batch itself is wrong. Not a lost or revoked token (401, 403:
+ * the host is told so elsewhere), nor a timeout or rate limit (408, 429).
+ */
+const refusedForGood = (status: number) =>
+  status >= 400 && status < 500 && ![401, 403, 404, 408, 409, 429].includes(status)
+
+const isStandIn = (item: RunnerItem) => 'kind' in item && item.metadata?.category === 'event-refused'
+
+/** What is sent in place of an item the control plane will never take: the refusal, on the task's timeline. */
+function standIn(item: RunnerItem, bytes: number, why: string): RunnerItem {
+  const what = 'signal' in item ? `a ${item.signal.type} signal` : `a ${item.kind} event`
+  return {
+    kind: 'error',
+    message: `The control plane refused ${what} of ${bytes} bytes from the runner host (${why}); it is not stored`,
+    metadata: { category: 'event-refused', bytes, why },
+    ...(item.at ? { at: item.at } : {}),
+  }
+}
 
 /**
  * Delivers every spooled attempt to the control plane, in order: its events in batches from the
@@ -14,6 +45,8 @@ const EVERY_MS = 100
  * plane is unreachable everything stays spooled and is tried again; nothing is lost or reordered.
  * An append starts a send on the next turn of the event loop (not at the next tick of a timer):
  * what a burst appended meanwhile, or while a batch is in flight, goes in the next batch.
+ * An event the control plane refuses for good (it cannot take it, however often it is sent) is
+ * replaced by a note of the refusal, so the attempt's later events and outcome still arrive.
  */
 export class SpoolSender {
   private readonly spools = new Map<string, AttemptSpool>()
@@ -78,17 +111,28 @@ export class SpoolSender {
 
   private async send(spool: AttemptSpool): Promise<void> {
     const base = `/runner/v1/attempts/${spool.attemptId}`
+    // After a refused batch its events go one at a time: the one refused is found and replaced.
+    let max = BATCH
     for (
-      let batch = spool.unacknowledged(BATCH, BATCH_BYTES);
+      let batch = spool.unacknowledged(max, BATCH_BYTES);
       batch;
-      batch = spool.unacknowledged(BATCH, BATCH_BYTES)
+      batch = spool.unacknowledged(max, BATCH_BYTES)
     ) {
-      const answer = await this.control.call<{
-        acked?: number
-        error?: { code: string; details?: { expected?: number; acked?: number } }
-      }>('POST', `${base}/events`, batch)
+      const [first] = batch.events
+      const alone = batch.events.length === 1 && first !== undefined
+      const bytes = alone ? Buffer.byteLength(JSON.stringify(first)) : 0
+      if (alone && bytes > MAX_ITEM_BYTES) {
+        this.refused(
+          spool,
+          batch.from,
+          standIn(first, bytes, `more than the ${RUNNER_EVENTS_BODY_BYTES} bytes it takes`),
+        )
+        continue
+      }
+      const answer = await this.control.call<EventsAnswer>('POST', `${base}/events`, batch)
       if (answer.status === 200 && typeof answer.body.acked === 'number') {
         spool.acknowledge(answer.body.acked)
+        max = BATCH
         continue
       }
       const expected = answer.body.error?.details?.expected
@@ -100,6 +144,21 @@ export class SpoolSender {
       if (answer.status === 409 || answer.status === 404) {
         // The attempt ended there (its host was lost, it was revoked): nothing more is taken.
         spool.acknowledge(batch.from + batch.events.length - 1)
+        continue
+      }
+      // Refused even as a note of a refusal: what is wrong is not the event; it is tried again later.
+      if (refusedForGood(answer.status) && !(alone && isStandIn(first))) {
+        if (alone)
+          this.refused(
+            spool,
+            batch.from,
+            standIn(
+              first,
+              bytes,
+              `${answer.status}: ${answer.body.error?.message ?? answer.body.error?.code}`,
+            ),
+          )
+        max = 1
         continue
       }
       throw new Error(
@@ -117,6 +176,14 @@ export class SpoolSender {
     this.spools.delete(spool.attemptId)
     this.delivered.get(spool.attemptId)?.()
     this.delivered.delete(spool.attemptId)
+  }
+
+  /** The refusal goes in the refused item's place, and into the host's log. */
+  private refused(spool: AttemptSpool, seq: number, note: RunnerItem): void {
+    spool.replaceOldest(note)
+    this.onError(
+      new Error(`attempt ${spool.attemptId}: runner seq ${seq}: ${'message' in note ? note.message : ''}`),
+    )
   }
 
   close(): void {

@@ -182,6 +182,17 @@ export class AttemptSpool {
     return { from: first.seq, events }
   }
 
+  /**
+   * Sends `event` in place of the oldest unacknowledged one, which the control plane refused for
+   * good. In memory only: a restarted host reads the refused one again, is refused again, and
+   * sends the same stand-in, so the file need not be rewritten.
+   */
+  replaceOldest(event: RunnerItem): void {
+    const oldest = this.pending[this.head]
+    if (oldest === undefined) return
+    this.pending[this.head] = { seq: oldest.seq, event, bytes: Buffer.byteLength(JSON.stringify(event)) }
+  }
+
   /** The control plane has every event up to `seq`: they are cut off the file. */
   acknowledge(seq: number): void {
     if (seq <= this.state.acked) return

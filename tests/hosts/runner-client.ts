@@ -1,3 +1,6 @@
+import { expect } from 'bun:test'
+import { join } from 'node:path'
+import { makeRepo } from '../support/git-repo'
 import type { TestRuntime } from '../support/runtime'
 
 /** A runner host as the tests drive the protocol: real HTTP requests with its own token. */
@@ -42,4 +45,32 @@ export const SHELL_HOST = {
   sandbox: true,
   slots: 2,
   labels: ['linux'],
+}
+
+/**
+ * A runner host `name` registered with `registration` on `runtime`, holding the claimed attempt
+ * of a new task of `runner` placed on it (the registration's labels).
+ */
+export async function claimedAttempt(
+  runtime: TestRuntime,
+  name: string,
+  registration: { labels: string[] },
+  task: Record<string, unknown>,
+) {
+  const client = inProcess(runtime)
+  const repo = makeRepo(join(runtime.dir, 'repo'))
+  const host = await runtime.call('POST', '/runner-hosts', { name })
+  const token = host.body.token as string
+  expect((await client.call('POST', '/runner/v1/register', registration, token)).status).toBe(200)
+  const created = await runtime.call('POST', '/tasks', {
+    title: 'remote',
+    prompt: 'do it',
+    workspace: repo,
+    runner_labels: registration.labels,
+    ...task,
+  })
+  expect((await runtime.call('POST', `/tasks/${created.body.id}/start`)).status).toBe(200)
+  const claim = await client.call('POST', '/runner/v1/claim', { task_id: created.body.id, run: 1 }, token)
+  expect(claim.status).toBe(200)
+  return { client, token, taskId: created.body.id as string, attemptId: claim.body.attempt_id as string }
 }

@@ -5,7 +5,7 @@ import { makeRepo } from '../support/git-repo'
 import { startTestRuntime, type TestRuntime } from '../support/runtime'
 import { readSse } from '../support/sse'
 import { waitFor } from '../support/temp'
-import { type Caller, inProcess } from './runner-client'
+import { type Caller, claimedAttempt, inProcess } from './runner-client'
 
 /**
  * What an agent on a runner host signals (its session, usage, needs-input, tool approvals) comes
@@ -29,29 +29,8 @@ const AGENT_HOST = {
 
 async function claimed(name = 'agents') {
   rt = await startTestRuntime()
-  const runtime = rt
-  const client = inProcess(runtime)
-  const repo = makeRepo(join(runtime.dir, 'repo'))
-  const host = await runtime.call('POST', '/runner-hosts', { name })
-  const token = host.body.token as string
-  expect((await client.call('POST', '/runner/v1/register', AGENT_HOST, token)).status).toBe(200)
-  const task = await runtime.call('POST', '/tasks', {
-    title: 'remote agent',
-    prompt: 'do it',
-    runner: 'claude-code',
-    workspace: repo,
-    runner_labels: ['linux'],
-  })
-  expect((await runtime.call('POST', `/tasks/${task.body.id}/start`)).status).toBe(200)
-  const claim = await client.call('POST', '/runner/v1/claim', { task_id: task.body.id, run: 1 }, token)
-  expect(claim.status).toBe(200)
-  return {
-    rt: runtime,
-    client,
-    token,
-    taskId: task.body.id as string,
-    attemptId: claim.body.attempt_id as string,
-  }
+  const claim = await claimedAttempt(rt, name, AGENT_HOST, { title: 'remote agent', runner: 'claude-code' })
+  return { rt, ...claim }
 }
 
 const send = (client: Caller, token: string, attemptId: string, from: number, events: unknown[]) =>

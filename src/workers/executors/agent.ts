@@ -7,7 +7,7 @@ import {
   type LaunchRequest,
   prepareAgentState,
 } from '../../agents'
-import type { CostLedger, ToolApproval } from '../../domain'
+import { type CostLedger, MAX_LINE_CHARS, type ToolApproval } from '../../domain'
 import { AppError } from '../../errors'
 import { type Endpoint, parseEndpoint } from '../../policy/endpoints'
 import type { OutputStream, SupervisedProcess, SupervisorHooks } from '../../process/supervise'
@@ -15,9 +15,6 @@ import type { ReplyDelivery } from '../live-runs'
 import { runnerEnvironment } from '../runner-env'
 import type { ExecutorDeps } from '../runners/runner'
 import type { ApprovalGate, ExecutorContext, ExecutorLaunch, RunExecutor } from './executor'
-
-/** One protocol message per line; a tool result or file content easily exceeds the shell's 16 KiB. */
-const AGENT_MAX_LINE = 4 * 1024 * 1024
 
 /**
  * An agent CLI (Claude Code, Codex) driven through its adapter: every output line becomes
@@ -78,7 +75,8 @@ export class AgentExecutor implements RunExecutor {
       stateDirs: state.writable,
       configuration: await prepareAgentState(state),
       modelApi: modelApiEndpoints(adapter, launch, deps.config.agentHosts),
-      maxLineChars: AGENT_MAX_LINE,
+      // One protocol message per line; a tool result or file content easily exceeds the shell's 16 KiB.
+      maxLineChars: MAX_LINE_CHARS,
     }
   }
 

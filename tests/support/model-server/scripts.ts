@@ -7,6 +7,8 @@ import type { Conversation } from './conversation'
  *
  * Scripts:
  * - `write-file <path> [content…]`  one file write (Claude Write, Codex apply_patch), then a summary
+ * - `write-large <path> <bytes>`    like write-file, with `largeContent(bytes)`: made here, as a
+ *                                    prompt could not hold it
  * - `bash <command…>`               one shell command, then a summary
  * - `write-then-bash <path> <command…>`  a file write, then a shell command, then a summary
  * - `escalate <command…>`           like bash, but Codex is asked to run it outside its sandbox,
@@ -45,6 +47,21 @@ export interface Reply {
 export const DEFAULT_USAGE: Usage = { input: 100, output: 20, cacheRead: 30, cacheWrite: 5 }
 
 const DEFAULT_HOLD_SECONDS = 60
+
+/**
+ * Numbered lines, about `bytes` of UTF-8 in all (at least that many): multi-byte characters in
+ * each, so the bytes outnumber the characters as they would in real text.
+ */
+export function largeContent(bytes: number): string {
+  const lines: string[] = []
+  let total = 0
+  for (let n = 1; total < bytes; n++) {
+    const line = `line ${n}: naïve café € ${'x'.repeat(40)}\n`
+    lines.push(line)
+    total += Buffer.byteLength(line)
+  }
+  return lines.join('')
+}
 
 interface Marker {
   name: string
@@ -131,6 +148,11 @@ export function plan(conversation: Conversation): Reply {
     case 'write-file': {
       const path = args[0] ?? 'hello.txt'
       const content = `${args.slice(1).join(' ') || 'hello from the scripted model'}\n`
+      return { text: `Writing ${path}.`, tool: { kind: 'write', path, content }, usage }
+    }
+    case 'write-large': {
+      const path = args[0] ?? 'large.txt'
+      const content = largeContent(Number(args[1] ?? 1024 * 1024))
       return { text: `Writing ${path}.`, tool: { kind: 'write', path, content }, usage }
     }
     case 'bash':
