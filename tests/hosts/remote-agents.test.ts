@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { AGENTS_BIN, agentBinary, CODEX_MODEL, codexProviderArgs } from '../agents/harness'
+import { startAgentRuntime } from '../support/agent-runtime'
 import { type BunqueueServer, startBunqueueServer } from '../support/bunqueue-server'
 import { gitSync, makeRepo } from '../support/git-repo'
 import { type ModelServer, startModelServer } from '../support/model-server'
+import { largeContent } from '../support/model-server/scripts'
 import { type RunnerHostProcess, spawnRunnerHost } from '../support/runner-host-process'
 import { api, type ServerProcess, spawnServer } from '../support/server-process'
 import { tempDir, waitFor } from '../support/temp'
@@ -70,6 +72,25 @@ const agentText = (current: any) =>
       (event: Event) => event.metadata?.category === 'agent' && event.metadata.type === 'assistant_text',
     )
     .map((event: Event) => event.message)
+
+const agentEvents = (current: any): Event[] =>
+  current.events.filter((event: Event) => event.metadata?.category === 'agent')
+
+/** What a run stores of an agent event, wherever it ran: its kind and type, in their order. */
+const shape = (event: Event) => `${event.kind} ${event.metadata?.type}`
+
+/**
+ * The bytes of each agent event's message and metadata, as the output cap counts them, less what
+ * differs between two runs by nature: where it ran (the host's fields, the worktree's path) and
+ * how long it took.
+ */
+const sizes = (events: Event[]) =>
+  events.map((event) => {
+    const { runner_seq, runner_host, runner_at, duration_ms, ...metadata } = event.metadata ?? {}
+    const text = (value: string) =>
+      value.replaceAll(/\/[^"\s]*?\/worktrees\/[0-9a-f-]+/g, '<worktree>').replaceAll(/\d+ ms/g, '<ms>')
+    return [Buffer.byteLength(text(event.message)), Buffer.byteLength(text(JSON.stringify(metadata)))]
+  })
 
 beforeAll(async () => {
   repo = makeRepo(join(dir.path, 'repo'))
@@ -239,6 +260,35 @@ describe('agent runs on a runner host', () => {
     })
     expect(merged.status).toBe(200)
     expect(readFileSync(join(repo, 'second.txt'), 'utf8')).toBe('more\n')
+  }, 240_000)
+
+  test('a Write of 5 MiB on the host: its tool call is stored whole, as a local run stores it, and the task reaches review with the file', async () => {
+    const bytes = 5 * 1024 * 1024
+    const content = largeContent(bytes)
+    const prompt = `SCRIPT:write-large big.txt ${bytes}`
+    const id = await createRemote({ runner: 'claude-code', prompt })
+    expect((await api(server, 'POST', `/tasks/${id}/start`)).status).toBe(200)
+    const remote = await untilStatus(id, ['ready-for-review', 'failed', 'completed'])
+    expect(remote.status).toBe('ready-for-review')
+    const diff = (await api(server, 'GET', `/tasks/${id}/diff`)).body
+    expect(diff.files.map((file: any) => file.path)).toEqual(['big.txt'])
+    expect(gitSync(repo, 'show', `${diff.snapshot.commit}:big.txt`)).toBe(content)
+
+    const local = await startAgentRuntime()
+    try {
+      const localRepo = makeRepo(join(local.scratch, 'repo'))
+      const localId = await local.api.create({ runner: 'claude-code', prompt, workspace: localRepo })
+      await local.api.run(localId)
+      const ran = await local.api.until(localId, ['ready-for-review', 'failed', 'completed'], 90_000)
+      expect(ran.status).toBe('ready-for-review')
+      const [here, there] = [agentEvents(ran), agentEvents(remote)]
+      expect(there.map(shape)).toEqual(here.map(shape))
+      const written = there.find((event) => event.metadata?.type === 'tool_call')
+      expect(written?.metadata?.input.content).toBe(content)
+      expect(sizes(there)).toEqual(sizes(here))
+    } finally {
+      await local.close()
+    }
   }, 240_000)
 
   test('Codex on the host: its command approval is answered on the control plane and it reaches review with its diff', async () => {

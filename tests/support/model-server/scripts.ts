@@ -49,14 +49,14 @@ export const DEFAULT_USAGE: Usage = { input: 100, output: 20, cacheRead: 30, cac
 const DEFAULT_HOLD_SECONDS = 60
 
 /**
- * Numbered lines, about `bytes` of UTF-8 in all (at least that many): multi-byte characters in
- * each, so the bytes outnumber the characters as they would in real text.
+ * Numbered lines, at least `bytes` of UTF-8 in all: mostly 3-byte characters, so it holds about
+ * twice as many bytes as characters (an agent's protocol line, capped in characters, holds it).
  */
 export function largeContent(bytes: number): string {
   const lines: string[] = []
   let total = 0
   for (let n = 1; total < bytes; n++) {
-    const line = `line ${n}: naïve café € ${'x'.repeat(40)}\n`
+    const line = `line ${n}: ${'€'.repeat(30)} naïve café\n`
     lines.push(line)
     total += Buffer.byteLength(line)
   }
