@@ -28,12 +28,12 @@ const refusedForGood = (status: number) =>
 
 const isStandIn = (item: RunnerItem) => 'kind' in item && item.metadata?.category === 'event-refused'
 
-/** What is sent in place of an item the control plane will never take: the refusal, on the task's timeline. */
-function standIn(item: RunnerItem, bytes: number, why: string): RunnerItem {
+/** What is sent in place of an item the control plane will never take: why, on the task's timeline. */
+function standIn(item: RunnerItem, bytes: number, why: string): RunnerItem & { message: string } {
   const what = 'signal' in item ? `a ${item.signal.type} signal` : `a ${item.kind} event`
   return {
     kind: 'error',
-    message: `The control plane refused ${what} of ${bytes} bytes from the runner host (${why}); it is not stored`,
+    message: `The runner host could not deliver ${what} of ${bytes} bytes (${why}); it is not stored`,
     metadata: { category: 'event-refused', bytes, why },
     ...(item.at ? { at: item.at } : {}),
   }
@@ -122,10 +122,10 @@ export class SpoolSender {
       const alone = batch.events.length === 1 && first !== undefined
       const bytes = alone ? Buffer.byteLength(JSON.stringify(first)) : 0
       if (alone && bytes > MAX_ITEM_BYTES) {
-        this.refused(
+        this.replace(
           spool,
           batch.from,
-          standIn(first, bytes, `more than the ${RUNNER_EVENTS_BODY_BYTES} bytes it takes`),
+          standIn(first, bytes, `more than the ${RUNNER_EVENTS_BODY_BYTES} bytes the control plane takes`),
         )
         continue
       }
@@ -149,13 +149,13 @@ export class SpoolSender {
       // Refused even as a note of a refusal: what is wrong is not the event; it is tried again later.
       if (refusedForGood(answer.status) && !(alone && isStandIn(first))) {
         if (alone)
-          this.refused(
+          this.replace(
             spool,
             batch.from,
             standIn(
               first,
               bytes,
-              `${answer.status}: ${answer.body.error?.message ?? answer.body.error?.code}`,
+              `the control plane refused it with ${answer.status}: ${answer.body.error?.message ?? answer.body.error?.code}`,
             ),
           )
         max = 1
@@ -178,12 +178,10 @@ export class SpoolSender {
     this.delivered.delete(spool.attemptId)
   }
 
-  /** The refusal goes in the refused item's place, and into the host's log. */
-  private refused(spool: AttemptSpool, seq: number, note: RunnerItem): void {
+  /** The note goes in the refused item's place, and into the host's log. */
+  private replace(spool: AttemptSpool, seq: number, note: RunnerItem & { message: string }): void {
     spool.replaceOldest(note)
-    this.onError(
-      new Error(`attempt ${spool.attemptId}: runner seq ${seq}: ${'message' in note ? note.message : ''}`),
-    )
+    this.onError(new Error(`attempt ${spool.attemptId}: runner seq ${seq}: ${note.message}`))
   }
 
   close(): void {

@@ -171,9 +171,9 @@ describe('large events from a runner host', () => {
     ])
     expect(logged).toHaveLength(2)
     expect(logged[0]).toContain(
-      `attempt ${claim.attemptId}: runner seq 2: The control plane refused a stdout event`,
+      `attempt ${claim.attemptId}: runner seq 2: The runner host could not deliver a stdout event`,
     )
-    expect(logged[1]).toContain('runner seq 4: The control plane refused a needs-input signal')
+    expect(logged[1]).toContain('runner seq 4: The runner host could not deliver a needs-input signal')
     const stored = await storedItems(runtime, taskId)
     expect(stored.map((event) => [event.kind, event.metadata?.category ?? null])).toEqual([
       ['stdout', null],
@@ -182,8 +182,28 @@ describe('large events from a runner host', () => {
       ['error', 'event-refused'],
       ['stdout', null],
     ])
-    expect(stored[1]?.message).toContain('400')
+    expect(stored[1]?.message).toContain('the control plane refused it with 400')
     expect(stored.map((event) => event.metadata?.runner_seq)).toEqual([1, 2, 3, 4, 5])
     expect((await runtime.call('GET', `/tasks/${taskId}`)).body.current_attempt.finished_at).not.toBeNull()
+  })
+
+  test('an item larger than the events route takes is replaced before it is sent', async () => {
+    const claim = await controlPlane()
+    const items = [line('before'), toolCall('w'.repeat(RUNNER_EVENTS_BODY_BYTES)), line('after')]
+    const { batches, logged } = await deliver(claim, items)
+    // Nothing over the limit goes on the wire: the note of the refusal goes with the next event.
+    expect(batches.map((batch) => [batch.items, batch.status])).toEqual([
+      [1, 200],
+      [2, 200],
+    ])
+    expect(logged).toEqual([
+      expect.stringContaining(`more than the ${RUNNER_EVENTS_BODY_BYTES} bytes the control plane takes`),
+    ])
+    const stored = await storedItems(claim.runtime, claim.taskId)
+    expect(stored.map((event) => [event.kind, event.metadata?.category ?? null])).toEqual([
+      ['stdout', null],
+      ['error', 'event-refused'],
+      ['stdout', null],
+    ])
   })
 })
