@@ -24,6 +24,7 @@ import { RunQueue } from './queue/run-queue'
 import { accessToken } from './storage/access-token'
 import { InstanceLock } from './storage/instance-lock'
 import { Store } from './storage/store'
+import { ThreadedEventWriter } from './storage/threaded-event-writer'
 import { isLastingWriteFailure } from './storage/write-failures'
 import { BaseUpdateService } from './tasks/base-update-service'
 import { ChecksService } from './tasks/checks-service'
@@ -112,7 +113,11 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
     sweepStaleRunNetworks()
     store = Store.open(config.dbPath)
     const bus = new EventBus()
-    const eventLog = new EventLog(store, bus, { flushMs: config.eventFlushMs })
+    // Output's batches are written on a thread of their own: requests do not wait behind them.
+    const eventLog = new EventLog(store, bus, {
+      flushMs: config.eventFlushMs,
+      writer: new ThreadedEventWriter(config.dbPath),
+    })
     const lifecycle = new TaskLifecycle(store, eventLog, bus)
     const liveRuns = new LiveRuns()
     // Output that cannot be stored must not pile up unseen: every run stops and records why once
@@ -277,6 +282,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
             `shutting down with ${eventLog.bufferedCount} event(s) the database refused: ${(error as Error).message}`,
           )
         } finally {
+          eventLog.close()
           openStore.close()
           lock.release()
         }

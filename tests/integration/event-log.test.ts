@@ -4,20 +4,31 @@ import { defaultPolicy, emptyLedger, type TaskEvent } from '../../src/domain'
 import { EventBus } from '../../src/events/event-bus'
 import { EventLog, type EventLogOptions } from '../../src/events/event-log'
 import { Store } from '../../src/storage/store'
+import { ThreadedEventWriter } from '../../src/storage/threaded-event-writer'
 import { tempDir, waitFor } from '../support/temp'
 
 let dir: ReturnType<typeof tempDir>
 let store: Store
+let threaded: ThreadedEventWriter | null = null
 afterEach(() => {
+  threaded?.close()
+  threaded = null
   store?.close()
   dir?.cleanup()
 })
 
-function setup(options: Partial<EventLogOptions> = {}) {
+/** `onThread`: batches are written by the writer thread, on a connection of its own. */
+function setup(options: Partial<EventLogOptions> = {}, onThread = false) {
   dir = tempDir()
-  store = Store.open(join(dir.path, 'db.sqlite3'))
+  const path = join(dir.path, 'db.sqlite3')
+  store = Store.open(path)
   const bus = new EventBus()
-  const log = new EventLog(store, bus, { flushMs: options.flushMs ?? 5, ...options })
+  if (onThread) threaded = new ThreadedEventWriter(path)
+  const log = new EventLog(store, bus, {
+    flushMs: options.flushMs ?? 5,
+    ...(threaded ? { writer: threaded } : {}),
+    ...options,
+  })
   for (const id of ['t1', 't2']) {
     store.tasks.insert(
       {
@@ -294,5 +305,107 @@ describe('event log', () => {
     log.flush()
     expect(log.writeError).toBeNull()
     expect(store.events.after('t1', 0, 10).map((e) => e.message)).toEqual(['kept'])
+  })
+})
+
+describe('event log writing on its own thread', () => {
+  const messages = (taskId: string) =>
+    store.events.after(taskId, 0, 10_000).map((e) => `${e.seq}:${e.message}`)
+
+  test('subscribers see each batch once it is in the database, with the ids it was stored under', async () => {
+    const { bus, log } = setup({ batchSize: 100 }, true)
+    const seen: { event: TaskEvent; stored: TaskEvent | undefined }[] = []
+    for (const id of ['t1', 't2'])
+      bus.onTaskEvents(id, (events) => {
+        for (const event of events) seen.push({ event, stored: store.events.after(id, event.seq - 1, 1)[0] })
+      })
+    for (let i = 0; i < 250; i++) {
+      log.append('t1', { kind: 'stdout', message: `a${i}` })
+      log.append('t2', { kind: 'stdout', message: `b${i}`, metadata: { i } })
+    }
+    expect(seen).toEqual([])
+    await waitFor('every batch to be published', () => seen.length === 500)
+    for (const { event, stored } of seen) expect(stored).toEqual(event)
+    for (const id of ['t1', 't2'])
+      expect(seen.filter((s) => s.event.task_id === id).map((s) => s.event.seq)).toEqual(
+        Array.from({ length: 250 }, (_, i) => i + 1),
+      )
+    expect(log.bufferedCount).toBe(0)
+  })
+
+  test("a unit of work waits for the thread's batch and keeps its events after the task's output", async () => {
+    const { bus, log } = setup({ batchSize: 100 }, true)
+    const published: string[] = []
+    bus.onTaskEvents('t1', (events) => {
+      for (const event of events) published.push(`${event.seq}:${event.message}`)
+    })
+    for (let i = 0; i < 250; i++) log.append('t1', { kind: 'stdout', message: `line ${i}` })
+    // One turn of the event loop: the first batch goes to the thread.
+    await new Promise((resolve) => setImmediate(resolve))
+    const [ended] = log.commit('t1', [{ kind: 'lifecycle', message: 'ended' }], (at) =>
+      store.tasks.touch('t1', at),
+    )
+    expect(ended?.seq).toBe(251)
+    const stored = messages('t1')
+    expect(stored).toHaveLength(251)
+    expect(stored.at(-1)).toBe('251:ended')
+    expect(published).toEqual(stored)
+    expect(log.bufferedCount).toBe(0)
+  })
+
+  test('a batch the database refuses is reported once, stays buffered, and is written when it can be', async () => {
+    const { log } = setup({}, true)
+    const failures: string[] = []
+    log.onWriteFailure((error) => failures.push(error.message))
+    log.append('t1', { kind: 'stdout', message: 'before' })
+    log.flush()
+    // A refusal the thread's own connection meets: the schema is shared, a pragma would not be.
+    store.db.exec(`CREATE TABLE refuse (x INTEGER)`)
+    store.db.exec(`INSERT INTO refuse VALUES (1)`)
+    store.db.exec(
+      `CREATE TRIGGER refuse_events BEFORE INSERT ON events WHEN EXISTS (SELECT 1 FROM refuse) BEGIN SELECT RAISE(ABORT, 'no room for events'); END`,
+    )
+    log.append('t1', { kind: 'stdout', message: 'during-1' })
+    log.append('t1', { kind: 'stdout', message: 'during-2' })
+    expect(() => log.flush()).toThrow('no room for events')
+    expect(() => log.flush()).toThrow('no room for events')
+    expect(failures).toEqual(['no room for events'])
+    expect(log.bufferedCount).toBe(2)
+    const written = log.written('t1')
+    store.db.exec('DELETE FROM refuse')
+    log.append('t1', { kind: 'stdout', message: 'after' })
+    // Nobody flushes: the retry the refusal scheduled writes all of it.
+    await waitFor('the held-back events to be written', () => store.events.count('t1') === 4)
+    await written
+    expect(log.writeError).toBeNull()
+    expect(messages('t1')).toEqual(['1:before', '2:during-1', '3:during-2', '4:after'])
+  })
+
+  test("a run's ending can wait for its output to be written; a flush at shutdown writes the rest", async () => {
+    const { log } = setup({ flushMs: 60_000, quietBatchRows: 0 }, true)
+    log.append('t1', { kind: 'stdout', message: 'first' })
+    log.append('t1', { kind: 'stdout', message: 'second' })
+    expect(log.bufferedCount).toBe(2)
+    const written = log.written('t1')
+    log.flush()
+    await written
+    log.append('t2', { kind: 'stdout', message: 'last' })
+    log.flush()
+    log.close()
+    threaded = null
+    expect(messages('t1')).toEqual(['1:first', '2:second'])
+    expect(messages('t2')).toEqual(['1:last'])
+  })
+
+  test('events of a task deleted meanwhile are dropped by the thread; the rest of the batch is written', () => {
+    const { log } = setup({}, true)
+    log.append('t1', { kind: 'stdout', message: 'kept' })
+    log.append('t2', { kind: 'stdout', message: 'orphan' })
+    store.tasks.delete('t2')
+    log.append('t1', { kind: 'stdout', message: 'kept too' })
+    log.flush()
+    expect(log.writeError).toBeNull()
+    expect(log.bufferedCount).toBe(0)
+    expect(messages('t1')).toEqual(['1:kept', '2:kept too'])
   })
 })

@@ -1,0 +1,67 @@
+import type { BatchResult } from './event-batches'
+
+/**
+ * Where the event writer's thread leaves what a batch came to, for the main thread to read even
+ * while it blocks waiting for it: the number of the last batch settled (what `Atomics.wait`
+ * watches), whether it failed, the first row's id, and the error as JSON.
+ */
+const SETTLED = 0
+const FAILED = 1
+const ERROR_BYTES = 2
+const FIRST_ID_AT = 16
+const ERROR_AT = 24
+const SIZE = 8192
+
+export class BatchOutcome {
+  private readonly ints: Int32Array
+  private readonly firstId: Float64Array
+  private readonly errorText: Uint8Array
+
+  constructor(readonly buffer = new SharedArrayBuffer(SIZE)) {
+    this.ints = new Int32Array(buffer, 0, 4)
+    this.firstId = new Float64Array(buffer, FIRST_ID_AT, 1)
+    this.errorText = new Uint8Array(buffer, ERROR_AT)
+  }
+
+  /** The writer's side: records batch `batch`'s result, then wakes whoever waits for it. */
+  settle(batch: number, result: BatchResult): void {
+    if ('error' in result) {
+      const { message, name } = result.error
+      const code = (result.error as { code?: unknown }).code
+      const json = new TextEncoder().encode(JSON.stringify({ message, name, code }))
+      // An error too long for the buffer keeps its start: the code and name come first.
+      const length = Math.min(json.length, this.errorText.length)
+      this.errorText.set(json.subarray(0, length))
+      Atomics.store(this.ints, ERROR_BYTES, length)
+      Atomics.store(this.ints, FAILED, 1)
+    } else {
+      this.firstId[0] = result.firstId
+      Atomics.store(this.ints, FAILED, 0)
+    }
+    Atomics.store(this.ints, SETTLED, batch)
+    Atomics.notify(this.ints, SETTLED)
+  }
+
+  /** Blocks until batch `batch` is settled. */
+  waitFor(batch: number): void {
+    for (let seen = Atomics.load(this.ints, SETTLED); seen < batch; seen = Atomics.load(this.ints, SETTLED))
+      Atomics.wait(this.ints, SETTLED, seen)
+  }
+
+  /** What the last settled batch came to. */
+  result(): BatchResult {
+    if (Atomics.load(this.ints, FAILED) === 0) return { firstId: this.firstId[0] as number }
+    const length = Atomics.load(this.ints, ERROR_BYTES)
+    // A copy: TextDecoder does not read shared memory.
+    const text = new TextDecoder().decode(this.errorText.slice(0, length))
+    let parsed: { message?: string; name?: string; code?: unknown }
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      parsed = { message: text }
+    }
+    const error = new Error(parsed.message ?? 'the event writer failed')
+    if (parsed.name) error.name = parsed.name
+    return { error: Object.assign(error, parsed.code === undefined ? {} : { code: parsed.code }) }
+  }
+}

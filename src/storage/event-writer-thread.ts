@@ -1,0 +1,43 @@
+import type { Database } from 'bun:sqlite'
+import { BatchOutcome } from './batch-outcome'
+import { openDatabase } from './database'
+import { insertEventBatch } from './event-batches'
+import { fromFlatRows } from './event-rows'
+import { EventTable } from './events'
+import { TaskTable } from './tasks'
+
+/**
+ * The event writer's own thread: its own connection to the store, on which it writes each batch
+ * the main thread sends, one transaction each, and says how it went (see BatchOutcome).
+ */
+declare const self: Worker
+
+interface Open {
+  path: string
+  outcome: SharedArrayBuffer
+}
+interface Batch {
+  batch: number
+  rows: unknown[]
+}
+
+let db: Database
+let events: EventTable
+let tasks: TaskTable
+let outcome: BatchOutcome
+
+self.onmessage = ({ data }: MessageEvent<Open | Batch>) => {
+  if ('path' in data) {
+    db = openDatabase(data.path)
+    events = new EventTable(db)
+    tasks = new TaskTable(db)
+    outcome = new BatchOutcome(data.outcome)
+    return
+  }
+  try {
+    outcome.settle(data.batch, { firstId: insertEventBatch(db, events, tasks, fromFlatRows(data.rows)) })
+  } catch (error) {
+    outcome.settle(data.batch, { error: error as Error })
+  }
+  self.postMessage(data.batch)
+}
