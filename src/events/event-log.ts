@@ -97,12 +97,7 @@ export class EventLog {
     // A quiet log (its last batch small) writes on the next tick: low latency for a run's first line
     // and for output that trickles. A busy one writes at most once per flushMs, so a burst still
     // lands as a few large transactions.
-    if (
-      this.pending.length >= this.batchSize ||
-      this.pendingChars >= this.batchChars ||
-      this.lastBatchRows < this.quietBatchRows
-    )
-      this.scheduleFlush(0)
+    if (this.batchReady() || this.lastBatchRows < this.quietBatchRows) this.scheduleFlush(0)
     else this.scheduleFlush(Math.max(0, this.lastFlushAt + this.options.flushMs - Date.now()))
   }
 
@@ -152,23 +147,21 @@ export class EventLog {
   }
 
   /**
-   * Writes what is buffered now (the oldest `limit` events and at most `chars` characters of text,
-   * by default all) in one transaction. Throws if storage refuses the write (the events stay buffered).
+   * Writes everything buffered now, a batch (one transaction) at a time. Throws if storage refuses
+   * a write (what was not written stays buffered).
    */
-  flush(limit = Number.POSITIVE_INFINITY, chars = Number.POSITIVE_INFINITY): void {
+  flush(): void {
     if (this.timer) {
       clearTimeout(this.timer)
       this.timer = null
     }
     this.writer.wait()
     while (this.pending.length > 0) {
-      this.write(this.writer, this.pending.slice(0, this.batchLength(limit, chars)))
+      // A batch the writer settled may have started the next one already.
+      if (this.inFlight === 0) this.writeNextBatch()
       this.writer.wait()
       const outcome = this.lastOutcome
-      if (outcome === null) return
-      // What was left of the batch once the deleted tasks' events went: write all of it.
-      if (outcome === 'dropped') limit = chars = Number.POSITIVE_INFINITY
-      else throw outcome
+      if (outcome !== null && outcome !== 'dropped') throw outcome
     }
   }
 
@@ -211,10 +204,15 @@ export class EventLog {
     this.lastFlushAt = Date.now()
     this.lastBatchRows = batch.length
     this.inFlight = writer === this.writer ? batch.length : 0
-    writer.write(batch, (result) => this.settled(batch, result))
+    writer.write(batch, (result) => this.settled(writer, batch, result))
   }
 
-  private settled(batch: Pending[], result: BatchResult): void {
+  /** The oldest buffered events, up to a batch's size, to the writer. */
+  private writeNextBatch(): void {
+    this.write(this.writer, this.pending.slice(0, this.batchLength()))
+  }
+
+  private settled(writer: EventWriter, batch: Pending[], result: BatchResult): void {
     this.inFlight = 0
     if ('error' in result) {
       const { error } = result
@@ -245,8 +243,16 @@ export class EventLog {
     for (const [taskId, events] of this.toPublish(batch, result.firstId))
       this.bus.publishEvents(taskId, events)
     this.releaseRoom()
-    this.releaseWritten(false)
-    if (this.pending.length > 0) this.scheduleFlush(0)
+    const released = this.releaseWritten(false)
+    if (this.pending.length === 0) return
+    // A writer of its own can take the next full batch at once: building it is all the event loop
+    // does. Written inline, each batch waits for the next tick, so requests get their turn between.
+    if (writer !== this.inline && !released && this.batchReady()) this.writeNextBatch()
+    else this.scheduleFlush(0)
+  }
+
+  private batchReady(): boolean {
+    return this.pending.length >= this.batchSize || this.pendingChars >= this.batchChars
   }
 
   /** Takes a written batch out of the buffer: its oldest rows, or (a transition's task) rows among them. */
@@ -260,20 +266,27 @@ export class EventLog {
   }
 
   /**
-   * Resolves once none of the task's events is buffered, or once a batch was refused (what writes
-   * next then meets the refusal itself). A run's ending awaits this, so its unit of work finds
-   * the run's output already written by the writer rather than writing it within the call.
+   * Resolves once none of the task's events is buffered and no batch is being written, or once a
+   * batch was refused (what writes next then meets the refusal itself). The next batch then waits
+   * for a timer, so what runs on the resolution finds the writer idle: a unit of work committed
+   * there neither writes the task's output within the call nor blocks waiting for a batch.
    */
   written(taskId: string): Promise<void> {
-    if (!this.pendingOf.has(taskId)) return Promise.resolve()
+    if (this.isWritten(taskId)) return Promise.resolve()
     return new Promise((resolve) => this.writtenWaiters.push({ taskId, resolve }))
   }
 
-  private releaseWritten(all: boolean): void {
-    if (this.writtenWaiters.length === 0) return
+  private isWritten(taskId: string): boolean {
+    return this.inFlight === 0 && !this.pendingOf.has(taskId)
+  }
+
+  /** Resolves the `written` waiters whose task is written (all of them: a batch was refused); true if any. */
+  private releaseWritten(all: boolean): boolean {
+    if (this.writtenWaiters.length === 0) return false
     const waiting = this.writtenWaiters
-    this.writtenWaiters = all ? [] : waiting.filter((waiter) => this.pendingOf.has(waiter.taskId))
-    for (const waiter of waiting) if (all || !this.pendingOf.has(waiter.taskId)) waiter.resolve()
+    this.writtenWaiters = all ? [] : waiting.filter((waiter) => !this.isWritten(waiter.taskId))
+    for (const waiter of waiting) if (all || this.isWritten(waiter.taskId)) waiter.resolve()
+    return this.writtenWaiters.length < waiting.length
   }
 
   /**
@@ -325,14 +338,13 @@ export class EventLog {
     return true
   }
 
-  /** How many of the oldest events make a batch of at most `limit` events and `chars` characters (at least one). */
-  private batchLength(limit: number, chars: number): number {
-    const most = Math.min(limit, this.pending.length)
-    if (chars === Number.POSITIVE_INFINITY) return most
+  /** How many of the oldest events make a batch: at most batchSize events and batchChars characters, at least one. */
+  private batchLength(): number {
+    const most = Math.min(this.batchSize, this.pending.length)
     let total = 0
     for (let i = 0; i < most; i++) {
       total += (this.pending[i] as Pending).chars
-      if (total >= chars) return i + 1
+      if (total >= this.batchChars) return i + 1
     }
     return most
   }
@@ -425,7 +437,7 @@ export class EventLog {
       // A burst is written a batch at a time: one huge transaction would hold the store (and, written
       // inline, the event loop every request waits on) for as long as it takes. A refused batch stays
       // buffered with a retry scheduled; `onWriteFailure` listeners stop the runs producing it.
-      this.write(this.writer, this.pending.slice(0, this.batchLength(this.batchSize, this.batchChars)))
+      this.writeNextBatch()
     }, delay)
   }
 

@@ -3,10 +3,10 @@ import type { EventInsert } from './events'
 const FIELDS = 7
 
 /**
- * A batch as one flat array of its columns' values, for the event writer's thread: copying it
- * there costs the event loop a fraction of what a thousand objects (and their metadata) would.
+ * A batch as JSON of one flat array of its columns' values, for the event writer's thread: one
+ * string costs the event loop less than half of what copying a thousand rows' values would.
  */
-export function flatRows(rows: readonly EventInsert[]): (string | number | null)[] {
+export function encodeRows(rows: readonly EventInsert[]): string {
   const values: (string | number | null)[] = new Array(rows.length * FIELDS)
   let at = 0
   for (const row of rows) {
@@ -18,10 +18,11 @@ export function flatRows(rows: readonly EventInsert[]): (string | number | null)
     values[at++] = row.metadata_json
     values[at++] = row.created_at
   }
-  return values
+  return JSON.stringify(values)
 }
 
-export function fromFlatRows(values: readonly unknown[]): EventInsert[] {
+export function decodeRows(text: string): EventInsert[] {
+  const values = JSON.parse(text) as unknown[]
   const rows: EventInsert[] = []
   for (let at = 0; at < values.length; at += FIELDS)
     rows.push({

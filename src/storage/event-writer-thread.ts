@@ -2,7 +2,7 @@ import type { Database } from 'bun:sqlite'
 import { BatchOutcome } from './batch-outcome'
 import { openDatabase } from './database'
 import { insertEventBatch } from './event-batches'
-import { fromFlatRows } from './event-rows'
+import { decodeRows } from './event-rows'
 import { EventTable } from './events'
 import { TaskTable } from './tasks'
 
@@ -18,7 +18,7 @@ interface Open {
 }
 interface Batch {
   batch: number
-  rows: unknown[]
+  rows: string
 }
 
 let db: Database
@@ -35,7 +35,7 @@ self.onmessage = ({ data }: MessageEvent<Open | Batch>) => {
     return
   }
   try {
-    outcome.settle(data.batch, { firstId: insertEventBatch(db, events, tasks, fromFlatRows(data.rows)) })
+    outcome.settle(data.batch, { firstId: insertEventBatch(db, events, tasks, decodeRows(data.rows)) })
   } catch (error) {
     outcome.settle(data.batch, { error: error as Error })
   }

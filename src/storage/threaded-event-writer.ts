@@ -1,6 +1,6 @@
 import { BatchOutcome } from './batch-outcome'
 import type { BatchResult, EventWriter } from './event-batches'
-import { flatRows } from './event-rows'
+import { encodeRows } from './event-rows'
 import type { EventInsert } from './events'
 
 /**
@@ -26,7 +26,7 @@ export class ThreadedEventWriter implements EventWriter {
     if (this.done) throw new Error('a batch is still being written')
     this.done = done
     this.sent++
-    this.worker.postMessage({ batch: this.sent, rows: flatRows(rows) })
+    this.worker.postMessage({ batch: this.sent, rows: encodeRows(rows) })
   }
 
   wait(): void {

@@ -383,8 +383,6 @@ export class Run implements LiveRun, ExecutorContext {
   }
 
   private async recordExit(exit: ProcessExit, runtimeMillis: number, failure: string | null): Promise<void> {
-    // The run's last output is written by the event writer, not within the ending's unit of work.
-    await this.deps.eventLog.written(this.taskId)
     const task = this.deps.store.tasks.get(this.taskId) ?? this.task
     if (this.policy.allow_git_write) await this.collectCommits(task)
     const limits = await this.finishLimits()
