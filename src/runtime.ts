@@ -116,7 +116,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
     // Output's batches are written on a thread of their own: requests do not wait behind them.
     const eventLog = new EventLog(store, bus, {
       flushMs: config.eventFlushMs,
-      writer: new ThreadedEventWriter(config.dbPath),
+      writer: new ThreadedEventWriter(store),
     })
     const lifecycle = new TaskLifecycle(store, eventLog, bus)
     const liveRuns = new LiveRuns()

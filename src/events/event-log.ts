@@ -2,6 +2,7 @@ import type { JsonObject, NewEvent, TaskEvent } from '../domain'
 import { type BatchResult, type EventWriter, InlineEventWriter } from '../storage/event-batches'
 import type { EventInsert } from '../storage/events'
 import type { Store } from '../storage/store'
+import { WriterThreadEnded } from '../storage/threaded-event-writer'
 import type { EventBus } from './event-bus'
 
 export interface EventLogOptions {
@@ -161,7 +162,8 @@ export class EventLog {
       if (this.inFlight === 0) this.writeNextBatch()
       this.writer.wait()
       const outcome = this.lastOutcome
-      if (outcome !== null && outcome !== 'dropped') throw outcome
+      // A writer whose thread ended writes the next batch inline: the refused one goes again at once.
+      if (outcome !== null && outcome !== 'dropped' && !(outcome instanceof WriterThreadEnded)) throw outcome
     }
   }
 

@@ -3,14 +3,17 @@ import type { BatchResult } from './event-batches'
 /**
  * Where the event writer's thread leaves what a batch came to, for the main thread to read even
  * while it blocks waiting for it: the number of the last batch settled (what `Atomics.wait`
- * watches), whether it failed, the first row's id, and the error as JSON.
+ * watches), whether it failed, whether the thread ended, the first row's id, and the error as JSON.
  */
 const SETTLED = 0
 const FAILED = 1
 const ERROR_BYTES = 2
+const ENDED = 3
 const FIRST_ID_AT = 16
 const ERROR_AT = 24
 const SIZE = 8192
+/** How long one wait lasts before it checks again that the thread is still there. */
+const CHECK_MS = 100
 
 export class BatchOutcome {
   private readonly ints: Int32Array
@@ -42,10 +45,28 @@ export class BatchOutcome {
     Atomics.notify(this.ints, SETTLED)
   }
 
-  /** Blocks until batch `batch` is settled. */
-  waitFor(batch: number): void {
-    for (let seen = Atomics.load(this.ints, SETTLED); seen < batch; seen = Atomics.load(this.ints, SETTLED))
-      Atomics.wait(this.ints, SETTLED, seen)
+  /** The writer's side, as its thread ends: whoever waits stops waiting for a batch that will never settle. */
+  end(): void {
+    Atomics.store(this.ints, ENDED, 1)
+    Atomics.notify(this.ints, SETTLED)
+  }
+
+  /** The number of the last batch settled. */
+  get lastSettled(): number {
+    return Atomics.load(this.ints, SETTLED)
+  }
+
+  /**
+   * Blocks until batch `batch` is settled (true) or the thread ended without settling it (false):
+   * it said so (see `end`), or `alive` says so. Each wait is bounded, so `alive` is asked again
+   * every moment, not only when a wake-up comes.
+   */
+  waitFor(batch: number, alive: () => boolean): boolean {
+    for (let seen = this.lastSettled; seen < batch; seen = this.lastSettled) {
+      if (Atomics.load(this.ints, ENDED) === 1 || !alive()) return false
+      Atomics.wait(this.ints, SETTLED, seen, CHECK_MS)
+    }
+    return true
   }
 
   /** What the last settled batch came to. */

@@ -26,12 +26,20 @@ let events: EventTable
 let tasks: TaskTable
 let outcome: BatchOutcome
 
+// However the thread ends (an uncaught error, process.exit), its connection closes first, so no
+// transaction of its stays open holding the write lock, and only then is the main thread told.
+// (Neither is there yet if it ends while opening the store.)
+process.on('exit', () => {
+  db?.close()
+  outcome?.end()
+})
+
 self.onmessage = ({ data }: MessageEvent<Open | Batch>) => {
   if ('path' in data) {
+    outcome = new BatchOutcome(data.outcome)
     db = openDatabase(data.path)
     events = new EventTable(db)
     tasks = new TaskTable(db)
-    outcome = new BatchOutcome(data.outcome)
     return
   }
   try {

@@ -4,7 +4,8 @@ import { defaultPolicy, emptyLedger, type TaskEvent } from '../../src/domain'
 import { EventBus } from '../../src/events/event-bus'
 import { EventLog, type EventLogOptions } from '../../src/events/event-log'
 import { Store } from '../../src/storage/store'
-import { ThreadedEventWriter } from '../../src/storage/threaded-event-writer'
+import { ThreadedEventWriter, WriterThreadEnded } from '../../src/storage/threaded-event-writer'
+import { ENDS_BEFORE_COMMIT, EXITS_AFTER_COMMIT } from '../support/ending-event-writer-thread'
 import { tempDir, waitFor } from '../support/temp'
 
 let dir: ReturnType<typeof tempDir>
@@ -17,13 +18,16 @@ afterEach(() => {
   dir?.cleanup()
 })
 
-/** `onThread`: batches are written by the writer thread, on a connection of its own. */
-function setup(options: Partial<EventLogOptions> = {}, onThread = false) {
+/**
+ * `onThread`: batches are written by the writer thread, on a connection of its own (the thread
+ * script given, else the real one).
+ */
+function setup(options: Partial<EventLogOptions> = {}, onThread: boolean | URL = false) {
   dir = tempDir()
   const path = join(dir.path, 'db.sqlite3')
   store = Store.open(path)
   const bus = new EventBus()
-  if (onThread) threaded = new ThreadedEventWriter(path)
+  if (onThread) threaded = new ThreadedEventWriter(store, onThread === true ? undefined : onThread)
   const log = new EventLog(store, bus, {
     flushMs: options.flushMs ?? 5,
     ...(threaded ? { writer: threaded } : {}),
@@ -407,5 +411,69 @@ describe('event log writing on its own thread', () => {
     expect(log.writeError).toBeNull()
     expect(log.bufferedCount).toBe(0)
     expect(messages('t1')).toEqual(['1:kept', '2:kept too'])
+  })
+})
+
+describe('event log whose writer thread ends', () => {
+  const endingThread = new URL('../support/ending-event-writer-thread.ts', import.meta.url)
+  const messages = (taskId: string) =>
+    store.events.after(taskId, 0, 10_000).map((e) => `${e.seq}:${e.message}`)
+
+  function endingSetup() {
+    const { bus, log } = setup({}, endingThread)
+    const failures: Error[] = []
+    log.onWriteFailure((error) => failures.push(error))
+    const published: string[] = []
+    bus.onTaskEvents('t1', (events) => {
+      for (const event of events) published.push(`${event.id}:${event.seq}:${event.message}`)
+    })
+    const stored = () => store.events.after('t1', 0, 10_000).map((e) => `${e.id}:${e.seq}:${e.message}`)
+    return { log, failures, published, stored }
+  }
+
+  test('mid-batch, while the log waits for it: the batch is refused once, then written on the main connection', () => {
+    const { log, failures, published, stored } = endingSetup()
+    log.append('t1', { kind: 'stdout', message: 'first' })
+    log.append('t1', { kind: 'stdout', message: ENDS_BEFORE_COMMIT })
+    log.append('t2', { kind: 'stdout', message: 'other' })
+    // Blocks on the batch the thread takes and never settles: the thread's end ends the wait.
+    log.flush()
+    expect(failures).toHaveLength(1)
+    expect(failures[0]).toBeInstanceOf(WriterThreadEnded)
+    expect(log.writeError).toBeNull()
+    expect(log.bufferedCount).toBe(0)
+    log.append('t1', { kind: 'stdout', message: 'after' })
+    log.flush()
+    expect(messages('t1')).toEqual(['1:first', `2:${ENDS_BEFORE_COMMIT}`, '3:after'])
+    expect(messages('t2')).toEqual(['1:other'])
+    expect(published).toEqual(stored())
+  })
+
+  test('once its batch committed: the batch counts as written, once, and nothing is reported failed', () => {
+    const { log, failures, published, stored } = endingSetup()
+    log.append('t1', { kind: 'stdout', message: 'first' })
+    log.append('t1', { kind: 'stdout', message: EXITS_AFTER_COMMIT })
+    log.flush()
+    log.append('t1', { kind: 'stdout', message: 'after' })
+    log.flush()
+    expect(failures).toEqual([])
+    expect(messages('t1')).toEqual(['1:first', `2:${EXITS_AFTER_COMMIT}`, '3:after'])
+    expect(published).toEqual(stored())
+  })
+
+  test('with nobody waiting: its end settles the batch, which the retry writes on the main connection', async () => {
+    const { log, failures, published, stored } = endingSetup()
+    log.append('t1', { kind: 'stdout', message: 'first' })
+    log.append('t1', { kind: 'stdout', message: ENDS_BEFORE_COMMIT })
+    // Resolves once the batch is written or refused: the thread's end must settle it.
+    await log.written('t1')
+    expect(failures).toHaveLength(1)
+    expect(failures[0]).toBeInstanceOf(WriterThreadEnded)
+    log.append('t1', { kind: 'stdout', message: 'after' })
+    await waitFor('the refused batch to be written', () => store.events.count('t1') === 3)
+    expect(messages('t1')).toEqual(['1:first', `2:${ENDS_BEFORE_COMMIT}`, '3:after'])
+    await waitFor('the last batch to be published', () => published.length === 3)
+    expect(published).toEqual(stored())
+    expect(log.writeError).toBeNull()
   })
 })
