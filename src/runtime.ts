@@ -104,6 +104,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
   // the first server's running jobs).
   const lock = InstanceLock.acquire(settings.lockPath)
   let store: Store | null = null
+  let startedLog: EventLog | null = null
   try {
     const config = withAccessToken(settings)
     // Temporary git files live in the data directory, so what a crash left there is ours to remove.
@@ -118,6 +119,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
       flushMs: config.eventFlushMs,
       writer: new ThreadedEventWriter(store),
     })
+    startedLog = eventLog
     const lifecycle = new TaskLifecycle(store, eventLog, bus)
     const liveRuns = new LiveRuns()
     // Output that cannot be stored must not pile up unseen: every run stops and records why once
@@ -274,23 +276,29 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
         await queue.close()
         await remoteQueue?.close()
         limits.close()
-        try {
-          eventLog.flush()
-        } catch (error) {
-          // Storage still refuses writes: say what is lost rather than fail the shutdown.
-          console.error(
-            `shutting down with ${eventLog.bufferedCount} event(s) the database refused: ${(error as Error).message}`,
-          )
-        } finally {
-          eventLog.close()
-          openStore.close()
-          lock.release()
-        }
+        closeEventLog(eventLog)
+        openStore.close()
+        lock.release()
       },
     }
   } catch (error) {
+    // What startup recorded is written, and the writer's thread and connection go with the store.
+    if (startedLog) closeEventLog(startedLog)
     store?.close()
     lock.release()
     throw error
+  }
+}
+
+/** Writes what is buffered and stops the writer; storage still refusing writes is said, not thrown. */
+function closeEventLog(eventLog: EventLog): void {
+  try {
+    eventLog.flush()
+  } catch (error) {
+    console.error(
+      `shutting down with ${eventLog.bufferedCount} event(s) the database refused: ${(error as Error).message}`,
+    )
+  } finally {
+    eventLog.close()
   }
 }

@@ -49,6 +49,12 @@ export class BatchOutcome {
   end(): void {
     Atomics.store(this.ints, ENDED, 1)
     Atomics.notify(this.ints, SETTLED)
+    Atomics.notify(this.ints, ENDED)
+  }
+
+  /** Blocks until the thread ended (true), or for `ms` at most (false). */
+  waitForEnd(ms: number): boolean {
+    return Atomics.wait(this.ints, ENDED, 0, ms) !== 'timed-out'
   }
 
   /** The number of the last batch settled. */

@@ -26,7 +26,7 @@ let events: EventTable
 let tasks: TaskTable
 let outcome: BatchOutcome
 
-// However the thread ends (an uncaught error, process.exit), its connection closes first, so no
+// However the thread ends (an uncaught error, process.exit, asked to close), its connection closes first, so no
 // transaction of its stays open holding the write lock, and only then is the main thread told.
 // (Neither is there yet if it ends while opening the store.)
 process.on('exit', () => {
@@ -34,7 +34,8 @@ process.on('exit', () => {
   outcome?.end()
 })
 
-self.onmessage = ({ data }: MessageEvent<Open | Batch>) => {
+self.onmessage = ({ data }: MessageEvent<Open | Batch | 'close'>) => {
+  if (data === 'close') process.exit(0)
   if ('path' in data) {
     outcome = new BatchOutcome(data.outcome)
     db = openDatabase(data.path)

@@ -10,6 +10,8 @@ export class WriterThreadEnded extends Error {
 }
 
 const THREAD = new URL('./event-writer-thread.ts', import.meta.url)
+/** Longest a close waits for the thread to close its connection: a shutdown must not hang on it. */
+const CLOSE_MS = 5000
 
 /**
  * Writes batches on a thread of its own with its own connection, so a transaction of a thousand
@@ -69,10 +71,19 @@ export class ThreadedEventWriter implements EventWriter {
     else this.threadEnded('it exited')
   }
 
+  /**
+   * Lets the batch in flight settle, then has the thread close its connection and end, so the
+   * store's file is the caller's alone once this returns. (A thread terminated instead would leave
+   * its connection, and a transaction cut off half-way, to the garbage collector.)
+   */
   close(): void {
-    // A batch cut off mid-transaction would leave its connection's write lock to the garbage collector.
     this.wait()
-    this.endedWith ??= 'the writer was closed'
+    if (this.endedWith === null) {
+      this.endedWith = 'the writer was closed'
+      this.worker.postMessage('close')
+      if (!this.outcome.waitForEnd(CLOSE_MS))
+        console.error("the event writer's thread did not end when closed")
+    }
     this.worker.terminate()
   }
 
