@@ -24,6 +24,7 @@ import { RunQueue } from './queue/run-queue'
 import { accessToken } from './storage/access-token'
 import { InstanceLock } from './storage/instance-lock'
 import { Store } from './storage/store'
+import { ThreadedEventWriter } from './storage/threaded-event-writer'
 import { isLastingWriteFailure } from './storage/write-failures'
 import { BaseUpdateService } from './tasks/base-update-service'
 import { ChecksService } from './tasks/checks-service'
@@ -103,6 +104,7 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
   // the first server's running jobs).
   const lock = InstanceLock.acquire(settings.lockPath)
   let store: Store | null = null
+  let startedLog: EventLog | null = null
   try {
     const config = withAccessToken(settings)
     // Temporary git files live in the data directory, so what a crash left there is ours to remove.
@@ -112,7 +114,12 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
     sweepStaleRunNetworks()
     store = Store.open(config.dbPath)
     const bus = new EventBus()
-    const eventLog = new EventLog(store, bus, { flushMs: config.eventFlushMs })
+    // Output's batches are written on a thread of their own: requests do not wait behind them.
+    const eventLog = new EventLog(store, bus, {
+      flushMs: config.eventFlushMs,
+      writer: new ThreadedEventWriter(store),
+    })
+    startedLog = eventLog
     const lifecycle = new TaskLifecycle(store, eventLog, bus)
     const liveRuns = new LiveRuns()
     // Output that cannot be stored must not pile up unseen: every run stops and records why once
@@ -269,22 +276,29 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
         await queue.close()
         await remoteQueue?.close()
         limits.close()
-        try {
-          eventLog.flush()
-        } catch (error) {
-          // Storage still refuses writes: say what is lost rather than fail the shutdown.
-          console.error(
-            `shutting down with ${eventLog.bufferedCount} event(s) the database refused: ${(error as Error).message}`,
-          )
-        } finally {
-          openStore.close()
-          lock.release()
-        }
+        closeEventLog(eventLog)
+        openStore.close()
+        lock.release()
       },
     }
   } catch (error) {
+    // What startup recorded is written, and the writer's thread and connection go with the store.
+    if (startedLog) closeEventLog(startedLog)
     store?.close()
     lock.release()
     throw error
+  }
+}
+
+/** Writes what is buffered and stops the writer; storage still refusing writes is said, not thrown. */
+function closeEventLog(eventLog: EventLog): void {
+  try {
+    eventLog.flush()
+  } catch (error) {
+    console.error(
+      `shutting down with ${eventLog.bufferedCount} event(s) the database refused: ${(error as Error).message}`,
+    )
+  } finally {
+    eventLog.close()
   }
 }

@@ -1,6 +1,8 @@
 import type { JsonObject, NewEvent, TaskEvent } from '../domain'
+import { type BatchResult, type EventWriter, InlineEventWriter } from '../storage/event-batches'
 import type { EventInsert } from '../storage/events'
 import type { Store } from '../storage/store'
+import { WriterThreadEnded } from '../storage/threaded-event-writer'
 import type { EventBus } from './event-bus'
 
 export interface EventLogOptions {
@@ -21,6 +23,11 @@ export interface EventLogOptions {
   batchChars?: number
   /** Above this many unwritten characters, producers are asked to wait: memory stays bounded. */
   highWaterChars?: number
+  /**
+   * Writes the batches (by default on the store's connection, within the call). A transition's
+   * own unit of work is always written on the store's connection, once this writer is done.
+   */
+  writer?: EventWriter
 }
 
 /** How soon a batch storage refused is tried again. */
@@ -34,12 +41,20 @@ interface Pending extends EventInsert {
 
 /**
  * The timeline's single writer. Output is appended to memory and written in batches (one
- * transaction for many events); each event gets its per-task seq when appended, so order is the
- * order of `append` calls. Subscribers only ever see events after their batch committed: what a
- * client saw is on disk.
+ * transaction for many events, one batch at a time); each event gets its per-task seq when
+ * appended, so order is the order of `append` calls. Subscribers only ever see events after their
+ * batch committed: what a client saw is on disk. A batch being written stays at the head of the
+ * buffer until it committed, so seqs, backpressure and a retry all still count it.
  */
 export class EventLog {
   private pending: Pending[] = []
+  /** How many of the oldest buffered events the writer is writing now. */
+  private inFlight = 0
+  /** What the last batch came to, for `flush` to report: null when written. */
+  private lastOutcome: Error | 'dropped' | null = null
+  private readonly writer: EventWriter
+  /** The store's own connection: a transition's task output is written there, in its order. */
+  private readonly inline: InlineEventWriter
   private pendingChars = 0
   private lastFlushAt = 0
   private lastBatchRows = 0
@@ -47,6 +62,7 @@ export class EventLog {
   private readonly nextSeq = new Map<string, number>()
   private timer: ReturnType<typeof setTimeout> | null = null
   private roomWaiters: { taskId: string | undefined; resolve: () => void }[] = []
+  private writtenWaiters: { taskId: string; resolve: () => void }[] = []
   /** Unwritten events per task. */
   private readonly pendingOf = new Map<string, number>()
   private lastError: Error | null = null
@@ -69,6 +85,8 @@ export class EventLog {
     this.taskHighWater = options.taskHighWater ?? 2 * this.batchSize
     this.batchChars = options.batchChars ?? 4 * 1024 * 1024
     this.highWaterChars = options.highWaterChars ?? 32 * 1024 * 1024
+    this.inline = new InlineEventWriter(store.db, store.events, store.tasks)
+    this.writer = options.writer ?? this.inline
   }
 
   /** Buffers an event; it is persisted within `flushMs` (or sooner when the batch is full). */
@@ -80,12 +98,7 @@ export class EventLog {
     // A quiet log (its last batch small) writes on the next tick: low latency for a run's first line
     // and for output that trickles. A busy one writes at most once per flushMs, so a burst still
     // lands as a few large transactions.
-    if (
-      this.pending.length >= this.batchSize ||
-      this.pendingChars >= this.batchChars ||
-      this.lastBatchRows < this.quietBatchRows
-    )
-      this.scheduleFlush(0)
+    if (this.batchReady() || this.lastBatchRows < this.quietBatchRows) this.scheduleFlush(0)
     else this.scheduleFlush(Math.max(0, this.lastFlushAt + this.options.flushMs - Date.now()))
   }
 
@@ -135,66 +148,147 @@ export class EventLog {
   }
 
   /**
-   * Writes what is buffered now (the oldest `limit` events and at most `chars` characters of text,
-   * by default all) in one transaction. Throws if storage refuses the write (the events stay buffered).
+   * Writes everything buffered now, a batch (one transaction) at a time. Throws if storage refuses
+   * a write (what was not written stays buffered).
    */
-  flush(limit = Number.POSITIVE_INFINITY, chars = Number.POSITIVE_INFINITY): void {
+  flush(): void {
     if (this.timer) {
       clearTimeout(this.timer)
       this.timer = null
     }
-    if (this.pending.length === 0) return
-    const count = this.batchLength(limit, chars)
-    this.write(this.pending.slice(0, count), this.pending.slice(count))
+    this.writer.wait()
+    while (this.pending.length > 0) {
+      // A batch the writer settled may have started the next one already.
+      if (this.inFlight === 0) this.writeNextBatch()
+      this.writer.wait()
+      const outcome = this.lastOutcome
+      // A writer whose thread ended writes the next batch inline: the refused one goes again at once.
+      if (outcome !== null && outcome !== 'dropped' && !(outcome instanceof WriterThreadEnded)) throw outcome
+    }
   }
 
-  /** Writes the task's buffered events (and only those) in one transaction. */
+  /** Writes the task's buffered events (and only those) in one transaction on the store's connection. */
   flushTask(taskId: string): void {
+    this.writer.wait()
     if (!this.pending.some((row) => row.task_id === taskId)) return
     this.write(
+      this.inline,
       this.pending.filter((row) => row.task_id === taskId),
-      this.pending.filter((row) => row.task_id !== taskId),
     )
+    const outcome = this.lastOutcome
+    if (outcome === 'dropped') this.flushTask(taskId)
+    else if (outcome !== null) throw outcome
+  }
+
+  /** Stops the writer; what is still buffered stays unwritten (`flush` first). */
+  close(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    this.writer.close()
   }
 
   /** Drops what is buffered for a task that no longer exists (its rows went with it). */
   discardTask(taskId: string): void {
+    this.writer.wait()
     this.pending = this.pending.filter((row) => row.task_id !== taskId)
     this.pendingChars = sumChars(this.pending)
     this.pendingOf.delete(taskId)
     this.nextSeq.delete(taskId)
     this.releaseRoom()
+    this.releaseWritten(false)
   }
 
-  /** Writes `batch` (buffered rows, in their order); once it committed, `rest` is what stays buffered. */
-  private write(batch: Pending[], rest: Pending[]): void {
+  /**
+   * Has `writer` write `batch` (buffered rows, in their order, none of them already being written);
+   * once it committed they leave the buffer and are published.
+   */
+  private write(writer: EventWriter, batch: Pending[]): void {
     this.lastFlushAt = Date.now()
     this.lastBatchRows = batch.length
-    let written: Map<string, TaskEvent[]>
-    try {
-      written = this.store.transaction(() => this.insertBatch(batch))
-    } catch (error) {
+    this.inFlight = writer === this.writer ? batch.length : 0
+    writer.write(batch, (result) => this.settled(writer, batch, result))
+  }
+
+  /** The oldest buffered events, up to a batch's size, to the writer. */
+  private writeNextBatch(): void {
+    this.write(this.writer, this.pending.slice(0, this.batchLength()))
+  }
+
+  private settled(writer: EventWriter, batch: Pending[], result: BatchResult): void {
+    this.inFlight = 0
+    if ('error' in result) {
+      const { error } = result
       if (this.dropEventsOfDeletedTasks(error)) {
-        this.flush()
+        this.lastOutcome = 'dropped'
+        this.releaseWritten(false)
+        this.scheduleFlush(0)
         return
       }
+      this.lastOutcome = error
+      this.releaseWritten(true)
       const startsOutage = this.lastError === null
-      this.lastError = error as Error
-      if (startsOutage) for (const listener of this.writeFailureListeners) listener(this.lastError)
+      this.lastError = error
+      if (startsOutage) for (const listener of this.writeFailureListeners) listener(error)
       // Whoever called, the batch stays buffered and is tried again later.
       this.scheduleFlush(Math.max(this.options.flushMs, RETRY_MS))
-      throw error
+      return
     }
-    this.pending = rest
-    this.pendingChars = rest.length === 0 ? 0 : this.pendingChars - sumChars(batch)
+    this.lastOutcome = null
+    this.remove(batch)
+    this.pendingChars = this.pending.length === 0 ? 0 : this.pendingChars - sumChars(batch)
     for (const row of batch) {
       const left = (this.pendingOf.get(row.task_id) ?? 1) - 1
       if (left === 0) this.pendingOf.delete(row.task_id)
       else this.pendingOf.set(row.task_id, left)
     }
     this.lastError = null
-    for (const [taskId, events] of written) this.bus.publishEvents(taskId, events)
+    for (const [taskId, events] of this.toPublish(batch, result.firstId))
+      this.bus.publishEvents(taskId, events)
     this.releaseRoom()
+    const released = this.releaseWritten(false)
+    if (this.pending.length === 0) return
+    // A writer of its own can take the next full batch at once: building it is all the event loop
+    // does. Written inline, each batch waits for the next tick, so requests get their turn between.
+    if (writer !== this.inline && !released && this.batchReady()) this.writeNextBatch()
+    else this.scheduleFlush(0)
+  }
+
+  private batchReady(): boolean {
+    return this.pending.length >= this.batchSize || this.pendingChars >= this.batchChars
+  }
+
+  /** Takes a written batch out of the buffer: its oldest rows, or (a transition's task) rows among them. */
+  private remove(batch: Pending[]): void {
+    if (batch[0] === this.pending[0] && batch[batch.length - 1] === this.pending[batch.length - 1]) {
+      this.pending = this.pending.slice(batch.length)
+      return
+    }
+    const written = new Set(batch)
+    this.pending = this.pending.filter((row) => !written.has(row))
+  }
+
+  /**
+   * Resolves once none of the task's events is buffered and no batch is being written, or once a
+   * batch was refused (what writes next then meets the refusal itself). The next batch then waits
+   * for a timer, so what runs on the resolution finds the writer idle: a unit of work committed
+   * there neither writes the task's output within the call nor blocks waiting for a batch.
+   */
+  written(taskId: string): Promise<void> {
+    if (this.isWritten(taskId)) return Promise.resolve()
+    return new Promise((resolve) => this.writtenWaiters.push({ taskId, resolve }))
+  }
+
+  private isWritten(taskId: string): boolean {
+    return this.inFlight === 0 && !this.pendingOf.has(taskId)
+  }
+
+  /** Resolves the `written` waiters whose task is written (all of them: a batch was refused); true if any. */
+  private releaseWritten(all: boolean): boolean {
+    if (this.writtenWaiters.length === 0) return false
+    const waiting = this.writtenWaiters
+    this.writtenWaiters = all ? [] : waiting.filter((waiter) => !this.isWritten(waiter.taskId))
+    for (const waiter of waiting) if (all || this.isWritten(waiter.taskId)) waiter.resolve()
+    return this.writtenWaiters.length < waiting.length
   }
 
   /**
@@ -246,14 +340,13 @@ export class EventLog {
     return true
   }
 
-  /** How many of the oldest events make a batch of at most `limit` events and `chars` characters (at least one). */
-  private batchLength(limit: number, chars: number): number {
-    const most = Math.min(limit, this.pending.length)
-    if (chars === Number.POSITIVE_INFINITY) return most
+  /** How many of the oldest events make a batch: at most batchSize events and batchChars characters, at least one. */
+  private batchLength(): number {
+    const most = Math.min(this.batchSize, this.pending.length)
     let total = 0
     for (let i = 0; i < most; i++) {
       total += (this.pending[i] as Pending).chars
-      if (total >= chars) return i + 1
+      if (total >= this.batchChars) return i + 1
     }
     return most
   }
@@ -266,13 +359,11 @@ export class EventLog {
     )
   }
 
-  private insertBatch(batch: Pending[]): Map<string, TaskEvent[]> {
+  /** The written rows as events, by task, for the tasks someone listens to. */
+  private toPublish(batch: Pending[], firstId: number): Map<string, TaskEvent[]> {
     const written = new Map<string, TaskEvent[]>()
-    const touched = new Map<string, string>()
-    const firstId = this.store.events.insertMany(batch)
     for (let i = 0; i < batch.length; i++) {
       const row = batch[i] as Pending
-      touched.set(row.task_id, row.created_at)
       if (!this.bus.hasTaskListeners(row.task_id)) continue
       let list = written.get(row.task_id)
       if (!list) {
@@ -281,7 +372,6 @@ export class EventLog {
       }
       list.push(this.toTaskEvent(firstId + i, row))
     }
-    for (const [taskId, at] of touched) this.store.tasks.touch(taskId, at)
     return written
   }
 
@@ -344,15 +434,12 @@ export class EventLog {
     this.timerDue = due
     this.timer = setTimeout(() => {
       this.timer = null
-      try {
-        // A burst is written a batch per tick: one huge transaction would hold the event loop (and
-        // every request waiting on it) for as long as it takes.
-        this.flush(this.batchSize, this.batchChars)
-        if (this.pending.length > 0) this.scheduleFlush(0)
-      } catch {
-        // Storage refused the batch (read-only, disk full): `flush` kept it and scheduled a retry;
-        // `onWriteFailure` listeners stop the runs producing it.
-      }
+      // The batch being written schedules the next once it settled.
+      if (this.inFlight > 0 || this.pending.length === 0) return
+      // A burst is written a batch at a time: one huge transaction would hold the store (and, written
+      // inline, the event loop every request waits on) for as long as it takes. A refused batch stays
+      // buffered with a retry scheduled; `onWriteFailure` listeners stop the runs producing it.
+      this.writeNextBatch()
     }, delay)
   }
 

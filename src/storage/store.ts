@@ -53,9 +53,13 @@ export class Store {
     return new Store(db)
   }
 
-  /** Runs `work` in one SQLite transaction (nested calls become savepoints). */
+  /**
+   * Runs `work` in one SQLite transaction (nested calls become savepoints). It takes the write lock
+   * at its start: the event writer's thread writes on a connection of its own, and a transaction
+   * that read first would otherwise be refused when that thread committed in between.
+   */
   transaction<T>(work: () => T): T {
-    return this.db.transaction(work)()
+    return this.db.transaction(work).immediate()
   }
 
   close(): void {

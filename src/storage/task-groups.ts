@@ -56,17 +56,20 @@ export class TaskGroupTable {
 
   /** Records the trees of the variants' results the server captured (by task id). */
   setResultTrees(id: string, trees: Map<string, string>, at: string): void {
-    this.db.transaction(() => {
-      const group = this.get(id)
-      if (!group) return
-      const variants = group.variants.map((variant) => ({
-        ...variant,
-        result_tree: trees.get(variant.task_id) ?? variant.result_tree,
-      }))
-      this.db
-        .prepare('UPDATE task_groups SET variants_json = ?, updated_at = ? WHERE id = ?')
-        .run(JSON.stringify(variants), at, id)
-    })()
+    // The write lock first: it writes what it read (see Store.transaction).
+    this.db
+      .transaction(() => {
+        const group = this.get(id)
+        if (!group) return
+        const variants = group.variants.map((variant) => ({
+          ...variant,
+          result_tree: trees.get(variant.task_id) ?? variant.result_tree,
+        }))
+        this.db
+          .prepare('UPDATE task_groups SET variants_json = ?, updated_at = ? WHERE id = ?')
+          .run(JSON.stringify(variants), at, id)
+      })
+      .immediate()
   }
 
   /** Takes the pick for `taskId` if no pick began before: the one write two picks race for. */

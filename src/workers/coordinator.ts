@@ -22,6 +22,9 @@ export class RunCoordinator {
 
   async processRun(job: RunJob): Promise<void> {
     const { store, lifecycle, liveRuns } = this.deps
+    // The claim's transition commits while no batch is being written (it would otherwise hold the
+    // event loop waiting for one); nothing below awaits before it, so the checks still hold then.
+    await this.deps.eventLog.written(job.taskId)
     const task = store.tasks.get(job.taskId)
     if (!task || !this.deps.runsHere(task)) return
     const snapshot = lifecycle.snapshot(task.id)

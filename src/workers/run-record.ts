@@ -257,7 +257,10 @@ export class RunRecord {
    * While storage refuses it (a full disk), it is retried until it lands or the server shuts down
    * (then the next start's recovery marks the run stopped).
    */
-  outcome(outcome: Outcome): Promise<void> {
+  async outcome(outcome: Outcome): Promise<void> {
+    // The run's output is written by the event writer first, and the transition commits while no
+    // batch is being written: it would otherwise hold the event loop waiting for one.
+    await this.deps.eventLog.written(this.taskId)
     return retryRefusedWrite(() => this.recordOutcome(outcome), this.deps.shutdownSignal)
   }
 

@@ -4,20 +4,35 @@ import { defaultPolicy, emptyLedger, type TaskEvent } from '../../src/domain'
 import { EventBus } from '../../src/events/event-bus'
 import { EventLog, type EventLogOptions } from '../../src/events/event-log'
 import { Store } from '../../src/storage/store'
+import { ThreadedEventWriter, WriterThreadEnded } from '../../src/storage/threaded-event-writer'
+import { ENDS_BEFORE_COMMIT, EXITS_AFTER_COMMIT } from '../support/ending-event-writer-thread'
 import { tempDir, waitFor } from '../support/temp'
 
 let dir: ReturnType<typeof tempDir>
 let store: Store
+let threaded: ThreadedEventWriter | null = null
 afterEach(() => {
+  threaded?.close()
+  threaded = null
   store?.close()
   dir?.cleanup()
 })
 
-function setup(options: Partial<EventLogOptions> = {}) {
+/**
+ * `onThread`: batches are written by the writer thread, on a connection of its own (the thread
+ * script given, else the real one).
+ */
+function setup(options: Partial<EventLogOptions> = {}, onThread: boolean | URL = false) {
   dir = tempDir()
-  store = Store.open(join(dir.path, 'db.sqlite3'))
+  const path = join(dir.path, 'db.sqlite3')
+  store = Store.open(path)
   const bus = new EventBus()
-  const log = new EventLog(store, bus, { flushMs: options.flushMs ?? 5, ...options })
+  if (onThread) threaded = new ThreadedEventWriter(store, onThread === true ? undefined : onThread)
+  const log = new EventLog(store, bus, {
+    flushMs: options.flushMs ?? 5,
+    ...(threaded ? { writer: threaded } : {}),
+    ...options,
+  })
   for (const id of ['t1', 't2']) {
     store.tasks.insert(
       {
@@ -294,5 +309,171 @@ describe('event log', () => {
     log.flush()
     expect(log.writeError).toBeNull()
     expect(store.events.after('t1', 0, 10).map((e) => e.message)).toEqual(['kept'])
+  })
+})
+
+describe('event log writing on its own thread', () => {
+  const messages = (taskId: string) =>
+    store.events.after(taskId, 0, 10_000).map((e) => `${e.seq}:${e.message}`)
+
+  test('subscribers see each batch once it is in the database, with the ids it was stored under', async () => {
+    const { bus, log } = setup({ batchSize: 100 }, true)
+    const seen: { event: TaskEvent; stored: TaskEvent | undefined }[] = []
+    for (const id of ['t1', 't2'])
+      bus.onTaskEvents(id, (events) => {
+        for (const event of events) seen.push({ event, stored: store.events.after(id, event.seq - 1, 1)[0] })
+      })
+    for (let i = 0; i < 250; i++) {
+      log.append('t1', { kind: 'stdout', message: `a${i}` })
+      log.append('t2', { kind: 'stdout', message: `b${i}`, metadata: { i } })
+    }
+    expect(seen).toEqual([])
+    await waitFor('every batch to be published', () => seen.length === 500)
+    for (const { event, stored } of seen) expect(stored).toEqual(event)
+    for (const id of ['t1', 't2'])
+      expect(seen.filter((s) => s.event.task_id === id).map((s) => s.event.seq)).toEqual(
+        Array.from({ length: 250 }, (_, i) => i + 1),
+      )
+    expect(log.bufferedCount).toBe(0)
+  })
+
+  test("a unit of work waits for the thread's batch and keeps its events after the task's output", async () => {
+    const { bus, log } = setup({ batchSize: 100 }, true)
+    const published: string[] = []
+    bus.onTaskEvents('t1', (events) => {
+      for (const event of events) published.push(`${event.seq}:${event.message}`)
+    })
+    for (let i = 0; i < 250; i++) log.append('t1', { kind: 'stdout', message: `line ${i}` })
+    // One turn of the event loop: the first batch goes to the thread.
+    await new Promise((resolve) => setImmediate(resolve))
+    const [ended] = log.commit('t1', [{ kind: 'lifecycle', message: 'ended' }], (at) =>
+      store.tasks.touch('t1', at),
+    )
+    expect(ended?.seq).toBe(251)
+    const stored = messages('t1')
+    expect(stored).toHaveLength(251)
+    expect(stored.at(-1)).toBe('251:ended')
+    expect(published).toEqual(stored)
+    expect(log.bufferedCount).toBe(0)
+  })
+
+  test('a batch the database refuses is reported once, stays buffered, and is written when it can be', async () => {
+    const { log } = setup({}, true)
+    const failures: string[] = []
+    log.onWriteFailure((error) => failures.push(error.message))
+    log.append('t1', { kind: 'stdout', message: 'before' })
+    log.flush()
+    // A refusal the thread's own connection meets: the schema is shared, a pragma would not be.
+    store.db.exec(`CREATE TABLE refuse (x INTEGER)`)
+    store.db.exec(`INSERT INTO refuse VALUES (1)`)
+    store.db.exec(
+      `CREATE TRIGGER refuse_events BEFORE INSERT ON events WHEN EXISTS (SELECT 1 FROM refuse) BEGIN SELECT RAISE(ABORT, 'no room for events'); END`,
+    )
+    log.append('t1', { kind: 'stdout', message: 'during-1' })
+    log.append('t1', { kind: 'stdout', message: 'during-2' })
+    expect(() => log.flush()).toThrow('no room for events')
+    expect(() => log.flush()).toThrow('no room for events')
+    expect(failures).toEqual(['no room for events'])
+    expect(log.bufferedCount).toBe(2)
+    const written = log.written('t1')
+    store.db.exec('DELETE FROM refuse')
+    log.append('t1', { kind: 'stdout', message: 'after' })
+    // Nobody flushes: the retry the refusal scheduled writes all of it.
+    await waitFor('the held-back events to be written', () => store.events.count('t1') === 4)
+    await written
+    expect(log.writeError).toBeNull()
+    expect(messages('t1')).toEqual(['1:before', '2:during-1', '3:during-2', '4:after'])
+  })
+
+  test("a run's ending can wait for its output to be written; a flush at shutdown writes the rest", async () => {
+    const { log } = setup({ flushMs: 60_000, quietBatchRows: 0 }, true)
+    log.append('t1', { kind: 'stdout', message: 'first' })
+    log.append('t1', { kind: 'stdout', message: 'second' })
+    expect(log.bufferedCount).toBe(2)
+    const written = log.written('t1')
+    log.flush()
+    await written
+    log.append('t2', { kind: 'stdout', message: 'last' })
+    log.flush()
+    log.close()
+    threaded = null
+    expect(messages('t1')).toEqual(['1:first', '2:second'])
+    expect(messages('t2')).toEqual(['1:last'])
+  })
+
+  test('events of a task deleted meanwhile are dropped by the thread; the rest of the batch is written', () => {
+    const { log } = setup({}, true)
+    log.append('t1', { kind: 'stdout', message: 'kept' })
+    log.append('t2', { kind: 'stdout', message: 'orphan' })
+    store.tasks.delete('t2')
+    log.append('t1', { kind: 'stdout', message: 'kept too' })
+    log.flush()
+    expect(log.writeError).toBeNull()
+    expect(log.bufferedCount).toBe(0)
+    expect(messages('t1')).toEqual(['1:kept', '2:kept too'])
+  })
+})
+
+describe('event log whose writer thread ends', () => {
+  const endingThread = new URL('../support/ending-event-writer-thread.ts', import.meta.url)
+  const messages = (taskId: string) =>
+    store.events.after(taskId, 0, 10_000).map((e) => `${e.seq}:${e.message}`)
+
+  function endingSetup() {
+    const { bus, log } = setup({}, endingThread)
+    const failures: Error[] = []
+    log.onWriteFailure((error) => failures.push(error))
+    const published: string[] = []
+    bus.onTaskEvents('t1', (events) => {
+      for (const event of events) published.push(`${event.id}:${event.seq}:${event.message}`)
+    })
+    const stored = () => store.events.after('t1', 0, 10_000).map((e) => `${e.id}:${e.seq}:${e.message}`)
+    return { log, failures, published, stored }
+  }
+
+  test('mid-batch, while the log waits for it: the batch is refused once, then written on the main connection', () => {
+    const { log, failures, published, stored } = endingSetup()
+    log.append('t1', { kind: 'stdout', message: 'first' })
+    log.append('t1', { kind: 'stdout', message: ENDS_BEFORE_COMMIT })
+    log.append('t2', { kind: 'stdout', message: 'other' })
+    // Blocks on the batch the thread takes and never settles: the thread's end ends the wait.
+    log.flush()
+    expect(failures).toHaveLength(1)
+    expect(failures[0]).toBeInstanceOf(WriterThreadEnded)
+    expect(log.writeError).toBeNull()
+    expect(log.bufferedCount).toBe(0)
+    log.append('t1', { kind: 'stdout', message: 'after' })
+    log.flush()
+    expect(messages('t1')).toEqual(['1:first', `2:${ENDS_BEFORE_COMMIT}`, '3:after'])
+    expect(messages('t2')).toEqual(['1:other'])
+    expect(published).toEqual(stored())
+  })
+
+  test('once its batch committed: the batch counts as written, once, and nothing is reported failed', () => {
+    const { log, failures, published, stored } = endingSetup()
+    log.append('t1', { kind: 'stdout', message: 'first' })
+    log.append('t1', { kind: 'stdout', message: EXITS_AFTER_COMMIT })
+    log.flush()
+    log.append('t1', { kind: 'stdout', message: 'after' })
+    log.flush()
+    expect(failures).toEqual([])
+    expect(messages('t1')).toEqual(['1:first', `2:${EXITS_AFTER_COMMIT}`, '3:after'])
+    expect(published).toEqual(stored())
+  })
+
+  test('with nobody waiting: its end settles the batch, which the retry writes on the main connection', async () => {
+    const { log, failures, published, stored } = endingSetup()
+    log.append('t1', { kind: 'stdout', message: 'first' })
+    log.append('t1', { kind: 'stdout', message: ENDS_BEFORE_COMMIT })
+    // Resolves once the batch is written or refused: the thread's end must settle it.
+    await log.written('t1')
+    expect(failures).toHaveLength(1)
+    expect(failures[0]).toBeInstanceOf(WriterThreadEnded)
+    log.append('t1', { kind: 'stdout', message: 'after' })
+    await waitFor('the refused batch to be written', () => store.events.count('t1') === 3)
+    expect(messages('t1')).toEqual(['1:first', `2:${ENDS_BEFORE_COMMIT}`, '3:after'])
+    await waitFor('the last batch to be published', () => published.length === 3)
+    expect(published).toEqual(stored())
+    expect(log.writeError).toBeNull()
   })
 })

@@ -1,0 +1,59 @@
+import type { Database } from 'bun:sqlite'
+import type { EventInsert, EventTable } from './events'
+import type { TaskTable } from './tasks'
+
+/** What writing a batch of events came to: the first row's id (the others follow it), or the refusal. */
+export type BatchResult = { firstId: number } | { error: Error }
+
+/**
+ * Writes batches of buffered events, one transaction each, one batch at a time. `write` may finish
+ * later (`done` is then called from the event loop); `wait` blocks until the batch in progress, if
+ * any, has called `done`, so a caller that needs the table as it stands can have it.
+ */
+export interface EventWriter {
+  write(rows: readonly EventInsert[], done: (result: BatchResult) => void): void
+  wait(): void
+  close(): void
+}
+
+/**
+ * One batch in one transaction: the rows in their order, and each task they belong to marked as
+ * changed at its last row's time. Caller owns the connection, and nothing else writes within it.
+ */
+export function insertEventBatch(
+  db: Database,
+  events: EventTable,
+  tasks: TaskTable,
+  rows: readonly EventInsert[],
+): number {
+  return db.transaction(() => {
+    const firstId = events.insertMany(rows)
+    const touched = new Map<string, string>()
+    for (const row of rows) touched.set(row.task_id, row.created_at)
+    for (const [taskId, at] of touched) tasks.touch(taskId, at)
+    return firstId
+  })()
+}
+
+/** Writes on the caller's own connection, before `write` returns. */
+export class InlineEventWriter implements EventWriter {
+  constructor(
+    private readonly db: Database,
+    private readonly events: EventTable,
+    private readonly tasks: TaskTable,
+  ) {}
+
+  write(rows: readonly EventInsert[], done: (result: BatchResult) => void): void {
+    let result: BatchResult
+    try {
+      result = { firstId: insertEventBatch(this.db, this.events, this.tasks, rows) }
+    } catch (error) {
+      result = { error: error as Error }
+    }
+    done(result)
+  }
+
+  wait(): void {}
+
+  close(): void {}
+}
