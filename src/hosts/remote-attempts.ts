@@ -161,10 +161,14 @@ export class RemoteAttempts {
     }
     for (const item of body.events.slice(acked + 1 - body.from)) {
       if ('signal' in item) {
-        seq++
-        // An ended attempt's signals (it waits for input, it asks for approval) change nothing any more.
-        if (late) continue
+        // An ended attempt's signals (it waits for input, it asks for approval) change nothing
+        // any more: their seq is committed with what comes next.
+        if (late) {
+          seq++
+          continue
+        }
         flush()
+        seq++
         applySignal(this.deps, target, item.signal, seqUpTo(seq))
         stored = seq
         continue
