@@ -5,8 +5,10 @@ import { repositoryName } from './repository-name'
 
 /**
  * What a runner host may do over the git endpoint: fetch the workspace repositories of the attempts
- * it holds now, and push only into those attempts' own ref namespaces. An attempt that ended (or a
- * host that was revoked or lost, whose attempts failed) opens nothing any more.
+ * it holds now, and push only into those attempts' own ref namespaces. An attempt that ended opens
+ * nothing any more, except one failed here without its host's report (the host was lost) while
+ * it is its task's latest and the task's worktree is neither cleaned up nor restored here: the
+ * host that comes back pushes the run's last snapshot there, so the agent's work is not lost.
  */
 export class RemoteGitAccess implements GitRemoteAccess {
   constructor(
@@ -33,9 +35,14 @@ export class RemoteGitAccess implements GitRemoteAccess {
 
   private heldWorkspaces(hostId: string): { attemptId: string; workspace: string }[] {
     const { store } = this.deps
-    return store.runnerHosts.liveAttempts(hostId).flatMap((attempt) => {
+    const live = store.runnerHosts.liveAttempts(hostId).map((attempt) => ({ attempt, ended: false }))
+    const unreported = store.runnerHosts
+      .unreportedAttempts(hostId)
+      .map((attempt) => ({ attempt, ended: true }))
+    return [...live, ...unreported].flatMap(({ attempt, ended }) => {
       const task = store.tasks.get(attempt.task_id)
-      return task ? [{ attemptId: attempt.id, workspace: task.workspace }] : []
+      if (!task || (ended && (task.worktree_cleaned_at !== null || task.worktree_path !== null))) return []
+      return [{ attemptId: attempt.id, workspace: task.workspace }]
     })
   }
 }

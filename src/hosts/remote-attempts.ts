@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import {
   type ClaimBody,
   type EventBatchBody,
+  type JsonObject,
   type NewEvent,
   type OutcomeBody,
   policyInForce,
@@ -24,6 +25,12 @@ import { repositoryName } from './repository-name'
 /** An outcome as stored for comparing a replay: its fields in a fixed order. */
 const canonical = (body: OutcomeBody): string =>
   JSON.stringify(Object.fromEntries(Object.entries(body).sort(([a], [b]) => a.localeCompare(b))))
+
+/** What the host said of an event; whether it is late is the control plane's to say. */
+const hostMetadata = (metadata: JsonObject | null | undefined): JsonObject => {
+  const { late: _, ...rest } = metadata ?? {}
+  return rest
+}
 
 /**
  * The runner protocol's attempts: a host claims a queued task's run (the attempt is created with
@@ -133,7 +140,10 @@ export class RemoteAttempts {
       )
     const last = body.from + body.events.length - 1
     if (last <= acked) return { acked }
-    if (attempt.finished_at !== null)
+    // Ended here without its host's word (the host was lost, say): what the host still sends,
+    // until its report, is what the run did meanwhile; it is kept, marked late, after the failure.
+    const late = attempt.finished_at !== null
+    if (late && attempt.remote_outcome !== null)
       throw conflict('attempt_ended', `attempt ${attemptId} has ended; it takes no more events`, { acked })
     const task = store.tasks.get(attempt.task_id)
     if (!task) throw notFound('attempt', attemptId)
@@ -142,15 +152,25 @@ export class RemoteAttempts {
     const target = { record: remoteRecord(this.deps, attempt, host.id), taskId: task.id, attemptId }
     let stretch: NewEvent[] = []
     let seq = acked
+    let stored = acked
     const flush = () => {
       if (stretch.length > 0) eventLog.commit(attempt.task_id, stretch, seqUpTo(seq))
+      else if (seq > stored) seqUpTo(seq)()
+      stored = seq
       stretch = []
     }
     for (const item of body.events.slice(acked + 1 - body.from)) {
       if ('signal' in item) {
+        // An ended attempt's signals (it waits for input, it asks for approval) change nothing
+        // any more: their seq is committed with what comes next.
+        if (late) {
+          seq++
+          continue
+        }
         flush()
         seq++
         applySignal(this.deps, target, item.signal, seqUpTo(seq))
+        stored = seq
         continue
       }
       seq++
@@ -160,10 +180,11 @@ export class RemoteAttempts {
         // Hosts redact too; the control plane does not rely on it.
         message: redaction.text(policy, item.message),
         metadata: {
-          ...(item.metadata ?? {}),
+          ...hostMetadata(item.metadata),
           runner_seq: seq,
           runner_host: host.name,
           ...(item.at ? { runner_at: item.at } : {}),
+          ...(late ? { late: true } : {}),
         },
       })
     }
@@ -215,6 +236,8 @@ export class RemoteAttempts {
         runner_host: host.name,
         exit_status: body.exit_status,
         stopped: body.stopped ?? false,
+        // Its last snapshot, if it pushed one, is what the failed task's diff shows.
+        has_changes: body.has_changes,
       },
     }
     eventLog.commit(task.id, [event], () => store.runnerHosts.setRemoteOutcome(attempt.id, report))

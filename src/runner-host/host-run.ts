@@ -303,9 +303,16 @@ export class HostRun implements ExecutorContext {
       await plan.limits
         .finish({ stored: this.output.stored, dropped: this.output.dropped })
         .catch(() => undefined)
-      // An attempt the control plane failed pushes no snapshot any more: the work stays here.
+      // An attempt the control plane failed still pushes its last snapshot, so the failed task
+      // shows the agent's work; when the control plane takes it no more, the work stays here.
       const orphaned = this.stopping === 'host-lost'
-      const snapshot = await snapshots.final({ push: !orphaned })
+      let kept = false
+      const snapshot = await snapshots.final({ push: true }).catch((error: Error) => {
+        if (!orphaned) throw error
+        kept = true
+        console.error(`attempt ${this.attemptId}: pushing the last snapshot failed: ${error.message}`)
+        return snapshots.final({ push: false })
+      })
       const runtime = Date.now() - startedAt
       const ending = {
         exit_status: exit.text,
@@ -318,7 +325,7 @@ export class HostRun implements ExecutorContext {
         return {
           ...ending,
           exit_code: isFault(this.stopping) ? 1 : exit.code,
-          summary: `${stopSummary(this.stopping, this.task)}${orphaned && snapshot.has_changes ? `; its changes stay on the runner host in ${this.checkout.worktree}` : ''}`,
+          summary: `${stopSummary(this.stopping, this.task)}${kept && snapshot.has_changes ? `; its changes stay on the runner host in ${this.checkout.worktree}` : ''}`,
           stopped: !isFault(this.stopping),
         }
       const { failed, summary } = exitVerdict(this.task, exit, executor.failure())

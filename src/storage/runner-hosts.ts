@@ -173,6 +173,22 @@ export class RunnerHostTable {
     this.db.prepare("UPDATE runner_hosts SET status = 'revoked', revoked_at = ? WHERE id = ?").run(at, id)
   }
 
+  /**
+   * The host's attempts that ended here without its report (it was lost, say) and are still their
+   * task's latest: what the host did meanwhile is still to come.
+   */
+  unreportedAttempts(hostId: string): AttemptRecord[] {
+    return this.db
+      .query<Row, [string]>(
+        `SELECT ${ATTEMPT_COLUMNS.select} FROM task_attempts a WHERE runner_host_id = ? AND finished_at IS NOT NULL
+           AND remote_outcome_json IS NULL
+           AND attempt_number = (SELECT MAX(attempt_number) FROM task_attempts b WHERE b.task_id = a.task_id)
+         ORDER BY started_at`,
+      )
+      .all(hostId)
+      .map((row) => ATTEMPT_COLUMNS.toRecord(row))
+  }
+
   /** The host's attempts still running or waiting for input. */
   liveAttempts(hostId: string): AttemptRecord[] {
     return this.db
