@@ -162,8 +162,8 @@ export class RemoteAttempts {
     for (const item of body.events.slice(acked + 1 - body.from)) {
       if ('signal' in item) {
         // An ended attempt's signals (it waits for input, it asks for approval) change nothing
-        // any more: their seq is committed with what comes next.
-        if (late) {
+        // any more: their seq is committed with what comes next. What it spent was still spent.
+        if (late && item.signal.type !== 'charge') {
           seq++
           continue
         }

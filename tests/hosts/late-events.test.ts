@@ -7,7 +7,7 @@ import { claimedAttempt, SHELL_HOST } from './runner-client'
 /**
  * What a host sends for an attempt the control plane failed without its word (the host was lost)
  * is what the run did meanwhile: kept after the failure, marked late, once, in the host's order,
- * and changing nothing of the task; its report closes the attempt to anything more.
+ * and changing nothing of the task but what it spent; its report closes the attempt to anything more.
  */
 
 let rt: TestRuntime | null = null
@@ -17,7 +17,7 @@ afterEach(async () => {
 })
 
 describe('late events of a lost runner host', () => {
-  test('stored once, in order, late, after the failure; their signals change nothing; the report ends them', async () => {
+  test('stored once, in order, late, after the failure; their signals change nothing but the cost; the report ends them', async () => {
     rt = await startTestRuntime({ OPENRUNTIME_RUNNER_LEASE_MS: '1000' })
     const runtime = rt
     const { client, token, taskId, attemptId } = await claimedAttempt(runtime, 'island', SHELL_HOST, {
@@ -48,13 +48,14 @@ describe('late events of a lost runner host', () => {
         },
       },
       { kind: 'stdout', message: 'cut-2' },
+      { signal: { type: 'charge', delta: { output_tokens: 7, tool_calls: 1 } } },
       { kind: 'stderr', message: 'cut-3' },
     ]
     expect((await send(2, items.slice(0, 2))).body).toEqual({ acked: 3 })
     // Ending on a signal that is ignored, the batch still moved the seq on: the rest follows it.
-    expect((await send(4, items.slice(2))).body).toEqual({ acked: 6 })
-    // Sent again: nothing twice.
-    expect((await send(2, items)).body).toEqual({ acked: 6 })
+    expect((await send(4, items.slice(2))).body).toEqual({ acked: 7 })
+    // Sent again: nothing twice, the charge included.
+    expect((await send(2, items)).body).toEqual({ acked: 7 })
 
     const events = (await runtime.call('GET', `/tasks/${taskId}/events`)).body as {
       seq: number
@@ -73,6 +74,8 @@ describe('late events of a lost runner host', () => {
     for (const event of output.slice(1)) expect(event.seq).toBeGreaterThan(failure?.seq ?? Infinity)
     const task = (await runtime.call('GET', `/tasks/${taskId}`)).body
     expect(task.status).toBe('failed')
+    // What the run spent while cut off was spent: it counts, once.
+    expect([task.cost_ledger.output_tokens, task.cost_ledger.tool_calls]).toEqual([7, 1])
     expect((await runtime.call('GET', `/tasks/${taskId}/approvals`)).body).toEqual([])
 
     const outcome = await client.call(
@@ -82,7 +85,7 @@ describe('late events of a lost runner host', () => {
       token,
     )
     expect(outcome.status).toBe(409)
-    const after = await send(7, [{ kind: 'stdout', message: 'after the report' }])
+    const after = await send(8, [{ kind: 'stdout', message: 'after the report' }])
     expect(after.status).toBe(409)
     expect(after.body.error.code).toBe('attempt_ended')
     const timeline = (await runtime.call('GET', `/tasks/${taskId}/events`)).body as {
