@@ -65,6 +65,7 @@ export class RemoteAttempts {
       throw conflict('no_free_slot', `runner host ${host.name} has all its ${host.slots} slot(s) in use`)
     const repository = await locateRepoWithHead(task.workspace)
     const baseCommit = task.base_commit ?? repository?.head ?? null
+    const continueFrom = await this.remote.continuedFrom(task, body.run)
     // A claim shows the host alive, as a heartbeat does: one whose heartbeat came late (lost, its
     // attempts failed) is online again with a new lease. Refusing it would lose the run, whose job
     // the host has taken off the broker. Renewed here, after the wait and with nothing awaited
@@ -111,6 +112,8 @@ export class RemoteAttempts {
       repository: `/git/${repositoryName(task.workspace)}.git`,
       cost_ledger: task.cost_ledger,
       fresh_worktree: task.worktree_cleaned_at !== null,
+      continue_from: continueFrom && { attempt_id: continueFrom.attempt_id, commit: continueFrom.commit },
+      runner_host: host.name,
     }
   }
 
