@@ -61,17 +61,20 @@ export class RemoteAttempts {
     })
     if (why !== null)
       throw conflict('placement_mismatch', `runner host ${host.name} cannot run task ${task.id}: ${why}`)
-    const pinned = this.remote.pinnedHost(task.id, body.run)
-    if (pinned !== null && pinned !== host.id)
-      throw conflict(
-        'session_on_other_host',
-        `run ${body.run} of task ${task.id} continues an agent session that lives on another runner host`,
-      )
     const running = store.runnerHosts.liveAttempts(host.id).length
     if (running >= host.slots)
       throw conflict('no_free_slot', `runner host ${host.name} has all its ${host.slots} slot(s) in use`)
     const repository = await locateRepoWithHead(task.workspace)
     const baseCommit = task.base_commit ?? repository?.head ?? null
+    const continueFrom = await this.remote.continuedFrom(task, body.run)
+    // A follow-up placed while its worktree's host was not live went to every host; that host being
+    // live again by now does not refuse another one, which continues from the snapshot instead.
+    const pinned = this.remote.pinnedHost(task.id, body.run)
+    if (pinned !== null && pinned !== host.id && continueFrom === null)
+      throw conflict(
+        'session_on_other_host',
+        `run ${body.run} of task ${task.id} continues an agent session that lives on another runner host`,
+      )
     // A claim shows the host alive, as a heartbeat does: one whose heartbeat came late (lost, its
     // attempts failed) is online again with a new lease. Refusing it would lose the run, whose job
     // the host has taken off the broker. Renewed here, after the wait and with nothing awaited
@@ -118,6 +121,8 @@ export class RemoteAttempts {
       repository: `/git/${repositoryName(task.workspace)}.git`,
       cost_ledger: task.cost_ledger,
       fresh_worktree: task.worktree_cleaned_at !== null,
+      continue_from: continueFrom && { attempt_id: continueFrom.attempt_id, commit: continueFrom.commit },
+      runner_host: host.name,
     }
   }
 

@@ -6,12 +6,14 @@ import {
   type TaskRecord,
 } from '../domain'
 import { conflict } from '../errors'
+import { locateTaskCheckout, type RemoteWork } from '../git'
 import { hostPin, type Placement } from '../queue/remote-placement'
 import type { Store } from '../storage/store'
 import type { ControlChannel } from './control'
 import type { HostDeps } from './deps'
 import { noneServes, type PlacementNeeds } from './placement'
 import type { RunnerHostRegistry } from './registry'
+import { remoteWorkOf } from './remote-work'
 
 /** A task's attempt that is running on a runner host right now. */
 export interface RemoteAttemptRef {
@@ -53,19 +55,42 @@ export class RemoteRuns {
     return { runner: task.runner, labels: [...task.runner_labels, ...(pinned ? [hostPin(pinned)] : [])] }
   }
 
-  /** The host a run must happen on: a follow-up's, where the session it continues lives; else null. */
+  /**
+   * The host a run must happen on: a follow-up's, while the host that holds the task's worktree
+   * (and the agent's session) is live; else null, and any host that can serve the task continues
+   * from the last snapshot (see continuedFrom).
+   */
   pinnedHost(taskId: string, run: number): string | null {
     const { store } = this.deps
-    if (store.outbox.peek(taskId, run)?.follow_up == null) return null
-    return store.attempts.latest(taskId)?.runner_host_id ?? null
+    if (!this.isFollowUp(taskId, run)) return null
+    const hostId = store.attempts.latest(taskId)?.runner_host_id ?? null
+    return hostId !== null && store.runnerHosts.get(hostId)?.status === 'online' ? hostId : null
   }
 
   /**
-   * A follow-up continues the agent's session, which lives on the host that ran the last attempt,
-   * in the task's worktree there: 409 naming why when that host cannot take it, or when the
-   * worktree is no longer the host's (cleaned up or restored on the control plane).
+   * What a follow-up's host makes the worktree from when it does not hold it (another host, or
+   * the same one back with an empty directory): the task's last snapshot here, or null.
    */
-  assertCanFollowUp(task: TaskRecord): void {
+  async continuedFrom(task: TaskRecord, run: number): Promise<RemoteWork | null> {
+    return this.isFollowUp(task.id, run) ? this.lastSnapshot(task) : null
+  }
+
+  private isFollowUp(taskId: string, run: number): boolean {
+    return this.deps.store.outbox.peek(taskId, run)?.follow_up != null
+  }
+
+  private lastSnapshot(task: TaskRecord): Promise<RemoteWork | null> {
+    return remoteWorkOf(this.deps.store, task, () =>
+      locateTaskCheckout(task.workspace, task.id, task.worktree_path),
+    )
+  }
+
+  /**
+   * A follow-up continues in the task's worktree on the host that ran the last attempt, or, when
+   * that host is not live, from the last snapshot of it here: 409 naming why when there is neither,
+   * or when the worktree is no longer a host's (cleaned up or restored on the control plane).
+   */
+  async assertCanFollowUp(task: TaskRecord): Promise<void> {
     if (!this.isRemote(task)) return
     const { store } = this.deps
     const attempt = store.attempts.latest(task.id)
@@ -75,16 +100,16 @@ export class RemoteRuns {
         'session_not_on_host',
         `task ${task.id} cannot continue its session: its last attempt did not run on a runner host; start it instead`,
       )
-    if (host.status !== 'online')
-      throw conflict(
-        'session_host_unavailable',
-        `task ${task.id} cannot continue its session: it lives on runner host ${host.name}, which is ${host.status}; start it again instead`,
-        { runner_host: host.name, status: host.status },
-      )
     if (task.worktree_cleaned_at !== null || task.worktree_path !== null)
       throw conflict(
         'worktree_not_on_host',
         `task ${task.id} cannot continue its session on runner host ${host.name}: its worktree was ${task.worktree_cleaned_at !== null ? 'cleaned up' : 'restored on the control plane'}; start it again instead`,
+      )
+    if (host.status !== 'online' && (await this.lastSnapshot(task)) === null)
+      throw conflict(
+        'session_host_unavailable',
+        `task ${task.id} cannot continue its session: it lives on runner host ${host.name}, which is ${host.status}, and no snapshot of its worktree reached the control plane; start it again instead`,
+        { runner_host: host.name, status: host.status },
       )
   }
 

@@ -21,6 +21,13 @@ export interface ClaimedRun {
   cost_ledger: CostLedger
   /** The task's worktree was cleaned up on the control plane: whatever this host kept of it goes. */
   fresh_worktree: boolean
+  /**
+   * A follow-up's last snapshot on the control plane (a commit on top of the base): what this host
+   * makes the worktree from when it does not hold it; null for a start, or when none was pushed.
+   */
+  continue_from: { attempt_id: string; commit: string } | null
+  /** The name the control plane knows this host by, for what its events say. */
+  runner_host: string
 }
 
 /**

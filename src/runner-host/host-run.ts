@@ -72,8 +72,8 @@ export interface HostRunDeps {
  * learns goes back as events, what it is told comes as control commands.
  */
 export class HostRun implements ExecutorContext {
-  readonly task: TaskRecord
-  readonly input: RunInput
+  task: TaskRecord
+  input: RunInput
   readonly executionDir: string
   readonly ended: Promise<void>
   stopping: StopReason | null = null
@@ -201,6 +201,36 @@ export class HostRun implements ExecutorContext {
     return { url: `${this.deps.controlUrl}${this.claim.repository}`, authorization: this.deps.authorization }
   }
 
+  /**
+   * A follow-up whose worktree this host does not hold (it ran elsewhere, or this host came back
+   * with an empty directory): the worktree is made from the last snapshot the control plane has,
+   * the previous attempt's files. The agent's session stayed where it ran, so, as a local run
+   * whose session is gone, the agent starts a new one with the follow-up as its first turn.
+   */
+  private async continueFromSnapshot(from: { attempt_id: string; commit: string }): Promise<void> {
+    await fetchBase(this.checkout.cache, this.remote(), from.commit)
+    await checkOut(this.checkout, from.commit)
+    const host = this.claim.runner_host
+    this.note({
+      kind: 'lifecycle',
+      message: `The follow-up continued from snapshot ${from.commit} on runner host ${host}: the worktree of the last attempt was not on it`,
+      metadata: {
+        category: 'continued-from-snapshot',
+        snapshot_commit: from.commit,
+        from_attempt_id: from.attempt_id,
+      },
+    })
+    const session = this.claim.resume_session_id
+    if (session === null) return
+    this.input = { ...this.input, resumeSessionId: null }
+    this.task = { ...this.task, runner_session_id: null }
+    this.note({
+      kind: 'lifecycle',
+      message: `The agent's session ${session} stayed on the runner host that ran the last attempt: this follow-up starts a new session`,
+      metadata: { category: 'session-not-continued', session_id: session },
+    })
+  }
+
   private async runToEnd(startedAt: number): Promise<OutcomeBody> {
     const base = this.claim.base_commit
     if (base === null) throw new Error('the workspace has no commit to start from')
@@ -210,14 +240,16 @@ export class HostRun implements ExecutorContext {
     // told: this start begins anew.
     if (this.claim.fresh_worktree) await discardWorktree(this.deps.dir, this.claim.task_id)
     const kept = existsSync(worktree) && existsSync(index)
-    if (!kept) {
+    const from = kept ? null : this.claim.continue_from
+    if (from) await this.continueFromSnapshot(from)
+    else if (!kept) {
       if (this.claim.resume_session_id !== null)
         throw new Error(`the worktree of task ${this.claim.task_id} is no longer on this runner host`)
       await checkOut(this.checkout, base)
     }
     this.note({
       kind: 'lifecycle',
-      message: `${kept ? 'Continuing in' : 'Isolated in'} worktree ${worktree} on runner host (base ${base.slice(0, 12)})`,
+      message: `${kept || from ? 'Continuing in' : 'Isolated in'} worktree ${worktree} on runner host (base ${base.slice(0, 12)})`,
       metadata: { category: 'workspace', base_commit: base },
     })
     const { config, runners, redaction, sandbox, limits } = this.deps

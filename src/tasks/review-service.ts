@@ -16,11 +16,11 @@ import {
   type TaskCheckout,
   treeOf,
 } from '../git'
+import { remoteWorkOf } from '../hosts'
 import type { TaskLifecycle } from '../lifecycle'
 import type { Store } from '../storage/store'
 import { ChecksService, type GateVerdict } from './checks-service'
 import { checkoutOf, type IntentSettler } from './intent-recovery'
-import { remoteWorkOf } from './remote-work'
 import type { TaskOperations } from './task-operations'
 
 /** Results of changesIn kept: a few groups' worth of variants. */
@@ -146,7 +146,7 @@ export class ReviewService {
     return diffTrees((await checkoutOf(task)).repo, from, to, maxPatchBytes)
   }
 
-  /** The task's work on runner hosts (see remote-work.ts), or null when it is here. */
+  /** The task's work on runner hosts (see hosts/remote-work.ts), or null when it is here. */
   private async remoteWork(task: TaskRecord) {
     return remoteWorkOf(this.deps.store, task, () => checkoutOf(task))
   }

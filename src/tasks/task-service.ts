@@ -16,6 +16,7 @@ import { AppError, conflict, invalid, notFound } from '../errors'
 import type { EventLog } from '../events/event-log'
 import { hasTaskChanges } from '../git'
 import type { RemoteAttemptRef, RemoteRuns } from '../hosts'
+import { remoteWorkOf } from '../hosts'
 import type { TaskLifecycle } from '../lifecycle'
 import type { TaskMachineEvent } from '../machines/task-machine'
 import { worktreeOf } from '../machines/task-state'
@@ -27,7 +28,6 @@ import type { Preflight } from '../workers/preflight'
 import type { Redaction } from '../workers/redaction'
 import { runnerOf } from '../workers/registry'
 import { checkoutOf, type IntentSettler } from './intent-recovery'
-import { remoteWorkOf } from './remote-work'
 import type { TaskOperations } from './task-operations'
 import { type EventsEmbed, taskViews } from './views'
 
@@ -290,7 +290,7 @@ export class TaskService {
       throw conflict('no_session', `task ${id} has no agent session to continue; start it instead`)
     await this.deps.intents.settleLeftover(id)
     lifecycle.assertCan(id, { type: 'FOLLOW_UP' })
-    this.deps.remote.assertCanFollowUp(task)
+    await this.deps.remote.assertCanFollowUp(task)
     await operations.exclusive(id, 'a follow-up', async () => {
       await this.assertCanRun(task)
       const result = lifecycle.transition(

@@ -444,7 +444,7 @@ describe('agent runs on a runner host', () => {
     expect(existsSync(join(host.dir, 'worktrees', id, 'late.txt'))).toBe(false)
   }, 120_000)
 
-  test('a reply to a finished agent whose host is gone is refused, naming the host and why', async () => {
+  test('a reply to a finished agent whose host is gone waits queued for a live host, saying why', async () => {
     const id = await createRemote({ runner: 'claude-code', prompt: 'SCRIPT:echo hello' })
     expect((await api(server, 'POST', `/tasks/${id}/start`)).status).toBe(200)
     const done = await untilStatus(id, ['completed', 'ready-for-review', 'failed'])
@@ -459,10 +459,15 @@ describe('agent runs on a runner host', () => {
       },
       30_000,
     )
-    const refused = await api(server, 'POST', `/tasks/${id}/reply`, { message: 'SCRIPT:echo again' })
-    expect(refused.status).toBe(409)
-    expect(refused.body.error.code).toBe('session_host_unavailable')
-    expect(refused.body.error.message).toContain(`runner host ${HOST}, which is lost`)
-    expect((await task(id)).attempts).toHaveLength(1)
+    // Its last snapshot is here: a live host that can serve the task would continue from it.
+    const replied = await api(server, 'POST', `/tasks/${id}/reply`, { message: 'SCRIPT:echo again' })
+    expect(replied.status).toBe(200)
+    const waiting = await until(
+      id,
+      (current) => current.events.some((event: Event) => event.metadata?.category === 'waiting-for-host'),
+      'to wait for a runner host',
+    )
+    expect(waiting.status).toBe('queued')
+    expect(waiting.attempts).toHaveLength(1)
   }, 120_000)
 })
