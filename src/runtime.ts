@@ -190,6 +190,13 @@ export async function startRuntime(settings: Config, adapters: RuntimeAdapters):
         placementOf: (job) => remote.placementOf(job.taskId, job.run),
       },
     )
+    // A follow-up pinned to a host that is gone continues from its snapshot on any host instead.
+    hostRegistry.onHostGone((hostId) => {
+      for (const { job, pinned } of remote.pinnedRuns(hostId))
+        dispatch
+          .replace(job, pinned)
+          .catch((error) => console.error(`placing run ${job.run} of task ${job.taskId} again`, error))
+    })
     const operations = new TaskOperations()
     const intents = new IntentSettler({ store: openStore, lifecycle, operations })
     const tasks = new TaskService({

@@ -27,6 +27,8 @@ const view = (deps: HostDeps, host: StoredRunnerHost): RunnerHostView => {
  * its attempts fail; nothing is run again behind the user's back.
  */
 export class RunnerHostRegistry {
+  private readonly goneListeners = new Set<(hostId: string) => void>()
+
   constructor(
     private readonly deps: HostDeps,
     private readonly control: ControlChannel,
@@ -80,6 +82,7 @@ export class RunnerHostRegistry {
       this.deps.store.runnerHosts.revoke(id, new Date().toISOString())
       this.control.disconnect(id)
       this.failAttempts(host, 'revoked')
+      this.gone(id)
     }
     return this.view(id)
   }
@@ -172,9 +175,19 @@ export class RunnerHostRegistry {
     for (const host of this.deps.store.runnerHosts.expired(nowMs)) {
       if (!this.deps.store.runnerHosts.markLost(host.id, nowMs)) continue
       this.failAttempts(host, 'lost')
+      this.gone(host.id)
       lost.push(host.name)
     }
     return lost
+  }
+
+  /** Told of each host that stops being live (lost or revoked): what waited for it goes elsewhere. */
+  onHostGone(listener: (hostId: string) => void): void {
+    this.goneListeners.add(listener)
+  }
+
+  private gone(hostId: string): void {
+    for (const listener of this.goneListeners) listener(hostId)
   }
 
   private failAttempts(

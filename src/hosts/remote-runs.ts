@@ -7,6 +7,7 @@ import {
 } from '../domain'
 import { conflict } from '../errors'
 import { locateTaskCheckout, type RemoteWork } from '../git'
+import type { RunJob } from '../queue/jobs'
 import { hostPin, type Placement } from '../queue/remote-placement'
 import type { Store } from '../storage/store'
 import type { ControlChannel } from './control'
@@ -73,6 +74,25 @@ export class RemoteRuns {
    */
   async continuedFrom(task: TaskRecord, run: number): Promise<RemoteWork | null> {
     return this.isFollowUp(task.id, run) ? this.lastSnapshot(task) : null
+  }
+
+  /**
+   * The follow-ups still waiting in the queue of `hostId`'s pin: placed while it was live and held
+   * their worktree. Once it is gone they belong with any host that can serve them (continuing from
+   * the last snapshot), else they would wait for a host that may never come back.
+   */
+  pinnedRuns(hostId: string): { job: RunJob; pinned: Placement }[] {
+    const { store } = this.deps
+    const runs: { job: RunJob; pinned: Placement }[] = []
+    for (const entry of store.outbox.list()) {
+      const task = entry.follow_up === null ? null : store.tasks.get(entry.task_id)
+      if (!task || !this.isRemote(task) || store.attempts.latest(task.id)?.runner_host_id !== hostId) continue
+      runs.push({
+        job: { taskId: task.id, run: entry.run },
+        pinned: { runner: task.runner, labels: [...task.runner_labels, hostPin(hostId)] },
+      })
+    }
+    return runs
   }
 
   private isFollowUp(taskId: string, run: number): boolean {

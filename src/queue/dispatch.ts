@@ -1,6 +1,6 @@
 import type { Store } from '../storage/store'
 import type { RunJob } from './jobs'
-import type { Placement } from './remote-placement'
+import { type Placement, placementQueue } from './remote-placement'
 
 /** The queue as the dispatch feeds it: the embedded one (run-queue.ts) or a broker's (remote-queue.ts). */
 export interface JobQueue<J extends RunJob = RunJob> {
@@ -52,6 +52,19 @@ export class RunDispatch {
   /** A committed START (or follow-up) wrote `job` to the outbox: it goes to the queue now. */
   dispatch(job: RunJob): Promise<void> {
     return this.route(job).enqueue()
+  }
+
+  /**
+   * The run was placed where it can no longer go (the host it was pinned to is gone): it is taken
+   * out of the old place and queued where it goes now (the broker knows a job id once, whatever its
+   * queue). A crash in between loses nothing: the outbox still holds the run, refilled at start-up.
+   */
+  async replace(job: RunJob, stale: Placement): Promise<void> {
+    const placement = this.remote?.placementOf(job) ?? null
+    if (this.remote === null || placement === null) return
+    if (placementQueue(placement) === placementQueue(stale)) return
+    await this.remote.queue.remove({ ...job, ...stale })
+    await this.route(job).enqueue()
   }
 
   /** The run will not happen (stopped while waiting): its job goes too, if it is still queued. */

@@ -168,4 +168,37 @@ describe('a follow-up whose host lost the worktree', () => {
     const [continued] = await continuedEvents(id)
     expect(continued?.message).toContain(`continued from snapshot ${snapshot.commit} on runner host host-b`)
   }, 300_000)
+
+  test('placed on its live host, which is then lost before taking it: goes to another host', async () => {
+    // host-b is the only live host: the task runs there.
+    const id = await startAgentTask('SCRIPT:write-file pinned.txt on b')
+    expect((await cluster.untilStatus(id, ['ready-for-review', 'failed', 'completed'])).status).toBe(
+      'ready-for-review',
+    )
+    // host-b's two slots taken, the follow-up placed on it waits in its queue.
+    const busy = [await cluster.startTask('sleep 300', LABELS), await cluster.startTask('sleep 300', LABELS)]
+    for (const task of busy) expect((await cluster.untilStatus(task, ['running'])).status).toBe('running')
+    await addAgentHost('host-c')
+    const replied = await cluster.api('POST', `/tasks/${id}/reply`, {
+      message: 'SCRIPT:write-file moved.txt on c',
+    })
+    expect(replied.status).toBe(200)
+    expect((await cluster.task(id)).status).toBe('queued')
+
+    await killHost('host-b')
+    const moved = await cluster.until(
+      `task ${id}: the follow-up to finish`,
+      async () => {
+        const current = await cluster.task(id)
+        return current.attempts?.length === 2 && current.attempts[1].finished_at !== null ? current : null
+      },
+      90_000,
+    )
+    expect(moved.status).toBe('ready-for-review')
+    expect(moved.attempts.map((attempt: any) => attempt.runner_host)).toEqual(['host-b', 'host-c'])
+    const diff = await diffOf(id)
+    expect(diff.files.map((file: any) => file.path).sort()).toEqual(['moved.txt', 'pinned.txt'])
+    expect((await continuedEvents(id)).map((event) => event.metadata?.runner_host)).toEqual(['host-c'])
+    for (const task of busy) expect((await cluster.task(task)).status).toBe('failed')
+  }, 300_000)
 })
