@@ -8,6 +8,7 @@ import type {
   CriterionGrade,
   FixLoopOutcome,
 } from '../domain'
+import { inLists } from './in-list'
 import { parseStoredJson } from './json'
 
 type RunRow = Omit<CheckRun, 'results' | 'grades'>
@@ -130,17 +131,26 @@ export class CheckTable {
   }
 
   /** The task's latest round in brief: one statement, for every task a list shows. */
-  summary(taskId: string): CheckSummary | null {
-    return this.db
-      .query<CheckSummary, [string]>(
-        `SELECT r.status, r.fix_round, r.fix_loop,
-           (SELECT count(*) FROM check_results WHERE run_id = r.id) AS total,
-           (SELECT count(*) FROM check_results WHERE run_id = r.id AND verdict = 'passed') AS passed,
-           (SELECT count(*) FROM criterion_grades WHERE run_id = r.id) AS graded,
-           (SELECT count(*) FROM criterion_grades WHERE run_id = r.id AND verdict = 'met') AS met
-         FROM check_runs AS r WHERE r.task_id = ? ORDER BY r.started_at DESC, r.rowid DESC LIMIT 1`,
-      )
-      .get(taskId)
+  /** Each task's newest check run, summarised (one query for a page of tasks; a task with none is absent). */
+  summaries(taskIds: readonly string[]): Map<string, CheckSummary> {
+    const result = new Map<string, CheckSummary>()
+    for (const list of inLists(taskIds)) {
+      const rows = this.db
+        .query<CheckSummary & { task_id: string }, string[]>(
+          `SELECT r.task_id, r.status, r.fix_round, r.fix_loop,
+             (SELECT count(*) FROM check_results WHERE run_id = r.id) AS total,
+             (SELECT count(*) FROM check_results WHERE run_id = r.id AND verdict = 'passed') AS passed,
+             (SELECT count(*) FROM criterion_grades WHERE run_id = r.id) AS graded,
+             (SELECT count(*) FROM criterion_grades WHERE run_id = r.id AND verdict = 'met') AS met
+           FROM (SELECT id, task_id, status, fix_round, fix_loop,
+                   row_number() OVER (PARTITION BY task_id ORDER BY started_at DESC, rowid DESC) AS newest
+                 FROM check_runs WHERE task_id IN (${list.placeholders})) AS r
+           WHERE r.newest = 1`,
+        )
+        .all(...list.values)
+      for (const { task_id, ...summary } of rows) result.set(task_id, summary)
+    }
+    return result
   }
 
   recordForcedMerge(merge: ForcedMerge): void {

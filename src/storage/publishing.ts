@@ -1,4 +1,5 @@
 import type { Database } from 'bun:sqlite'
+import { inLists } from './in-list'
 
 export interface PushRecord {
   task_id: string
@@ -45,9 +46,17 @@ export class PublishingTable {
       .run(pr.task_id, pr.tool, pr.url, pr.head, pr.base, pr.created_at)
   }
 
-  pullRequest(taskId: string): PullRequestRecord | null {
-    return this.db
-      .query('SELECT task_id, tool, url, head, base, created_at FROM task_pull_requests WHERE task_id = ?')
-      .get(taskId) as PullRequestRecord | null
+  /** The pull request's address of each of these tasks that has one (one query for a page of tasks). */
+  pullRequestUrls(taskIds: readonly string[]): Map<string, string> {
+    const result = new Map<string, string>()
+    for (const list of inLists(taskIds)) {
+      const rows = this.db
+        .query<{ task_id: string; url: string }, string[]>(
+          `SELECT task_id, url FROM task_pull_requests WHERE task_id IN (${list.placeholders})`,
+        )
+        .all(...list.values)
+      for (const row of rows) result.set(row.task_id, row.url)
+    }
+    return result
   }
 }

@@ -8,7 +8,7 @@ export type EventsEmbed = 'none' | 'all' | number
 
 export const DEFAULT_EMBEDDED_EVENTS = 100
 
-/** The API's view of each task (a page of them reads its attempts and states in one query each). */
+/** The API's view of each task (a page of them reads its attempts, states, check summaries and pull requests in one query each). */
 export function taskViews(
   store: Store,
   lifecycle: TaskLifecycle,
@@ -23,6 +23,8 @@ export function taskViews(
   }
   const attemptsOf = store.attempts.listFor(ids)
   const states = lifecycle.stateNames(ids)
+  const checkSummaries = store.checks.summaries(ids)
+  const pullRequestUrls = store.publishing.pullRequestUrls(ids)
   // Embedded events end with the newest, whose seq is the last: the store is asked only without any.
   const embedsSome = embed === 'all' || (embed !== 'none' && embed > 0)
   const lastSeqs = embedsSome ? null : store.events.maxSeqs(ids)
@@ -53,8 +55,8 @@ export function taskViews(
       events_truncated: events.length < lastSeq,
       sandboxed: current?.sandboxed ?? null,
       isolated: current?.isolated ?? null,
-      check_summary: store.checks.summary(task.id),
-      pull_request_url: store.publishing.pullRequest(task.id)?.url ?? null,
+      check_summary: checkSummaries.get(task.id) ?? null,
+      pull_request_url: pullRequestUrls.get(task.id) ?? null,
     }
   })
 }
