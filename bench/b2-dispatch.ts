@@ -70,12 +70,16 @@ export async function benchDispatch(runs = 200) {
       withWorktree.push(await dispatchOnce(server, repo, false))
       worktree.push(rawWorktree(repo, i))
     }
+    // What the worktree adds to a dispatch, beside what `git worktree add` alone costs.
+    const worktreeStep = percentile(withWorktree, 50) - percentile(inPlace, 50)
     return {
       runs,
       dispatch_ms: stats(inPlace),
       raw_spawn_ms: stats(spawn),
       dispatch_with_worktree_ms: stats(withWorktree),
       raw_git_worktree_add_ms: stats(worktree),
+      worktree_step_ms: round(worktreeStep),
+      worktree_step_ratio: round(worktreeStep / percentile(worktree, 50), 2),
     }
   } finally {
     await server.kill('SIGTERM')
