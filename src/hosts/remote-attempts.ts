@@ -121,7 +121,11 @@ export class RemoteAttempts {
       repository: `/git/${repositoryName(task.workspace)}.git`,
       cost_ledger: task.cost_ledger,
       fresh_worktree: task.worktree_cleaned_at !== null,
-      continue_from: continueFrom && { attempt_id: continueFrom.attempt_id, commit: continueFrom.commit },
+      continue_from: continueFrom && {
+        attempt_id: continueFrom.attempt_id,
+        commit: continueFrom.commit,
+        task_prompt: task.prompt,
+      },
       runner_host: host.name,
     }
   }

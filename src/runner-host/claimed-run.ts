@@ -25,7 +25,12 @@ export interface ClaimedRun {
    * A follow-up's last snapshot on the control plane (a commit on top of the base): what this host
    * makes the worktree from when it does not hold it; null for a start, or when none was pushed.
    */
-  continue_from: { attempt_id: string; commit: string } | null
+  continue_from: {
+    attempt_id: string
+    commit: string
+    /** The task's own prompt: the goal a fresh session is told when the old one stayed behind. */
+    task_prompt: string
+  } | null
   /** The name the control plane knows this host by, for what its events say. */
   runner_host: string
 }

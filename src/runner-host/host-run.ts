@@ -207,7 +207,7 @@ export class HostRun implements ExecutorContext {
    * the previous attempt's files. The agent's session stayed where it ran, so, as a local run
    * whose session is gone, the agent starts a new one with the follow-up as its first turn.
    */
-  private async continueFromSnapshot(from: { attempt_id: string; commit: string }): Promise<void> {
+  private async continueFromSnapshot(from: NonNullable<ClaimedRun['continue_from']>): Promise<void> {
     await fetchBase(this.checkout.cache, this.remote(), from.commit)
     await checkOut(this.checkout, from.commit)
     const host = this.claim.runner_host
@@ -222,11 +222,16 @@ export class HostRun implements ExecutorContext {
     })
     const session = this.claim.resume_session_id
     if (session === null) return
-    this.input = { ...this.input, resumeSessionId: null }
+    // The new session knows nothing of the old one: the reply comes first (it is what to do now),
+    // then the task's goal, so the agent does not work from the reply alone.
+    this.input = {
+      prompt: `${this.input.prompt}\n\n(This continues work on a task whose earlier conversation could not be resumed here; the worktree holds the changes made so far. The task as first asked:)\n\n${from.task_prompt}`,
+      resumeSessionId: null,
+    }
     this.task = { ...this.task, runner_session_id: null }
     this.note({
       kind: 'lifecycle',
-      message: `The agent's session ${session} stayed on the runner host that ran the last attempt: this follow-up starts a new session`,
+      message: `The agent's session ${session} stayed on the runner host that ran the last attempt: this follow-up starts a new session, told the reply and the task's prompt`,
       metadata: { category: 'session-not-continued', session_id: session },
     })
   }

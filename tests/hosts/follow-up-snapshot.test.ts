@@ -127,6 +127,12 @@ describe('a follow-up whose host lost the worktree', () => {
     expect(fresh.map((event) => event.attempt_id)).toEqual([moved.attempts[2].id])
     expect(moved.attempts[2].runner_session_id).toBeString()
     expect(moved.attempts[2].runner_session_id).not.toBe(pinned.attempts[1].runner_session_id)
+    // The new session is told the reply first (the script it runs) and the task's goal after it.
+    const told = model.requests.map((request) => request.conversation?.prompt ?? '')
+    const freshPrompt = told.find((prompt) => prompt.startsWith('SCRIPT:write-file third.txt on b'))
+    expect(freshPrompt).toContain('The task as first asked:)\n\nSCRIPT:write-file first.txt from host a')
+    // A follow-up that continued its session was told the reply alone: the session had the rest.
+    expect(told).toContain('SCRIPT:write-file second.txt again on a')
   }, 300_000)
 
   test('waits queued saying why while no host is live, then continues from the snapshot on its host back with an empty directory', async () => {
