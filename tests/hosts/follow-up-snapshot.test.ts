@@ -47,20 +47,24 @@ async function startAgentTask(prompt: string): Promise<string> {
   return created.body.id
 }
 
-/** The reply, then the task once the follow-up's attempt (its `attempts`-th) has finished. */
-async function followUp(id: string, prompt: string, attempts: number) {
-  const replied = await cluster.api('POST', `/tasks/${id}/reply`, { message: prompt })
-  expect(replied.status).toBe(200)
-  return cluster.until(
+/** The task once its `attempts`-th attempt has finished. */
+const untilAttempt = (id: string, attempts: number) =>
+  cluster.until(
     `task ${id}: attempt ${attempts} to finish`,
     async () => {
-      const current = (await cluster.api('GET', `/tasks/${id}?events=none`)).body
-      return current.attempts.length === attempts && current.attempts.at(-1).finished_at !== null
+      const current = await cluster.task(id)
+      return current.attempts?.length === attempts && current.attempts.at(-1).finished_at !== null
         ? current
         : null
     },
     90_000,
   )
+
+/** The reply, then the task once the follow-up's attempt (its `attempts`-th) has finished. */
+async function followUp(id: string, prompt: string, attempts: number) {
+  const replied = await cluster.api('POST', `/tasks/${id}/reply`, { message: prompt })
+  expect(replied.status).toBe(200)
+  return untilAttempt(id, attempts)
 }
 
 const diffOf = async (id: string) => (await cluster.api('GET', `/tasks/${id}/diff`)).body
@@ -158,14 +162,7 @@ describe('a follow-up whose host lost the worktree', () => {
     expect((await cluster.task(id)).status).toBe('queued')
 
     await cluster.restartHost('host-b')
-    const followed = await cluster.until(
-      `task ${id}: the follow-up to finish`,
-      async () => {
-        const current = await cluster.task(id)
-        return current.attempts?.length === 2 && current.attempts[1].finished_at !== null ? current : null
-      },
-      90_000,
-    )
+    const followed = await untilAttempt(id, 2)
     expect(followed.status).toBe('ready-for-review')
     expect(followed.attempts.map((attempt: any) => attempt.runner_host)).toEqual(['host-b', 'host-b'])
     expect(existsSync(join(hostDir, 'worktrees', id, 'kept.txt'))).toBe(true)
@@ -192,14 +189,7 @@ describe('a follow-up whose host lost the worktree', () => {
     expect((await cluster.task(id)).status).toBe('queued')
 
     await killHost('host-b')
-    const moved = await cluster.until(
-      `task ${id}: the follow-up to finish`,
-      async () => {
-        const current = await cluster.task(id)
-        return current.attempts?.length === 2 && current.attempts[1].finished_at !== null ? current : null
-      },
-      90_000,
-    )
+    const moved = await untilAttempt(id, 2)
     expect(moved.status).toBe('ready-for-review')
     expect(moved.attempts.map((attempt: any) => attempt.runner_host)).toEqual(['host-b', 'host-c'])
     const diff = await diffOf(id)
