@@ -106,7 +106,8 @@ export class RunnerHostTable {
   }
 
   list(): StoredRunnerHost[] {
-    return this.db.query<Row, []>(`${SELECT_HOST} ORDER BY created_at, name`).all().map(toHost)
+    // In the order they were created: two in the same millisecond by their insertion (rowid).
+    return this.db.query<Row, []>(`${SELECT_HOST} ORDER BY created_at, rowid`).all().map(toHost)
   }
 
   register(
