@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'bun:sqlite'
 import { type AttemptRecord, emptyLedger } from '../domain'
 import { Columns, flag, json, number, type Row, text } from './columns'
-import { inLists } from './in-list'
+import { selectIn } from './in-list'
 
 /** How each field of an attempt is stored in `task_attempts`; `stop_reason` is written, never read back. */
 export const ATTEMPT_COLUMNS = new Columns<AttemptRecord, { stop_reason: string | null }>(
@@ -116,16 +116,15 @@ export class AttemptTable {
   /** The attempts of each of these tasks, oldest first (one query for a page of tasks). */
   listFor(taskIds: readonly string[]): Map<string, AttemptRecord[]> {
     const result = new Map<string, AttemptRecord[]>(taskIds.map((id) => [id, []]))
-    for (const list of inLists(taskIds)) {
-      const rows = this.db
-        .query<Row, string[]>(
-          `SELECT ${ATTEMPT_COLUMNS.select} FROM task_attempts WHERE task_id IN (${list.placeholders}) ORDER BY task_id, attempt_number`,
-        )
-        .all(...list.values)
-      for (const row of rows) {
-        const attempt = toRecord(row)
-        result.get(attempt.task_id)?.push(attempt)
-      }
+    const rows = selectIn<Row>(
+      this.db,
+      taskIds,
+      (list) =>
+        `SELECT ${ATTEMPT_COLUMNS.select} FROM task_attempts WHERE task_id IN (${list}) ORDER BY task_id, attempt_number`,
+    )
+    for (const row of rows) {
+      const attempt = toRecord(row)
+      result.get(attempt.task_id)?.push(attempt)
     }
     return result
   }

@@ -8,7 +8,7 @@ import type {
   CriterionGrade,
   FixLoopOutcome,
 } from '../domain'
-import { inLists } from './in-list'
+import { selectIn } from './in-list'
 import { parseStoredJson } from './json'
 
 type RunRow = Omit<CheckRun, 'results' | 'grades'>
@@ -130,26 +130,24 @@ export class CheckTable {
     return this.complete(rows)
   }
 
-  /** The task's latest round in brief: one statement, for every task a list shows. */
   /** Each task's newest check run, summarised (one query for a page of tasks; a task with none is absent). */
   summaries(taskIds: readonly string[]): Map<string, CheckSummary> {
     const result = new Map<string, CheckSummary>()
-    for (const list of inLists(taskIds)) {
-      const rows = this.db
-        .query<CheckSummary & { task_id: string }, string[]>(
-          `SELECT r.task_id, r.status, r.fix_round, r.fix_loop,
+    const rows = selectIn<CheckSummary & { task_id: string }>(
+      this.db,
+      taskIds,
+      (list) =>
+        `SELECT r.task_id, r.status, r.fix_round, r.fix_loop,
              (SELECT count(*) FROM check_results WHERE run_id = r.id) AS total,
              (SELECT count(*) FROM check_results WHERE run_id = r.id AND verdict = 'passed') AS passed,
              (SELECT count(*) FROM criterion_grades WHERE run_id = r.id) AS graded,
              (SELECT count(*) FROM criterion_grades WHERE run_id = r.id AND verdict = 'met') AS met
            FROM (SELECT id, task_id, status, fix_round, fix_loop,
                    row_number() OVER (PARTITION BY task_id ORDER BY started_at DESC, rowid DESC) AS newest
-                 FROM check_runs WHERE task_id IN (${list.placeholders})) AS r
+                 FROM check_runs WHERE task_id IN (${list})) AS r
            WHERE r.newest = 1`,
-        )
-        .all(...list.values)
-      for (const { task_id, ...summary } of rows) result.set(task_id, summary)
-    }
+    )
+    for (const { task_id, ...summary } of rows) result.set(task_id, summary)
     return result
   }
 

@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'bun:sqlite'
 import type { TaskEvent } from '../domain'
 import { Columns, json, number, type Row, rowId, text } from './columns'
-import { inLists } from './in-list'
+import { selectIn } from './in-list'
 
 /** How each field of an event is stored in `events` (what reads map rows with). */
 export const EVENT_COLUMNS = new Columns<TaskEvent>({
@@ -97,15 +97,14 @@ export class EventTable {
   /** The last seq of each of these tasks (0 without events), one query for a page of tasks. */
   maxSeqs(taskIds: readonly string[]): Map<string, number> {
     const result = new Map<string, number>()
-    for (const list of inLists(taskIds)) {
-      // Per task through the (task_id, seq) index; a GROUP BY over the list would read every event.
-      const rows = this.db
-        .query<{ id: string; seq: number | null }, string[]>(
-          `SELECT tasks.id, (SELECT MAX(seq) FROM events WHERE task_id = tasks.id) AS seq FROM tasks WHERE tasks.id IN (${list.placeholders})`,
-        )
-        .all(...list.values)
-      for (const row of rows) result.set(row.id, row.seq ?? 0)
-    }
+    // Per task through the (task_id, seq) index; a GROUP BY over the list would read every event.
+    const rows = selectIn<{ id: string; seq: number | null }>(
+      this.db,
+      taskIds,
+      (list) =>
+        `SELECT tasks.id, (SELECT MAX(seq) FROM events WHERE task_id = tasks.id) AS seq FROM tasks WHERE tasks.id IN (${list})`,
+    )
+    for (const row of rows) result.set(row.id, row.seq ?? 0)
     return result
   }
 

@@ -1,5 +1,5 @@
 import type { Database } from 'bun:sqlite'
-import { inLists } from './in-list'
+import { selectIn } from './in-list'
 
 export interface PushRecord {
   task_id: string
@@ -49,14 +49,12 @@ export class PublishingTable {
   /** The pull request's address of each of these tasks that has one (one query for a page of tasks). */
   pullRequestUrls(taskIds: readonly string[]): Map<string, string> {
     const result = new Map<string, string>()
-    for (const list of inLists(taskIds)) {
-      const rows = this.db
-        .query<{ task_id: string; url: string }, string[]>(
-          `SELECT task_id, url FROM task_pull_requests WHERE task_id IN (${list.placeholders})`,
-        )
-        .all(...list.values)
-      for (const row of rows) result.set(row.task_id, row.url)
-    }
+    const rows = selectIn<{ task_id: string; url: string }>(
+      this.db,
+      taskIds,
+      (list) => `SELECT task_id, url FROM task_pull_requests WHERE task_id IN (${list})`,
+    )
+    for (const row of rows) result.set(row.task_id, row.url)
     return result
   }
 }

@@ -8,7 +8,7 @@ import {
   type TaskStatus,
 } from '../domain'
 import { Columns, json, jsonList, number, type Row, stringList, text } from './columns'
-import { inLists } from './in-list'
+import { selectIn } from './in-list'
 
 /** How each field of a task is stored in `tasks` (besides the machine snapshot and the follow-up). */
 export const TASK_COLUMNS = new Columns<TaskRecord>({
@@ -186,28 +186,24 @@ export class TaskTable {
   /** Task ids by agent session id, for linking the local session inventory to tasks. */
   idsBySession(sessionIds: string[]): Map<string, string> {
     const result = new Map<string, string>()
-    for (const list of inLists(sessionIds)) {
-      const rows = this.db
-        .query<{ id: string; runner_session_id: string }, string[]>(
-          `SELECT id, runner_session_id FROM tasks WHERE runner_session_id IN (${list.placeholders})`,
-        )
-        .all(...list.values)
-      for (const row of rows) result.set(row.runner_session_id, row.id)
-    }
+    const rows = selectIn<{ id: string; runner_session_id: string }>(
+      this.db,
+      sessionIds,
+      (list) => `SELECT id, runner_session_id FROM tasks WHERE runner_session_id IN (${list})`,
+    )
+    for (const row of rows) result.set(row.runner_session_id, row.id)
     return result
   }
 
   /** The stored machine snapshots of these tasks, by id (one query for a page of tasks). */
   snapshots(ids: readonly string[]): Map<string, string> {
     const result = new Map<string, string>()
-    for (const list of inLists(ids)) {
-      const rows = this.db
-        .query<{ id: string; machine_snapshot: string }, string[]>(
-          `SELECT id, machine_snapshot FROM tasks WHERE id IN (${list.placeholders})`,
-        )
-        .all(...list.values)
-      for (const row of rows) result.set(row.id, row.machine_snapshot)
-    }
+    const rows = selectIn<{ id: string; machine_snapshot: string }>(
+      this.db,
+      ids,
+      (list) => `SELECT id, machine_snapshot FROM tasks WHERE id IN (${list})`,
+    )
+    for (const row of rows) result.set(row.id, row.machine_snapshot)
     return result
   }
 
