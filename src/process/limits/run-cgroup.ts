@@ -55,9 +55,22 @@ export class RunCgroup {
     return group
   }
 
-  /** The directories the run's first process writes its pid into. */
+  /** The group's directories, one per hierarchy. */
   get dirs(): string[] {
     return [...new Set([this.pids?.dir, this.memory?.dir].filter((dir): dir is string => dir !== undefined))]
+  }
+
+  /**
+   * The files the run's first process joins through, writing "0" (itself) into each. In v1 that is
+   * `tasks`: a thread moving itself there skips the kernel's global threadgroup lock, whose write
+   * side waits for an RCU grace period (10 ms and more on a busy machine) when `cgroup.procs` is
+   * used. The process is a single-threaded shell, so the thread is the whole process; v2 has
+   * `cgroup.procs` only.
+   */
+  get joinFiles(): string[] {
+    const parts = [this.pids, this.memory].filter((part) => part !== null)
+    const byDir = new Map(parts.map((part) => [part.dir, part.parent.version]))
+    return [...byDir].map(([dir, version]) => join(dir, version === 'v1' ? 'tasks' : 'cgroup.procs'))
   }
 
   /** Kills whatever is still in the group. */

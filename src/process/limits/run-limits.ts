@@ -8,13 +8,13 @@ import { bytesToMiB, RunCgroup, removeStaleGroups } from './run-cgroup'
 const MiB = 1024 * 1024
 
 /**
- * The run's first process (the leader Bun spawns) writes its own pid into each of the run's
- * groups and only then execs the sandbox or the command: nothing can fork before it is inside.
- * Arguments: the number of group directories, the directories, then the command.
+ * The run's first process (the leader Bun spawns) moves itself into each of the run's groups and
+ * only then execs the sandbox or the command: nothing can fork before it is inside. Arguments: the
+ * number of join files (RunCgroup.joinFiles), the files, then the command.
  */
 const JOIN_SCRIPT =
   'n=$1; shift; while [ "$n" -gt 0 ]; do ' +
-  'echo $$ > "$1/cgroup.procs" || { echo "openRuntime: could not join the cgroup $1" >&2; exit 125; }; ' +
+  'echo 0 > "$1" || { echo "openRuntime: could not join the cgroup through $1" >&2; exit 125; }; ' +
   'shift; n=$((n - 1)); done; exec "$@"'
 
 interface Enforcement {
@@ -124,8 +124,8 @@ export class RunLimits {
               '-c',
               JOIN_SCRIPT,
               'openruntime-join',
-              String(group.dirs.length),
-              ...group.dirs,
+              String(group.joinFiles.length),
+              ...group.joinFiles,
               ...argv,
             ]
           : argv,
