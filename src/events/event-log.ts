@@ -60,12 +60,15 @@ export class EventLog {
   private lastBatchRows = 0
   private timerDue = 0
   private readonly nextSeq = new Map<string, number>()
-  private timer: ReturnType<typeof setTimeout> | null = null
+  /** Cancels the scheduled flush; null when none is. */
+  private timer: (() => void) | null = null
   private roomWaiters: { taskId: string | undefined; resolve: () => void }[] = []
   private writtenWaiters: { taskId: string; resolve: () => void }[] = []
   /** Unwritten events per task. */
   private readonly pendingOf = new Map<string, number>()
   private lastError: Error | null = null
+  /** True while `settleInFlight` waits: a batch settling then leaves the next to the timer. */
+  private holding = false
   private readonly writeFailureListeners = new Set<(error: Error) => void>()
   private readonly batchSize: number
   private readonly quietBatchRows: number
@@ -152,10 +155,8 @@ export class EventLog {
    * a write (what was not written stays buffered).
    */
   flush(): void {
-    if (this.timer) {
-      clearTimeout(this.timer)
-      this.timer = null
-    }
+    this.timer?.()
+    this.timer = null
     this.writer.wait()
     while (this.pending.length > 0) {
       // A batch the writer settled may have started the next one already.
@@ -169,7 +170,7 @@ export class EventLog {
 
   /** Writes the task's buffered events (and only those) in one transaction on the store's connection. */
   flushTask(taskId: string): void {
-    this.writer.wait()
+    this.settleInFlight()
     if (!this.pending.some((row) => row.task_id === taskId)) return
     this.write(
       this.inline,
@@ -182,20 +183,34 @@ export class EventLog {
 
   /** Stops the writer; what is still buffered stays unwritten (`flush` first). */
   close(): void {
-    if (this.timer) clearTimeout(this.timer)
+    this.timer?.()
     this.timer = null
     this.writer.close()
   }
 
   /** Drops what is buffered for a task that no longer exists (its rows went with it). */
   discardTask(taskId: string): void {
-    this.writer.wait()
+    this.settleInFlight()
     this.pending = this.pending.filter((row) => row.task_id !== taskId)
     this.pendingChars = sumChars(this.pending)
     this.pendingOf.delete(taskId)
     this.nextSeq.delete(taskId)
     this.releaseRoom()
     this.releaseWritten(false)
+  }
+
+  /**
+   * Lets the batch being written settle without the writer taking the next one: the caller is about
+   * to change the buffer itself (a task's rows written inline, or dropped), and rows in flight would
+   * be written twice or go missing from under the batch.
+   */
+  private settleInFlight(): void {
+    this.holding = true
+    try {
+      this.writer.wait()
+    } finally {
+      this.holding = false
+    }
   }
 
   /**
@@ -249,7 +264,7 @@ export class EventLog {
     if (this.pending.length === 0) return
     // A writer of its own can take the next full batch at once: building it is all the event loop
     // does. Written inline, each batch waits for the next tick, so requests get their turn between.
-    if (writer !== this.inline && !released && this.batchReady()) this.writeNextBatch()
+    if (writer !== this.inline && !released && !this.holding && this.batchReady()) this.writeNextBatch()
     else this.scheduleFlush(0)
   }
 
@@ -430,9 +445,9 @@ export class EventLog {
     const due = Date.now() + delay
     // An earlier (or equally early) flush is already scheduled: it will take this event too.
     if (this.timer && this.timerDue <= due) return
-    if (this.timer) clearTimeout(this.timer)
+    this.timer?.()
     this.timerDue = due
-    this.timer = setTimeout(() => {
+    const fire = () => {
       this.timer = null
       // The batch being written schedules the next once it settled.
       if (this.inFlight > 0 || this.pending.length === 0) return
@@ -440,7 +455,16 @@ export class EventLog {
       // inline, the event loop every request waits on) for as long as it takes. A refused batch stays
       // buffered with a retry scheduled; `onWriteFailure` listeners stop the runs producing it.
       this.writeNextBatch()
-    }, delay)
+    }
+    // "Now" is the next turn of the event loop, not a timer: a timer's shortest wait is a whole
+    // millisecond, which a run's first line would spend idle before it is written.
+    if (delay <= 0) {
+      const immediate = setImmediate(fire)
+      this.timer = () => clearImmediate(immediate)
+    } else {
+      const timeout = setTimeout(fire, delay)
+      this.timer = () => clearTimeout(timeout)
+    }
   }
 
   private releaseRoom(): void {

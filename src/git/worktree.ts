@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises'
+import { mkdir, rm } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { AppError } from '../errors.ts'
 import { canonicalDirectory } from '../workspaces/paths.ts'
@@ -144,24 +144,36 @@ async function startTaskBranch(
     ensureExcluded(repo.commonDir),
     mkdir(worktree, { recursive: true }),
   ])
-  const created =
-    firstRun &&
-    (await gitInRepo(repo, ['update-ref', branchRef, start, '']).then(
-      () => true,
-      () => false,
-    ))
-  const branchTip = created
-    ? null
-    : await resolveCommit(repo.commonDir, branchRef, { gitDir: repo.commonDir })
+  const isolatedNote = `isolated in worktree ${worktree} on branch ${branch}${head ? '' : '; the repository has no commits yet, so the task starts from an empty tree'}`
+  if (firstRun) {
+    // The branch is made while the files are checked out from the same commit: each is a git
+    // process of its own. Only a branch that already exists (refused) makes the checkout go again.
+    const [created] = await Promise.all([
+      gitInRepo(repo, ['update-ref', branchRef, start, '']).then(
+        () => true,
+        () => false,
+      ),
+      checkOutTask(checkout, start),
+    ])
+    if (created) return { baseCommit: start, note: isolatedNote }
+  }
+  const branchTip = await resolveCommit(repo.commonDir, branchRef, { gitDir: repo.commonDir })
+  if (!branchTip) await gitInRepo(repo, ['update-ref', branchRef, start, ''])
   const tip = branchTip ?? start
-  if (!created && !branchTip) await gitInRepo(repo, ['update-ref', branchRef, start, ''])
-  await writeTaskGitDir(checkout, tip)
-  await Promise.all([writeGitFile(checkout), checkOutTaskFiles(checkout, tip)])
-  const note = branchTip
-    ? `isolated: re-created worktree ${worktree} from branch ${branch}`
-    : `isolated in worktree ${worktree} on branch ${branch}${head ? '' : '; the repository has no commits yet, so the task starts from an empty tree'}`
+  if (!firstRun || tip !== start) {
+    // Nothing but the checkout above is in the new worktree yet: it starts again from the branch.
+    if (firstRun) await rm(worktree, { recursive: true, force: true }).then(() => mkdir(worktree))
+    await checkOutTask(checkout, tip)
+  }
+  const note = branchTip ? `isolated: re-created worktree ${worktree} from branch ${branch}` : isolatedNote
   const baseCommit = !firstRun ? knownBase : branchTip ? await mergeBase(repo, head, branchTip) : start
   return { baseCommit, note }
+}
+
+/** The task's git directory at `commit`, and its files checked out into the worktree. */
+async function checkOutTask(checkout: TaskCheckout, commit: string): Promise<void> {
+  await writeTaskGitDir(checkout, commit)
+  await Promise.all([writeGitFile(checkout), checkOutTaskFiles(checkout, commit)])
 }
 
 /**

@@ -107,11 +107,17 @@ describe('prepareWorkspace', () => {
     const head = gitSync(repo, 'rev-parse', 'HEAD').trim()
     gitSync(repo, 'branch', branch)
     write(repo, 'a.txt', 'two\n')
-    gitSync(repo, 'commit', '-qam', 'user moves on')
+    write(repo, 'only-in-head.txt', 'new\n')
+    gitSync(repo, 'add', '-A')
+    gitSync(repo, 'commit', '-qm', 'user moves on')
     const prepared = await prepareWorkspace({ taskId, workspace: repo })
     expect(prepared).toMatchObject({ isolated: true, branch, baseCommit: head })
     expect(prepared.note).toContain('re-created worktree')
-    expect(read(prepared.worktreePath as string, 'a.txt')).toBe('one\n')
+    const worktree = prepared.worktreePath as string
+    expect(read(worktree, 'a.txt')).toBe('one\n')
+    // Nothing of the HEAD the first checkout started from is left beside the branch's files.
+    expect(existsSync(join(worktree, 'only-in-head.txt'))).toBe(false)
+    expect(gitSync(worktree, 'status', '--porcelain')).toBe('')
   })
 
   test('ignored files matching the globs are copied into a new worktree, nothing else', async () => {

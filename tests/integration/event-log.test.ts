@@ -212,7 +212,9 @@ describe('event log', () => {
     wait?.then(() => (released = true))
     log.append('t2', { kind: 'stdout', message: 'other' })
     log.flushTask('t2')
-    await new Promise((resolve) => setImmediate(resolve))
+    // Had writing t2 made room for t1, its waiter would have run by now: promise callbacks come first.
+    await Promise.resolve()
+    await Promise.resolve()
     expect(released).toBe(false)
     log.flush()
     await wait
