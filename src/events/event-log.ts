@@ -224,9 +224,15 @@ export class EventLog {
     writer.write(batch, (result) => this.settled(writer, batch, result))
   }
 
-  /** The oldest buffered events, up to a batch's size, to the writer. */
+  /**
+   * The oldest buffered events, up to a batch's size, to the writer. A quiet log's batch (fewer
+   * rows than quietBatchRows) is written on the store's connection instead: those few rows cost
+   * less there than the trip to the writer's thread and back, a millisecond and more on a busy
+   * machine, which a run's first line would wait out.
+   */
   private writeNextBatch(): void {
-    this.write(this.writer, this.pending.slice(0, this.batchLength()))
+    const batch = this.pending.slice(0, this.batchLength())
+    this.write(batch.length < this.quietBatchRows ? this.inline : this.writer, batch)
   }
 
   private settled(writer: EventWriter, batch: Pending[], result: BatchResult): void {

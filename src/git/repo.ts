@@ -33,17 +33,22 @@ export async function locateRepo(dir: string): Promise<RepoInfo | null> {
 
 /**
  * Whether git could find a repository from `dir`: some folder from it up to `/` holds a `.git`,
- * or is itself a git directory (HEAD, objects/, refs/), as git's own discovery looks for.
+ * or is itself a git directory (HEAD, objects/, refs/), as git's own discovery looks for. Every
+ * folder is looked at at once: each look is a trip to the file system's thread pool.
  */
 async function mayBeInRepository(dir: string): Promise<boolean> {
-  for (let current = dir; ; current = dirname(current)) {
-    if (await exists(join(current, '.git'))) return true
-    const [head, objects, refs] = await Promise.all(
-      ['HEAD', 'objects', 'refs'].map((name) => exists(join(current, name))),
-    )
-    if (head && objects && refs) return true
-    if (current === dirname(current)) return false
-  }
+  const folders = [dir]
+  for (let current = dir; current !== dirname(current); current = dirname(current))
+    folders.push(dirname(current))
+  const found = await Promise.all(
+    folders.map(async (folder) => {
+      const [dotGit, head, objects, refs] = await Promise.all(
+        ['.git', 'HEAD', 'objects', 'refs'].map((name) => exists(join(folder, name))),
+      )
+      return dotGit || (head && objects && refs)
+    }),
+  )
+  return found.includes(true)
 }
 
 const exists = (path: string) =>

@@ -318,6 +318,10 @@ export class Run implements LiveRun, ExecutorContext {
     const exit = await this.process.exited
     clearTimeout(budgetTimer)
     executor.dispose()
+    // The run's last output reaches its listeners first (its batch may be on the writer's thread
+    // now): the wrap-up below would otherwise hold the event loop, and the outcome's unit of work
+    // would wait for that batch within the call.
+    await this.deps.eventLog.written(this.taskId)
     await this.recordExit(exit, Date.now() - startedAt, executor.failure())
   }
 

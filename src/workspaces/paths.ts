@@ -19,11 +19,16 @@ export async function canonicalDirectory(input: string, base: string = process.c
   if (typeof input !== 'string' || input.trim() === '') throw reject('invalid_path', 'a path is required', '')
   if (input.includes('\0')) throw reject('invalid_path', 'the path contains a NUL byte', input)
   const expanded = input === '~' || input.startsWith('~/') ? homedir() + input.slice(1) : input
+  const path = isAbsolute(expanded) ? expanded : `${base}${sep}${expanded}`
   let canonical: string
+  let isDirectory: boolean
   try {
     // No lexical normalisation first: `file.txt/../src` must fail as it does in a shell, so the
-    // operating system resolves every `..` against what is really on disk.
-    canonical = await realpath(isAbsolute(expanded) ? expanded : `${base}${sep}${expanded}`)
+    // operating system resolves every `..` against what is really on disk. stat follows the same
+    // links realpath resolves, so the two go to the file system's thread pool together.
+    const [resolved, info] = await Promise.all([realpath(path), stat(path)])
+    canonical = resolved
+    isDirectory = info.isDirectory()
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') throw reject('path_not_found', `${input} does not exist`, input)
@@ -32,8 +37,7 @@ export async function canonicalDirectory(input: string, base: string = process.c
       throw reject('path_unreadable', `${input} cannot be read (permission denied)`, input)
     throw reject('invalid_path', `${input} cannot be resolved: ${(error as Error).message}`, input)
   }
-  if (!(await stat(canonical)).isDirectory())
-    throw reject('not_a_directory', `${input} is not a directory`, input)
+  if (!isDirectory) throw reject('not_a_directory', `${input} is not a directory`, input)
   return canonical
 }
 

@@ -339,6 +339,26 @@ describe('event log writing on its own thread', () => {
     expect(log.bufferedCount).toBe(0)
   })
 
+  test("a quiet log's few rows are written on the next turn of the loop, a burst's on the thread", async () => {
+    const { bus, log } = setup({ batchSize: 100, quietBatchRows: 8 }, true)
+    const published: number[] = []
+    bus.onTaskEvents('t1', (events) => published.push(...events.map((event) => event.seq)))
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+    log.append('t1', { kind: 'stdout', message: 'first line' })
+    await nextTurn()
+    // Written and published within that turn: no trip to the thread and back.
+    expect(log.bufferedCount).toBe(0)
+    expect(published).toEqual([1])
+    expect(store.events.count('t1')).toBe(1)
+    for (let i = 0; i < 50; i++) log.append('t1', { kind: 'stdout', message: `burst ${i}` })
+    await nextTurn()
+    // On the thread: it settles through a message, which this turn has not taken yet.
+    expect(log.bufferedCount).toBe(50)
+    expect(published).toEqual([1])
+    await waitFor('the burst to be published', () => published.length === 51)
+    expect(store.events.count('t1')).toBe(51)
+  })
+
   test("a unit of work waits for the thread's batch and keeps its events after the task's output", async () => {
     const { bus, log } = setup({ batchSize: 100 }, true)
     const published: string[] = []
@@ -422,7 +442,8 @@ describe('event log whose writer thread ends', () => {
     store.events.after(taskId, 0, 10_000).map((e) => `${e.seq}:${e.message}`)
 
   function endingSetup() {
-    const { bus, log } = setup({}, endingThread)
+    // Every batch goes to the thread, however small (a quiet log's would be written inline).
+    const { bus, log } = setup({ quietBatchRows: 0 }, endingThread)
     const failures: Error[] = []
     log.onWriteFailure((error) => failures.push(error))
     const published: string[] = []
