@@ -2,7 +2,7 @@ import type { Database } from 'bun:sqlite'
 import { BatchOutcome } from './batch-outcome'
 import { openDatabase } from './database'
 import { insertEventBatch } from './event-batches'
-import { decodeRows } from './event-rows'
+import { decodeRows, type EncodedRows } from './event-rows'
 import { EventTable } from './events'
 import { TaskTable } from './tasks'
 
@@ -18,7 +18,7 @@ interface Open {
 }
 interface Batch {
   batch: number
-  rows: string
+  rows: EncodedRows
 }
 
 let db: Database

@@ -1,6 +1,6 @@
 import { BatchOutcome } from './batch-outcome'
 import { type BatchResult, type EventWriter, InlineEventWriter } from './event-batches'
-import { encodeRows } from './event-rows'
+import { encodeRows, transferables } from './event-rows'
 import type { EventInsert } from './events'
 import type { Store } from './store'
 
@@ -62,7 +62,8 @@ export class ThreadedEventWriter implements EventWriter {
     this.done = done
     this.inFlight = rows
     this.sent++
-    this.worker.postMessage({ batch: this.sent, rows: encodeRows(rows) })
+    const encoded = encodeRows(rows)
+    this.worker.postMessage({ batch: this.sent, rows: encoded }, transferables(encoded))
   }
 
   wait(): void {

@@ -1,7 +1,7 @@
 import '../../src/storage/event-writer-thread'
 import { openDatabase } from '../../src/storage/database'
 import { insertEventBatch } from '../../src/storage/event-batches'
-import { decodeRows } from '../../src/storage/event-rows'
+import { decodeRows, type EncodedRows } from '../../src/storage/event-rows'
 import { EventTable } from '../../src/storage/events'
 import { TaskTable } from '../../src/storage/tasks'
 
@@ -18,12 +18,14 @@ const real = self.onmessage as (this: Worker, event: MessageEvent) => void
 let path = ''
 
 self.onmessage = function (event: MessageEvent) {
-  const data = event.data as { path?: string; rows?: string }
+  const data = event.data as { path?: string; rows?: EncodedRows }
   if (data.path) path = data.path
-  if (data.rows?.includes(ENDS_BEFORE_COMMIT)) throw new Error('the test ended the writer thread')
-  if (data.rows?.includes(EXITS_AFTER_COMMIT)) {
+  const rows = data.rows ? decodeRows(data.rows) : []
+  const holds = (marker: string) => rows.some((row) => row.message === marker)
+  if (holds(ENDS_BEFORE_COMMIT)) throw new Error('the test ended the writer thread')
+  if (holds(EXITS_AFTER_COMMIT)) {
     const db = openDatabase(path)
-    insertEventBatch(db, new EventTable(db), new TaskTable(db), decodeRows(data.rows))
+    insertEventBatch(db, new EventTable(db), new TaskTable(db), rows)
     db.close()
     process.exit(1)
   }
