@@ -16,7 +16,10 @@ export interface EncodedRows {
 const NUMBERS_PER_ROW = 7
 
 /** What a postMessage of `rows` hands over rather than copies. */
-export const transferables = (rows: EncodedRows): ArrayBuffer[] => [rows.text, rows.numbers.buffer as ArrayBuffer]
+export const transferables = (rows: EncodedRows): ArrayBuffer[] => [
+  rows.text,
+  rows.numbers.buffer as ArrayBuffer,
+]
 
 export function encodeRows(rows: readonly EventInsert[]): EncodedRows {
   const strings: string[] = []
