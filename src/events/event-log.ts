@@ -3,6 +3,7 @@ import { type BatchResult, type EventWriter, InlineEventWriter } from '../storag
 import type { EventInsert } from '../storage/events'
 import type { Store } from '../storage/store'
 import { WriterThreadEnded } from '../storage/threaded-event-writer'
+import { BatchSkipped } from '../storage/batch-outcome'
 import type { EventBus } from './event-bus'
 
 export interface EventLogOptions {
@@ -41,15 +42,20 @@ interface Pending extends EventInsert {
 
 /**
  * The timeline's single writer. Output is appended to memory and written in batches (one
- * transaction for many events, one batch at a time); each event gets its per-task seq when
- * appended, so order is the order of `append` calls. Subscribers only ever see events after their
- * batch committed: what a client saw is on disk. A batch being written stays at the head of the
- * buffer until it committed, so seqs, backpressure and a retry all still count it.
+ * transaction for many events, in their order; a writer with a thread of its own gets the next
+ * full one while it writes one); each event gets its per-task seq when appended, so order is the
+ * order of `append` calls. Subscribers only ever see events after their batch committed: what a
+ * client saw is on disk. Batches being written stay at the head of the buffer until they
+ * committed, so seqs, backpressure and a retry all still count them.
  */
 export class EventLog {
   private pending: Pending[] = []
-  /** How many of the oldest buffered events the writer is writing now. */
+  /** How many of the oldest buffered events the writer is writing now, their characters, and in how many batches. */
   private inFlight = 0
+  private inFlightChars = 0
+  private inFlightBatches = 0
+  /** A refusal taken while a later batch was still out: it is dealt with once that one came back too. */
+  private deferredFailure: Error | null = null
   /** What the last batch came to, for `flush` to report: null when written. */
   private lastOutcome: Error | 'dropped' | null = null
   private readonly writer: EventWriter
@@ -101,7 +107,8 @@ export class EventLog {
     // A quiet log (its last batch small) writes on the next tick: low latency for a run's first line
     // and for output that trickles. A busy one writes at most once per flushMs, so a burst still
     // lands as a few large transactions.
-    if (this.batchReady() || this.lastBatchRows < this.quietBatchRows) this.scheduleFlush(0)
+    const writerHasRoom = this.inFlightBatches < this.writer.depth
+    if ((this.batchReady() && writerHasRoom) || this.lastBatchRows < this.quietBatchRows) this.scheduleFlush(0)
     else this.scheduleFlush(Math.max(0, this.lastFlushAt + this.options.flushMs - Date.now()))
   }
 
@@ -220,8 +227,11 @@ export class EventLog {
   private write(writer: EventWriter, batch: Pending[]): void {
     this.lastFlushAt = Date.now()
     this.lastBatchRows = batch.length
-    this.inFlight = writer === this.writer ? batch.length : 0
-    writer.write(batch, (result) => this.settled(writer, batch, result))
+    const chars = sumChars(batch)
+    this.inFlight += batch.length
+    this.inFlightChars += chars
+    this.inFlightBatches++
+    writer.write(batch, (result) => this.settled(writer, batch, chars, result))
   }
 
   /**
@@ -231,14 +241,38 @@ export class EventLog {
    * machine, which a run's first line would wait out.
    */
   private writeNextBatch(): void {
-    const batch = this.pending.slice(0, this.batchLength())
-    this.write(batch.length < this.quietBatchRows ? this.inline : this.writer, batch)
+    const from = this.inFlight
+    const batch = this.pending.slice(from, from + this.batchLength(from))
+    // Never while a batch is out: written here, these rows would commit ahead of older ones.
+    const inline = batch.length < this.quietBatchRows && this.inFlightBatches === 0
+    this.write(inline ? this.inline : this.writer, batch)
   }
 
-  private settled(writer: EventWriter, batch: Pending[], result: BatchResult): void {
-    this.inFlight = 0
+  /**
+   * While a batch is being written, the next full one goes to the writer too, as many as it takes
+   * at once (its depth): it starts on it the moment it committed the first.
+   */
+  private writeAhead(): void {
+    while (
+      this.inFlightBatches > 0 &&
+      this.inFlightBatches < this.writer.depth &&
+      !this.holding &&
+      this.batchReady()
+    )
+      this.writeNextBatch()
+  }
+
+  private settled(writer: EventWriter, batch: Pending[], chars: number, result: BatchResult): void {
+    this.inFlight -= batch.length
+    this.inFlightChars -= chars
+    this.inFlightBatches--
     if ('error' in result) {
-      const { error } = result
+      // The batches sent after a refused one come back skipped, unwritten: the refusal is dealt
+      // with once none is out, so the buffer is not changed under a batch in flight.
+      if (!(result.error instanceof BatchSkipped)) this.deferredFailure ??= result.error
+      if (this.inFlightBatches > 0) return
+      const error = this.deferredFailure ?? result.error
+      this.deferredFailure = null
       if (this.dropEventsOfDeletedTasks(error)) {
         this.lastOutcome = 'dropped'
         this.releaseWritten(false)
@@ -256,7 +290,7 @@ export class EventLog {
     }
     this.lastOutcome = null
     this.remove(batch)
-    this.pendingChars = this.pending.length === 0 ? 0 : this.pendingChars - sumChars(batch)
+    this.pendingChars = this.pending.length === 0 ? 0 : this.pendingChars - chars
     for (const row of batch) {
       const left = (this.pendingOf.get(row.task_id) ?? 1) - 1
       if (left === 0) this.pendingOf.delete(row.task_id)
@@ -267,15 +301,26 @@ export class EventLog {
       this.bus.publishEvents(taskId, events)
     this.releaseRoom()
     const released = this.releaseWritten(false)
-    if (this.pending.length === 0) return
+    if (this.pending.length === this.inFlight) return
+    // The batch still out settles next, and what follows it then.
+    if (this.inFlightBatches > 0) {
+      this.writeAhead()
+      return
+    }
     // A writer of its own can take the next full batch at once: building it is all the event loop
     // does. Written inline, each batch waits for the next tick, so requests get their turn between.
-    if (writer !== this.inline && !released && !this.holding && this.batchReady()) this.writeNextBatch()
-    else this.scheduleFlush(0)
+    if (writer !== this.inline && !released && !this.holding && this.batchReady()) {
+      this.writeNextBatch()
+      this.writeAhead()
+    } else this.scheduleFlush(0)
   }
 
+  /** Whether a full batch is buffered beyond what is being written. */
   private batchReady(): boolean {
-    return this.pending.length >= this.batchSize || this.pendingChars >= this.batchChars
+    return (
+      this.pending.length - this.inFlight >= this.batchSize ||
+      this.pendingChars - this.inFlightChars >= this.batchChars
+    )
   }
 
   /** Takes a written batch out of the buffer: its oldest rows, or (a transition's task) rows among them. */
@@ -361,12 +406,12 @@ export class EventLog {
     return true
   }
 
-  /** How many of the oldest events make a batch: at most batchSize events and batchChars characters, at least one. */
-  private batchLength(): number {
-    const most = Math.min(this.batchSize, this.pending.length)
+  /** How many of the oldest events from `from` on make a batch: at most batchSize events and batchChars characters, at least one. */
+  private batchLength(from: number): number {
+    const most = Math.min(this.batchSize, this.pending.length - from)
     let total = 0
     for (let i = 0; i < most; i++) {
-      total += (this.pending[i] as Pending).chars
+      total += (this.pending[from + i] as Pending).chars
       if (total >= this.batchChars) return i + 1
     }
     return most
@@ -455,12 +500,17 @@ export class EventLog {
     this.timerDue = due
     const fire = () => {
       this.timer = null
-      // The batch being written schedules the next once it settled.
-      if (this.inFlight > 0 || this.pending.length === 0) return
+      if (this.pending.length === this.inFlight) return
+      // A batch being written schedules the next once it settled; only a full one goes ahead of it.
+      if (this.inFlight > 0) {
+        this.writeAhead()
+        return
+      }
       // A burst is written a batch at a time: one huge transaction would hold the store (and, written
       // inline, the event loop every request waits on) for as long as it takes. A refused batch stays
       // buffered with a retry scheduled; `onWriteFailure` listeners stop the runs producing it.
       this.writeNextBatch()
+      this.writeAhead()
     }
     // "Now" is the next turn of the event loop, not a timer: a timer's shortest wait is a whole
     // millisecond, which a run's first line would spend idle before it is written.

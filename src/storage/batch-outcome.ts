@@ -1,45 +1,60 @@
 import type { BatchResult } from './event-batches'
 
 /**
- * Where the event writer's thread leaves what a batch came to, for the main thread to read even
+ * Where the event writer's thread leaves what each batch came to, for the main thread to read even
  * while it blocks waiting for it: the number of the last batch settled (what `Atomics.wait`
- * watches), whether it failed, whether the thread ended, the first row's id, and the error as JSON.
+ * watches), whether the thread ended, and per batch whether it failed, its first row's id, and the
+ * error as JSON. Batch n has slot n % BATCH_SLOTS: a slot is written again only by a batch sent
+ * after the main thread took the one before, since no more than BATCH_SLOTS are out at once.
  */
+export const BATCH_SLOTS = 2
 const SETTLED = 0
-const FAILED = 1
-const ERROR_BYTES = 2
-const ENDED = 3
-const FIRST_ID_AT = 16
-const ERROR_AT = 24
+const ENDED = 1
+const failedAt = (slot: number) => 2 + slot * 2
+const errorBytesAt = (slot: number) => 3 + slot * 2
+const INTS = 2 + 2 * BATCH_SLOTS
+const FIRST_IDS_AT = 8 * Math.ceil((INTS * 4) / 8)
+const ERRORS_AT = FIRST_IDS_AT + 8 * BATCH_SLOTS
 const SIZE = 8192
+const ERROR_SIZE = Math.floor((SIZE - ERRORS_AT) / BATCH_SLOTS)
 /** How long one wait lasts before it checks again that the thread is still there. */
 const CHECK_MS = 100
 
+/** What a batch came to when the thread refused an earlier one it had not been told of yet: nothing was written. */
+export class BatchSkipped extends Error {
+  override name = 'BatchSkipped'
+}
+
 export class BatchOutcome {
   private readonly ints: Int32Array
-  private readonly firstId: Float64Array
-  private readonly errorText: Uint8Array
+  private readonly firstIds: Float64Array
+  private readonly errorTexts: Uint8Array[]
 
   constructor(readonly buffer = new SharedArrayBuffer(SIZE)) {
-    this.ints = new Int32Array(buffer, 0, 4)
-    this.firstId = new Float64Array(buffer, FIRST_ID_AT, 1)
-    this.errorText = new Uint8Array(buffer, ERROR_AT)
+    this.ints = new Int32Array(buffer, 0, INTS)
+    this.firstIds = new Float64Array(buffer, FIRST_IDS_AT, BATCH_SLOTS)
+    this.errorTexts = Array.from(
+      { length: BATCH_SLOTS },
+      (_, slot) => new Uint8Array(buffer, ERRORS_AT + slot * ERROR_SIZE, ERROR_SIZE),
+    )
   }
 
   /** The writer's side: records batch `batch`'s result, then wakes whoever waits for it. */
   settle(batch: number, result: BatchResult): void {
+    const slot = batch % BATCH_SLOTS
     if ('error' in result) {
       const { message, name } = result.error
       const code = (result.error as { code?: unknown }).code
       const json = new TextEncoder().encode(JSON.stringify({ message, name, code }))
+      const errorText = this.errorTexts[slot] as Uint8Array
       // An error too long for the buffer keeps its start: the code and name come first.
-      const length = Math.min(json.length, this.errorText.length)
-      this.errorText.set(json.subarray(0, length))
-      Atomics.store(this.ints, ERROR_BYTES, length)
-      Atomics.store(this.ints, FAILED, 1)
+      const length = Math.min(json.length, errorText.length)
+      errorText.set(json.subarray(0, length))
+      Atomics.store(this.ints, errorBytesAt(slot), length)
+      Atomics.store(this.ints, failedAt(slot), 1)
     } else {
-      this.firstId[0] = result.firstId
-      Atomics.store(this.ints, FAILED, 0)
+      this.firstIds[slot] = result.firstId
+      Atomics.store(this.ints, failedAt(slot), 0)
     }
     Atomics.store(this.ints, SETTLED, batch)
     Atomics.notify(this.ints, SETTLED)
@@ -75,18 +90,20 @@ export class BatchOutcome {
     return true
   }
 
-  /** What the last settled batch came to. */
-  result(): BatchResult {
-    if (Atomics.load(this.ints, FAILED) === 0) return { firstId: this.firstId[0] as number }
-    const length = Atomics.load(this.ints, ERROR_BYTES)
+  /** What batch `batch` came to (it must be settled, and not yet followed by BATCH_SLOTS more). */
+  result(batch: number): BatchResult {
+    const slot = batch % BATCH_SLOTS
+    if (Atomics.load(this.ints, failedAt(slot)) === 0) return { firstId: this.firstIds[slot] as number }
+    const length = Atomics.load(this.ints, errorBytesAt(slot))
     // A copy: TextDecoder does not read shared memory.
-    const text = new TextDecoder().decode(this.errorText.slice(0, length))
+    const text = new TextDecoder().decode((this.errorTexts[slot] as Uint8Array).slice(0, length))
     let parsed: { message?: string; name?: string; code?: unknown }
     try {
       parsed = JSON.parse(text)
     } catch {
       parsed = { message: text }
     }
+    if (parsed.name === 'BatchSkipped') return { error: new BatchSkipped(parsed.message) }
     const error = new Error(parsed.message ?? 'the event writer failed')
     if (parsed.name) error.name = parsed.name
     return { error: Object.assign(error, parsed.code === undefined ? {} : { code: parsed.code }) }

@@ -6,11 +6,13 @@ import type { TaskTable } from './tasks'
 export type BatchResult = { firstId: number } | { error: Error }
 
 /**
- * Writes batches of buffered events, one transaction each, one batch at a time. `write` may finish
- * later (`done` is then called from the event loop); `wait` blocks until the batch in progress, if
- * any, has called `done`, so a caller that needs the table as it stands can have it.
+ * Writes batches of buffered events, one transaction each, in the order they were given, up to
+ * `depth` of them at a time. `write` may finish later (`done` is then called from the event loop,
+ * in that order); `wait` blocks until every batch in progress has called `done`, so a caller that
+ * needs the table as it stands can have it.
  */
 export interface EventWriter {
+  readonly depth: number
   write(rows: readonly EventInsert[], done: (result: BatchResult) => void): void
   wait(): void
   close(): void
@@ -37,6 +39,7 @@ export function insertEventBatch(
 
 /** Writes on the caller's own connection, before `write` returns. */
 export class InlineEventWriter implements EventWriter {
+  readonly depth = 1
   constructor(
     private readonly db: Database,
     private readonly events: EventTable,

@@ -1,4 +1,4 @@
-import { BatchOutcome } from './batch-outcome'
+import { BATCH_SLOTS, BatchOutcome, BatchSkipped } from './batch-outcome'
 import { type BatchResult, type EventWriter, InlineEventWriter } from './event-batches'
 import { encodeRows, transferables } from './event-rows'
 import type { EventInsert } from './events'
@@ -13,23 +13,35 @@ const THREAD = new URL('./event-writer-thread.ts', import.meta.url)
 /** Longest a close waits for the thread to close its connection: a shutdown must not hang on it. */
 const CLOSE_MS = 5000
 
+interface Sent {
+  batch: number
+  rows: readonly EventInsert[]
+  done: (result: BatchResult) => void
+}
+
 /**
  * Writes batches on a thread of its own with its own connection, so a transaction of a thousand
  * rows (several milliseconds under load) no longer holds the event loop every request waits on.
- * `done` runs on the event loop once the thread committed (or refused) the batch, or within `wait`.
+ * Two batches may be out at once: the thread takes the next the moment it committed one, instead
+ * of idling while the event loop hears of it and sends another. They are written in their order,
+ * and once one is refused the thread skips those sent before the refusal was taken (BatchSkipped),
+ * so nothing is written past rows that were not. `done` runs on the event loop once the thread
+ * committed (or refused) the batch, or within `wait`, in the order they were sent.
  *
  * Should the thread end (an uncaught error, an exit), every batch from then on is written on the
- * store's own connection, and the one it left in flight is looked up there: committed, it is
- * reported written; else it is refused with WriterThreadEnded, and stays the caller's to retry.
+ * store's own connection, and those it left in flight are looked up there: committed, they are
+ * reported written; else they are refused with WriterThreadEnded, and stay the caller's to retry.
  */
 export class ThreadedEventWriter implements EventWriter {
+  readonly depth = BATCH_SLOTS
   private readonly worker: Worker
   private readonly outcome = new BatchOutcome()
   private readonly inline: InlineEventWriter
   private sent = 0
-  private settled = 0
-  private done: ((result: BatchResult) => void) | null = null
-  private inFlight: readonly EventInsert[] = []
+  /** Sent and not settled yet, oldest first. */
+  private readonly flight: Sent[] = []
+  /** Bumped each time a refusal is taken: batches sent from then on are the thread's to write again. */
+  private epoch = 0
   /** Why the thread ended, once it did. */
   private endedWith: string | null = null
   /** The uncaught error it ended on, if any: it comes just before the thread's close. */
@@ -54,26 +66,26 @@ export class ThreadedEventWriter implements EventWriter {
   }
 
   write(rows: readonly EventInsert[], done: (result: BatchResult) => void): void {
-    if (this.done) throw new Error('a batch is still being written')
+    if (this.flight.length >= this.depth) throw new Error(`${this.depth} batches are being written already`)
     if (this.endedWith !== null) {
       this.inline.write(rows, done)
       return
     }
-    this.done = done
-    this.inFlight = rows
     this.sent++
+    this.flight.push({ batch: this.sent, rows, done })
     const encoded = encodeRows(rows)
-    this.worker.postMessage({ batch: this.sent, rows: encoded }, transferables(encoded))
+    this.worker.postMessage({ batch: this.sent, epoch: this.epoch, rows: encoded }, transferables(encoded))
   }
 
   wait(): void {
-    if (this.settled === this.sent) return
-    if (this.outcome.waitFor(this.sent, () => this.endedWith === null)) this.take(this.sent)
+    const last = this.flight.at(-1)
+    if (!last) return
+    if (this.outcome.waitFor(last.batch, () => this.endedWith === null)) this.take(last.batch)
     else this.threadEnded('it exited')
   }
 
   /**
-   * Lets the batch in flight settle, then has the thread close its connection and end, so the
+   * Lets the batches in flight settle, then has the thread close its connection and end, so the
    * store's file is the caller's alone once this returns. (A thread terminated instead would leave
    * its connection, and a transaction cut off half-way, to the garbage collector.)
    */
@@ -88,41 +100,42 @@ export class ThreadedEventWriter implements EventWriter {
     this.worker.terminate()
   }
 
-  /** Hands batch `batch`'s result to its caller once: from the thread's message or from `wait`. */
+  /** Hands each batch up to `batch` its result once, oldest first: from the thread's message or from `wait`. */
   private take(batch: number): void {
-    if (batch <= this.settled) return
-    this.settled = batch
-    this.finish(this.outcome.result())
+    while (this.flight[0] && this.flight[0].batch <= batch) {
+      const sent = this.flight[0]
+      this.settle(sent, this.outcome.result(sent.batch))
+    }
   }
 
-  private finish(result: BatchResult): void {
-    const done = this.done
-    this.done = null
-    this.inFlight = []
-    done?.(result)
+  private settle(sent: Sent, result: BatchResult): void {
+    this.flight.shift()
+    if ('error' in result && !(result.error instanceof BatchSkipped)) this.epoch++
+    sent.done(result)
   }
 
-  /** From now on batches are written inline; the one in flight, if any, is settled by what the store holds. */
+  /** From now on batches are written inline; those in flight are settled by what the store holds. */
   private threadEnded(reason: string): void {
     const first = this.endedWith === null
     this.endedWith ??= this.threadError ?? reason
     if (first)
       console.error(`the event writer's thread ended (${this.endedWith}): writing on the main connection`)
-    if (this.settled === this.sent) return
-    // It may have settled the batch just before it ended, its message still on the way.
-    if (this.outcome.lastSettled >= this.sent) this.take(this.sent)
-    else {
-      this.settled = this.sent
-      this.finish(this.storedOutcome())
+    while (this.flight[0]) {
+      const sent = this.flight[0]
+      // It may have settled a batch just before it ended, its message still on the way.
+      this.settle(
+        sent,
+        this.outcome.lastSettled >= sent.batch ? this.outcome.result(sent.batch) : this.storedOutcome(sent.rows),
+      )
     }
   }
 
   /**
-   * What the batch in flight came to, from the store: a batch's rows are written together and its
+   * What a batch in flight came to, from the store: a batch's rows are written together and its
    * seqs are unique, so its first row there means all of it is.
    */
-  private storedOutcome(): BatchResult {
-    const first = this.inFlight[0]
+  private storedOutcome(rows: readonly EventInsert[]): BatchResult {
+    const first = rows[0]
     const stored = first && this.store.events.after(first.task_id, first.seq - 1, 1)[0]
     if (stored && stored.seq === first.seq) return { firstId: Number(stored.id) }
     return { error: new WriterThreadEnded(`the event writer's thread ended: ${this.endedWith}`) }

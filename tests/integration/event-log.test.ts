@@ -407,6 +407,40 @@ describe('event log writing on its own thread', () => {
     expect(messages('t1')).toEqual(['1:before', '2:during-1', '3:during-2', '4:after'])
   })
 
+  test('a batch sent while a refused one was out is skipped, not written past it; both go once the database takes them', async () => {
+    const { bus, log } = setup({ batchSize: 100, flushMs: 5 }, true)
+    const failures: string[] = []
+    log.onWriteFailure((error) => failures.push(error.message))
+    const published: number[] = []
+    bus.onTaskEvents('t1', (events) => published.push(...events.map((event) => event.seq)))
+    store.db.exec(`CREATE TABLE refuse (x INTEGER)`)
+    store.db.exec(`INSERT INTO refuse VALUES (1)`)
+    // Only the first batch holds the refused row; the second on its own would be written.
+    store.db.exec(
+      `CREATE TRIGGER refuse_poison BEFORE INSERT ON events WHEN NEW.message = 'poison' AND EXISTS (SELECT 1 FROM refuse) BEGIN SELECT RAISE(ABORT, 'poison refused'); END`,
+    )
+    for (let i = 1; i <= 250; i++)
+      log.append('t1', { kind: 'stdout', message: i === 50 ? 'poison' : `line ${i}` })
+    await new Promise((resolve) => setImmediate(resolve))
+    // Both full batches went to the thread in that turn, the second before the first came back.
+    expect((threaded as unknown as { sent: number }).sent).toBe(2)
+    await waitFor('the refusal to be taken', () => failures.length > 0)
+    expect(store.events.count('t1')).toBe(0)
+    expect(published).toEqual([])
+    store.db.exec('DELETE FROM refuse')
+    await waitFor('every event to be written', () => store.events.count('t1') === 250)
+    await waitFor('every event to be published', () => published.length === 250)
+    expect(failures).toEqual(['poison refused'])
+    const seqs = Array.from({ length: 250 }, (_, i) => i + 1)
+    expect(published).toEqual(seqs)
+    // Stored in seq order: ids (the insertion order) rise with seq.
+    const stored = store.events.after('t1', 0, 1000)
+    expect(stored.map((event) => event.seq)).toEqual(seqs)
+    const ids = stored.map((event) => Number(event.id))
+    expect(ids).toEqual([...ids].sort((a, b) => a - b))
+    expect(log.writeError).toBeNull()
+  })
+
   test("a run's ending can wait for its output to be written; a flush at shutdown writes the rest", async () => {
     const { log } = setup({ flushMs: 60_000, quietBatchRows: 0 }, true)
     log.append('t1', { kind: 'stdout', message: 'first' })
@@ -433,6 +467,23 @@ describe('event log writing on its own thread', () => {
     expect(log.writeError).toBeNull()
     expect(log.bufferedCount).toBe(0)
     expect(messages('t1')).toEqual(['1:kept', '2:kept too'])
+  })
+
+  test("a deleted task's rows in two batches out at once are dropped once both came back; the rest is written in order", async () => {
+    const { log } = setup({ batchSize: 100 }, true)
+    for (let i = 1; i <= 400; i++) {
+      if (i % 4 === 0) log.append('t2', { kind: 'stdout', message: `orphan ${i}` })
+      else log.append('t1', { kind: 'stdout', message: `kept ${i}` })
+    }
+    store.tasks.delete('t2')
+    // Both batches go out in the next turn; the first fails its foreign key and the second is skipped.
+    await waitFor('every kept event to be written', () => store.events.count('t1') === 300)
+    await waitFor('the buffer to empty', () => log.bufferedCount === 0)
+    const stored = store.events.after('t1', 0, 1000)
+    expect(stored.map((event) => event.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1))
+    const ids = stored.map((event) => Number(event.id))
+    expect(ids).toEqual([...ids].sort((a, b) => a - b))
+    expect(log.writeError).toBeNull()
   })
 })
 
