@@ -1,9 +1,9 @@
 import type { JsonObject, NewEvent, TaskEvent } from '../domain'
+import { BatchSkipped } from '../storage/batch-outcome'
 import { type BatchResult, type EventWriter, InlineEventWriter } from '../storage/event-batches'
 import type { EventInsert } from '../storage/events'
 import type { Store } from '../storage/store'
 import { WriterThreadEnded } from '../storage/threaded-event-writer'
-import { BatchSkipped } from '../storage/batch-outcome'
 import type { EventBus } from './event-bus'
 
 export interface EventLogOptions {
@@ -108,7 +108,8 @@ export class EventLog {
     // and for output that trickles. A busy one writes at most once per flushMs, so a burst still
     // lands as a few large transactions.
     const writerHasRoom = this.inFlightBatches < this.writer.depth
-    if ((this.batchReady() && writerHasRoom) || this.lastBatchRows < this.quietBatchRows) this.scheduleFlush(0)
+    if ((this.batchReady() && writerHasRoom) || this.lastBatchRows < this.quietBatchRows)
+      this.scheduleFlush(0)
     else this.scheduleFlush(Math.max(0, this.lastFlushAt + this.options.flushMs - Date.now()))
   }
 

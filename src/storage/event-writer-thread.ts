@@ -50,7 +50,8 @@ self.onmessage = ({ data }: MessageEvent<Open | Batch | 'close'>) => {
     tasks = new TaskTable(db)
     return
   }
-  if (data.epoch <= refusedEpoch) outcome.settle(data.batch, { error: new BatchSkipped('an earlier batch was refused') })
+  if (data.epoch <= refusedEpoch)
+    outcome.settle(data.batch, { error: new BatchSkipped('an earlier batch was refused') })
   else
     try {
       outcome.settle(data.batch, { firstId: insertEventBatch(db, events, tasks, decodeRows(data.rows)) })

@@ -125,7 +125,9 @@ export class ThreadedEventWriter implements EventWriter {
       // It may have settled a batch just before it ended, its message still on the way.
       this.settle(
         sent,
-        this.outcome.lastSettled >= sent.batch ? this.outcome.result(sent.batch) : this.storedOutcome(sent.rows),
+        this.outcome.lastSettled >= sent.batch
+          ? this.outcome.result(sent.batch)
+          : this.storedOutcome(sent.rows),
       )
     }
   }
