@@ -251,13 +251,16 @@ export class EventLog {
 
   /**
    * While a batch is being written, the next full one goes to the writer too, as many as it takes
-   * at once (its depth): it starts on it the moment it committed the first.
+   * at once (its depth): it starts on it the moment it committed the first. Not while someone waits
+   * for `written`: that needs the writer idle for a moment, which batches kept out back to back
+   * under other tasks' output would never leave it.
    */
   private writeAhead(): void {
     while (
       this.inFlightBatches > 0 &&
       this.inFlightBatches < this.writer.depth &&
       !this.holding &&
+      this.writtenWaiters.length === 0 &&
       this.batchReady()
     )
       this.writeNextBatch()

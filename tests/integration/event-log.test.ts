@@ -407,6 +407,19 @@ describe('event log writing on its own thread', () => {
     expect(messages('t1')).toEqual(['1:before', '2:during-1', '3:during-2', '4:after'])
   })
 
+  test("a task's written() resolves while other output keeps the writer busy", async () => {
+    const { log } = setup({ batchSize: 100, taskHighWater: 1_000_000 }, true)
+    log.append('t1', { kind: 'stdout', message: 'done' })
+    await log.written('t1')
+    for (let i = 0; i < 5000; i++) log.append('t2', { kind: 'stdout', message: `busy ${i}` })
+    // The first of t2's batches go out on the next turn; t1 has nothing left to write by then.
+    await new Promise((resolve) => setImmediate(resolve))
+    await log.written('t1')
+    // Answered between two of t2's batches, not after all fifty of them.
+    expect(store.events.count('t2')).toBeLessThan(5000)
+    await waitFor('the rest to be written', () => store.events.count('t2') === 5000)
+  })
+
   test('a batch sent while a refused one was out is skipped, not written past it; both go once the database takes them', async () => {
     const { bus, log } = setup({ batchSize: 100, flushMs: 5 }, true)
     const failures: string[] = []
