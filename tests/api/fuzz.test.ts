@@ -116,7 +116,7 @@ const bodyArb = fc.oneof(
     { requiredKeys: [] },
   ),
 )
-const headersArb = fc.record(
+const frontHeadersArb = fc.record(
   {
     'content-type': fc.constantFrom(
       'application/json',
@@ -133,10 +133,14 @@ const headersArb = fc.record(
       'null',
       'garbage',
     ),
-    authorization: fc.string(),
   },
   { requiredKeys: [] },
 )
+// A request with a credential of its own is refused at the door (401): one in eight carries one, so
+// most reach the routes and each kind of refusal behind them occurs in every run, not in most.
+const headersArb = fc
+  .tuple(frontHeadersArb, fc.string(), fc.nat({ max: 7 }))
+  .map(([headers, authorization, pick]) => (pick === 0 ? { ...headers, authorization } : headers))
 
 /** What a refused request must not change: tasks, their state, stored events, workspaces. */
 function fingerprint(): string {
