@@ -31,6 +31,9 @@ export interface EventLogOptions {
   writer?: EventWriter
 }
 
+/** A quiet batch holds less text than this too: a few long lines are still the thread's to write. */
+const QUIET_BATCH_CHARS = 64 * 1024
+
 /** How soon a batch storage refused is tried again. */
 const RETRY_MS = 250
 
@@ -237,7 +240,7 @@ export class EventLog {
 
   /**
    * The oldest buffered events, up to a batch's size, to the writer. A quiet log's batch (fewer
-   * rows than quietBatchRows) is written on the store's connection instead: those few rows cost
+   * rows than quietBatchRows, and little text) is written on the store's connection instead: those few rows cost
    * less there than the trip to the writer's thread and back, a millisecond and more on a busy
    * machine, which a run's first line would wait out.
    */
@@ -245,7 +248,8 @@ export class EventLog {
     const from = this.inFlight
     const batch = this.pending.slice(from, from + this.batchLength(from))
     // Never while a batch is out: written here, these rows would commit ahead of older ones.
-    const inline = batch.length < this.quietBatchRows && this.inFlightBatches === 0
+    const inline =
+      batch.length < this.quietBatchRows && sumChars(batch) < QUIET_BATCH_CHARS && this.inFlightBatches === 0
     this.write(inline ? this.inline : this.writer, batch)
   }
 

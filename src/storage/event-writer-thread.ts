@@ -41,13 +41,37 @@ process.on('exit', () => {
   outcome?.end()
 })
 
+/** Characters of text written since the last checkpoint. */
+let sinceCheckpoint = 0
+/** About what SQLite's own automatic checkpoint waits for (1,000 pages of 4 KiB). */
+const CHECKPOINT_CHARS = 4 * 1024 * 1024
+/** How often the log is checkpointed anyway, for what the main connection wrote meanwhile. */
+const CHECKPOINT_MS = 1000
+
+/**
+ * Copies the write-ahead log into the database, as SQLite would after the commit that took the log
+ * past its limit, but once the batch was reported: the main thread does not wait for it, and no
+ * connection takes the write lock for it (PASSIVE). The main connection leaves checkpoints to this
+ * thread (see ThreadedEventWriter), so the event loop never runs one.
+ */
+function checkpoint(): void {
+  sinceCheckpoint = 0
+  try {
+    db.exec('PRAGMA wal_checkpoint(PASSIVE)')
+  } catch (error) {
+    console.error(`the event writer's checkpoint failed: ${(error as Error).message}`)
+  }
+}
+
 self.onmessage = ({ data }: MessageEvent<Open | Batch | 'close'>) => {
   if (data === 'close') process.exit(0)
   if ('path' in data) {
     outcome = new BatchOutcome(data.outcome)
     db = openDatabase(data.path)
+    db.exec('PRAGMA wal_autocheckpoint = 0')
     events = new EventTable(db)
     tasks = new TaskTable(db)
+    setInterval(checkpoint, CHECKPOINT_MS).unref()
     return
   }
   if (data.epoch <= refusedEpoch)
@@ -55,9 +79,11 @@ self.onmessage = ({ data }: MessageEvent<Open | Batch | 'close'>) => {
   else
     try {
       outcome.settle(data.batch, { firstId: insertEventBatch(db, events, tasks, decodeRows(data.rows)) })
+      sinceCheckpoint += data.rows.text.byteLength
     } catch (error) {
       refusedEpoch = data.epoch
       outcome.settle(data.batch, { error: error as Error })
     }
   self.postMessage(data.batch)
+  if (sinceCheckpoint >= CHECKPOINT_CHARS) checkpoint()
 }

@@ -10,6 +10,8 @@ export class WriterThreadEnded extends Error {
 }
 
 const THREAD = new URL('./event-writer-thread.ts', import.meta.url)
+/** SQLite's own default, for the main connection once the thread is gone. */
+const AUTOCHECKPOINT_PAGES = 1000
 /** Longest a close waits for the thread to close its connection: a shutdown must not hang on it. */
 const CLOSE_MS = 5000
 
@@ -53,6 +55,9 @@ export class ThreadedEventWriter implements EventWriter {
     thread: URL = THREAD,
   ) {
     this.inline = new InlineEventWriter(store.db, store.events, store.tasks)
+    // The thread checkpoints the log, after reporting a batch: a commit on the event loop that took
+    // the log past its limit would otherwise copy it into the database there and then.
+    store.db.exec('PRAGMA wal_autocheckpoint = 0')
     // Unreferenced: a server with nothing else to do may exit; shutdown flushes before it closes this.
     this.worker = new Worker(thread, { ref: false })
     this.worker.postMessage({ path: store.db.filename, outcome: this.outcome.buffer })
@@ -118,8 +123,10 @@ export class ThreadedEventWriter implements EventWriter {
   private threadEnded(reason: string): void {
     const first = this.endedWith === null
     this.endedWith ??= this.threadError ?? reason
-    if (first)
+    if (first) {
       console.error(`the event writer's thread ended (${this.endedWith}): writing on the main connection`)
+      this.store.db.exec(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`)
+    }
     while (this.flight[0]) {
       const sent = this.flight[0]
       // It may have settled a batch just before it ended, its message still on the way.

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test'
+import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { defaultPolicy, emptyLedger, type TaskEvent } from '../../src/domain'
 import { EventBus } from '../../src/events/event-bus'
@@ -407,6 +408,25 @@ describe('event log writing on its own thread', () => {
     expect(messages('t1')).toEqual(['1:before', '2:during-1', '3:during-2', '4:after'])
   })
 
+  test('the thread checkpoints the log as it grows; the main connection never does while the thread lives', async () => {
+    const { log } = setup({}, true)
+    const autocheckpoint = () =>
+      store.db.query<{ wal_autocheckpoint: number }, []>('PRAGMA wal_autocheckpoint').get()
+        ?.wal_autocheckpoint
+    expect(autocheckpoint()).toBe(0)
+    const line = 'x'.repeat(100 * 1024)
+    // 40 MiB of output, a batch of about 4 MiB at a time.
+    for (let i = 0; i < 400; i++) {
+      log.append('t1', { kind: 'stdout', message: line })
+      await log.room('t1')
+    }
+    await log.written('t1')
+    expect(store.events.count('t1')).toBe(400)
+    // Checkpointed along the way, the log was started over and cut back (journal_size_limit, 8 MiB)
+    // instead of holding all 40 MiB.
+    expect(statSync(`${store.db.filename}-wal`).size).toBeLessThan(20 * 1024 * 1024)
+  })
+
   test("a task's written() resolves while other output keeps the writer busy", async () => {
     const { log } = setup({ batchSize: 100, taskHighWater: 1_000_000 }, true)
     log.append('t1', { kind: 'stdout', message: 'done' })
@@ -529,6 +549,10 @@ describe('event log whose writer thread ends', () => {
     expect(failures[0]).toBeInstanceOf(WriterThreadEnded)
     expect(log.writeError).toBeNull()
     expect(log.bufferedCount).toBe(0)
+    // With the thread gone, the main connection checkpoints the log itself again.
+    expect(store.db.query<{ wal_autocheckpoint: number }, []>('PRAGMA wal_autocheckpoint').get()).toEqual({
+      wal_autocheckpoint: 1000,
+    })
     log.append('t1', { kind: 'stdout', message: 'after' })
     log.flush()
     expect(messages('t1')).toEqual(['1:first', `2:${ENDS_BEFORE_COMMIT}`, '3:after'])
