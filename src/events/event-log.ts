@@ -76,8 +76,8 @@ export class EventLog {
   /** Unwritten events per task. */
   private readonly pendingOf = new Map<string, number>()
   private lastError: Error | null = null
-  /** True while `settleInFlight` waits: a batch settling then leaves the next to the timer. */
-  private holding = false
+  /** How many `settleInFlight` calls are waiting (they nest): a batch settling then leaves the next to the timer. */
+  private holding = 0
   private readonly writeFailureListeners = new Set<(error: Error) => void>()
   private readonly batchSize: number
   private readonly quietBatchRows: number
@@ -216,11 +216,11 @@ export class EventLog {
    * be written twice or go missing from under the batch.
    */
   private settleInFlight(): void {
-    this.holding = true
+    this.holding++
     try {
       this.writer.wait()
     } finally {
-      this.holding = false
+      this.holding--
     }
   }
 
@@ -255,15 +255,17 @@ export class EventLog {
 
   /**
    * While a batch is being written, the next full one goes to the writer too, as many as it takes
-   * at once (its depth): it starts on it the moment it committed the first. Not while someone waits
-   * for `written`: that needs the writer idle for a moment, which batches kept out back to back
-   * under other tasks' output would never leave it.
+   * at once (its depth): it starts on it the moment it committed the first. Not while a refusal is
+   * waiting for the batch behind it (the rows at the head are then not the ones out), nor while
+   * someone waits for `written`: that needs the writer idle for a moment, which batches kept out
+   * back to back under other tasks' output would never leave it.
    */
   private writeAhead(): void {
     while (
       this.inFlightBatches > 0 &&
       this.inFlightBatches < this.writer.depth &&
-      !this.holding &&
+      this.holding === 0 &&
+      this.deferredFailure === null &&
       this.writtenWaiters.length === 0 &&
       this.batchReady()
     )
@@ -317,7 +319,7 @@ export class EventLog {
     }
     // A writer of its own can take the next full batch at once: building it is all the event loop
     // does. Written inline, each batch waits for the next tick, so requests get their turn between.
-    if (writer !== this.inline && !released && !this.holding && this.batchReady()) {
+    if (writer !== this.inline && !released && this.holding === 0 && this.batchReady()) {
       this.writeNextBatch()
       this.writeAhead()
     } else this.scheduleFlush(0)

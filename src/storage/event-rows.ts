@@ -13,7 +13,7 @@ export interface EncodedRows {
   strings: string[]
 }
 
-const NUMBERS_PER_ROW = 7
+export const NUMBERS_PER_ROW = 7
 
 /** What a postMessage of `rows` hands over rather than copies. */
 export const transferables = (rows: EncodedRows): ArrayBuffer[] => [
@@ -54,7 +54,8 @@ export function encodeRows(rows: readonly EventInsert[]): EncodedRows {
 }
 
 export function decodeRows({ text, numbers, strings }: EncodedRows): EventInsert[] {
-  const all = new TextDecoder().decode(text)
+  // A byte order mark at the start is text like any other (decoding drops it by default).
+  const all = new TextDecoder('utf-8', { ignoreBOM: true }).decode(text)
   const rows: EventInsert[] = []
   let offset = 0
   const cut = (length: number): string => {

@@ -2,7 +2,7 @@ import type { Database } from 'bun:sqlite'
 import { BatchOutcome, BatchSkipped } from './batch-outcome'
 import { openDatabase } from './database'
 import { insertEventBatch } from './event-batches'
-import { decodeRows, type EncodedRows } from './event-rows'
+import { decodeRows, type EncodedRows, NUMBERS_PER_ROW } from './event-rows'
 import { EventTable } from './events'
 import { TaskTable } from './tasks'
 
@@ -41,10 +41,15 @@ process.on('exit', () => {
   outcome?.end()
 })
 
-/** Characters of text written since the last checkpoint. */
+/** Bytes written to the log since the last checkpoint, as estimated (see ROW_BYTES). */
 let sinceCheckpoint = 0
 /** About what SQLite's own automatic checkpoint waits for (1,000 pages of 4 KiB). */
-const CHECKPOINT_CHARS = 4 * 1024 * 1024
+const CHECKPOINT_BYTES = 4 * 1024 * 1024
+/**
+ * What a row takes besides its text: the task and attempt ids, the kind and time, the record's
+ * header and the (task_id, seq) index entry. A burst of one-character lines still counts.
+ */
+const ROW_BYTES = 160
 /** How often the log is checkpointed anyway, for what the main connection wrote meanwhile. */
 const CHECKPOINT_MS = 1000
 
@@ -79,11 +84,11 @@ self.onmessage = ({ data }: MessageEvent<Open | Batch | 'close'>) => {
   else
     try {
       outcome.settle(data.batch, { firstId: insertEventBatch(db, events, tasks, decodeRows(data.rows)) })
-      sinceCheckpoint += data.rows.text.byteLength
+      sinceCheckpoint += data.rows.text.byteLength + ROW_BYTES * (data.rows.numbers.length / NUMBERS_PER_ROW)
     } catch (error) {
       refusedEpoch = data.epoch
       outcome.settle(data.batch, { error: error as Error })
     }
   self.postMessage(data.batch)
-  if (sinceCheckpoint >= CHECKPOINT_CHARS) checkpoint()
+  if (sinceCheckpoint >= CHECKPOINT_BYTES) checkpoint()
 }

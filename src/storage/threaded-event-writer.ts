@@ -35,7 +35,10 @@ interface Sent {
  * reported written; else they are refused with WriterThreadEnded, and stay the caller's to retry.
  */
 export class ThreadedEventWriter implements EventWriter {
-  readonly depth = BATCH_SLOTS
+  /** Once the thread ended, batches are written inline: none may go ahead of one still being settled. */
+  get depth(): number {
+    return this.endedWith === null ? BATCH_SLOTS : 1
+  }
   private readonly worker: Worker
   private readonly outcome = new BatchOutcome()
   private readonly inline: InlineEventWriter
@@ -71,7 +74,7 @@ export class ThreadedEventWriter implements EventWriter {
   }
 
   write(rows: readonly EventInsert[], done: (result: BatchResult) => void): void {
-    if (this.flight.length >= this.depth) throw new Error(`${this.depth} batches are being written already`)
+    if (this.flight.length >= BATCH_SLOTS) throw new Error(`${BATCH_SLOTS} batches are being written already`)
     if (this.endedWith !== null) {
       this.inline.write(rows, done)
       return
@@ -103,6 +106,12 @@ export class ThreadedEventWriter implements EventWriter {
         console.error("the event writer's thread did not end when closed")
     }
     this.worker.terminate()
+    this.checkpointOnMainConnection()
+  }
+
+  /** The main connection checkpoints the log itself again, as SQLite does by default. */
+  private checkpointOnMainConnection(): void {
+    this.store.db.exec(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`)
   }
 
   /** Hands each batch up to `batch` its result once, oldest first: from the thread's message or from `wait`. */
@@ -125,18 +134,17 @@ export class ThreadedEventWriter implements EventWriter {
     this.endedWith ??= this.threadError ?? reason
     if (first) {
       console.error(`the event writer's thread ended (${this.endedWith}): writing on the main connection`)
-      this.store.db.exec(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`)
+      this.checkpointOnMainConnection()
     }
-    while (this.flight[0]) {
-      const sent = this.flight[0]
+    // Every batch out is looked up before any is reported: what a report starts is written inline,
+    // and must find the store as the thread left it.
+    const outcomes = this.flight.map((sent) =>
       // It may have settled a batch just before it ended, its message still on the way.
-      this.settle(
-        sent,
-        this.outcome.lastSettled >= sent.batch
-          ? this.outcome.result(sent.batch)
-          : this.storedOutcome(sent.rows),
-      )
-    }
+      this.outcome.lastSettled >= sent.batch
+        ? this.outcome.result(sent.batch)
+        : this.storedOutcome(sent.rows),
+    )
+    for (const outcome of outcomes) this.settle(this.flight[0] as Sent, outcome)
   }
 
   /**

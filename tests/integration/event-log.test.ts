@@ -4,6 +4,9 @@ import { join } from 'node:path'
 import { defaultPolicy, emptyLedger, type TaskEvent } from '../../src/domain'
 import { EventBus } from '../../src/events/event-bus'
 import { EventLog, type EventLogOptions } from '../../src/events/event-log'
+import { BatchSkipped } from '../../src/storage/batch-outcome'
+import { type BatchResult, type EventWriter, insertEventBatch } from '../../src/storage/event-batches'
+import type { EventInsert } from '../../src/storage/events'
 import { Store } from '../../src/storage/store'
 import { ThreadedEventWriter, WriterThreadEnded } from '../../src/storage/threaded-event-writer'
 import { ENDS_BEFORE_COMMIT, EXITS_AFTER_COMMIT } from '../support/ending-event-writer-thread'
@@ -23,6 +26,50 @@ afterEach(() => {
  * `onThread`: batches are written by the writer thread, on a connection of its own (the thread
  * script given, else the real one).
  */
+/**
+ * A writer as the thread behaves (two batches out, written in order, those after a refusal
+ * skipped until it was taken) whose batches settle only when the test says: the gaps between the
+ * thread's messages, which the real one leaves to chance, are the test's to hold open. It writes
+ * to the test's store.
+ */
+class SteppedWriter implements EventWriter {
+  readonly depth = 2
+  readonly sent: string[][] = []
+  refuseNext = false
+  private readonly flight: {
+    rows: readonly EventInsert[]
+    done: (result: BatchResult) => void
+    epoch: number
+  }[] = []
+  private epoch = 0
+  private refusedEpoch = -1
+
+  write(rows: readonly EventInsert[], done: (result: BatchResult) => void): void {
+    this.sent.push(rows.map((row) => row.message))
+    this.flight.push({ rows, done, epoch: this.epoch })
+  }
+
+  settleOne(): void {
+    const batch = this.flight.shift()
+    if (!batch) return
+    let result: BatchResult
+    if (batch.epoch <= this.refusedEpoch) result = { error: new BatchSkipped('an earlier batch was refused') }
+    else if (this.refuseNext) {
+      this.refuseNext = false
+      this.refusedEpoch = batch.epoch
+      result = { error: new Error('refused') }
+    } else result = { firstId: insertEventBatch(store.db, store.events, store.tasks, batch.rows) }
+    if ('error' in result && !(result.error instanceof BatchSkipped)) this.epoch++
+    batch.done(result)
+  }
+
+  wait(): void {
+    while (this.flight.length > 0) this.settleOne()
+  }
+
+  close(): void {}
+}
+
 function setup(options: Partial<EventLogOptions> = {}, onThread: boolean | URL = false) {
   dir = tempDir()
   const path = join(dir.path, 'db.sqlite3')
@@ -427,6 +474,80 @@ describe('event log writing on its own thread', () => {
     expect(statSync(`${store.db.filename}-wal`).size).toBeLessThan(20 * 1024 * 1024)
   })
 
+  test('while a refused batch waits for the skipped one behind it, nothing later is sent ahead of it', async () => {
+    // The thread's two messages (refused, skipped) may arrive a turn apart; a writer that settles
+    // when told holds the log in that gap.
+    const writer = new SteppedWriter()
+    const { bus, log } = setup({ batchSize: 4, quietBatchRows: 0, writer })
+    const published: number[] = []
+    bus.onTaskEvents('t1', (events) => published.push(...events.map((event) => event.seq)))
+    for (let i = 1; i <= 12; i++) log.append('t1', { kind: 'stdout', message: `m${i}` })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(writer.sent).toEqual([
+      ['m1', 'm2', 'm3', 'm4'],
+      ['m5', 'm6', 'm7', 'm8'],
+    ])
+    writer.refuseNext = true
+    writer.settleOne()
+    // Output goes on meanwhile, and the loop turns.
+    log.append('t1', { kind: 'stdout', message: 'm13' })
+    await new Promise((resolve) => setImmediate(resolve))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(writer.sent).toHaveLength(2)
+    writer.settleOne()
+    log.flush()
+    const seqs = Array.from({ length: 13 }, (_, i) => i + 1)
+    const stored = store.events.after('t1', 0, 100)
+    expect(stored.map((event) => event.seq)).toEqual(seqs)
+    const ids = stored.map((event) => Number(event.id))
+    expect(ids).toEqual([...ids].sort((a, b) => a - b))
+    expect(published).toEqual(seqs)
+  })
+
+  test('a unit of work a listener commits while another one waits for the thread does not let the next batch start under the outer one', async () => {
+    const { bus, log } = setup({ batchSize: 4, quietBatchRows: 0 }, true)
+    const failures: string[] = []
+    log.onWriteFailure((error) => failures.push(error.message))
+    let innerCommitted = false
+    bus.onTaskEvents('t2', () => {
+      if (innerCommitted) return
+      innerCommitted = true
+      log.commit('t2', [{ kind: 'lifecycle', message: 'inner' }])
+    })
+    for (let i = 1; i <= 4; i++) log.append('t2', { kind: 'stdout', message: `t2 line ${i}` })
+    for (let i = 1; i <= 8; i++) log.append('t1', { kind: 'stdout', message: `t1 line ${i}` })
+    // Both batches (t2's four rows, then four of t1's) go out on this turn; their reports are
+    // taken within the commit below, so t2's listener commits inside it.
+    await new Promise((resolve) => setImmediate(resolve))
+    log.commit('t1', [{ kind: 'lifecycle', message: 'outer' }])
+    expect(innerCommitted).toBe(true)
+    // A batch started under the outer unit of work would hold rows it wrote itself: refused here.
+    log.flush()
+    expect(failures).toEqual([])
+    expect(messages('t1')).toEqual([
+      ...Array.from({ length: 8 }, (_, i) => `${i + 1}:t1 line ${i + 1}`),
+      '9:outer',
+    ])
+    expect(messages('t2')).toEqual([
+      ...Array.from({ length: 4 }, (_, i) => `${i + 1}:t2 line ${i + 1}`),
+      '5:inner',
+    ])
+    expect(log.bufferedCount).toBe(0)
+  })
+
+  test('a burst of one-character lines is checkpointed by what it adds to the log, not by its text alone', async () => {
+    const { log } = setup({}, true)
+    // 200,000 rows of one character: under 200 KB of text, some 20 MiB of log.
+    for (let i = 0; i < 200_000; i++) {
+      log.append('t1', { kind: 'stdout', message: 'x' })
+      const room = log.room('t1')
+      if (room) await room
+    }
+    await log.written('t1')
+    expect(store.events.count('t1')).toBe(200_000)
+    expect(statSync(`${store.db.filename}-wal`).size).toBeLessThan(16 * 1024 * 1024)
+  })
+
   test("a task's written() resolves while other output keeps the writer busy", async () => {
     const { log } = setup({ batchSize: 100, taskHighWater: 1_000_000 }, true)
     log.append('t1', { kind: 'stdout', message: 'done' })
@@ -558,6 +679,24 @@ describe('event log whose writer thread ends', () => {
     expect(messages('t1')).toEqual(['1:first', `2:${ENDS_BEFORE_COMMIT}`, '3:after'])
     expect(messages('t2')).toEqual(['1:other'])
     expect(published).toEqual(stored())
+  })
+
+  test('ending with two batches out, after committing the first: what follows waits for the second, nothing goes ahead of it', async () => {
+    const { bus, log } = setup({ batchSize: 2, quietBatchRows: 0 }, endingThread)
+    const published: number[] = []
+    bus.onTaskEvents('t1', (events) => published.push(...events.map((event) => event.seq)))
+    log.append('t1', { kind: 'stdout', message: 'l1' })
+    log.append('t1', { kind: 'stdout', message: EXITS_AFTER_COMMIT })
+    for (let i = 3; i <= 6; i++) log.append('t1', { kind: 'stdout', message: `l${i}` })
+    // Two batches go out on this turn: the first ends the thread once committed.
+    await new Promise((resolve) => setImmediate(resolve))
+    expect((threaded as unknown as { sent: number }).sent).toBe(2)
+    log.flush()
+    const stored = store.events.after('t1', 0, 100)
+    expect(stored.map((event) => event.seq)).toEqual([1, 2, 3, 4, 5, 6])
+    const ids = stored.map((event) => Number(event.id))
+    expect(ids).toEqual([...ids].sort((a, b) => a - b))
+    expect(published).toEqual([1, 2, 3, 4, 5, 6])
   })
 
   test('once its batch committed: the batch counts as written, once, and nothing is reported failed', () => {

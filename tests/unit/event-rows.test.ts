@@ -25,6 +25,30 @@ describe("a batch on its way to the event writer's thread", () => {
     )
   })
 
+  test('a byte order mark at the start of the first message is text: nothing after it shifts', () => {
+    const rows: EventInsert[] = [
+      {
+        task_id: 't1',
+        seq: 1,
+        attempt_id: null,
+        kind: 'stdout',
+        message: '\uFEFFhello',
+        metadata_json: null,
+        created_at: 'now',
+      },
+      {
+        task_id: 't1',
+        seq: 2,
+        attempt_id: null,
+        kind: 'stdout',
+        message: 'world',
+        metadata_json: '{"a":1}',
+        created_at: 'now',
+      },
+    ]
+    expect(decodeRows(encodeRows(rows))).toEqual(rows)
+  })
+
   test('survives the move to another thread, its buffers handed over rather than copied', async () => {
     const rows: EventInsert[] = [
       {
