@@ -53,7 +53,7 @@ interface Pending extends EventInsert {
  */
 export class EventLog {
   private pending: Pending[] = []
-  /** How many of the oldest buffered events the writer is writing now, their characters, and in how many batches. */
+  /** How many of the oldest buffered events the writer is writing now (their text, their batches below). */
   private inFlight = 0
   private inFlightChars = 0
   private inFlightBatches = 0
@@ -239,10 +239,10 @@ export class EventLog {
   }
 
   /**
-   * The oldest buffered events, up to a batch's size, to the writer. A quiet log's batch (fewer
-   * rows than quietBatchRows, and little text) is written on the store's connection instead: those few rows cost
-   * less there than the trip to the writer's thread and back, a millisecond and more on a busy
-   * machine, which a run's first line would wait out.
+   * The oldest buffered events not yet out, up to a batch's size, to the writer. A quiet log's
+   * batch (fewer rows than quietBatchRows, and little text) is written on the store's connection
+   * instead: those few rows cost less there than the trip to the writer's thread and back, a
+   * millisecond and more on a busy machine, which a run's first line would wait out.
    */
   private writeNextBatch(): void {
     const from = this.inFlight
@@ -416,7 +416,7 @@ export class EventLog {
     return true
   }
 
-  /** How many of the oldest events from `from` on make a batch: at most batchSize events and batchChars characters, at least one. */
+  /** How many buffered events from `from` on make a batch: at most batchSize events and batchChars characters, at least one. */
   private batchLength(from: number): number {
     const most = Math.min(this.batchSize, this.pending.length - from)
     let total = 0
