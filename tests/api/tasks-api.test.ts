@@ -61,9 +61,9 @@ describe('system routes', () => {
 })
 
 describe('task list', () => {
-  // The list is serialized without Elysia's response check (it cost as much as reading the page):
+  // The list and a task are serialized without Elysia's response check (it cost as much as reading them):
   // what it sends must be the schema exactly, every field valid and none it does not state.
-  test('a page of tasks, with events and attempts, is exactly the Task schema', async () => {
+  test('a page of tasks, and one task, with events and attempts, is exactly the Task schema', async () => {
     const ran = (await shell('echo listed; echo oops >&2')).body
     await rt.call('POST', `/tasks/${ran.id}/start`)
     await settled(ran.id)
@@ -77,6 +77,15 @@ describe('task list', () => {
       const schema = Type.Array(Task)
       expect([...Value.Errors(schema, page)].map((error) => `${error.path}: ${error.message}`)).toEqual([])
       expect(Value.Clean(schema, structuredClone(page))).toEqual(page)
+    }
+    // One task is serialized the same way.
+    for (const query of ['', '?events=none', '?events=1', '?events=all']) {
+      const response = await rt.handle(`/tasks/${ran.id}${query}`)
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-type')).toStartWith('application/json')
+      const task = await response.json()
+      expect([...Value.Errors(Task, task)].map((error) => `${error.path}: ${error.message}`)).toEqual([])
+      expect(Value.Clean(Task, structuredClone(task))).toEqual(task)
     }
     const withAttempt = (await rt.call('GET', '/tasks')).body.find((task: any) => task.id === ran.id)
     expect(withAttempt.attempts).toHaveLength(1)
