@@ -34,6 +34,9 @@ export interface EventLogOptions {
 /** A quiet batch holds less text than this too: a few long lines are still the thread's to write. */
 const QUIET_BATCH_CHARS = 64 * 1024
 
+/** The due time of a flush on the next turn of the event loop: earlier than any clock time. */
+const NEXT_TURN = 0
+
 /** How soon a batch storage refused is tried again. */
 const RETRY_MS = 250
 
@@ -101,9 +104,12 @@ export class EventLog {
     this.writer = options.writer ?? this.inline
   }
 
-  /** Buffers an event; it is persisted within `flushMs` (or sooner when the batch is full). */
-  append(taskId: string, event: NewEvent): void {
-    const row = this.toPending(taskId, event)
+  /**
+   * Buffers an event; it is persisted within `flushMs` (or sooner when the batch is full). A run's
+   * output names its attempt beside the event rather than in a copy of it.
+   */
+  append(taskId: string, event: NewEvent, attemptId: string | null = event.attempt_id ?? null): void {
+    const row = this.toPending(taskId, event, attemptId)
     this.pending.push(row)
     this.pendingChars += row.chars
     this.pendingOf.set(taskId, (this.pendingOf.get(taskId) ?? 0) + 1)
@@ -113,7 +119,7 @@ export class EventLog {
     const writerHasRoom = this.inFlightBatches < this.writer.depth
     if ((this.batchReady() && writerHasRoom) || this.lastBatchRows < this.quietBatchRows)
       this.scheduleFlush(0)
-    else this.scheduleFlush(Math.max(0, this.lastFlushAt + this.options.flushMs - Date.now()))
+    else this.scheduleFlushAt(this.lastFlushAt + this.options.flushMs)
   }
 
   /**
@@ -146,7 +152,7 @@ export class EventLog {
 
   private writeInTransaction(taskId: string, events: NewEvent[], at?: string): TaskEvent[] {
     // The transaction's own time, so the events agree with the timestamps written beside them.
-    const rows = events.map((event) => this.toPending(taskId, event, at))
+    const rows = events.map((event) => this.toPending(taskId, event, event.attempt_id ?? null, at))
     // Multi-row inserts: a runner host's batch of thousands is one unit of work too.
     const firstId = this.store.events.insertMany(rows)
     return rows.map((row, index) => this.toTaskEvent(firstId + index, row))
@@ -451,13 +457,13 @@ export class EventLog {
     return written
   }
 
-  private toPending(taskId: string, event: NewEvent, at?: string): Pending {
+  private toPending(taskId: string, event: NewEvent, attemptId: string | null, at?: string): Pending {
     const metadata = event.metadata ?? null
     const metadataJson = metadata === null ? null : JSON.stringify(metadata)
     return {
       task_id: taskId,
       seq: this.allocateSeq(taskId),
-      attempt_id: event.attempt_id ?? null,
+      attempt_id: attemptId,
       kind: event.kind,
       message: event.message,
       metadata,
@@ -502,12 +508,21 @@ export class EventLog {
     return next
   }
 
+  /** A flush `delay` ms from now; 0 is the next turn of the event loop. */
   private scheduleFlush(delay: number): void {
-    const due = Date.now() + delay
-    // An earlier (or equally early) flush is already scheduled: it will take this event too.
+    this.scheduleFlushAt(delay <= 0 ? NEXT_TURN : Date.now() + delay)
+  }
+
+  /**
+   * A flush at `due` (a Date.now time, or NEXT_TURN). An earlier (or equally early) flush already
+   * scheduled takes this event too: found without reading the clock, which an append per line of
+   * output would otherwise do twice.
+   */
+  private scheduleFlushAt(due: number): void {
     if (this.timer && this.timerDue <= due) return
+    const delay = due === NEXT_TURN ? 0 : due - Date.now()
     this.timer?.()
-    this.timerDue = due
+    this.timerDue = delay <= 0 ? NEXT_TURN : due
     const fire = () => {
       this.timer = null
       if (this.pending.length === this.inFlight) return

@@ -111,7 +111,7 @@ export class RunRecord {
 
   /** openRuntime's own events about the run (not its output, which the run caps). */
   note(event: NewEvent): void {
-    this.deps.eventLog.append(this.taskId, { ...event, attempt_id: this.attemptId })
+    this.deps.eventLog.append(this.taskId, event, this.attemptId)
   }
 
   /** PREPARED: where the run works, and whether in a worktree of its own (the machine tracks it). */
