@@ -234,10 +234,9 @@ export class EventLog {
    * Has `writer` write `batch` (buffered rows, in their order, none of them already being written);
    * once it committed they leave the buffer and are published.
    */
-  private write(writer: EventWriter, batch: Pending[]): void {
+  private write(writer: EventWriter, batch: Pending[], chars = sumChars(batch)): void {
     this.lastFlushAt = Date.now()
     this.lastBatchRows = batch.length
-    const chars = sumChars(batch)
     this.inFlight += batch.length
     this.inFlightChars += chars
     this.inFlightBatches++
@@ -253,10 +252,11 @@ export class EventLog {
   private writeNextBatch(): void {
     const from = this.inFlight
     const batch = this.pending.slice(from, from + this.batchLength(from))
+    const chars = sumChars(batch)
     // Never while a batch is out: written here, these rows would commit ahead of older ones.
     const inline =
-      batch.length < this.quietBatchRows && sumChars(batch) < QUIET_BATCH_CHARS && this.inFlightBatches === 0
-    this.write(inline ? this.inline : this.writer, batch)
+      batch.length < this.quietBatchRows && chars < QUIET_BATCH_CHARS && this.inFlightBatches === 0
+    this.write(inline ? this.inline : this.writer, batch, chars)
   }
 
   /**

@@ -26,6 +26,27 @@ afterEach(() => {
  * `onThread`: batches are written by the writer thread, on a connection of its own (the thread
  * script given, else the real one).
  */
+/** The task's stored events are seqs 1…count, and were inserted in that order (ids rise with seq). */
+function expectStoredInOrder(taskId: string, count: number): void {
+  const stored = store.events.after(taskId, 0, count + 1)
+  expect(stored.map((event) => event.seq)).toEqual(Array.from({ length: count }, (_, i) => i + 1))
+  const ids = stored.map((event) => Number(event.id))
+  expect(ids).toEqual([...ids].sort((a, b) => a - b))
+}
+
+/**
+ * Has storage refuse events (`when`, a condition on NEW) until `allow()`: a trigger in the shared
+ * schema, so the thread's own connection meets it too (a pragma would not be shared).
+ */
+function refuseEvents(when: string, message: string): { allow: () => void } {
+  store.db.exec('CREATE TABLE refuse (x INTEGER)')
+  store.db.exec('INSERT INTO refuse VALUES (1)')
+  store.db.exec(
+    `CREATE TRIGGER refuse_events BEFORE INSERT ON events WHEN (${when}) AND EXISTS (SELECT 1 FROM refuse) BEGIN SELECT RAISE(ABORT, '${message}'); END`,
+  )
+  return { allow: () => store.db.exec('DELETE FROM refuse') }
+}
+
 /**
  * A writer as the thread behaves (two batches out, written in order, those after a refusal
  * skipped until it was taken) whose batches settle only when the test says: the gaps between the
@@ -150,20 +171,24 @@ describe('event log', () => {
     expect(seen[1]?.event.metadata).toEqual({ partial: true })
   })
 
-  test('events of a task deleted meanwhile are dropped; the rest of the batch is written', () => {
-    const { log } = setup()
-    log.append('t1', { kind: 'stdout', message: 'kept' })
-    log.append('t2', { kind: 'stdout', message: 'orphan' })
-    store.tasks.delete('t2')
-    log.append('t1', { kind: 'stdout', message: 'kept too' })
-    log.flush()
-    expect(log.writeError).toBeNull()
-    expect(log.bufferedCount).toBe(0)
-    expect(store.events.after('t1', 0, 10).map((e) => `${e.seq}:${e.message}`)).toEqual([
-      '1:kept',
-      '2:kept too',
-    ])
-  })
+  for (const [where, onThread] of [
+    ['on the store connection', false],
+    ['by the thread', true],
+  ] as const)
+    test(`events of a task deleted meanwhile are dropped ${where}; the rest of the batch is written`, () => {
+      const { log } = setup({}, onThread)
+      log.append('t1', { kind: 'stdout', message: 'kept' })
+      log.append('t2', { kind: 'stdout', message: 'orphan' })
+      store.tasks.delete('t2')
+      log.append('t1', { kind: 'stdout', message: 'kept too' })
+      log.flush()
+      expect(log.writeError).toBeNull()
+      expect(log.bufferedCount).toBe(0)
+      expect(store.events.after('t1', 0, 10).map((e) => `${e.seq}:${e.message}`)).toEqual([
+        '1:kept',
+        '2:kept too',
+      ])
+    })
 
   test('a refused flush tells the failure listeners once per outage and retries by itself', async () => {
     const { log } = setup()
@@ -433,12 +458,7 @@ describe('event log writing on its own thread', () => {
     log.onWriteFailure((error) => failures.push(error.message))
     log.append('t1', { kind: 'stdout', message: 'before' })
     log.flush()
-    // A refusal the thread's own connection meets: the schema is shared, a pragma would not be.
-    store.db.exec(`CREATE TABLE refuse (x INTEGER)`)
-    store.db.exec(`INSERT INTO refuse VALUES (1)`)
-    store.db.exec(
-      `CREATE TRIGGER refuse_events BEFORE INSERT ON events WHEN EXISTS (SELECT 1 FROM refuse) BEGIN SELECT RAISE(ABORT, 'no room for events'); END`,
-    )
+    const refusal = refuseEvents('1', 'no room for events')
     log.append('t1', { kind: 'stdout', message: 'during-1' })
     log.append('t1', { kind: 'stdout', message: 'during-2' })
     expect(() => log.flush()).toThrow('no room for events')
@@ -446,7 +466,7 @@ describe('event log writing on its own thread', () => {
     expect(failures).toEqual(['no room for events'])
     expect(log.bufferedCount).toBe(2)
     const written = log.written('t1')
-    store.db.exec('DELETE FROM refuse')
+    refusal.allow()
     log.append('t1', { kind: 'stdout', message: 'after' })
     // Nobody flushes: the retry the refusal scheduled writes all of it.
     await waitFor('the held-back events to be written', () => store.events.count('t1') === 4)
@@ -496,12 +516,8 @@ describe('event log writing on its own thread', () => {
     expect(writer.sent).toHaveLength(2)
     writer.settleOne()
     log.flush()
-    const seqs = Array.from({ length: 13 }, (_, i) => i + 1)
-    const stored = store.events.after('t1', 0, 100)
-    expect(stored.map((event) => event.seq)).toEqual(seqs)
-    const ids = stored.map((event) => Number(event.id))
-    expect(ids).toEqual([...ids].sort((a, b) => a - b))
-    expect(published).toEqual(seqs)
+    expectStoredInOrder('t1', 13)
+    expect(published).toEqual(Array.from({ length: 13 }, (_, i) => i + 1))
   })
 
   test('a unit of work a listener commits while another one waits for the thread does not let the next batch start under the outer one', async () => {
@@ -567,12 +583,8 @@ describe('event log writing on its own thread', () => {
     log.onWriteFailure((error) => failures.push(error.message))
     const published: number[] = []
     bus.onTaskEvents('t1', (events) => published.push(...events.map((event) => event.seq)))
-    store.db.exec(`CREATE TABLE refuse (x INTEGER)`)
-    store.db.exec(`INSERT INTO refuse VALUES (1)`)
     // Only the first batch holds the refused row; the second on its own would be written.
-    store.db.exec(
-      `CREATE TRIGGER refuse_poison BEFORE INSERT ON events WHEN NEW.message = 'poison' AND EXISTS (SELECT 1 FROM refuse) BEGIN SELECT RAISE(ABORT, 'poison refused'); END`,
-    )
+    const refusal = refuseEvents("NEW.message = 'poison'", 'poison refused')
     for (let i = 1; i <= 250; i++)
       log.append('t1', { kind: 'stdout', message: i === 50 ? 'poison' : `line ${i}` })
     await new Promise((resolve) => setImmediate(resolve))
@@ -581,17 +593,12 @@ describe('event log writing on its own thread', () => {
     await waitFor('the refusal to be taken', () => failures.length > 0)
     expect(store.events.count('t1')).toBe(0)
     expect(published).toEqual([])
-    store.db.exec('DELETE FROM refuse')
+    refusal.allow()
     await waitFor('every event to be written', () => store.events.count('t1') === 250)
     await waitFor('every event to be published', () => published.length === 250)
     expect(failures).toEqual(['poison refused'])
-    const seqs = Array.from({ length: 250 }, (_, i) => i + 1)
-    expect(published).toEqual(seqs)
-    // Stored in seq order: ids (the insertion order) rise with seq.
-    const stored = store.events.after('t1', 0, 1000)
-    expect(stored.map((event) => event.seq)).toEqual(seqs)
-    const ids = stored.map((event) => Number(event.id))
-    expect(ids).toEqual([...ids].sort((a, b) => a - b))
+    expect(published).toEqual(Array.from({ length: 250 }, (_, i) => i + 1))
+    expectStoredInOrder('t1', 250)
     expect(log.writeError).toBeNull()
   })
 
@@ -611,18 +618,6 @@ describe('event log writing on its own thread', () => {
     expect(messages('t2')).toEqual(['1:last'])
   })
 
-  test('events of a task deleted meanwhile are dropped by the thread; the rest of the batch is written', () => {
-    const { log } = setup({}, true)
-    log.append('t1', { kind: 'stdout', message: 'kept' })
-    log.append('t2', { kind: 'stdout', message: 'orphan' })
-    store.tasks.delete('t2')
-    log.append('t1', { kind: 'stdout', message: 'kept too' })
-    log.flush()
-    expect(log.writeError).toBeNull()
-    expect(log.bufferedCount).toBe(0)
-    expect(messages('t1')).toEqual(['1:kept', '2:kept too'])
-  })
-
   test("a deleted task's rows in two batches out at once are dropped once both came back; the rest is written in order", async () => {
     const { log } = setup({ batchSize: 100 }, true)
     for (let i = 1; i <= 400; i++) {
@@ -633,10 +628,7 @@ describe('event log writing on its own thread', () => {
     // Both batches go out in the next turn; the first fails its foreign key and the second is skipped.
     await waitFor('every kept event to be written', () => store.events.count('t1') === 300)
     await waitFor('the buffer to empty', () => log.bufferedCount === 0)
-    const stored = store.events.after('t1', 0, 1000)
-    expect(stored.map((event) => event.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1))
-    const ids = stored.map((event) => Number(event.id))
-    expect(ids).toEqual([...ids].sort((a, b) => a - b))
+    expectStoredInOrder('t1', 300)
     expect(log.writeError).toBeNull()
   })
 })
@@ -692,10 +684,7 @@ describe('event log whose writer thread ends', () => {
     await new Promise((resolve) => setImmediate(resolve))
     expect((threaded as unknown as { sent: number }).sent).toBe(2)
     log.flush()
-    const stored = store.events.after('t1', 0, 100)
-    expect(stored.map((event) => event.seq)).toEqual([1, 2, 3, 4, 5, 6])
-    const ids = stored.map((event) => Number(event.id))
-    expect(ids).toEqual([...ids].sort((a, b) => a - b))
+    expectStoredInOrder('t1', 6)
     expect(published).toEqual([1, 2, 3, 4, 5, 6])
   })
 

@@ -55,9 +55,15 @@ export class RunCgroup {
     return group
   }
 
+  /** The group's directories, one per hierarchy (pids and memory share one in v2), with its version. */
+  private get hierarchies(): Map<string, CgroupParent['version']> {
+    const parts = [this.pids, this.memory].filter((part) => part !== null)
+    return new Map(parts.map((part) => [part.dir, part.parent.version]))
+  }
+
   /** The group's directories, one per hierarchy. */
   get dirs(): string[] {
-    return [...new Set([this.pids?.dir, this.memory?.dir].filter((dir): dir is string => dir !== undefined))]
+    return [...this.hierarchies.keys()]
   }
 
   /**
@@ -68,9 +74,9 @@ export class RunCgroup {
    * `cgroup.procs` only.
    */
   get joinFiles(): string[] {
-    const parts = [this.pids, this.memory].filter((part) => part !== null)
-    const byDir = new Map(parts.map((part) => [part.dir, part.parent.version]))
-    return [...byDir].map(([dir, version]) => join(dir, version === 'v1' ? 'tasks' : 'cgroup.procs'))
+    return [...this.hierarchies].map(([dir, version]) =>
+      join(dir, version === 'v1' ? 'tasks' : 'cgroup.procs'),
+    )
   }
 
   /** Kills whatever is still in the group. */
