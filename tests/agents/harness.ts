@@ -21,6 +21,22 @@ export const CODEX_MODEL = 'gpt-5.5'
 const WAIT_MS = 45_000
 
 /** The pinned CLIs are a test dependency: their absence is a failure, never a silent skip. */
+/**
+ * What a server or runner host needs to run the real Claude Code CLI against the scripted model
+ * server: the agent CLIs on PATH, the binary, and the environment that points it at `model`.
+ */
+export function claudeAgainst(model: ModelServer): Record<string, string> {
+  return {
+    PATH: `${AGENTS_BIN}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    OPENRUNTIME_CLAUDE_BIN: agentBinary('claude'),
+    OPENRUNTIME_CLAUDE_ENV: JSON.stringify({
+      ANTHROPIC_BASE_URL: model.url,
+      ANTHROPIC_API_KEY: 'sk-ant-test-dummy',
+      ...model.proxyEnv(),
+    }),
+  }
+}
+
 export function agentBinary(name: 'claude' | 'codex'): string {
   const path = join(AGENTS_BIN, name)
   if (!existsSync(path))

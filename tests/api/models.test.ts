@@ -10,7 +10,7 @@ import {
   TaskEventSchema,
   TaskViewSchema,
 } from '../../src/domain'
-import { AGENTS_BIN, agentBinary } from '../agents/harness'
+import { claudeAgainst } from '../agents/harness'
 import { hostScratch, SETTLED } from '../runners/api'
 import { makeRepo } from '../support/git-repo'
 import { type ModelServer, startModelServer } from '../support/model-server'
@@ -36,13 +36,7 @@ beforeAll(async () => {
   model = startModelServer()
   rt = await startTestRuntime({
     HOME: home,
-    PATH: `${AGENTS_BIN}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-    OPENRUNTIME_CLAUDE_BIN: agentBinary('claude'),
-    OPENRUNTIME_CLAUDE_ENV: JSON.stringify({
-      ANTHROPIC_BASE_URL: model.url,
-      ANTHROPIC_API_KEY: 'sk-ant-test-dummy',
-      ...model.proxyEnv(),
-    }),
+    ...claudeAgainst(model),
   })
 })
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import { AGENTS_BIN, agentBinary } from '../agents/harness'
+import { claudeAgainst } from '../agents/harness'
 import { type ModelServer, startModelServer } from '../support/model-server'
 import { tempDir } from '../support/temp'
 import { seriousViolations, THEMES, VIEWPORTS } from './axe'
@@ -40,14 +40,8 @@ function startAgentUi(): Promise<UiHarness> {
     { 'README.md': '# demo\n' },
     {
       HOME: home.path,
-      PATH: `${AGENTS_BIN}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      ...claudeAgainst(model),
       OPENRUNTIME_STOP_GRACE_MS: '3000',
-      OPENRUNTIME_CLAUDE_BIN: agentBinary('claude'),
-      OPENRUNTIME_CLAUDE_ENV: JSON.stringify({
-        ANTHROPIC_BASE_URL: model.url,
-        ANTHROPIC_API_KEY: 'sk-ant-test-dummy',
-        ...model.proxyEnv(),
-      }),
     },
   )
 }

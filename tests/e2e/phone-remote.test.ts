@@ -3,7 +3,7 @@ import { networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
 import { pageRoutes } from '../../src/routes/pages'
-import { AGENTS_BIN, agentBinary } from '../agents/harness'
+import { claudeAgainst } from '../agents/harness'
 import { makeRepo } from '../support/git-repo'
 import { type ModelServer, startModelServer } from '../support/model-server'
 import { api, type ServerProcess, serverRefusal, spawnServer } from '../support/server-process'
@@ -80,17 +80,11 @@ describe.skipIf('skip' in network)('a phone on the network, over the token login
     server = await spawnServer({
       HOST: '0.0.0.0',
       HOME: home.path,
-      PATH: `${AGENTS_BIN}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      ...claudeAgainst(model),
       OPENRUNTIME_DB: join(temp.path, 'data', 'openruntime.sqlite3'),
       OPENRUNTIME_PARTIAL_LINE_MS: '150',
       OPENRUNTIME_DISCOVERY_ROOTS: temp.path,
       OPENRUNTIME_STOP_GRACE_MS: '3000',
-      OPENRUNTIME_CLAUDE_BIN: agentBinary('claude'),
-      OPENRUNTIME_CLAUDE_ENV: JSON.stringify({
-        ANTHROPIC_BASE_URL: model.url,
-        ANTHROPIC_API_KEY: 'sk-ant-test-dummy',
-        ...model.proxyEnv(),
-      }),
     })
     remote = { url: `http://${address}:${new URL(server.url).port}`, auth: server.auth }
     browser = await launchChromium()

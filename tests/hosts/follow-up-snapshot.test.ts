@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { AGENTS_BIN, agentBinary } from '../agents/harness'
+import { claudeAgainst } from '../agents/harness'
 import { type ModelServer, startModelServer } from '../support/model-server'
 import { RunnerCluster, type TaskEvent } from '../support/runner-cluster'
 
@@ -22,13 +22,7 @@ async function addAgentHost(name: string) {
   mkdirSync(join(cluster.dir.path, name, 'home', '.claude'), { recursive: true })
   await cluster.addHost(name, LABELS, {
     env: {
-      PATH: `${AGENTS_BIN}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-      OPENRUNTIME_CLAUDE_BIN: agentBinary('claude'),
-      OPENRUNTIME_CLAUDE_ENV: JSON.stringify({
-        ANTHROPIC_BASE_URL: model.url,
-        ANTHROPIC_API_KEY: 'sk-ant-test-dummy',
-        ...model.proxyEnv(),
-      }),
+      ...claudeAgainst(model),
       OPENRUNTIME_RUNNER_SNAPSHOT_MS: '200',
     },
   })

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { AGENTS_BIN, agentBinary, CODEX_MODEL, codexProviderArgs } from '../agents/harness'
+import { agentBinary, CODEX_MODEL, claudeAgainst, codexProviderArgs } from '../agents/harness'
 import { startAgentRuntime } from '../support/agent-runtime'
 import { type BunqueueServer, startBunqueueServer } from '../support/bunqueue-server'
 import { gitSync, makeRepo } from '../support/git-repo'
@@ -112,13 +112,7 @@ beforeAll(async () => {
     queueUrl: broker.url,
     labels: ['agents'],
     env: {
-      PATH: `${AGENTS_BIN}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-      OPENRUNTIME_CLAUDE_BIN: agentBinary('claude'),
-      OPENRUNTIME_CLAUDE_ENV: JSON.stringify({
-        ANTHROPIC_BASE_URL: model.url,
-        ANTHROPIC_API_KEY: 'sk-ant-test-dummy',
-        ...model.proxyEnv(),
-      }),
+      ...claudeAgainst(model),
       OPENRUNTIME_CODEX_BIN: agentBinary('codex'),
       OPENRUNTIME_CODEX_ENV: JSON.stringify({
         CODEX_HOME: codexHome,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { AGENTS_BIN, agentBinary, CODEX_MODEL, codexProviderArgs } from '../agents/harness'
+import { agentBinary, CODEX_MODEL, claudeAgainst, codexProviderArgs } from '../agents/harness'
 import { makeRepo } from '../support/git-repo'
 import { DEFAULT_USAGE, type ModelServer, startModelServer } from '../support/model-server'
 import { startTestRuntime, type TestRuntime } from '../support/runtime'
@@ -29,15 +29,9 @@ beforeAll(async () => {
   server = startModelServer()
   rt = await startTestRuntime({
     HOME: home,
-    PATH: `${AGENTS_BIN}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    ...claudeAgainst(server),
     OPENRUNTIME_STOP_GRACE_MS: '3000',
-    OPENRUNTIME_CLAUDE_BIN: agentBinary('claude'),
     OPENRUNTIME_CODEX_BIN: agentBinary('codex'),
-    OPENRUNTIME_CLAUDE_ENV: JSON.stringify({
-      ANTHROPIC_BASE_URL: server.url,
-      ANTHROPIC_API_KEY: 'sk-ant-test-dummy',
-      ...server.proxyEnv(),
-    }),
     OPENRUNTIME_CODEX_ENV: JSON.stringify({
       CODEX_HOME: codexHome,
       SCRIPTED_MODEL_KEY: 'dummy',

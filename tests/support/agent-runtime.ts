@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { AGENTS_BIN, agentBinary } from '../agents/harness'
+import { claudeAgainst } from '../agents/harness'
 import { hostScratch, tasksApi } from '../runners/api'
 import { type ModelServer, startModelServer } from './model-server'
 import { startTestRuntime } from './runtime'
@@ -17,14 +17,8 @@ export async function startAgentRuntime(env: Record<string, string> = {}) {
   const server: ModelServer = startModelServer()
   const rt = await startTestRuntime({
     HOME: home,
-    PATH: `${AGENTS_BIN}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    ...claudeAgainst(server),
     OPENRUNTIME_STOP_GRACE_MS: '3000',
-    OPENRUNTIME_CLAUDE_BIN: agentBinary('claude'),
-    OPENRUNTIME_CLAUDE_ENV: JSON.stringify({
-      ANTHROPIC_BASE_URL: server.url,
-      ANTHROPIC_API_KEY: 'sk-ant-test-dummy',
-      ...server.proxyEnv(),
-    }),
     ...env,
   })
   return {
