@@ -120,7 +120,16 @@ export class TaskLifecycle {
   }
 
   can(taskId: string, event: TaskMachineEvent): boolean {
-    return this.snapshot(taskId).can(event)
+    return this.accepting(taskId)(event)
+  }
+
+  /**
+   * Whether the task's current state accepts an event, for several events: the snapshot is restored
+   * once (a page asks about every action it might offer, and a restore costs more than the asking).
+   */
+  accepting(taskId: string): (event: TaskMachineEvent) => boolean {
+    const snapshot = this.snapshot(taskId)
+    return (event) => snapshot.can(event)
   }
 
   /** Throws TransitionRefused unless the task's current state accepts the event. */

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 
 /**
  * Process-group helpers. Every runner is spawned as the leader of its own group (setsid), so one
@@ -9,10 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 /** Start time of a process in clock ticks since boot (/proc/<pid>/stat field 22), or null off Linux. */
 export function processStartTime(pid: number): string | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // The command name (field 2) may contain spaces and parentheses: parse after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return fields[19] ?? null
+    return fieldsAfterName(readFileSync(`/proc/${pid}/stat`, 'utf8')).split(' ')[19] ?? null
   } catch {
     return null
   }
@@ -30,26 +28,35 @@ export function processLiving(pid: number): boolean {
 
 function processState(pid: number): string | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+    return stateIn(readFileSync(`/proc/${pid}/stat`, 'utf8'))
   } catch {
     return null
   }
 }
 
-/** Whether any process of the group is still running (zombies do not count). */
-export function groupAlive(pgid: number): boolean {
+// A stat line's command name (field 2) may contain spaces and parentheses: fields are read after the last ')'.
+const fieldsAfterName = (stat: string) => stat.slice(stat.lastIndexOf(')') + 2)
+const stateIn = (stat: string) => fieldsAfterName(stat).slice(0, 1)
+const groupIn = (stat: string) => Number(fieldsAfterName(stat).split(' ', 3)[2])
+
+/**
+ * Whether any process of the group is still running (zombies do not count). The processes are
+ * looked up without blocking the event loop: a run's end asks this, and reading every process's
+ * stat file in one go held requests up for milliseconds with a few hundred processes.
+ */
+export async function groupAlive(pgid: number): Promise<boolean> {
   try {
     process.kill(-pgid, 0)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
   }
   if (process.platform !== 'linux') return true
-  const members = groupMembers(pgid)
+  const stats = await Promise.all(
+    processIds().map((pid) => readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null)),
+  )
+  const members = stats.filter((stat): stat is string => stat !== null && groupIn(stat) === pgid)
   // Without a readable /proc we cannot tell zombies apart; trust the signal check.
-  return members.length === 0
-    ? !existsSync('/proc/self/stat')
-    : members.some((pid) => processState(pid) !== 'Z')
+  return members.length === 0 ? !existsSync('/proc/self/stat') : members.some((stat) => stateIn(stat) !== 'Z')
 }
 
 export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
@@ -60,21 +67,21 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** The processes /proc lists (none where it cannot be read). */
+function processIds(): string[] {
+  try {
+    return readdirSync('/proc').filter((entry) => entry.charCodeAt(0) >= 48 && entry.charCodeAt(0) <= 57)
+  } catch {
+    return []
+  }
+}
+
 /** Members of a process group (Linux), for checks like "is any of them waiting on stdin". */
 export function groupMembers(pgid: number): number[] {
   const members: number[] = []
-  let entries: string[]
-  try {
-    entries = readdirSync('/proc')
-  } catch {
-    return members
-  }
-  for (const entry of entries) {
-    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue
+  for (const entry of processIds()) {
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (Number(fields[2]) === pgid) members.push(Number(entry))
+      if (groupIn(readFileSync(`/proc/${entry}/stat`, 'utf8')) === pgid) members.push(Number(entry))
     } catch {
       // The process ended while we looked.
     }
@@ -86,8 +93,8 @@ export function groupMembers(pgid: number): number[] {
  * Whether a recorded group still belongs to the run that recorded it: the leader is alive with the
  * same start time, or the leader is gone but members remain that started no earlier than it did.
  */
-export function groupBelongsToRun(pgid: number, leaderStarted: string | null): boolean {
-  if (!groupAlive(pgid)) return false
+export async function groupBelongsToRun(pgid: number, leaderStarted: string | null): Promise<boolean> {
+  if (!(await groupAlive(pgid))) return false
   if (leaderStarted === null) return true
   const leaderNow = processStartTime(pgid)
   if (leaderNow !== null) return leaderNow === leaderStarted
@@ -99,15 +106,15 @@ export async function terminateGroup(
   pgid: number,
   graceMs: number,
 ): Promise<'terminated' | 'killed' | 'gone'> {
-  if (!groupAlive(pgid)) return 'gone'
+  if (!(await groupAlive(pgid))) return 'gone'
   signalGroup(pgid, 'SIGTERM')
   const deadline = Date.now() + graceMs
   while (Date.now() < deadline) {
     await Bun.sleep(25)
-    if (!groupAlive(pgid)) return 'terminated'
+    if (!(await groupAlive(pgid))) return 'terminated'
   }
   signalGroup(pgid, 'SIGKILL')
   // SIGKILL cannot be ignored; wait briefly for the kernel to tear the group down.
-  for (let i = 0; i < 40 && groupAlive(pgid); i++) await Bun.sleep(25)
+  for (let i = 0; i < 40 && (await groupAlive(pgid)); i++) await Bun.sleep(25)
   return 'killed'
 }

@@ -20,7 +20,7 @@ export async function endLeftovers(
     spools.push(spool)
     if (spool.outcome() !== null) continue
     const group = spool.process()
-    const ended = group !== null && groupBelongsToRun(group.pgid, group.started)
+    const ended = group !== null && (await groupBelongsToRun(group.pgid, group.started))
     if (ended) {
       await terminateGroup(group.pgid, graceMs)
       log(`attempt ${attemptId}: ended process group ${group.pgid}, left running by a previous process`)

@@ -69,6 +69,35 @@ export interface TaskListQuery {
 
 const toRecord = (row: Row): TaskRecord => TASK_COLUMNS.toRecord(row)
 
+/** A roster entry's columns as `rosterEntries` reads them (a task without attempts has null times). */
+export type RosterRow = Pick<
+  TaskRecord,
+  'id' | 'title' | 'status' | 'runner' | 'workspace' | 'group_id' | 'created_at' | 'diff_stat'
+> & { runtime_millis: number | null; started_at: string | null; finished_at: string | null }
+
+/** The WHERE clause (with its parameters) of a page of tasks, newest first. */
+function listFilter(query: TaskListQuery): { where: string; params: (string | number)[] } {
+  const where: string[] = []
+  const params: (string | number)[] = []
+  if (query.status?.length) {
+    where.push(`status IN (${query.status.map(() => '?').join(', ')})`)
+    params.push(...query.status)
+  }
+  if (query.workspace) {
+    where.push('workspace = ?')
+    params.push(query.workspace)
+  }
+  if (query.runner) {
+    where.push('runner = ?')
+    params.push(query.runner)
+  }
+  if (query.after) {
+    where.push('(updated_at < ? OR (updated_at = ? AND id < ?))')
+    params.push(query.after.updated_at, query.after.updated_at, query.after.id)
+  }
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params }
+}
+
 export class TaskTable {
   private readonly byId: Statement<Row, [string]>
   private readonly snapshotById: Statement<{ machine_snapshot: string }, [string]>
@@ -128,29 +157,29 @@ export class TaskTable {
   }
 
   list(query: TaskListQuery): TaskRecord[] {
-    const where: string[] = []
-    const params: (string | number)[] = []
-    if (query.status?.length) {
-      where.push(`status IN (${query.status.map(() => '?').join(', ')})`)
-      params.push(...query.status)
-    }
-    if (query.workspace) {
-      where.push('workspace = ?')
-      params.push(query.workspace)
-    }
-    if (query.runner) {
-      where.push('runner = ?')
-      params.push(query.runner)
-    }
-    if (query.after) {
-      where.push('(updated_at < ? OR (updated_at = ? AND id < ?))')
-      params.push(query.after.updated_at, query.after.updated_at, query.after.id)
-    }
-    const sql = `SELECT ${TASK_COLUMNS.select} FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY updated_at DESC, id DESC LIMIT ?`
+    const { where, params } = listFilter(query)
     return this.db
-      .query<Row, (string | number)[]>(sql)
+      .query<Row, (string | number)[]>(
+        `SELECT ${TASK_COLUMNS.select} FROM tasks ${where} ORDER BY updated_at DESC, id DESC LIMIT ?`,
+      )
       .all(...params, query.limit)
       .map(toRecord)
+  }
+
+  /** The page `list` reads, as roster entries: a few columns and the newest attempt's times. */
+  rosterEntries(query: TaskListQuery): RosterRow[] {
+    const { where, params } = listFilter(query)
+    const ledger = TASK_COLUMNS.column('cost_ledger')
+    const newest = (column: string) =>
+      `(SELECT ${column} FROM task_attempts WHERE task_id = tasks.id ORDER BY attempt_number DESC LIMIT 1)`
+    return this.db
+      .query<RosterRow, (string | number)[]>(
+        `SELECT id, title, status, runner, workspace, group_id, created_at, diff_stat,
+           CASE WHEN json_valid(${ledger}) THEN json_extract(${ledger}, '$.runtime_millis') END AS runtime_millis,
+           ${newest('started_at')} AS started_at, ${newest('finished_at')} AS finished_at
+         FROM tasks ${where} ORDER BY updated_at DESC, id DESC LIMIT ?`,
+      )
+      .all(...params, query.limit)
   }
 
   /** The tasks of these groups (variants), oldest first. */

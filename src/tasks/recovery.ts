@@ -29,7 +29,7 @@ export async function recoverAfterRestart(
   report.repository = await intents.settleAll()
 
   for (const mark of store.attempts.markedProcesses()) {
-    if (groupBelongsToRun(mark.pgid, mark.process_started)) {
+    if (await groupBelongsToRun(mark.pgid, mark.process_started)) {
       await terminateGroup(mark.pgid, graceMs)
       report.killedGroups.push(mark.pgid)
     }

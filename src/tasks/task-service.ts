@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { ApprovalAnswer } from '../agents'
-import type { ToolApproval } from '../domain'
+import type { RosterTask, ToolApproval } from '../domain'
 import {
   type CreateTaskBody,
   DEFAULT_BUDGET_MINUTES,
@@ -29,7 +29,7 @@ import type { Redaction } from '../workers/redaction'
 import { runnerOf } from '../workers/registry'
 import { checkoutOf, type IntentSettler } from './intent-recovery'
 import type { TaskOperations } from './task-operations'
-import { type EventsEmbed, taskViews } from './views'
+import { type EventsEmbed, rosterTasks, taskViews } from './views'
 
 /**
  * What a create request carries, validated at the edge (the API's schema, the dispatch form):
@@ -153,9 +153,19 @@ export class TaskService {
     return taskViews(this.deps.store, this.deps.lifecycle, this.deps.store.tasks.list(query), embed)
   }
 
+  /** The same page as `list`, as roster entries (what the pages show beside themselves). */
+  roster(query: TaskListQuery): RosterTask[] {
+    return rosterTasks(this.deps.store, this.deps.lifecycle, query)
+  }
+
   /** Whether the task's lifecycle accepts `event` in its current state (what the pages offer). */
   can(id: string, event: TaskMachineEvent): boolean {
     return this.deps.lifecycle.can(id, event)
+  }
+
+  /** `can` for several events of one task in its current state (a page's actions). */
+  accepting(id: string): (event: TaskMachineEvent) => boolean {
+    return this.deps.lifecycle.accepting(id)
   }
 
   /** The task that made each of these agent sessions, by session id (sessions no task made are absent). */

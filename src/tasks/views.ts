@@ -1,7 +1,8 @@
-import type { TaskRecord, TaskView } from '../domain'
+import type { RosterTask, TaskRecord, TaskView } from '../domain'
 import type { TaskLifecycle } from '../lifecycle'
 import { phaseOfState } from '../machines/task-state'
 import type { Store } from '../storage/store'
+import type { TaskListQuery } from '../storage/tasks'
 
 /** How many events a task embeds: none, all, or the newest N. */
 export type EventsEmbed = 'none' | 'all' | number
@@ -59,4 +60,19 @@ export function taskViews(
       pull_request_url: pullRequestUrls.get(task.id) ?? null,
     }
   })
+}
+
+/** A page of tasks as roster entries: the few columns an entry shows, their states and check summaries. */
+export function rosterTasks(store: Store, lifecycle: TaskLifecycle, query: TaskListQuery): RosterTask[] {
+  const rows = store.tasks.rosterEntries(query)
+  const ids = rows.map((row) => row.id)
+  const states = lifecycle.stateNames(ids)
+  const checkSummaries = store.checks.summaries(ids)
+  return rows.map(({ runtime_millis, started_at, finished_at, ...row }) => ({
+    ...row,
+    state: states.get(row.id) as string,
+    check_summary: checkSummaries.get(row.id) ?? null,
+    current_attempt: started_at === null ? null : { started_at, finished_at },
+    runtime_millis: typeof runtime_millis === 'number' ? runtime_millis : 0,
+  }))
 }

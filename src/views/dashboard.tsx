@@ -1,4 +1,4 @@
-import type { TaskView } from '../domain'
+import type { RosterTask } from '../domain'
 import type { PolicyPreset } from '../policy'
 import type { RunnerInfo } from '../workers/runner-catalog'
 import type { WorkspaceListing } from '../workspaces/registry'
@@ -12,7 +12,7 @@ export interface DashboardProps {
   workspaces: WorkspaceListing[]
   runners: RunnerInfo[]
   presets: PolicyPreset[]
-  tasks: TaskView[]
+  tasks: RosterTask[]
   filters: TaskFilters
 }
 

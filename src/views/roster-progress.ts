@@ -1,4 +1,4 @@
-import type { TaskView } from '../domain'
+import type { RosterTask } from '../domain'
 import { count, duration } from './format'
 
 // git's summary line closes `--stat` output: "2 files changed, 4 insertions(+), 1 deletion(-)".
@@ -13,7 +13,7 @@ export function shortDiffStat(stat: string | null): string | null {
 }
 
 /** What a roster entry says about how far a task got: its changes once it has any, else its runtime. */
-export function shortProgress(task: TaskView, now = Date.now()): string {
+export function shortProgress(task: RosterTask, now = Date.now()): string {
   const diff = shortDiffStat(task.diff_stat)
   if (diff) return diff
   const attempt = task.current_attempt
@@ -21,6 +21,6 @@ export function shortProgress(task: TaskView, now = Date.now()): string {
     const started = Date.parse(attempt.started_at)
     if (Number.isFinite(started)) return `running ${duration(Math.max(0, now - started))}`
   }
-  if (task.attempts.length === 0) return 'not started'
-  return duration(task.cost_ledger.runtime_millis)
+  if (attempt === null) return 'not started'
+  return duration(task.runtime_millis)
 }

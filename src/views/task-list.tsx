@@ -1,4 +1,4 @@
-import { RUNNER_LABELS, RUNNERS, TASK_STATUSES, type TaskStatus, type TaskView } from '../domain'
+import { type RosterTask, RUNNER_LABELS, RUNNERS, TASK_STATUSES, type TaskStatus } from '../domain'
 import type { WorkspaceListing } from '../workspaces/registry'
 import { CheckChip } from './check-verdicts'
 import { attr, baseName, statusLabel } from './format'
@@ -29,7 +29,7 @@ export function rosterGroup(status: TaskStatus): RosterGroupId {
   return group.id
 }
 
-function RosterItem({ task, selected }: { task: TaskView; selected: boolean }): JSX.Element {
+function RosterItem({ task, selected }: { task: RosterTask; selected: boolean }): JSX.Element {
   return (
     <li>
       <a
@@ -65,12 +65,12 @@ function RosterItem({ task, selected }: { task: TaskView; selected: boolean }): 
 }
 
 /** A roster entry: a task of its own, or a group of variants shown as one entry that opens to them. */
-type RosterEntry = { task: TaskView } | { groupId: string; variants: TaskView[] }
+type RosterEntry = { task: RosterTask } | { groupId: string; variants: RosterTask[] }
 
 /** Tasks in roster order, a group's variants gathered where its first (newest) one stands. */
-function entriesOf(tasks: TaskView[]): RosterEntry[] {
+function entriesOf(tasks: RosterTask[]): RosterEntry[] {
   const entries: RosterEntry[] = []
-  const groups = new Map<string, TaskView[]>()
+  const groups = new Map<string, RosterTask[]>()
   for (const task of tasks) {
     if (!task.group_id) {
       entries.push({ task })
@@ -101,7 +101,7 @@ function sectionOf(entry: RosterEntry): RosterGroupId {
   return section?.id ?? rosterGroup(statuses[0] ?? 'queued')
 }
 
-const groupTitle = (task: TaskView) => task.title.replace(/ · variant \d+\/\d+$/, '')
+const groupTitle = (task: RosterTask) => task.title.replace(/ · variant \d+\/\d+$/, '')
 
 function GroupEntry({
   groupId,
@@ -109,7 +109,7 @@ function GroupEntry({
   selected,
 }: {
   groupId: string
-  variants: TaskView[]
+  variants: RosterTask[]
   selected?: string
 }) {
   const [first] = variants
@@ -141,7 +141,7 @@ function GroupEntry({
 }
 
 export interface RosterGroupsProps {
-  tasks: TaskView[]
+  tasks: RosterTask[]
   filtered: boolean
   /** The task the page shows, marked aria-current in the roster. */
   selected?: string
@@ -191,7 +191,7 @@ export function RosterGroups({ tasks, filtered, selected }: RosterGroupsProps): 
 const isFiltered = (filters: TaskFilters) => Boolean(filters.status || filters.workspace || filters.runner)
 
 export interface RosterProps {
-  tasks: TaskView[]
+  tasks: RosterTask[]
   filters: TaskFilters
   workspaces: WorkspaceListing[]
   selected?: string

@@ -212,7 +212,7 @@ describe('races: exactly one wins each conflict', () => {
     expect(task.status).toBe('stopped')
     expect(task.attempts.map((a: any) => a.status)).toEqual(['stopped'])
     expect(task.events.filter((e: any) => e.metadata?.category === 'attempt-stopped').length).toBe(1)
-    expect(groupAlive(group)).toBe(false)
+    expect(await groupAlive(group)).toBe(false)
   })
 
   test('simultaneous merges and cleanups: one wins, the repository stays consistent', async () => {
@@ -303,7 +303,7 @@ describe('races: exactly one wins each conflict', () => {
         expect(inputs).toEqual([])
         expect(task.events.some((e: any) => e.message === `got ${answer}`)).toBe(false)
       }
-      expect(groupAlive(group)).toBe(false)
+      expect(await groupAlive(group)).toBe(false)
       expect((await rt.call('POST', `/tasks/${id}/reply`, { message: 'too late' })).status).toBe(409)
     }
   })
@@ -398,7 +398,7 @@ describe('races: exactly one wins each conflict', () => {
       expect(stop.status).toBe(200)
       expect([200, 409]).toContain(merge.status)
       expect([200, 409]).toContain(cleanup.status)
-      expect(groupAlive(group)).toBe(false)
+      expect(await groupAlive(group)).toBe(false)
 
       const merged = merge.status === 200
       const task = await expectConsistent(rt, repo, id, merged ? `?? ${file}\n` : '')

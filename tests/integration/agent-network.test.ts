@@ -167,7 +167,7 @@ describe('through the sandbox', () => {
     await waitFor('the CLI and what it started to run', () => processesMentioning(marker).length > 0)
     signalGroup(run.child.pid, 'SIGTERM')
     expect(await run.exited).toBe(128 + 15)
-    await waitFor('the sandbox to be gone', () => !groupAlive(run.child.pid))
+    await waitFor('the sandbox to be gone', async () => !(await groupAlive(run.child.pid)))
     await waitFor('what the CLI started to be gone', () => processesMentioning(marker).length === 0)
     network.close()
   })

@@ -211,7 +211,7 @@ test('SIGKILL of the server while 10 runs stream: every acknowledged event kept,
 
     // No runner process is left: not the leaders, not what they started, nothing in their groups.
     for (const pid of [...leaders, ...grandchildren]) expect(processLiving(pid)).toBe(false)
-    for (const pgid of groups) expect(groupAlive(pgid)).toBe(false)
+    for (const pgid of groups) expect(await groupAlive(pgid)).toBe(false)
     expect(processesMentioning(token)).toEqual([])
 
     const ran = await waitFor('the queued task to run after the restart', async () => {

@@ -53,7 +53,7 @@ describe('supervised process', () => {
     const exit = await child.stop()
     expect(exit.signal).toBe('SIGTERM')
     expect(processLiving(pid)).toBe(false)
-    expect(groupAlive(child.pid)).toBe(false)
+    expect(await groupAlive(child.pid)).toBe(false)
   })
 
   test('a grandchild that ignores SIGTERM is killed after the grace period', async () => {
@@ -67,7 +67,7 @@ describe('supervised process', () => {
     expect(processLiving(pid)).toBe(true)
     await child.stop()
     expect(processLiving(pid)).toBe(false)
-    expect(groupAlive(child.pid)).toBe(false)
+    expect(await groupAlive(child.pid)).toBe(false)
   })
 
   test('background processes left behind by a finished command do not survive it', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { TASK_STATUSES, type TaskView } from '../../src/domain'
+import { type RosterTask, TASK_STATUSES, type TaskView } from '../../src/domain'
 import { shortDiffStat } from '../../src/views/roster-progress'
 import { progressSteps } from '../../src/views/run-progress'
 import { TaskDetails } from '../../src/views/task-details'
@@ -11,6 +11,7 @@ import { startTestRuntime, type TestRuntime } from '../support/runtime'
 
 let rt: TestRuntime
 let base: TaskView
+let baseEntry: RosterTask
 
 beforeAll(async () => {
   rt = await startTestRuntime()
@@ -23,6 +24,7 @@ beforeAll(async () => {
     workspace: repo,
   })
   base = (await rt.call('GET', `/tasks/${created.body.id}`)).body
+  baseEntry = rt.runtime.tasks.roster({ limit: 1 })[0] as RosterTask
 })
 afterAll(() => rt?.close())
 
@@ -58,8 +60,8 @@ const decodeEntities = (text: string) =>
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&')
 
-const withStatus = (status: TaskView['status'], n: number): TaskView => ({
-  ...base,
+const withStatus = (status: TaskView['status'], n: number): RosterTask => ({
+  ...baseEntry,
   id: `00000000-0000-4000-8000-00000000000${n}`,
   title: `${status} ${PAYLOAD}`,
   status,

@@ -1,4 +1,4 @@
-import { RUNNERS, TASK_STATUSES, type TaskStatus, type TaskView } from '../../domain'
+import { type RosterTask, RUNNERS, TASK_STATUSES, type TaskStatus } from '../../domain'
 import { Roster, type TaskFilters } from '../../views/task-list'
 import type { Services } from '../services'
 
@@ -15,17 +15,14 @@ export function parseFilters(query: Record<string, string | undefined>): TaskFil
 export const isFiltered = (filters: TaskFilters) =>
   Boolean(filters.status || filters.workspace || filters.runner)
 
-/** The roster's tasks: the newest first, without their events (an entry shows state and progress). */
-export function rosterTasks({ tasks }: Services, filters: TaskFilters): TaskView[] {
-  return tasks.list(
-    {
-      limit: LIST_LIMIT,
-      status: filters.status ? [filters.status as TaskStatus] : undefined,
-      workspace: filters.workspace,
-      runner: filters.runner,
-    },
-    'none',
-  )
+/** The roster's tasks: the newest first, as entries (an entry shows state and progress). */
+export function rosterTasks({ tasks }: Services, filters: TaskFilters): RosterTask[] {
+  return tasks.roster({
+    limit: LIST_LIMIT,
+    status: filters.status ? [filters.status as TaskStatus] : undefined,
+    workspace: filters.workspace,
+    runner: filters.runner,
+  })
 }
 
 /** The roster a task's pages show beside it, with that task selected. */

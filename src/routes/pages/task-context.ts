@@ -14,7 +14,7 @@ export interface TaskContext {
 /** A task with the actions its lifecycle accepts right now. */
 export function taskContext({ tasks }: Services, id: string, embed: EventsEmbed): TaskContext {
   const task = tasks.view(id, embed)
-  return { task, actions: allowedActions(task, (event) => tasks.can(id, event)) }
+  return { task, actions: allowedActions(task, tasks.accepting(id)) }
 }
 
 /**
