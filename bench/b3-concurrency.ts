@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { api, spawnServer } from '../tests/support/server-process'
 import { tempDir } from '../tests/support/temp'
+import { probeHealth } from './lib/health-probe'
 import { percentile, round } from './lib/measure'
 import { serverProfiling } from './lib/profiling'
 import { taskPagePath as defaultTaskPage } from './lib/task-page'
@@ -17,19 +18,7 @@ async function timedGet(url: string, auth: Record<string, string>): Promise<{ ms
   return { ms: performance.now() - started, body }
 }
 
-const IDLE_PROBES = 500
-
-/** /health latencies, one request after another, until `done()` (or `count` of them). */
-async function probeHealth(
-  url: string,
-  auth: Record<string, string>,
-  done: () => boolean,
-  count = Number.POSITIVE_INFINITY,
-): Promise<number[]> {
-  const latencies: number[] = []
-  while (!done() && latencies.length < count) latencies.push((await timedGet(`${url}/health`, auth)).ms)
-  return latencies
-}
+const IDLE_PROBES = 2000
 
 export async function benchConcurrency(taskPagePath = defaultTaskPage) {
   const dir = tempDir('openruntime-bench-')
@@ -57,11 +46,10 @@ export async function benchConcurrency(taskPagePath = defaultTaskPage) {
     }
     // The same-run baseline: /health does no work, so what it takes is the wait for the server's
     // event loop. Probed idle first, then without pause for as long as the runs stream.
-    const healthIdle = await probeHealth(server.url, server.auth, () => false, IDLE_PROBES)
+    const healthIdle = await probeHealth(server.url, server.auth, IDLE_PROBES).latencies
     const started = performance.now()
     await Promise.all(ids.map((id) => api(server, 'POST', `/tasks/${id}/start`)))
-    let settled = false
-    const healthUnderLoad = probeHealth(server.url, server.auth, () => settled)
+    const healthUnderLoad = probeHealth(server.url, server.auth)
     const listLatency: number[] = []
     const pageLatency: number[] = []
     while (true) {
@@ -78,8 +66,8 @@ export async function benchConcurrency(taskPagePath = defaultTaskPage) {
       const tasks = JSON.parse(list.body) as { status: string }[]
       if (tasks.every((task) => task.status === 'completed' || task.status === 'failed')) break
     }
-    settled = true
-    const healthLatency = await healthUnderLoad
+    healthUnderLoad.stop()
+    const healthLatency = await healthUnderLoad.latencies
     const totalSeconds = (performance.now() - started) / 1000
     const db = new Database(dbPath, { readonly: true })
     const stored =

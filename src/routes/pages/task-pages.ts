@@ -9,6 +9,7 @@ import { TaskParams } from '../schemas'
 import type { Services } from '../services'
 import { OlderEventsQuery, TimelineQuery } from './forms'
 import { htmlFrame, namedFrame, SSE_HEADERS, timelineHtmlStream } from './html-stream'
+import { nextTurn } from './next-turn'
 import { PAGES } from './paths'
 import { html } from './respond'
 import { rosterBeside } from './roster'
@@ -38,7 +39,9 @@ export function taskPageRoutes(services: Services) {
       PAGES.task,
       async ({ params }) => {
         const { task, actions } = taskContext(services, params.id, TIMELINE_PAGE)
+        await nextTurn()
         const roster = await rosterBeside(services, params.id)
+        await nextTurn()
         return html(taskPage({ task, actions, approvals: tasks.approvals(params.id), roster }))
       },
       { params: TaskParams },
