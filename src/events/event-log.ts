@@ -1,5 +1,5 @@
 import type { JsonObject, NewEvent, TaskEvent } from '../domain'
-import { BatchSkipped } from '../storage/batch-outcome'
+import { BatchRecalled, BatchSkipped } from '../storage/batch-outcome'
 import { type BatchResult, type EventWriter, InlineEventWriter } from '../storage/event-batches'
 import type { EventInsert } from '../storage/events'
 import type { Store } from '../storage/store'
@@ -224,6 +224,9 @@ export class EventLog {
   private settleInFlight(): void {
     this.holding++
     try {
+      // A batch queued behind the one being written comes back unwritten rather than be waited for:
+      // a transition waits for one batch at most, and its rows go out with the next.
+      this.writer.recallQueued()
       this.writer.wait()
     } finally {
       this.holding--
@@ -285,8 +288,14 @@ export class EventLog {
     if ('error' in result) {
       // The batches sent after a refused one come back skipped, unwritten: the refusal is dealt
       // with once none is out, so the buffer is not changed under a batch in flight.
-      if (!(result.error instanceof BatchSkipped)) this.deferredFailure ??= result.error
+      const recalled = result.error instanceof BatchRecalled
+      if (!(result.error instanceof BatchSkipped) && !recalled) this.deferredFailure ??= result.error
       if (this.inFlightBatches > 0) return
+      // Recalled and nothing refused: its rows, still at the head of the buffer, go with the next batch.
+      if (recalled && this.deferredFailure === null) {
+        this.scheduleFlush(0)
+        return
+      }
       const error = this.deferredFailure ?? result.error
       this.deferredFailure = null
       if (this.dropEventsOfDeletedTasks(error)) {

@@ -3,16 +3,19 @@ import type { BatchResult } from './event-batches'
 /**
  * Where the event writer's thread leaves what each batch came to, for the main thread to read even
  * while it blocks waiting for it: the number of the last batch settled (what `Atomics.wait`
- * watches), whether the thread ended, and per batch whether it failed, its first row's id, and the
+ * watches), whether the thread ended, which batches the main thread recalled (see `recall`), and
+ * per batch whether it failed, its first row's id, and the
  * error as JSON. Batch n has slot n % BATCH_SLOTS: a slot is written again only by a batch sent
  * after the main thread took the one before, since no more than BATCH_SLOTS are out at once.
  */
 export const BATCH_SLOTS = 2
 const SETTLED = 0
 const ENDED = 1
-const failedAt = (slot: number) => 2 + slot * 2
-const errorBytesAt = (slot: number) => 3 + slot * 2
-const INTS = 2 + 2 * BATCH_SLOTS
+const RECALLED_FROM = 2
+const RECALLED_TO = 3
+const failedAt = (slot: number) => 4 + slot * 2
+const errorBytesAt = (slot: number) => 5 + slot * 2
+const INTS = 4 + 2 * BATCH_SLOTS
 const FIRST_IDS_AT = 8 * Math.ceil((INTS * 4) / 8)
 const ERRORS_AT = FIRST_IDS_AT + 8 * BATCH_SLOTS
 const SIZE = 8192
@@ -23,6 +26,14 @@ const CHECK_MS = 100
 /** What a batch came to when the thread refused an earlier one it had not been told of yet: nothing was written. */
 export class BatchSkipped extends Error {
   override name = 'BatchSkipped'
+}
+
+/**
+ * What a batch came to when the main thread recalled it before the thread began it: nothing was
+ * written, and nothing was refused either. Its rows are the caller's to send again.
+ */
+export class BatchRecalled extends Error {
+  override name = 'BatchRecalled'
 }
 
 export class BatchOutcome {
@@ -72,6 +83,21 @@ export class BatchOutcome {
     return Atomics.wait(this.ints, ENDED, 0, ms) !== 'timed-out'
   }
 
+  /**
+   * The main thread's side: batches `from` to `to` are not to be written if the thread has not
+   * begun them (they settle as BatchRecalled). The lower bound is stored first, so a thread that
+   * reads between the two stores sees an empty range, never one reaching below `from`.
+   */
+  recall(from: number, to: number): void {
+    Atomics.store(this.ints, RECALLED_FROM, from)
+    Atomics.store(this.ints, RECALLED_TO, to)
+  }
+
+  /** The writer's side: whether batch `batch` was recalled before it began it. */
+  recalled(batch: number): boolean {
+    return Atomics.load(this.ints, RECALLED_FROM) <= batch && batch <= Atomics.load(this.ints, RECALLED_TO)
+  }
+
   /** The number of the last batch settled. */
   get lastSettled(): number {
     return Atomics.load(this.ints, SETTLED)
@@ -104,6 +130,7 @@ export class BatchOutcome {
       parsed = { message: text }
     }
     if (parsed.name === 'BatchSkipped') return { error: new BatchSkipped(parsed.message) }
+    if (parsed.name === 'BatchRecalled') return { error: new BatchRecalled(parsed.message) }
     const error = new Error(parsed.message ?? 'the event writer failed')
     if (parsed.name) error.name = parsed.name
     return { error: Object.assign(error, parsed.code === undefined ? {} : { code: parsed.code }) }

@@ -15,6 +15,12 @@ export interface EventWriter {
   readonly depth: number
   write(rows: readonly EventInsert[], done: (result: BatchResult) => void): void
   wait(): void
+  /**
+   * Asks that the batches queued behind the oldest one out are not written unless begun already:
+   * they are handed back with BatchRecalled (their rows the caller's again) instead of making a
+   * `wait` wait for them too.
+   */
+  recallQueued(): void
   close(): void
 }
 
@@ -57,6 +63,9 @@ export class InlineEventWriter implements EventWriter {
   }
 
   wait(): void {}
+
+  /** Nothing waits to be begun: each batch is written within `write`. */
+  recallQueued(): void {}
 
   close(): void {}
 }

@@ -1,5 +1,5 @@
 import type { Database } from 'bun:sqlite'
-import { BatchOutcome, BatchSkipped } from './batch-outcome'
+import { BatchOutcome, BatchRecalled, BatchSkipped } from './batch-outcome'
 import { openDatabase } from './database'
 import { insertEventBatch } from './event-batches'
 import { decodeRows, type EncodedRows, NUMBERS_PER_ROW } from './event-rows'
@@ -79,7 +79,9 @@ self.onmessage = ({ data }: MessageEvent<Open | Batch | 'close'>) => {
     setInterval(checkpoint, CHECKPOINT_MS).unref()
     return
   }
-  if (data.epoch <= refusedEpoch)
+  if (outcome.recalled(data.batch))
+    outcome.settle(data.batch, { error: new BatchRecalled('recalled before it was begun') })
+  else if (data.epoch <= refusedEpoch)
     outcome.settle(data.batch, { error: new BatchSkipped('an earlier batch was refused') })
   else
     try {

@@ -1,4 +1,4 @@
-import { BATCH_SLOTS, BatchOutcome, BatchSkipped } from './batch-outcome'
+import { BATCH_SLOTS, BatchOutcome, BatchRecalled, BatchSkipped } from './batch-outcome'
 import { type BatchResult, type EventWriter, InlineEventWriter } from './event-batches'
 import { encodeRows, transferables } from './event-rows'
 import type { EventInsert } from './events'
@@ -85,6 +85,16 @@ export class ThreadedEventWriter implements EventWriter {
     this.worker.postMessage({ batch: this.sent, epoch: this.epoch, rows: encoded }, transferables(encoded))
   }
 
+  /**
+   * The oldest batch out is written (the thread is on it, or about to be); those behind it come
+   * back as BatchRecalled unless the thread has begun them already.
+   */
+  recallQueued(): void {
+    const [, next] = this.flight
+    const last = this.flight.at(-1)
+    if (next && last) this.outcome.recall(next.batch, last.batch)
+  }
+
   wait(): void {
     const last = this.flight.at(-1)
     if (!last) return
@@ -124,7 +134,9 @@ export class ThreadedEventWriter implements EventWriter {
 
   private settle(sent: Sent, result: BatchResult): void {
     this.flight.shift()
-    if ('error' in result && !(result.error instanceof BatchSkipped)) this.epoch++
+    // Neither a skipped nor a recalled batch was refused: only a refusal starts a new epoch.
+    if ('error' in result && !(result.error instanceof BatchSkipped || result.error instanceof BatchRecalled))
+      this.epoch++
     sent.done(result)
   }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { defaultPolicy, emptyLedger, type TaskEvent } from '../../src/domain'
 import { EventBus } from '../../src/events/event-bus'
 import { EventLog, type EventLogOptions } from '../../src/events/event-log'
-import { BatchSkipped } from '../../src/storage/batch-outcome'
+import { BatchRecalled, BatchSkipped } from '../../src/storage/batch-outcome'
 import { type BatchResult, type EventWriter, insertEventBatch } from '../../src/storage/event-batches'
 import type { EventInsert } from '../../src/storage/events'
 import { Store } from '../../src/storage/store'
@@ -56,11 +56,14 @@ function refuseEvents(when: string, message: string): { allow: () => void } {
 class SteppedWriter implements EventWriter {
   readonly depth = 2
   readonly sent: string[][] = []
+  /** The batches it wrote (not refused, skipped or recalled). */
+  readonly written: string[][] = []
   refuseNext = false
   private readonly flight: {
     rows: readonly EventInsert[]
     done: (result: BatchResult) => void
     epoch: number
+    recalled?: boolean
   }[] = []
   private epoch = 0
   private refusedEpoch = -1
@@ -74,18 +77,28 @@ class SteppedWriter implements EventWriter {
     const batch = this.flight.shift()
     if (!batch) return
     let result: BatchResult
-    if (batch.epoch <= this.refusedEpoch) result = { error: new BatchSkipped('an earlier batch was refused') }
+    if (batch.recalled) result = { error: new BatchRecalled('recalled before it was begun') }
+    else if (batch.epoch <= this.refusedEpoch)
+      result = { error: new BatchSkipped('an earlier batch was refused') }
     else if (this.refuseNext) {
       this.refuseNext = false
       this.refusedEpoch = batch.epoch
       result = { error: new Error('refused') }
-    } else result = { firstId: insertEventBatch(store.db, store.events, store.tasks, batch.rows) }
+    } else {
+      result = { firstId: insertEventBatch(store.db, store.events, store.tasks, batch.rows) }
+      this.written.push(batch.rows.map((row) => row.message))
+    }
     if ('error' in result && !(result.error instanceof BatchSkipped)) this.epoch++
     batch.done(result)
   }
 
   wait(): void {
     while (this.flight.length > 0) this.settleOne()
+  }
+
+  /** The oldest batch counts as begun, as a thread would be writing it; the rest come back. */
+  recallQueued(): void {
+    for (const batch of this.flight.slice(1)) batch.recalled = true
   }
 
   close(): void {}
@@ -518,6 +531,68 @@ describe('event log writing on its own thread', () => {
     log.flush()
     expectStoredInOrder('t1', 13)
     expect(published).toEqual(Array.from({ length: 13 }, (_, i) => i + 1))
+  })
+
+  test('a transition with two batches out waits for the one being written: the one queued behind it comes back, and its rows are written once, in order', async () => {
+    const writer = new SteppedWriter()
+    const { bus, log } = setup({ batchSize: 4, quietBatchRows: 0, writer })
+    const failures: string[] = []
+    log.onWriteFailure((error) => failures.push(error.message))
+    const published: number[] = []
+    bus.onTaskEvents('t1', (events) => published.push(...events.map((event) => event.seq)))
+    for (let i = 1; i <= 4; i++) log.append('t2', { kind: 'stdout', message: `t2 line ${i}` })
+    for (let i = 1; i <= 6; i++) log.append('t1', { kind: 'stdout', message: `t1 line ${i}` })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(writer.sent).toEqual([
+      ['t2 line 1', 't2 line 2', 't2 line 3', 't2 line 4'],
+      ['t1 line 1', 't1 line 2', 't1 line 3', 't1 line 4'],
+    ])
+    log.commit('t1', [{ kind: 'lifecycle', message: 'transition' }])
+    // The writer wrote the first batch only; t1's six rows went with the transition, before its event.
+    expect(writer.written).toEqual([['t2 line 1', 't2 line 2', 't2 line 3', 't2 line 4']])
+    expect(store.events.count('t2')).toBe(4)
+    expect(messages('t1')).toEqual([
+      ...Array.from({ length: 6 }, (_, i) => `${i + 1}:t1 line ${i + 1}`),
+      '7:transition',
+    ])
+    log.flush()
+    expect(failures).toEqual([])
+    expect(log.writeError).toBeNull()
+    expect(published).toEqual([1, 2, 3, 4, 5, 6, 7])
+    expect(log.bufferedCount).toBe(0)
+  })
+
+  test("the writer's thread finishes the batch it is writing and hands back the one it had not begun", async () => {
+    setup({}, true)
+    const writer = threaded as ThreadedEventWriter
+    const row = (seq: number): EventInsert => ({
+      task_id: 't1',
+      seq,
+      attempt_id: null,
+      kind: 'stdout',
+      message: `line ${seq}`,
+      metadata_json: null,
+      created_at: '2026-01-01T00:00:00.000Z',
+    })
+    // Another connection holds the write lock: the thread waits on its first batch with the second behind it.
+    const holder = Store.open(store.db.filename)
+    holder.db.exec('BEGIN IMMEDIATE')
+    const results: BatchResult[] = []
+    writer.write([row(1), row(2)], (result) => results.push(result))
+    writer.write([row(3), row(4)], (result) => results.push(result))
+    writer.recallQueued()
+    holder.db.exec('COMMIT')
+    holder.close()
+    writer.wait()
+    expect(results).toHaveLength(2)
+    expect('firstId' in (results[0] as BatchResult)).toBe(true)
+    expect((results[1] as { error: Error }).error).toBeInstanceOf(BatchRecalled)
+    expect(store.events.after('t1', 0, 10).map((event) => event.seq)).toEqual([1, 2])
+    // Nothing was refused: the next batch is written as any other.
+    writer.write([row(3), row(4)], (result) => results.push(result))
+    writer.wait()
+    expect('firstId' in (results[2] as BatchResult)).toBe(true)
+    expectStoredInOrder('t1', 4)
   })
 
   test('a unit of work a listener commits while another one waits for the thread does not let the next batch start under the outer one', async () => {
