@@ -1,5 +1,6 @@
 import type { Database } from 'bun:sqlite'
 import { BatchOutcome, BatchRecalled, BatchSkipped } from './batch-outcome'
+import { CheckpointSignal } from './checkpoint-signal'
 import { openDatabase } from './database'
 import { insertEventBatch } from './event-batches'
 import { decodeRows, type EncodedRows, NUMBERS_PER_ROW } from './event-rows'
@@ -15,6 +16,8 @@ declare const self: Worker
 interface Open {
   path: string
   outcome: SharedArrayBuffer
+  /** Where it asks the checkpointer's thread for a checkpoint (see checkpoint-thread.ts). */
+  checkpoints: SharedArrayBuffer
 }
 interface Batch {
   batch: number
@@ -27,6 +30,7 @@ let db: Database
 let events: EventTable
 let tasks: TaskTable
 let outcome: BatchOutcome
+let checkpoints: CheckpointSignal
 /**
  * The epoch of the last batch refused. Batches of that epoch after it were sent before the main
  * thread knew of the refusal: they are skipped, so nothing is written past rows that are not.
@@ -41,30 +45,33 @@ process.on('exit', () => {
   outcome?.end()
 })
 
-/** Bytes written to the log since the last checkpoint, as estimated (see ROW_BYTES). */
-let sinceCheckpoint = 0
+/** Bytes added to the log since the checkpointer was last asked, as estimated (see ROW_BYTES). */
+let sinceRequest = 0
+/** Bytes added since this thread last finished a checkpoint: how far the log may be from starting over. */
+let sinceFinished = 0
 /** About what SQLite's own automatic checkpoint waits for (1,000 pages of 4 KiB). */
 const CHECKPOINT_BYTES = 4 * 1024 * 1024
+/**
+ * The log's growth this thread allows before it finishes a checkpoint without waiting for the
+ * checkpointer's copy: batches of long lines can outrun it, and the log must stay bounded.
+ */
+const LOG_BOUND_BYTES = 3 * CHECKPOINT_BYTES
 /**
  * What a row takes besides its text: the task and attempt ids, the kind and time, the record's
  * header and the (task_id, seq) index entry. A burst of one-character lines still counts.
  */
 const ROW_BYTES = 160
-/** How often the log is checkpointed anyway, for what the main connection wrote meanwhile. */
-const CHECKPOINT_MS = 1000
 
 /**
- * Copies the write-ahead log into the database, as SQLite would after the commit that took the log
- * past its limit, but once the batch was reported: the main thread does not wait for it, and no
- * connection takes the write lock for it (PASSIVE). The main connection leaves checkpoints to this
- * thread (see ThreadedEventWriter), so the event loop never runs one.
+ * A PASSIVE checkpoint on this thread's connection, between two batches; false when another
+ * checkpoint was running (the checkpointer's), so this one could do nothing.
  */
-function checkpoint(): void {
-  sinceCheckpoint = 0
+function finishCheckpoint(): boolean {
   try {
-    db.exec('PRAGMA wal_checkpoint(PASSIVE)')
+    return db.query<{ busy: number }, []>('PRAGMA wal_checkpoint(PASSIVE)').get()?.busy === 0
   } catch (error) {
     console.error(`the event writer's checkpoint failed: ${(error as Error).message}`)
+    return true
   }
 }
 
@@ -72,11 +79,11 @@ self.onmessage = ({ data }: MessageEvent<Open | Batch | 'close'>) => {
   if (data === 'close') process.exit(0)
   if ('path' in data) {
     outcome = new BatchOutcome(data.outcome)
+    checkpoints = new CheckpointSignal(data.checkpoints)
     db = openDatabase(data.path)
     db.exec('PRAGMA wal_autocheckpoint = 0')
     events = new EventTable(db)
     tasks = new TaskTable(db)
-    setInterval(checkpoint, CHECKPOINT_MS).unref()
     return
   }
   if (outcome.recalled(data.batch))
@@ -86,11 +93,21 @@ self.onmessage = ({ data }: MessageEvent<Open | Batch | 'close'>) => {
   else
     try {
       outcome.settle(data.batch, { firstId: insertEventBatch(db, events, tasks, decodeRows(data.rows)) })
-      sinceCheckpoint += data.rows.text.byteLength + ROW_BYTES * (data.rows.numbers.length / NUMBERS_PER_ROW)
+      const added = data.rows.text.byteLength + ROW_BYTES * (data.rows.numbers.length / NUMBERS_PER_ROW)
+      sinceRequest += added
+      sinceFinished += added
     } catch (error) {
       refusedEpoch = data.epoch
       outcome.settle(data.batch, { error: error as Error })
     }
   self.postMessage(data.batch)
-  if (sinceCheckpoint >= CHECKPOINT_BYTES) checkpoint()
+  if (sinceRequest >= CHECKPOINT_BYTES) {
+    sinceRequest = 0
+    checkpoints.request()
+  }
+  // What was added since the checkpointer's copy is a batch or two: finished here, quickly, and
+  // the log starts over from its beginning with the next batch.
+  const copied = checkpoints.copiedAndWaiting
+  if ((copied || sinceFinished >= LOG_BOUND_BYTES) && finishCheckpoint()) sinceFinished = 0
+  if (copied) checkpoints.finished()
 }

@@ -1,4 +1,5 @@
 import { BATCH_SLOTS, BatchOutcome, BatchRecalled, BatchSkipped } from './batch-outcome'
+import { CheckpointSignal } from './checkpoint-signal'
 import { type BatchResult, type EventWriter, InlineEventWriter } from './event-batches'
 import { encodeRows, transferables } from './event-rows'
 import type { EventInsert } from './events'
@@ -10,6 +11,7 @@ export class WriterThreadEnded extends Error {
 }
 
 const THREAD = new URL('./event-writer-thread.ts', import.meta.url)
+const CHECKPOINTER = new URL('./checkpoint-thread.ts', import.meta.url)
 /** SQLite's own default, for the main connection once the thread is gone. */
 const AUTOCHECKPOINT_PAGES = 1000
 /** Longest a close waits for the thread to close its connection: a shutdown must not hang on it. */
@@ -28,7 +30,9 @@ interface Sent {
  * of idling while the event loop hears of it and sends another. They are written in their order,
  * and once one is refused the thread skips those sent before the refusal was taken (BatchSkipped),
  * so nothing is written past rows that were not. `done` runs on the event loop once the thread
- * committed (or refused) the batch, or within `wait`, in the order they were sent.
+ * committed (or refused) the batch, or within `wait`, in the order they were sent. A second batch
+ * the thread has not begun can be recalled (`recallQueued`), so a unit of work waits for one.
+ * The log's checkpoints run on a third thread, the checkpointer's (see checkpoint-thread.ts).
  *
  * Should the thread end (an uncaught error, an exit), every batch from then on is written on the
  * store's own connection, and those it left in flight are looked up there: committed, they are
@@ -41,6 +45,10 @@ export class ThreadedEventWriter implements EventWriter {
   }
   private readonly worker: Worker
   private readonly outcome = new BatchOutcome()
+  /** The log's checkpoints run on a thread of their own too, asked for by the writer's (see checkpoint-thread.ts). */
+  private readonly checkpointer: Worker
+  private readonly checkpoints = new CheckpointSignal()
+  private closing = false
   private readonly inline: InlineEventWriter
   private sent = 0
   /** Sent and not settled yet, oldest first. */
@@ -58,12 +66,23 @@ export class ThreadedEventWriter implements EventWriter {
     thread: URL = THREAD,
   ) {
     this.inline = new InlineEventWriter(store.db, store.events, store.tasks)
-    // The thread checkpoints the log, after reporting a batch: a commit on the event loop that took
-    // the log past its limit would otherwise copy it into the database there and then.
+    // The checkpointer's thread checkpoints the log: a commit on the event loop that took the log
+    // past its limit would otherwise copy it into the database there and then.
     store.db.exec('PRAGMA wal_autocheckpoint = 0')
     // Unreferenced: a server with nothing else to do may exit; shutdown flushes before it closes this.
+    this.checkpointer = new Worker(CHECKPOINTER, { ref: false })
+    this.checkpointer.postMessage({ path: store.db.filename, signal: this.checkpoints.buffer })
+    this.checkpointer.addEventListener('close', () => {
+      if (this.closing) return
+      console.error("the checkpointer's thread ended: the main connection checkpoints the log")
+      this.checkpointOnMainConnection()
+    })
     this.worker = new Worker(thread, { ref: false })
-    this.worker.postMessage({ path: store.db.filename, outcome: this.outcome.buffer })
+    this.worker.postMessage({
+      path: store.db.filename,
+      outcome: this.outcome.buffer,
+      checkpoints: this.checkpoints.buffer,
+    })
     this.worker.onmessage = ({ data }: MessageEvent<number>) => this.take(data)
     this.worker.addEventListener('error', (event) => {
       // Bun's message is a code frame, then "error: <the message>", then the stack.
@@ -109,6 +128,7 @@ export class ThreadedEventWriter implements EventWriter {
    */
   close(): void {
     this.wait()
+    this.closing = true
     if (this.endedWith === null) {
       this.endedWith = 'the writer was closed'
       this.worker.postMessage('close')
@@ -116,6 +136,10 @@ export class ThreadedEventWriter implements EventWriter {
         console.error("the event writer's thread did not end when closed")
     }
     this.worker.terminate()
+    this.checkpoints.close()
+    if (!this.checkpoints.waitForEnd(CLOSE_MS))
+      console.error("the checkpointer's thread did not end when closed")
+    this.checkpointer.terminate()
     this.checkpointOnMainConnection()
   }
 

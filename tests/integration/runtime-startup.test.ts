@@ -12,7 +12,7 @@ afterEach(() => {
   dir = null
 })
 
-/** How many of this process's threads are Workers: the event writer's thread is the runtime's only one. */
+/** How many of this process's threads are Workers: the event writer's and the checkpointer's are the runtime's only ones. */
 function workerThreads(): number {
   let count = 0
   for (const task of readdirSync('/proc/self/task')) {
@@ -25,7 +25,7 @@ function workerThreads(): number {
   return count
 }
 
-test("a startup that fails once the store is open stops the event writer's thread; the next start works", async () => {
+test("a startup that fails once the store is open stops the event writer's and the checkpointer's threads; the next start works", async () => {
   dir = tempDir()
   const config = loadConfig(
     { OPENRUNTIME_DB: join(dir.path, 'data', 'openruntime.sqlite3'), OPENRUNTIME_STOP_GRACE_MS: '1000' },
@@ -35,10 +35,10 @@ test("a startup that fails once the store is open stops the event writer's threa
   // The queue's file cannot be opened: startup fails after the store and the writer's thread started.
   mkdirSync(config.queuePath, { recursive: true })
   await expect(startRuntime(config, composeAdapters(config))).rejects.toThrow(config.queuePath)
-  await waitFor("the event writer's thread to end", () => workerThreads() === 0)
+  await waitFor("the event writer's and the checkpointer's threads to end", () => workerThreads() === 0)
   rmSync(config.queuePath, { recursive: true })
   const runtime = await startRuntime(config, composeAdapters(config))
-  await waitFor("the event writer's thread", () => workerThreads() === 1)
+  await waitFor("the event writer's and the checkpointer's threads", () => workerThreads() === 2)
   await runtime.close()
-  await waitFor("the event writer's thread to end at shutdown", () => workerThreads() === 0)
+  await waitFor("both threads to end at shutdown", () => workerThreads() === 0)
 })
