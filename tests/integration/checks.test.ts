@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { makeRepo } from '../support/git-repo'
-import { restartTestRuntime, startTestRuntime, type TestRuntime } from '../support/runtime'
+import { createShellTask, restartTestRuntime, startTestRuntime, type TestRuntime } from '../support/runtime'
 import { waitFor } from '../support/temp'
 
 /**
@@ -21,18 +21,8 @@ beforeAll(async () => {
 })
 afterAll(() => rt?.close())
 
-async function createShell(command: string, extra: Record<string, unknown> = {}) {
-  const created = await rt.call('POST', '/tasks', {
-    title: command.slice(0, 40),
-    prompt: '',
-    runner: 'shell',
-    command,
-    workspace: repo,
-    ...extra,
-  })
-  expect(created.body?.error ?? null).toBeNull()
-  return created.body.id as string
-}
+const createShell = (command: string, extra: Record<string, unknown> = {}) =>
+  createShellTask(rt, repo, command, extra)
 
 const get = async (id: string) => (await rt.call('GET', `/tasks/${id}?events=all`)).body
 const checksOf = async (id: string) => (await rt.call('GET', `/tasks/${id}/checks`)).body

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import type { RosterTask, TaskView } from '../../src/domain'
 import type { TaskListQuery } from '../../src/storage/tasks'
 import { makeRepo } from '../support/git-repo'
-import { startTestRuntime, type TestRuntime } from '../support/runtime'
+import { createShellTask, startTestRuntime, type TestRuntime } from '../support/runtime'
 import { waitFor } from '../support/temp'
 
 let rt: TestRuntime
@@ -17,18 +17,8 @@ beforeAll(async () => {
 })
 afterAll(() => rt?.close())
 
-async function create(command: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const created = await rt.call('POST', '/tasks', {
-    title: command.slice(0, 40),
-    prompt: '',
-    runner: 'shell',
-    command,
-    workspace: repo,
-    ...extra,
-  })
-  expect(created.body?.error ?? null).toBeNull()
-  return created.body.id as string
-}
+const create = (command: string, extra: Record<string, unknown> = {}) =>
+  createShellTask(rt, repo, command, extra)
 
 async function runToEnd(id: string): Promise<void> {
   expect((await rt.call('POST', `/tasks/${id}/start`)).status).toBe(200)

@@ -40,5 +40,5 @@ test("a startup that fails once the store is open stops the event writer's and t
   const runtime = await startRuntime(config, composeAdapters(config))
   await waitFor("the event writer's and the checkpointer's threads", () => workerThreads() === 2)
   await runtime.close()
-  await waitFor("both threads to end at shutdown", () => workerThreads() === 0)
+  await waitFor('both threads to end at shutdown', () => workerThreads() === 0)
 })

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { processLiving } from '../../src/process/process-group'
 import { makeRepo } from '../support/git-repo'
-import { startTestRuntime, type TestRuntime } from '../support/runtime'
+import { createShellTask, startTestRuntime, type TestRuntime } from '../support/runtime'
 import { waitFor } from '../support/temp'
 
 let rt: TestRuntime
@@ -15,18 +15,8 @@ beforeAll(async () => {
 })
 afterAll(() => rt?.close())
 
-async function createShell(command: string, extra: Record<string, unknown> = {}) {
-  const created = await rt.call('POST', '/tasks', {
-    title: command.slice(0, 40),
-    prompt: '',
-    runner: 'shell',
-    command,
-    workspace: repo,
-    ...extra,
-  })
-  expect(created.status).toBe(200)
-  return created.body.id as string
-}
+const createShell = (command: string, extra: Record<string, unknown> = {}) =>
+  createShellTask(rt, repo, command, extra)
 
 // Full access runs outside the sandbox: the queue and process-group tests below coordinate through
 // files in the test's /tmp and look at host pids, which a sandbox (private /tmp, own pid namespace)

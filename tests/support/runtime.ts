@@ -1,3 +1,4 @@
+import { expect } from 'bun:test'
 import { join } from 'node:path'
 import { createApp } from '../../src/app'
 import { composeAdapters } from '../../src/compose'
@@ -75,4 +76,24 @@ export type TestRuntime = Awaited<ReturnType<typeof startTestRuntime>>
 export async function restartTestRuntime(rt: TestRuntime): Promise<TestRuntime> {
   await rt.runtime.close()
   return runtimeOn(rt.temp, rt.runtime.config)
+}
+
+/** Creates a shell task running `command` in `workspace` (title from the command); its id. */
+export async function createShellTask(
+  rt: Pick<TestRuntime, 'call'>,
+  workspace: string,
+  command: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  const created = await rt.call('POST', '/tasks', {
+    title: command.slice(0, 40),
+    prompt: '',
+    runner: 'shell',
+    command,
+    workspace,
+    ...extra,
+  })
+  expect(created.body?.error ?? null).toBeNull()
+  expect(created.status).toBe(200)
+  return created.body.id as string
 }
