@@ -5,6 +5,7 @@ import { migrate } from '../src/storage/migrate'
 import { makeRepo } from '../tests/support/git-repo'
 import { api, spawnServer } from '../tests/support/server-process'
 import { tempDir, waitFor } from '../tests/support/temp'
+import { probeHealth } from './lib/health-probe'
 import { peakMemoryMiB, percentile, round } from './lib/measure'
 import { serverProfiling } from './lib/profiling'
 
@@ -97,17 +98,6 @@ const LONG_LINE_BYTES = 50 * 1024 * 1024
 // line splitter see the worst of it.
 const LONG_LINE_COMMAND = `yes 'password: hunter2' | head -c ${LONG_LINE_BYTES} | tr '\\n' ' '`
 
-/** GET /health round trips (ms) until `done` says stop, one after another. */
-async function healthLatencies(url: string, done: () => Promise<boolean>): Promise<number[]> {
-  const latencies: number[] = []
-  while (!(await done())) {
-    const started = performance.now()
-    await fetch(`${url}/health`).then((response) => response.text())
-    latencies.push(performance.now() - started)
-  }
-  return latencies
-}
-
 const spread = (values: number[]) => ({
   p50: round(percentile(values, 50)),
   p99: round(percentile(values, 99)),
@@ -121,8 +111,7 @@ export async function benchLongLine() {
     const repo = makeRepo(join(dir.path, 'repo'))
     const server = await spawnServer({ OPENRUNTIME_DB: join(dir.path, 'data', 'db.sqlite3') })
     try {
-      let idleRounds = 0
-      const idle = await healthLatencies(server.url, async () => ++idleRounds > 200)
+      const idle = await probeHealth(server.url, server.auth, 200).latencies
       const created = await api(server, 'POST', '/tasks', {
         title: 'one long line',
         prompt: '',
@@ -134,10 +123,17 @@ export async function benchLongLine() {
       const id = created.body.id
       const started = performance.now()
       await api(server, 'POST', `/tasks/${id}/start`)
-      const during = await healthLatencies(server.url, async () => {
-        const status = (await api(server, 'GET', `/tasks/${id}?events=none`)).body.status
-        return status !== 'running' && status !== 'queued'
-      })
+      const probe = probeHealth(server.url, server.auth)
+      await waitFor(
+        'the long line to be stored',
+        async () => {
+          const status = (await api(server, 'GET', `/tasks/${id}?events=none`)).body.status
+          return status !== 'running' && status !== 'queued'
+        },
+        600_000,
+      )
+      probe.stop()
+      const during = await probe.latencies
       return {
         line_mib: LONG_LINE_BYTES / 1024 / 1024,
         seconds: round((performance.now() - started) / 1000, 2),

@@ -3,19 +3,17 @@ import type { BatchResult } from './event-batches'
 /**
  * Where the event writer's thread leaves what each batch came to, for the main thread to read even
  * while it blocks waiting for it: the number of the last batch settled (what `Atomics.wait`
- * watches), whether the thread ended, which batches the main thread recalled (see `recall`), and
- * per batch whether it failed, its first row's id, and the
- * error as JSON. Batch n has slot n % BATCH_SLOTS: a slot is written again only by a batch sent
+ * watches), whether the thread ended, the batch the main thread recalled last (see `recall`), and
+ * per batch whether it failed, its first row's id, and the error as JSON. Batch n has slot n % BATCH_SLOTS: a slot is written again only by a batch sent
  * after the main thread took the one before, since no more than BATCH_SLOTS are out at once.
  */
 export const BATCH_SLOTS = 2
 const SETTLED = 0
 const ENDED = 1
-const RECALLED_FROM = 2
-const RECALLED_TO = 3
-const failedAt = (slot: number) => 4 + slot * 2
-const errorBytesAt = (slot: number) => 5 + slot * 2
-const INTS = 4 + 2 * BATCH_SLOTS
+const RECALLED = 2
+const failedAt = (slot: number) => 3 + slot * 2
+const errorBytesAt = (slot: number) => 4 + slot * 2
+const INTS = 3 + 2 * BATCH_SLOTS
 const FIRST_IDS_AT = 8 * Math.ceil((INTS * 4) / 8)
 const ERRORS_AT = FIRST_IDS_AT + 8 * BATCH_SLOTS
 const SIZE = 8192
@@ -84,18 +82,17 @@ export class BatchOutcome {
   }
 
   /**
-   * The main thread's side: batches `from` to `to` are not to be written if the thread has not
-   * begun them (they settle as BatchRecalled). The lower bound is stored first, so a thread that
-   * reads between the two stores sees an empty range, never one reaching below `from`.
+   * The main thread's side: batch `batch` is not to be written if the thread has not begun it (it
+   * settles as BatchRecalled). One number, written and read whole: with BATCH_SLOTS out at most,
+   * the only batch that can wait behind the one being written is the second.
    */
-  recall(from: number, to: number): void {
-    Atomics.store(this.ints, RECALLED_FROM, from)
-    Atomics.store(this.ints, RECALLED_TO, to)
+  recall(batch: number): void {
+    Atomics.store(this.ints, RECALLED, batch)
   }
 
   /** The writer's side: whether batch `batch` was recalled before it began it. */
   recalled(batch: number): boolean {
-    return Atomics.load(this.ints, RECALLED_FROM) <= batch && batch <= Atomics.load(this.ints, RECALLED_TO)
+    return Atomics.load(this.ints, RECALLED) === batch
   }
 
   /** The number of the last batch settled. */

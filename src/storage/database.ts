@@ -18,3 +18,17 @@ export function openDatabase(path: string): Database {
   db.exec('PRAGMA foreign_keys = ON')
   return db
 }
+
+/**
+ * Copies the write-ahead log into the database as far as it can without a lock a writer needs
+ * (PASSIVE); false when another connection's checkpoint was running, so this one did nothing. A
+ * failure is reported as `whose` checkpoint's and counts as done: the next one tries again.
+ */
+export function passiveCheckpoint(db: Database, whose: string): boolean {
+  try {
+    return db.query<{ busy: number }, []>('PRAGMA wal_checkpoint(PASSIVE)').get()?.busy === 0
+  } catch (error) {
+    console.error(`${whose} checkpoint failed: ${(error as Error).message}`)
+    return true
+  }
+}

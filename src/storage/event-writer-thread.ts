@@ -1,7 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import { BatchOutcome, BatchRecalled, BatchSkipped } from './batch-outcome'
 import { CheckpointSignal } from './checkpoint-signal'
-import { openDatabase } from './database'
+import { openDatabase, passiveCheckpoint } from './database'
 import { insertEventBatch } from './event-batches'
 import { decodeRows, type EncodedRows, NUMBERS_PER_ROW } from './event-rows'
 import { EventTable } from './events'
@@ -62,19 +62,6 @@ const LOG_BOUND_BYTES = 3 * CHECKPOINT_BYTES
  */
 const ROW_BYTES = 160
 
-/**
- * A PASSIVE checkpoint on this thread's connection, between two batches; false when another
- * checkpoint was running (the checkpointer's), so this one could do nothing.
- */
-function finishCheckpoint(): boolean {
-  try {
-    return db.query<{ busy: number }, []>('PRAGMA wal_checkpoint(PASSIVE)').get()?.busy === 0
-  } catch (error) {
-    console.error(`the event writer's checkpoint failed: ${(error as Error).message}`)
-    return true
-  }
-}
-
 self.onmessage = ({ data }: MessageEvent<Open | Batch | 'close'>) => {
   if (data === 'close') process.exit(0)
   if ('path' in data) {
@@ -108,6 +95,8 @@ self.onmessage = ({ data }: MessageEvent<Open | Batch | 'close'>) => {
   // What was added since the checkpointer's copy is a batch or two: finished here, quickly, and
   // the log starts over from its beginning with the next batch.
   const copied = checkpoints.copiedAndWaiting
-  if ((copied || sinceFinished >= LOG_BOUND_BYTES) && finishCheckpoint()) sinceFinished = 0
+  // Busy (the checkpointer's copy still running), it does nothing: the bound is tried again next batch.
+  if ((copied || sinceFinished >= LOG_BOUND_BYTES) && passiveCheckpoint(db, "the event writer's"))
+    sinceFinished = 0
   if (copied) checkpoints.finished()
 }

@@ -105,13 +105,12 @@ export class ThreadedEventWriter implements EventWriter {
   }
 
   /**
-   * The oldest batch out is written (the thread is on it, or about to be); those behind it come
-   * back as BatchRecalled unless the thread has begun them already.
+   * The oldest batch out is written (the thread is on it, or about to be); the one behind it comes
+   * back as BatchRecalled unless the thread has begun it already.
    */
   recallQueued(): void {
-    const [, next] = this.flight
-    const last = this.flight.at(-1)
-    if (next && last) this.outcome.recall(next.batch, last.batch)
+    const queued = this.flight[1]
+    if (queued) this.outcome.recall(queued.batch)
   }
 
   wait(): void {

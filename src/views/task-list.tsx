@@ -188,7 +188,9 @@ export function RosterGroups({ tasks, filtered, selected }: RosterGroupsProps): 
   )
 }
 
-const isFiltered = (filters: TaskFilters) => Boolean(filters.status || filters.workspace || filters.runner)
+/** Whether any filter is set (the roster then says so when nothing matches). */
+export const isFiltered = (filters: TaskFilters) =>
+  Boolean(filters.status || filters.workspace || filters.runner)
 
 export interface RosterProps {
   tasks: RosterTask[]

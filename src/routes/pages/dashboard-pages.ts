@@ -4,7 +4,7 @@ import { timestampParam } from '../../events/live-stream'
 import { listPresets } from '../../policy'
 import { dashboardPage } from '../../views/dashboard'
 import { Flash } from '../../views/flash'
-import { RosterGroups, type TaskFilters } from '../../views/task-list'
+import { isFiltered, RosterGroups, type TaskFilters } from '../../views/task-list'
 import { visibleText } from '../../views/visible'
 import { httpFailure } from '../errors'
 import type { Services } from '../services'
@@ -13,7 +13,7 @@ import { DispatchForm, TaskFiltersQuery } from './forms'
 import { SSE_HEADERS, statusEventStream } from './html-stream'
 import { PAGES } from './paths'
 import { html } from './respond'
-import { isFiltered, parseFilters, rosterTasks } from './roster'
+import { parseFilters, rosterTasks } from './roster'
 
 /** Mission control with nothing selected, the roster fragment behind its filters, dispatch, and the status stream it listens to. */
 export function dashboardRoutes(services: Services) {

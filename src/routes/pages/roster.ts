@@ -12,9 +12,6 @@ export function parseFilters(query: Record<string, string | undefined>): TaskFil
   return { status, runner, workspace }
 }
 
-export const isFiltered = (filters: TaskFilters) =>
-  Boolean(filters.status || filters.workspace || filters.runner)
-
 /** The roster's tasks: the newest first, as entries (an entry shows state and progress). */
 export function rosterTasks({ tasks }: Services, filters: TaskFilters): RosterTask[] {
   return tasks.roster({
