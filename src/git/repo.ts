@@ -1,4 +1,5 @@
-import { access, realpath } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { realpath } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { AppError } from '../errors.ts'
 import { git } from './exec.ts'
@@ -16,7 +17,7 @@ export interface RepoInfo {
  * A folder with nothing git could take for a repository above it is answered without running git.
  */
 export async function locateRepo(dir: string): Promise<RepoInfo | null> {
-  if (!(await mayBeInRepository(dir))) return null
+  if (!mayBeInRepository(dir)) return null
   let out: string
   try {
     out = await git(dir, ['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-common-dir'])
@@ -33,36 +34,26 @@ export async function locateRepo(dir: string): Promise<RepoInfo | null> {
 
 /**
  * Whether git could find a repository from `dir`: some folder from it up to `/` holds a `.git`,
- * or is itself a git directory (HEAD, objects/, refs/), as git's own discovery looks for. Every
- * folder is looked at at once: each look is a trip to the file system's thread pool.
+ * or is itself a git directory (HEAD, objects/, refs/), as git's own discovery looks for. The
+ * looks are a few stat calls each, made in place: through the file system's thread pool each was a
+ * round trip of its own, and together they were most of what preparing a run in place cost.
  */
-async function mayBeInRepository(dir: string): Promise<boolean> {
-  const folders = [dir]
-  for (let current = dir; current !== dirname(current); current = dirname(current))
-    folders.push(dirname(current))
-  const found = await Promise.all(
-    folders.map(async (folder) => {
-      const [dotGit, head, objects, refs] = await Promise.all(
-        ['.git', 'HEAD', 'objects', 'refs'].map((name) => exists(join(folder, name))),
-      )
-      return dotGit || (head && objects && refs)
-    }),
-  )
-  return found.includes(true)
+function mayBeInRepository(dir: string): boolean {
+  for (let folder = dir; ; folder = dirname(folder)) {
+    if (existsSync(join(folder, '.git')) || GIT_DIR_ENTRIES.every((name) => existsSync(join(folder, name))))
+      return true
+    if (folder === dirname(folder)) return false
+  }
 }
 
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  )
+const GIT_DIR_ENTRIES = ['HEAD', 'objects', 'refs']
 
 /**
  * locateRepo, and the commit HEAD names (null in a repository without commits) from the same git
  * process where there is one: preparing a task needs both, and each git process costs a few ms.
  */
 export async function locateRepoWithHead(dir: string): Promise<(RepoInfo & { head: string | null }) | null> {
-  if (!(await mayBeInRepository(dir))) return null
+  if (!mayBeInRepository(dir)) return null
   try {
     const out = await git(dir, [
       'rev-parse',

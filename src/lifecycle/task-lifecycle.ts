@@ -1,4 +1,4 @@
-import { initialTransition, transition } from 'xstate'
+import { initialTransition } from 'xstate'
 import type { JsonObject, NewEvent, TaskEvent, TaskRecord, TaskStatus } from '../domain'
 import { AppError, notFound } from '../errors'
 import type { EventBus } from '../events/event-bus'
@@ -18,6 +18,7 @@ import {
   type WorktreeState,
   worktreeOf,
 } from '../machines/task-state'
+import { nextSnapshot } from '../machines/task-step'
 import type { Store } from '../storage/store'
 import { writeStateRecords } from './state-records'
 
@@ -139,7 +140,7 @@ export class TaskLifecycle {
 
   transition(taskId: string, event: TaskMachineEvent, effects: TransitionEffects): TransitionResult {
     const before = this.accepted(taskId, event)
-    const [after] = transition(taskMachine, before, event)
+    const after = nextSnapshot(before, event)
     const from = statusOf(before)
     const status = statusOf(after)
     const state = stateName(after)

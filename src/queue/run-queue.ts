@@ -16,11 +16,14 @@ const QUEUE_NAME = 'openruntime-runs'
 /**
  * bunqueue's worker, told about a job added in this process so it takes it at once. An idle
  * worker otherwise finds new jobs by polling (its drain delay), which was most of the time between
- * "start" and the run; the poll stays for jobs that arrive another way.
+ * "start" and the run; the poll stays for jobs that arrive another way. The pull starts within the
+ * call (not on a later turn, as bunqueue's own scheduling does): the request that started the run
+ * still builds its answer, and the run should not wait for that. A worker with every slot taken
+ * pulls nothing and takes the job once a slot is free, as it would anyway.
  */
 class WakeableWorker<T> extends Worker<T, void> {
   wake(): void {
-    this.scheduleProcessing()
+    void this.tryProcess()
   }
 }
 

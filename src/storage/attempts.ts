@@ -137,7 +137,7 @@ export class AttemptTable {
   patch(id: string, patch: AttemptPatch): void {
     const { sql, values } = ATTEMPT_COLUMNS.assignments(patch)
     if (sql === '') return
-    this.db.prepare(`UPDATE task_attempts SET ${sql} WHERE id = ?`).run(...values, id)
+    this.db.query(`UPDATE task_attempts SET ${sql} WHERE id = ?`).run(...values, id)
   }
 
   markProcess(id: string, pgid: number, processStarted: string | null): void {

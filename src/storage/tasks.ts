@@ -143,7 +143,7 @@ export class TaskTable {
   patch(id: string, patch: TaskPatch, at: string): void {
     const { sql, values } = TASK_COLUMNS.assignments(patch)
     if (sql === '') return
-    this.db.prepare(`UPDATE tasks SET ${sql}, updated_at = ? WHERE id = ?`).run(...values, at, id)
+    this.db.query(`UPDATE tasks SET ${sql}, updated_at = ? WHERE id = ?`).run(...values, at, id)
   }
 
   /** Writes the frozen policy only if none was frozen before (the snapshot is write-once). */

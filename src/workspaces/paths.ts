@@ -1,4 +1,4 @@
-import { realpath, stat } from 'node:fs/promises'
+import { realpathSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { basename, isAbsolute, sep } from 'node:path'
 import { AppError } from '../errors.ts'
@@ -13,7 +13,10 @@ const reject = (code: string, message: string, path: string) =>
 
 /**
  * Canonical absolute path of an existing directory: `~` expanded, relative paths taken against
- * `base`, symlinks and `..` resolved by realpath. Anything else is a 400 with a message saying why.
+ * `base`, symlinks and `..` resolved by realpath. Anything else is a 400 with a message saying why
+ * (as a rejected promise, like every other failure of a workspace's checks). The two lookups are
+ * made in place: through the file system's thread pool each was a round trip of its own, which
+ * every run's preparation waited out.
  */
 export async function canonicalDirectory(input: string, base: string = process.cwd()): Promise<string> {
   if (typeof input !== 'string' || input.trim() === '') throw reject('invalid_path', 'a path is required', '')
@@ -24,11 +27,9 @@ export async function canonicalDirectory(input: string, base: string = process.c
   let isDirectory: boolean
   try {
     // No lexical normalisation first: `file.txt/../src` must fail as it does in a shell, so the
-    // operating system resolves every `..` against what is really on disk. stat follows the same
-    // links realpath resolves, so the two go to the file system's thread pool together.
-    const [resolved, info] = await Promise.all([realpath(path), stat(path)])
-    canonical = resolved
-    isDirectory = info.isDirectory()
+    // operating system resolves every `..` against what is really on disk.
+    canonical = realpathSync.native(path)
+    isDirectory = statSync(canonical).isDirectory()
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') throw reject('path_not_found', `${input} does not exist`, input)

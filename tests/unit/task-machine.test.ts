@@ -14,6 +14,7 @@ import {
   type WorktreeState,
   worktreeOf,
 } from '../../src/machines/task-state'
+import { nextSnapshot } from '../../src/machines/task-step'
 
 // The lifecycle as specified, written out by hand: for every state the machine can be in and every
 // event (with its variants), where it goes — or "refused". The test checks the machine against it.
@@ -169,7 +170,7 @@ function snapshotAt(
 
 function next(snapshot: TaskSnapshot, event: TaskMachineEvent): TaskSnapshot | null {
   if (!snapshot.can(event)) return null
-  return transition(taskMachine, snapshot, event)[0]
+  return nextSnapshot(snapshot, event)
 }
 
 /** Where the run region goes, or "refused". */
@@ -226,6 +227,31 @@ describe('task machine', () => {
       })
     }
   }
+
+  test("a step through the shared scope lands where XState's own transition() does, from every state", () => {
+    const worktrees: WorktreeState[] = ['none', 'present', 'merging', 'cleaning', 'cleaned', 'restoring']
+    const contexts: Partial<TaskMachineContext>[] = [
+      {},
+      { approved: true, merged: true, starts: 3 },
+      { requiresApproval: true },
+    ]
+    const persisted = (snapshot: TaskSnapshot) => JSON.stringify(taskMachine.getPersistedSnapshot(snapshot))
+    let accepted = 0
+    for (const state of [...SETTLED, ...UNSETTLED])
+      for (const worktree of worktrees)
+        for (const context of contexts)
+          for (const event of Object.values(EVENTS)) {
+            const before = snapshotAt(state, context, worktree)
+            if (before.can(event)) accepted++
+            // The same snapshot twice in a row: the shared scope keeps nothing from one step to the next.
+            for (let again = 0; again < 2; again++)
+              expect(persisted(nextSnapshot(before, event))).toBe(
+                persisted(transition(taskMachine, before, event)[0]),
+              )
+          }
+    // Most pairs are refusals (the snapshot stays); enough are accepted for the comparison to mean something.
+    expect(accepted).toBeGreaterThan(100)
+  })
 
   test('the worktree is merged, cleaned up or restored only once the run has settled', () => {
     for (const state of UNSETTLED) {
