@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { api, spawnServer } from '../tests/support/server-process'
 import { tempDir } from '../tests/support/temp'
-import { probeHealth } from './lib/health-probe'
+import { startEmptyServer } from './lib/empty-server-process'
+import { probeInTurn } from './lib/health-probe'
 import { percentile, round } from './lib/measure'
 import { serverProfiling } from './lib/profiling'
 import { taskPagePath as defaultTaskPage } from './lib/task-page'
@@ -30,6 +31,7 @@ export async function benchConcurrency(taskPagePath = defaultTaskPage) {
     OPENRUNTIME_MAX_PARALLEL: '8',
     ...serverProfiling(),
   })
+  const empty = await startEmptyServer()
   try {
     const ids: string[] = []
     for (let i = 0; i < TASKS; i++) {
@@ -44,12 +46,18 @@ export async function benchConcurrency(taskPagePath = defaultTaskPage) {
       })
       ids.push(created.body.id)
     }
-    // The same-run baseline: /health does no work, so what it takes is the wait for the server's
-    // event loop. Probed idle first, then without pause for as long as the runs stream.
-    const healthIdle = await probeHealth(server.url, server.auth, IDLE_PROBES).latencies
+    // The same-run baselines: /health does no work, so what it takes is the wait for the server's
+    // event loop. Probed idle first, then without pause for as long as the runs stream; an empty
+    // server (a process that only answers) is probed in turn with it, to show what the load
+    // leaves of the machine for any event loop.
+    const probed = [
+      { url: server.url, headers: server.auth },
+      { url: empty.url, headers: {} },
+    ]
+    const [healthIdle = [], emptyIdle = []] = await probeInTurn(probed, IDLE_PROBES).latencies
     const started = performance.now()
     await Promise.all(ids.map((id) => api(server, 'POST', `/tasks/${id}/start`)))
-    const healthUnderLoad = probeHealth(server.url, server.auth)
+    const healthUnderLoad = probeInTurn(probed)
     const listLatency: number[] = []
     const pageLatency: number[] = []
     while (true) {
@@ -67,7 +75,7 @@ export async function benchConcurrency(taskPagePath = defaultTaskPage) {
       if (tasks.every((task) => task.status === 'completed' || task.status === 'failed')) break
     }
     healthUnderLoad.stop()
-    const healthLatency = await healthUnderLoad.latencies
+    const [healthLatency = [], emptyLatency = []] = await healthUnderLoad.latencies
     const totalSeconds = (performance.now() - started) / 1000
     const db = new Database(dbPath, { readonly: true })
     const stored =
@@ -89,9 +97,14 @@ export async function benchConcurrency(taskPagePath = defaultTaskPage) {
       health_idle_p50_ms: round(percentile(healthIdle, 50), 2),
       health_idle_p99_ms: round(percentile(healthIdle, 99), 2),
       health_p99_ratio_to_idle: round(percentile(healthLatency, 99) / percentile(healthIdle, 99), 1),
+      empty_server_idle_p99_ms: round(percentile(emptyIdle, 99), 2),
+      empty_server_p50_ms: round(percentile(emptyLatency, 50)),
+      empty_server_p99_ms: round(percentile(emptyLatency, 99)),
+      empty_server_p99_ratio_to_idle: round(percentile(emptyLatency, 99) / percentile(emptyIdle, 99), 1),
       samples: listLatency.length,
     }
   } finally {
+    await empty.kill()
     await server.kill('SIGTERM')
     dir.cleanup()
   }

@@ -12,6 +12,7 @@ import { loginRoutes } from './routes/login'
 import { openApi } from './routes/openapi'
 import { pageFailures, pageRoutes } from './routes/pages'
 import { publishRoutes } from './routes/publish'
+import { inlineReader, ThreadReader } from './routes/reads/reader'
 import { reviewRoutes } from './routes/review'
 import { runnerHostRoutes } from './routes/runner-hosts'
 import { runnerProtocolRoutes } from './routes/runner-protocol'
@@ -24,11 +25,30 @@ import { taskRoutes } from './routes/tasks'
 import { workspaceRoutes } from './routes/workspaces'
 import type { Runtime } from './runtime'
 
+export interface AppOptions {
+  /**
+   * Build the task page and GET /tasks on the pages' thread (routes/reads/), off the event loop
+   * that takes the runs' output in: what the server does. Without, they are built on the loop.
+   */
+  readThread?: boolean
+}
+
 /**
  * The HTTP application over a runtime's services, without listening (tests call `app.handle`).
  * One error handler answers every failure: JSON for the API, HTML for the pages.
  */
-export function createApp(runtime: Runtime) {
+export function createApp(runtime: Runtime, options: AppOptions = {}) {
+  const reads = options.readThread
+    ? new ThreadReader(
+        {
+          dbPath: runtime.config.dbPath,
+          home: runtime.config.home,
+          dataDir: runtime.config.dataDir,
+          discoveryRoots: runtime.config.discoveryRoots,
+        },
+        runtime,
+      )
+    : inlineReader(runtime)
   const bodies = strictBodies()
   const app = new Elysia()
     .use(errorHandling(pageFailures))
@@ -52,7 +72,8 @@ export function createApp(runtime: Runtime) {
     .use(workspaceRoutes(runtime))
     .use(runnerHostRoutes(runtime))
     .use(runnerProtocolRoutes(runtime))
-    .use(pageRoutes(runtime))
+    .use(pageRoutes(runtime, reads))
+    .onStop(() => reads.close())
   bodies.learn(app.routes)
   return app
 }

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     )
   }
   const runtime = await startRuntime(config, composeAdapters(config))
-  const app = createApp(runtime)
+  const app = createApp(runtime, { readThread: true })
   // reusePort would let a second server bind the same port silently and split the traffic.
   app.listen({
     hostname: config.host,

@@ -4,3 +4,4 @@ export {
   TransitionRefused,
   type TransitionResult,
 } from './task-lifecycle'
+export { TaskStates } from './task-states'

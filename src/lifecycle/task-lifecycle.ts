@@ -1,6 +1,6 @@
 import { initialTransition } from 'xstate'
 import type { JsonObject, NewEvent, TaskEvent, TaskRecord, TaskStatus } from '../domain'
-import { AppError, notFound } from '../errors'
+import { AppError } from '../errors'
 import type { EventBus } from '../events/event-bus'
 import type { EventLog } from '../events/event-log'
 import {
@@ -14,13 +14,13 @@ import {
   describeState,
   stateName,
   statusOf,
-  storedStateName,
   type WorktreeState,
   worktreeOf,
 } from '../machines/task-state'
 import { nextSnapshot } from '../machines/task-step'
 import type { Store } from '../storage/store'
 import { writeStateRecords } from './state-records'
+import { TaskStates } from './task-states'
 
 export class TransitionRefused extends AppError {
   constructor(taskId: string, snapshot: TaskSnapshot, event: TaskMachineEvent) {
@@ -70,12 +70,14 @@ export interface TransitionResult {
  * state (state-records.ts), the caller's rows and the events, in one transaction, published once
  * it committed.
  */
-export class TaskLifecycle {
+export class TaskLifecycle extends TaskStates {
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly eventLog: EventLog,
     private readonly bus: EventBus,
-  ) {}
+  ) {
+    super(store)
+  }
 
   /** The initial snapshot for a new task (persisted by the caller together with the row). */
   initialSnapshot(requiresApproval: boolean): { snapshot: string; status: TaskStatus } {
@@ -97,40 +99,6 @@ export class TaskLifecycle {
       () => this.store.tasks.insert(task, snapshot),
       task.created_at,
     )
-  }
-
-  snapshot(taskId: string): TaskSnapshot {
-    const stored = this.store.tasks.snapshot(taskId)
-    if (stored === null) throw notFound('task', taskId)
-    return restore(taskId, stored)
-  }
-
-  /**
-   * The API's `state` of each task, read from the stored snapshots (one query for a page of tasks);
-   * a snapshot is restored only to be refused as the machine would refuse it.
-   */
-  stateNames(taskIds: readonly string[]): Map<string, string> {
-    const stored = this.store.tasks.snapshots(taskIds)
-    return new Map(
-      taskIds.map((id) => {
-        const text = stored.get(id)
-        if (text === undefined) throw notFound('task', id)
-        return [id, storedStateName(parsed(text)) ?? stateName(restore(id, text))]
-      }),
-    )
-  }
-
-  can(taskId: string, event: TaskMachineEvent): boolean {
-    return this.accepting(taskId)(event)
-  }
-
-  /**
-   * Whether the task's current state accepts an event, for several events: the snapshot is restored
-   * once (a page asks about every action it might offer, and a restore costs more than the asking).
-   */
-  accepting(taskId: string): (event: TaskMachineEvent) => boolean {
-    const snapshot = this.snapshot(taskId)
-    return (event) => snapshot.can(event)
   }
 
   /** Throws TransitionRefused unless the task's current state accepts the event. */
@@ -202,29 +170,4 @@ export class TaskLifecycle {
   }
 }
 
-/** A stored snapshot as plain JSON (`{}` where it does not parse: restore() reports that). */
-function parsed(stored: string): { status?: unknown; value?: unknown } {
-  try {
-    const value: unknown = JSON.parse(stored)
-    return value && typeof value === 'object' ? value : {}
-  } catch {
-    return {}
-  }
-}
-
 const persist = (snapshot: TaskSnapshot): string => JSON.stringify(taskMachine.getPersistedSnapshot(snapshot))
-
-/** A stored snapshot as the machine's state; one the machine cannot take is reported, never guessed at. */
-function restore(taskId: string, stored: string): TaskSnapshot {
-  try {
-    const { status, value, context } = JSON.parse(stored)
-    if (status === 'active') return taskMachine.resolveState({ value, context })
-  } catch {
-    // Reported below, as a snapshot that does not parse is.
-  }
-  throw new AppError(
-    'unavailable',
-    'task_state_unreadable',
-    `the stored state of task ${taskId} cannot be read`,
-  )
-}

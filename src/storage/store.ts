@@ -54,6 +54,16 @@ export class Store {
   }
 
   /**
+   * A second connection to a store `open` made, for reading only: SQLite refuses every write on it
+   * (query_only), and WAL lets it read the last commit while the other connections write.
+   */
+  static openForReading(path: string): Store {
+    const db = openDatabase(path)
+    db.exec('PRAGMA query_only = ON')
+    return new Store(db)
+  }
+
+  /**
    * Runs `work` in one SQLite transaction (nested calls become savepoints). It takes the write lock
    * at its start: the event writer's thread writes on a connection of its own, and a transaction
    * that read first would otherwise be refused when that thread committed in between.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { ApprovalAnswer } from '../agents'
-import type { RosterTask, ToolApproval } from '../domain'
+import type { ToolApproval } from '../domain'
 import {
   type CreateTaskBody,
   DEFAULT_BUDGET_MINUTES,
@@ -10,7 +10,6 @@ import {
   now,
   type PolicyInput,
   type TaskRecord,
-  type TaskView,
 } from '../domain'
 import { AppError, conflict, invalid, notFound } from '../errors'
 import type { EventLog } from '../events/event-log'
@@ -18,18 +17,16 @@ import { hasTaskChanges } from '../git'
 import type { RemoteAttemptRef, RemoteRuns } from '../hosts'
 import { remoteWorkOf } from '../hosts'
 import type { TaskLifecycle } from '../lifecycle'
-import type { TaskMachineEvent } from '../machines/task-machine'
 import { worktreeOf } from '../machines/task-state'
 import type { RunDispatch } from '../queue/dispatch'
 import type { Store } from '../storage/store'
-import type { TaskListQuery } from '../storage/tasks'
 import type { LiveRuns } from '../workers/live-runs'
 import type { Preflight } from '../workers/preflight'
 import type { Redaction } from '../workers/redaction'
 import { runnerOf } from '../workers/registry'
 import { checkoutOf, type IntentSettler } from './intent-recovery'
 import type { TaskOperations } from './task-operations'
-import { type EventsEmbed, rosterTasks, taskViews } from './views'
+import { TaskReads } from './task-reads'
 
 /**
  * What a create request carries, validated at the edge (the API's schema, the dispatch form):
@@ -70,8 +67,10 @@ const RUNNER_EVENT_FILTER =
   "(kind IN ('stdout', 'stderr') OR (kind = 'lifecycle' AND (lower(message) LIKE '%runner%' OR lower(message) LIKE '%session%' OR lower(message) LIKE 'starting %')))"
 
 /** The operations the API offers on tasks. Routes translate HTTP to these calls and back. */
-export class TaskService {
-  constructor(private readonly deps: TaskServiceDeps) {}
+export class TaskService extends TaskReads {
+  constructor(private readonly deps: TaskServiceDeps) {
+    super(deps.store, deps.lifecycle)
+  }
 
   async create(input: CreateTaskInput): Promise<TaskRecord> {
     const prepared = await this.prepare(input, null)
@@ -137,35 +136,6 @@ export class TaskService {
       alongside()
       for (const { task, snapshot } of prepared) this.deps.lifecycle.create(task, snapshot)
     })
-  }
-
-  get(id: string): TaskRecord {
-    const task = this.deps.store.tasks.get(id)
-    if (!task) throw notFound('task', id)
-    return task
-  }
-
-  view(id: string, embed: EventsEmbed): TaskView {
-    return taskViews(this.deps.store, this.deps.lifecycle, [this.get(id)], embed)[0] as TaskView
-  }
-
-  list(query: TaskListQuery, embed: EventsEmbed): TaskView[] {
-    return taskViews(this.deps.store, this.deps.lifecycle, this.deps.store.tasks.list(query), embed)
-  }
-
-  /** The same page as `list`, as roster entries (what the pages show beside themselves). */
-  roster(query: TaskListQuery): RosterTask[] {
-    return rosterTasks(this.deps.store, this.deps.lifecycle, query)
-  }
-
-  /** Whether the task's lifecycle accepts `event` in its current state (what the pages offer). */
-  can(id: string, event: TaskMachineEvent): boolean {
-    return this.deps.lifecycle.can(id, event)
-  }
-
-  /** `can` for several events of one task in its current state (a page's actions). */
-  accepting(id: string): (event: TaskMachineEvent) => boolean {
-    return this.deps.lifecycle.accepting(id)
   }
 
   /** The task that made each of these agent sessions, by session id (sessions no task made are absent). */
@@ -345,12 +315,6 @@ export class TaskService {
       command,
       message,
     }
-  }
-
-  /** The tool approvals an agent asked for, oldest first (pending ones survive a reload). */
-  approvals(id: string): ToolApproval[] {
-    this.get(id)
-    return this.deps.store.approvals.list(id)
   }
 
   /** Allows or denies a pending tool use; the answer goes to the agent and is recorded with who and when. */

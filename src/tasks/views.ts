@@ -1,5 +1,5 @@
 import type { RosterTask, TaskRecord, TaskView } from '../domain'
-import type { TaskLifecycle } from '../lifecycle'
+import type { TaskStates } from '../lifecycle'
 import { phaseOfState } from '../machines/task-state'
 import type { Store } from '../storage/store'
 import type { TaskListQuery } from '../storage/tasks'
@@ -12,7 +12,7 @@ export const DEFAULT_EMBEDDED_EVENTS = 100
 /** The API's view of each task (a page of them reads its attempts, states, check summaries and pull requests in one query each). */
 export function taskViews(
   store: Store,
-  lifecycle: TaskLifecycle,
+  states: TaskStates,
   tasks: readonly TaskRecord[],
   embed: EventsEmbed,
 ): TaskView[] {
@@ -23,7 +23,7 @@ export function taskViews(
     return hostNames.get(id) ?? null
   }
   const attemptsOf = store.attempts.listFor(ids)
-  const states = lifecycle.stateNames(ids)
+  const stateOf = states.stateNames(ids)
   const checkSummaries = store.checks.summaries(ids)
   const pullRequestUrls = store.publishing.pullRequestUrls(ids)
   // Embedded events end with the newest, whose seq is the last: the store is asked only without any.
@@ -48,8 +48,8 @@ export function taskViews(
       events,
       attempts,
       current_attempt: current,
-      state: states.get(task.id) as string,
-      phase: phaseOfState(states.get(task.id) as string),
+      state: stateOf.get(task.id) as string,
+      phase: phaseOfState(stateOf.get(task.id) as string),
       last_seq: lastSeq,
       // Seqs are contiguous from 1 and events are never removed one by one, so the count is the last seq.
       event_count: lastSeq,
@@ -63,14 +63,14 @@ export function taskViews(
 }
 
 /** A page of tasks as roster entries: the few columns an entry shows, their states and check summaries. */
-export function rosterTasks(store: Store, lifecycle: TaskLifecycle, query: TaskListQuery): RosterTask[] {
+export function rosterTasks(store: Store, states: TaskStates, query: TaskListQuery): RosterTask[] {
   const rows = store.tasks.rosterEntries(query)
   const ids = rows.map((row) => row.id)
-  const states = lifecycle.stateNames(ids)
+  const stateOf = states.stateNames(ids)
   const checkSummaries = store.checks.summaries(ids)
   return rows.map(({ runtime_millis, started_at, finished_at, ...row }) => ({
     ...row,
-    state: states.get(row.id) as string,
+    state: stateOf.get(row.id) as string,
     check_summary: checkSummaries.get(row.id) ?? null,
     current_attempt: started_at === null ? null : { started_at, finished_at },
     runtime_millis: typeof runtime_millis === 'number' ? runtime_millis : 0,

@@ -173,7 +173,7 @@ describe.skipIf('skip' in network)('a phone on the network, over the token login
     const before = (await api(remote, 'GET', `/tasks/${agentTask}?events=none`)).body.state
 
     // Every route of the browser UI, with real ids: the pending approval and its task are the targets.
-    const routes = pageRoutes({} as never).routes
+    const routes = pageRoutes({} as never, {} as never).routes
     expect(routes.filter((route) => route.path.startsWith('/ui/')).length).toBeGreaterThan(5)
     const concrete = (path: string) =>
       path

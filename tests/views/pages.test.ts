@@ -5,6 +5,7 @@ import { conflict } from '../../src/errors'
 import { errorResponse } from '../../src/routes/pages/respond'
 import { TaskDetails } from '../../src/views/task-details'
 import { makeRepo } from '../support/git-repo'
+import { countElements } from '../support/html-parse'
 import { startTestRuntime, type TestRuntime } from '../support/runtime'
 
 let rt: TestRuntime
@@ -17,20 +18,6 @@ beforeAll(async () => {
 afterAll(() => rt?.close())
 
 const PAYLOAD = '<img src=x onerror=alert(1)> &amp;'
-
-/** How many elements match a selector once a browser-grade parser reads the page. */
-async function countElements(html: string, selector: string): Promise<number> {
-  let found = 0
-  await new HTMLRewriter()
-    .on(selector, {
-      element() {
-        found++
-      },
-    })
-    .transform(new Response(html))
-    .text()
-  return found
-}
 
 /** The value of one attribute of the first element matching a selector, as a parser decodes it. */
 async function attributeOf(html: string, selector: string, name: string): Promise<string | null> {

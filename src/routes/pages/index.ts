@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
 import { assetRoutes } from '../assets'
+import type { Reader } from '../reads/reader'
 import type { Services } from '../services'
 import { dashboardRoutes } from './dashboard-pages'
 import { groupPageRoutes } from './group-pages'
@@ -16,12 +17,12 @@ export { pageFailures } from './failures'
  * htmx fragments and streams they use under /ui/. Hidden from the OpenAPI document. Failures are
  * shown as HTML by `pageFailures`, which the app's one error handler consults.
  */
-export function pageRoutes(services: Services) {
+export function pageRoutes(services: Services, reads: Reader) {
   return new Elysia({ name: 'page-routes', detail: { hide: true } })
     .use(assetRoutes())
     .use(dashboardRoutes(services))
     .use(workspacePageRoutes(services))
-    .use(taskPageRoutes(services))
+    .use(taskPageRoutes(services, reads))
     .use(taskActionRoutes(services))
     .use(reviewPageRoutes(services))
     .use(groupPageRoutes(services))

@@ -2,7 +2,7 @@ import { Flash } from '../../views/flash'
 import { visibleText } from '../../views/visible'
 import { type HttpFailure, httpFailure } from '../errors'
 
-const HTML = 'text/html; charset=utf-8'
+export const HTML = 'text/html; charset=utf-8'
 
 /** An HTML answer; no raw control character in it reaches the browser (see visibleText). */
 export function html(body: string, status = 200, headers: Record<string, string> = {}): Response {

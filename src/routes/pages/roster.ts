@@ -1,6 +1,6 @@
 import { type RosterTask, RUNNERS, TASK_STATUSES, type TaskStatus } from '../../domain'
 import { Roster, type TaskFilters } from '../../views/task-list'
-import type { Services } from '../services'
+import type { ReadServices } from '../reads/read-services'
 
 const LIST_LIMIT = 100
 
@@ -13,7 +13,7 @@ export function parseFilters(query: Record<string, string | undefined>): TaskFil
 }
 
 /** The roster's tasks: the newest first, as entries (an entry shows state and progress). */
-export function rosterTasks({ tasks }: Services, filters: TaskFilters): RosterTask[] {
+export function rosterTasks({ tasks }: ReadServices, filters: TaskFilters): RosterTask[] {
   return tasks.roster({
     limit: LIST_LIMIT,
     status: filters.status ? [filters.status as TaskStatus] : undefined,
@@ -23,7 +23,7 @@ export function rosterTasks({ tasks }: Services, filters: TaskFilters): RosterTa
 }
 
 /** The roster a task's pages show beside it, with that task selected. */
-export async function rosterBeside(services: Services, selected: string): Promise<JSX.Element> {
+export async function rosterBeside(services: ReadServices, selected: string): Promise<JSX.Element> {
   const workspaces = await services.workspaces.list()
   return Roster({ tasks: rosterTasks(services, {}), filters: {}, workspaces, selected })
 }

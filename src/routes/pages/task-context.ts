@@ -4,7 +4,7 @@ import { type AllowedActions, allowedActions } from '../../views/actions'
 import { TaskDetails } from '../../views/task-details'
 import { TaskSummary } from '../../views/task-summary'
 import { replyBoxPartial } from '../../views/timeline'
-import type { Services } from '../services'
+import type { ReadServices } from '../reads/read-services'
 
 export interface TaskContext {
   task: TaskView
@@ -12,7 +12,7 @@ export interface TaskContext {
 }
 
 /** A task with the actions its lifecycle accepts right now. */
-export function taskContext({ tasks }: Services, id: string, embed: EventsEmbed): TaskContext {
+export function taskContext({ tasks }: ReadServices, id: string, embed: EventsEmbed): TaskContext {
   const task = tasks.view(id, embed)
   return { task, actions: allowedActions(task, tasks.accepting(id)) }
 }
@@ -22,7 +22,7 @@ export function taskContext({ tasks }: Services, id: string, embed: EventsEmbed)
  * survives), the inspector replaced.
  */
 export function taskRegions(
-  services: Services,
+  services: ReadServices,
   id: string,
   which: { summary: boolean; details: boolean },
 ): string {

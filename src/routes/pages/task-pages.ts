@@ -2,17 +2,16 @@ import { Elysia } from 'elysia'
 import type { TaskEvent } from '../../domain'
 import { seqParam } from '../../events/live-stream'
 import { eventRows } from '../../views/event-row'
-import { taskPage } from '../../views/task-page'
 import { olderPage, TIMELINE_PAGE } from '../../views/timeline'
 import { visibleText } from '../../views/visible'
+import { answerResponse } from '../reads/answers'
+import type { Reader } from '../reads/reader'
 import { TaskParams } from '../schemas'
 import type { Services } from '../services'
 import { OlderEventsQuery, TimelineQuery } from './forms'
 import { htmlFrame, namedFrame, SSE_HEADERS, timelineHtmlStream } from './html-stream'
-import { nextTurn } from './next-turn'
 import { PAGES } from './paths'
 import { html } from './respond'
-import { rosterBeside } from './roster'
 import { taskContext, taskRegions } from './task-context'
 
 const DETAIL_AGENT_TYPES = new Set([
@@ -32,18 +31,12 @@ const changesDetails = (events: TaskEvent[]) =>
   )
 
 /** The task page, its older history on demand, and its live timeline as HTML over SSE. */
-export function taskPageRoutes(services: Services) {
+export function taskPageRoutes(services: Services, reads: Reader) {
   const { tasks, timeline } = services
   return new Elysia({ name: 'task-page-routes', detail: { hide: true } })
     .get(
       PAGES.task,
-      async ({ params }) => {
-        const { task, actions } = taskContext(services, params.id, TIMELINE_PAGE)
-        await nextTurn()
-        const roster = await rosterBeside(services, params.id)
-        await nextTurn()
-        return html(taskPage({ task, actions, approvals: tasks.approvals(params.id), roster }))
-      },
+      async ({ params }) => answerResponse(await reads.answer({ kind: 'task-page', id: params.id })),
       { params: TaskParams },
     )
     .get(

@@ -1,0 +1,37 @@
+import { AppError } from '../../errors'
+import { openReadSide, type ReadSide, type ReadSideSettings } from '../../tasks/read-side'
+import { answer } from './answers'
+import type { ReadReply, ReadRequest } from './read-protocol'
+
+/**
+ * The pages' thread: the read routes' answers (the task page, GET /tasks) built here, on a
+ * connection that only reads, while the event loop that owns the runs takes their output in.
+ */
+declare const self: Worker
+
+let side: ReadSide | null = null
+
+const reply = (message: ReadReply, transfer: Transferable[] = []) => self.postMessage(message, transfer)
+const encoder = new TextEncoder()
+
+self.onmessage = async ({ data }: MessageEvent<{ open: ReadSideSettings } | ReadRequest>) => {
+  if ('open' in data) {
+    side = openReadSide(data.open)
+    reply({ ready: true })
+    return
+  }
+  try {
+    if (!side) throw new Error('the read side was asked before it was opened')
+    const { body, headers } = await answer(side, data.question)
+    const bytes = typeof body === 'string' ? encoder.encode(body) : body
+    reply({ id: data.id, answer: { body: bytes, headers } }, [bytes.buffer])
+  } catch (error) {
+    reply({
+      id: data.id,
+      failure:
+        error instanceof AppError
+          ? { kind: error.kind, code: error.code, message: error.message, details: error.details }
+          : { message: error instanceof Error ? error.message : String(error) },
+    })
+  }
+}
