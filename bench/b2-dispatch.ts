@@ -1,5 +1,8 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { defaultPolicy } from '../src/domain'
+import { detectSandbox } from '../src/policy'
+import { sandboxRun } from '../src/workers/run-sandbox'
 import { gitSync, makeRepo } from '../tests/support/git-repo'
 import { type ServerProcess, spawnServer } from '../tests/support/server-process'
 import { tempDir } from '../tests/support/temp'
@@ -17,9 +20,12 @@ const dispatchOnce = (server: ServerProcess, workspace: string, inPlace: boolean
     policy: { allow_in_place: inPlace },
   })
 
-async function rawSpawn(): Promise<number> {
+const ECHO = ['/bin/sh', '-lc', 'echo hi']
+
+/** Milliseconds from spawning `argv` to its first stdout bytes. */
+async function timedSpawn(argv: string[]): Promise<number> {
   const started = performance.now()
-  const child = Bun.spawn(['/bin/sh', '-lc', 'echo hi'], { stdout: 'pipe' })
+  const child = Bun.spawn(argv, { stdout: 'pipe' })
   const reader = child.stdout.getReader()
   await reader.read()
   const elapsed = performance.now() - started
@@ -42,6 +48,35 @@ function rawWorktree(repo: string, i: number): number {
   return performance.now() - started
 }
 
+/**
+ * The same command under the sandbox the runs module builds for the in-place task (bubblewrap,
+ * network off, credentials and the data directory hidden): what containment alone costs a spawn.
+ */
+function sandboxedEcho(workspace: string, dataDir: string): string[] {
+  const sandbox = detectSandbox()
+  if (!sandbox.available) throw new Error(`B2 needs bubblewrap: ${sandbox.reason}`)
+  const command = sandboxRun({
+    argv: ECHO,
+    env: { HOME: process.env.HOME ?? '/root' },
+    policy: { ...defaultPolicy(), allow_in_place: true },
+    workspace,
+    prepared: {
+      isolated: false,
+      worktreePath: null,
+      executionDir: workspace,
+      baseCommit: null,
+      repoRoot: null,
+      gitDir: null,
+      sharedObjects: null,
+      note: 'in place',
+    },
+    stateDirs: [],
+    sandbox,
+    dataDir,
+  })
+  return command.argv
+}
+
 const stats = (values: number[]) => ({
   p50: round(percentile(values, 50)),
   p99: round(percentile(values, 99)),
@@ -52,8 +87,9 @@ export async function benchDispatch(runs = 200) {
   const plain = join(dir.path, 'plain')
   mkdirSync(plain)
   const repo = makeRepo(join(dir.path, 'repo'))
+  const dataDir = join(dir.path, 'data')
   const server = await spawnServer({
-    OPENRUNTIME_DB: join(dir.path, 'data', 'db.sqlite3'),
+    OPENRUNTIME_DB: join(dataDir, 'db.sqlite3'),
     OPENRUNTIME_MAX_PARALLEL: '4',
     ...serverProfiling(),
   })
@@ -61,10 +97,13 @@ export async function benchDispatch(runs = 200) {
     const inPlace: number[] = []
     const withWorktree: number[] = []
     const spawn: number[] = []
+    const sandboxedSpawn: number[] = []
     const worktree: number[] = []
+    const sandboxed = sandboxedEcho(plain, dataDir)
     for (let i = 0; i < runs; i++) {
       inPlace.push(await dispatchOnce(server, plain, true))
-      spawn.push(await rawSpawn())
+      spawn.push(await timedSpawn(ECHO))
+      sandboxedSpawn.push(await timedSpawn(sandboxed))
     }
     for (let i = 0; i < Math.min(runs, 50); i++) {
       withWorktree.push(await dispatchOnce(server, repo, false))
@@ -76,6 +115,10 @@ export async function benchDispatch(runs = 200) {
       runs,
       dispatch_ms: stats(inPlace),
       raw_spawn_ms: stats(spawn),
+      dispatch_over_raw_spawn_ms: round(percentile(inPlace, 50) - percentile(spawn, 50)),
+      sandboxed_spawn_ms: stats(sandboxedSpawn),
+      // openRuntime's own part: the dispatch less the sandboxed spawn every run starts with.
+      dispatch_over_sandboxed_spawn_ms: round(percentile(inPlace, 50) - percentile(sandboxedSpawn, 50)),
       dispatch_with_worktree_ms: stats(withWorktree),
       raw_git_worktree_add_ms: stats(worktree),
       worktree_step_ms: round(worktreeStep),
