@@ -32,6 +32,17 @@ async function finishedTask(title: string, command: string): Promise<string> {
   return id
 }
 
+/** A thread reader once its thread is ready (`thread` names another entry), closed after `use`. */
+async function withThreadReader(use: (reader: ThreadReader) => Promise<void>, thread?: URL): Promise<void> {
+  const reader = new ThreadReader(settings(), rt.runtime, thread)
+  try {
+    expect(await reader.ready).toBe(true)
+    await use(reader)
+  } finally {
+    reader.close()
+  }
+}
+
 beforeAll(async () => {
   rt = await startTestRuntime()
   workspace = join(rt.dir, 'plain')
@@ -45,9 +56,7 @@ describe("the pages' thread", () => {
       '<img src=x onerror=alert(1)> page',
       "printf 'one\\n<script>two</script>\\n'",
     )
-    const reader = new ThreadReader(settings(), rt.runtime)
-    try {
-      expect(await reader.ready).toBe(true)
+    await withThreadReader(async (reader) => {
       const threaded = await reader.answer({ kind: 'task-page', id })
       // Moved as bytes, not copied as a string: the answer came from the thread.
       expect(threaded.body).toBeInstanceOf(Uint8Array)
@@ -59,28 +68,20 @@ describe("the pages' thread", () => {
       expect(await countElements(text(threaded), 'img')).toBe(0)
       expect(await countElements(text(threaded), 'script:not([src])')).toBe(0)
       expect(text(threaded)).toContain('&lt;script&gt;two&lt;/script&gt;')
-    } finally {
-      reader.close()
-    }
+    })
   })
 
   test('sees what the loop committed a moment before (a new task, a finished run)', async () => {
-    const reader = new ThreadReader(settings(), rt.runtime)
-    try {
-      expect(await reader.ready).toBe(true)
+    await withThreadReader(async (reader) => {
       const id = await finishedTask('committed just now', "printf 'fresh output\\n'")
       const page = text(await reader.answer({ kind: 'task-page', id }))
       expect(page).toContain('committed just now')
       expect(page).toContain('fresh output')
-    } finally {
-      reader.close()
-    }
+    })
   })
 
   test('refuses an unknown task with the error the loop would give, typed', async () => {
-    const reader = new ThreadReader(settings(), rt.runtime)
-    try {
-      expect(await reader.ready).toBe(true)
+    await withThreadReader(async (reader) => {
       const missing = '00000000-0000-4000-8000-000000000000'
       const error = await reader.answer({ kind: 'task-page', id: missing }).catch((thrown) => thrown)
       expect(error).toBeInstanceOf(AppError)
@@ -91,17 +92,13 @@ describe("the pages' thread", () => {
       })
       const page = await rt.handle(`/tasks/${missing}/view`)
       expect(page.status).toBe(404)
-    } finally {
-      reader.close()
-    }
+    })
   })
 
   test('a question the thread took with it when it ended is answered on the loop, and so is every one after', async () => {
     const id = await finishedTask('outlives its thread', "printf 'kept\\n'")
     const ending = new URL('../support/ending-read-thread.ts', import.meta.url)
-    const reader = new ThreadReader(settings(), rt.runtime, ending)
-    try {
-      expect(await reader.ready).toBe(true)
+    await withThreadReader(async (reader) => {
       const inline = text(await inlineReader(rt.runtime).answer({ kind: 'task-page', id }))
       const taken = await reader.answer({ kind: 'task-page', id })
       // The thread never answers: this is the loop's answer (a string, not the thread's bytes).
@@ -110,9 +107,7 @@ describe("the pages' thread", () => {
       const after = await reader.answer({ kind: 'task-page', id })
       expect(typeof after.body).toBe('string')
       expect(text(after)).toBe(inline)
-    } finally {
-      reader.close()
-    }
+    }, ending)
   })
 
   test('its connection refuses every write', () => {
