@@ -1,3 +1,4 @@
+import type { Config } from '../config'
 import { TaskStates } from '../lifecycle'
 import { Store } from '../storage/store'
 import type { HostPaths } from '../workspaces/exposure'
@@ -10,11 +11,22 @@ export interface ReadSideSettings extends HostPaths {
   discoveryRoots: string[] | undefined
 }
 
-/** The services that only read, over a connection of their own that only reads. */
+/** The read side's settings from the runtime's configuration. */
+export const readSideSettings = (config: Config): ReadSideSettings => ({
+  dbPath: config.dbPath,
+  home: config.home,
+  dataDir: config.dataDir,
+  discoveryRoots: config.discoveryRoots,
+})
+
+/**
+ * The services that only read, over a connection of their own that only reads. It lives as long
+ * as the thread that opened it: a connection that never writes leaves nothing half-done when the
+ * thread is terminated.
+ */
 export interface ReadSide {
   tasks: TaskReads
   workspaces: WorkspaceRegistry
-  close(): void
 }
 
 /** Opens the read side of a store the runtime opened (and migrated) already. */
@@ -23,6 +35,5 @@ export function openReadSide(settings: ReadSideSettings): ReadSide {
   return {
     tasks: new TaskReads(store, new TaskStates(store)),
     workspaces: new WorkspaceRegistry(store, settings, settings.discoveryRoots),
-    close: () => store.close(),
   }
 }

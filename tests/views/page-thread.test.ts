@@ -5,19 +5,13 @@ import { AppError } from '../../src/errors'
 import type { ReadAnswer } from '../../src/routes/reads/answers'
 import { inlineReader, ThreadReader } from '../../src/routes/reads/reader'
 import { Store } from '../../src/storage/store'
+import { readSideSettings } from '../../src/tasks/read-side'
 import { countElements } from '../support/html-parse'
 import { createShellTask, startTestRuntime, type TestRuntime } from '../support/runtime'
 import { waitFor } from '../support/temp'
 
 let rt: TestRuntime
 let workspace: string
-
-const settings = () => ({
-  dbPath: rt.runtime.config.dbPath,
-  home: rt.runtime.config.home,
-  dataDir: rt.runtime.config.dataDir,
-  discoveryRoots: rt.runtime.config.discoveryRoots,
-})
 
 const text = ({ body }: ReadAnswer) => (typeof body === 'string' ? body : new TextDecoder().decode(body))
 
@@ -34,7 +28,7 @@ async function finishedTask(title: string, command: string): Promise<string> {
 
 /** A thread reader once its thread is ready (`thread` names another entry), closed after `use`. */
 async function withThreadReader(use: (reader: ThreadReader) => Promise<void>, thread?: URL): Promise<void> {
-  const reader = new ThreadReader(settings(), rt.runtime, thread)
+  const reader = new ThreadReader(readSideSettings(rt.runtime.config), rt.runtime, thread)
   try {
     expect(await reader.ready).toBe(true)
     await use(reader)

@@ -4,8 +4,8 @@ import { answer } from './answers'
 import type { ReadReply, ReadRequest } from './read-protocol'
 
 /**
- * The pages' thread: the read routes' answers (the task page, GET /tasks) built here, on a
- * connection that only reads, while the event loop that owns the runs takes their output in.
+ * The pages' thread: the read routes' answers (the task page) built here, on a connection that
+ * only reads, while the event loop that owns the runs takes their output in.
  */
 declare const self: Worker
 
