@@ -1,14 +1,12 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { defaultPolicy } from '../src/domain'
-import { detectSandbox } from '../src/policy'
-import { sandboxRun } from '../src/workers/run-sandbox'
 import { gitSync, makeRepo } from '../tests/support/git-repo'
 import { type ServerProcess, spawnServer } from '../tests/support/server-process'
 import { tempDir } from '../tests/support/temp'
 import { timeToFirstStdout } from './lib/dispatch'
 import { percentile, round } from './lib/measure'
 import { serverProfiling } from './lib/profiling'
+import { sandboxedCommand } from './lib/sandboxed-command'
 
 /** POST start → first stdout on the SSE stream of an `echo hi` task. */
 const dispatchOnce = (server: ServerProcess, workspace: string, inPlace: boolean) =>
@@ -48,35 +46,6 @@ function rawWorktree(repo: string, i: number): number {
   return performance.now() - started
 }
 
-/**
- * The same command under the sandbox the runs module builds for the in-place task (bubblewrap,
- * network off, credentials and the data directory hidden): what containment alone costs a spawn.
- */
-function sandboxedEcho(workspace: string, dataDir: string): string[] {
-  const sandbox = detectSandbox()
-  if (!sandbox.available) throw new Error(`B2 needs bubblewrap: ${sandbox.reason}`)
-  const command = sandboxRun({
-    argv: ECHO,
-    env: { HOME: process.env.HOME ?? '/root' },
-    policy: { ...defaultPolicy(), allow_in_place: true },
-    workspace,
-    prepared: {
-      isolated: false,
-      worktreePath: null,
-      executionDir: workspace,
-      baseCommit: null,
-      repoRoot: null,
-      gitDir: null,
-      sharedObjects: null,
-      note: 'in place',
-    },
-    stateDirs: [],
-    sandbox,
-    dataDir,
-  })
-  return command.argv
-}
-
 const stats = (values: number[]) => ({
   p50: round(percentile(values, 50)),
   p99: round(percentile(values, 99)),
@@ -99,7 +68,8 @@ export async function benchDispatch(runs = 200) {
     const spawn: number[] = []
     const sandboxedSpawn: number[] = []
     const worktree: number[] = []
-    const sandboxed = sandboxedEcho(plain, dataDir)
+    // The same command under the run's sandbox: what containment alone costs a spawn.
+    const sandboxed = sandboxedCommand(ECHO, plain, dataDir)
     for (let i = 0; i < runs; i++) {
       inPlace.push(await dispatchOnce(server, plain, true))
       spawn.push(await timedSpawn(ECHO))

@@ -5,12 +5,15 @@ import { api, spawnServer } from '../tests/support/server-process'
 import { tempDir } from '../tests/support/temp'
 import { startEmptyServer } from './lib/empty-server-process'
 import { probeInTurn } from './lib/health-probe'
-import { percentile, round } from './lib/measure'
+import { cpuSeconds, percentile, round } from './lib/measure'
 import { serverProfiling } from './lib/profiling'
+import { runRawStreams } from './lib/raw-streams'
 import { taskPagePath as defaultTaskPage } from './lib/task-page'
 
 const TASKS = 50
 const LINES = 10_000
+const COMMAND = `seq 1 ${LINES}`
+const PARALLEL = 8
 
 /** Milliseconds to fetch `url` (with the server's token) and read its whole body. */
 async function timedGet(url: string, auth: Record<string, string>): Promise<{ ms: number; body: string }> {
@@ -28,7 +31,7 @@ export async function benchConcurrency(taskPagePath = defaultTaskPage) {
   const dbPath = join(dir.path, 'data', 'db.sqlite3')
   const server = await spawnServer({
     OPENRUNTIME_DB: dbPath,
-    OPENRUNTIME_MAX_PARALLEL: '8',
+    OPENRUNTIME_MAX_PARALLEL: String(PARALLEL),
     ...serverProfiling(),
   })
   const empty = await startEmptyServer()
@@ -39,7 +42,7 @@ export async function benchConcurrency(taskPagePath = defaultTaskPage) {
         title: `c${i}`,
         prompt: '',
         runner: 'shell',
-        command: `seq 1 ${LINES}`,
+        command: COMMAND,
         workspace,
         // A plain folder, not a repository: the runs go in place.
         policy: { allow_in_place: true },
@@ -56,6 +59,7 @@ export async function benchConcurrency(taskPagePath = defaultTaskPage) {
     ]
     const [healthIdle = [], emptyIdle = []] = await probeInTurn(probed, IDLE_PROBES).latencies
     const started = performance.now()
+    const serverCpuAtStart = cpuSeconds(server.proc.pid) ?? Number.NaN
     await Promise.all(ids.map((id) => api(server, 'POST', `/tasks/${id}/start`)))
     const healthUnderLoad = probeInTurn(probed)
     const listLatency: number[] = []
@@ -74,9 +78,24 @@ export async function benchConcurrency(taskPagePath = defaultTaskPage) {
       const tasks = JSON.parse(list.body) as { status: string }[]
       if (tasks.every((task) => task.status === 'completed' || task.status === 'failed')) break
     }
+    const serverCpu = (cpuSeconds(server.proc.pid) ?? Number.NaN) - serverCpuAtStart
     healthUnderLoad.stop()
     const [healthLatency = [], emptyLatency = []] = await healthUnderLoad.latencies
     const totalSeconds = (performance.now() - started) / 1000
+    // The machine's own limit for that work: the same runs streamed and stored straight, and the
+    // same pages read as often, with no server around them, while the empty server is probed alone.
+    const rawProbe = probeInTurn([{ url: empty.url, headers: {} }])
+    const raw = await runRawStreams({
+      dbPath: join(dir.path, 'raw.sqlite3'),
+      workspace,
+      dataDir: join(dir.path, 'data'),
+      tasks: TASKS,
+      command: COMMAND,
+      parallel: PARALLEL,
+      pageEveryMs: (totalSeconds * 1000) / listLatency.length,
+    })
+    rawProbe.stop()
+    const [emptyUnderRaw = []] = await rawProbe.latencies
     const db = new Database(dbPath, { readonly: true })
     const stored =
       db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM events WHERE kind = 'stdout'").get()?.n ?? 0
@@ -102,6 +121,18 @@ export async function benchConcurrency(taskPagePath = defaultTaskPage) {
       empty_server_p99_ms: round(percentile(emptyLatency, 99)),
       empty_server_p99_ratio_to_idle: round(percentile(emptyLatency, 99) / percentile(emptyIdle, 99), 1),
       samples: listLatency.length,
+      server_cpu_seconds: round(serverCpu, 2),
+      raw_seconds: round(raw.seconds, 2),
+      raw_cpu_seconds: round(raw.cpuSeconds, 2),
+      cpu_ratio_to_raw: round(serverCpu / raw.cpuSeconds, 2),
+      raw_rows_stored: raw.rows,
+      raw_page_reads: raw.pageReads,
+      empty_server_raw_load_p50_ms: round(percentile(emptyUnderRaw, 50)),
+      empty_server_raw_load_p99_ms: round(percentile(emptyUnderRaw, 99)),
+      empty_server_raw_load_p99_ratio_to_idle: round(
+        percentile(emptyUnderRaw, 99) / percentile(emptyIdle, 99),
+        1,
+      ),
     }
   } finally {
     await empty.kill()
