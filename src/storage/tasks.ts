@@ -10,6 +10,22 @@ import {
 import { Columns, json, jsonList, number, type Row, stringList, text } from './columns'
 import { selectIn } from './in-list'
 
+/**
+ * The workspaces tasks ran in, the most recently changed first, ties by name. Every page that
+ * offers workspaces asks this, so it must not read every task: the distinct workspaces are walked
+ * one seek of the (workspace, updated_at) index at a time, and each one's newest change is one more
+ * (a GROUP BY reads the whole index: 30 ms a page at 100,000 tasks).
+ */
+export const RECENT_WORKSPACES = `WITH RECURSIVE workspaces(workspace) AS (
+    SELECT MIN(workspace) FROM tasks
+    UNION ALL
+    SELECT (SELECT MIN(workspace) FROM tasks WHERE workspace > workspaces.workspace)
+    FROM workspaces WHERE workspace IS NOT NULL
+  )
+  SELECT workspace FROM workspaces WHERE workspace IS NOT NULL
+  ORDER BY (SELECT MAX(updated_at) FROM tasks WHERE tasks.workspace = workspaces.workspace) DESC, workspace
+  LIMIT ?`
+
 /** How each field of a task is stored in `tasks` (besides the machine snapshot and the follow-up). */
 export const TASK_COLUMNS = new Columns<TaskRecord>({
   id: text(),
@@ -202,12 +218,10 @@ export class TaskTable {
       .map((row) => row.id)
   }
 
-  /** Workspaces tasks ran in, most recently used first. */
+  /** The workspaces tasks ran in, the most recently changed first (see RECENT_WORKSPACES). */
   recentWorkspaces(limit: number): string[] {
     return this.db
-      .query<{ workspace: string }, [number]>(
-        'SELECT workspace FROM tasks GROUP BY workspace ORDER BY MAX(updated_at) DESC LIMIT ?',
-      )
+      .query<{ workspace: string }, [number]>(RECENT_WORKSPACES)
       .all(limit)
       .map((row) => row.workspace)
   }

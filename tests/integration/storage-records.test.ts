@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { Value } from '@sinclair/typebox/value'
+import fc from 'fast-check'
 import {
   type AttemptRecord,
   AttemptRecordSchema,
@@ -12,6 +13,7 @@ import {
   TaskRecordSchema,
 } from '../../src/domain'
 import { Store } from '../../src/storage/store'
+import { RECENT_WORKSPACES } from '../../src/storage/tasks'
 import { tempDir } from '../support/temp'
 
 /**
@@ -161,6 +163,43 @@ describe('tasks', () => {
     expect(task?.cost_ledger).toEqual({ ...emptyLedger(), input_tokens: 7 })
     expect(task?.model).toBeNull()
     expectValid(TaskRecordSchema, task)
+  })
+})
+
+describe('recent workspaces', () => {
+  test('each workspace once, the one whose task changed last first, ties by name, up to the limit', () => {
+    const tasks = fc.array(
+      fc.record({ workspace: fc.constantFrom('/w/a', '/w/b', '/w/c', '/w/d', '/w/e'), second: fc.nat(30) }),
+      { maxLength: 40 },
+    )
+    fc.assert(
+      fc.property(tasks, fc.integer({ min: 1, max: 6 }), (rows, limit) => {
+        store.db.exec('DELETE FROM tasks')
+        const newest = new Map<string, string>()
+        for (const [i, { workspace, second }] of rows.entries()) {
+          const at = new Date(Date.parse(AT) + second * 1000).toISOString()
+          store.tasks.insert({ ...bareTask(`t${i}`), workspace, created_at: at, updated_at: at }, '{}')
+          if ((newest.get(workspace) ?? '') < at) newest.set(workspace, at)
+        }
+        const expected = [...newest]
+          .sort(([a, atA], [b, atB]) => (atA === atB ? (a < b ? -1 : 1) : atA < atB ? 1 : -1))
+          .slice(0, limit)
+          .map(([workspace]) => workspace)
+        expect(store.tasks.recentWorkspaces(limit)).toEqual(expected)
+      }),
+    )
+  })
+
+  test('found through the workspace index, never by reading every task', () => {
+    const plan = store.db
+      .query<{ detail: string }, [number]>(`EXPLAIN QUERY PLAN ${RECENT_WORKSPACES}`)
+      .all(50)
+      .map((row) => row.detail)
+    const readsOfTasks = plan.filter((step) => /\btasks\b/.test(step))
+    expect(readsOfTasks.length).toBeGreaterThan(0)
+    expect(
+      readsOfTasks.filter((step) => !/^SEARCH tasks USING COVERING INDEX tasks_by_workspace/.test(step)),
+    ).toEqual([])
   })
 })
 
