@@ -55,6 +55,7 @@ export interface RemoteAttempt {
   finished_at: string | null
 }
 
+// migrations/014_lookup_indexes.sql indexes the host's live attempts under this same condition.
 const LIVE_ATTEMPT = "status IN ('running', 'needs-input')"
 
 interface CommandRow {

@@ -16,7 +16,7 @@ import { selectIn } from './in-list'
  * one seek of the (workspace, updated_at) index at a time, and each one's newest change is one more
  * (a GROUP BY reads the whole index: 30 ms a page at 100,000 tasks).
  */
-export const RECENT_WORKSPACES = `WITH RECURSIVE workspaces(workspace) AS (
+const RECENT_WORKSPACES = `WITH RECURSIVE workspaces(workspace) AS (
     SELECT MIN(workspace) FROM tasks
     UNION ALL
     SELECT (SELECT MIN(workspace) FROM tasks WHERE workspace > workspaces.workspace)

@@ -40,6 +40,33 @@ describe('migrations', () => {
     db.close()
   })
 
+  test('every column that points at another row leads an index, so deleting that row never reads a whole table', () => {
+    dir = tempDir()
+    const db = openDatabase(join(dir.path, 'db.sqlite3'))
+    migrate(db)
+    const pragma = <Row>(sql: string) => db.query<Row, []>(sql).all()
+    const unindexed: string[] = []
+    let references = 0
+    for (const table of tables(db)) {
+      const leading = new Set(
+        pragma<{ name: string }>(`PRAGMA index_list("${table}")`).flatMap((index) =>
+          pragma<{ seqno: number; name: string }>(`PRAGMA index_info("${index.name}")`)
+            .filter((column) => column.seqno === 0)
+            .map((column) => column.name),
+        ),
+      )
+      for (const column of pragma<{ name: string; pk: number }>(`PRAGMA table_info("${table}")`))
+        if (column.pk === 1) leading.add(column.name)
+      for (const key of pragma<{ from: string; table: string }>(`PRAGMA foreign_key_list("${table}")`)) {
+        references++
+        if (!leading.has(key.from)) unindexed.push(`${table}.${key.from} -> ${key.table}`)
+      }
+    }
+    expect(references).toBeGreaterThan(10)
+    expect(unindexed).toEqual([])
+    db.close()
+  })
+
   test('runs waiting before the run outbox existed move into it, a follow-up reply included', () => {
     dir = tempDir()
     const path = join(dir.path, 'db.sqlite3')
