@@ -13,6 +13,7 @@ import {
   TaskRecordSchema,
 } from '../../src/domain'
 import { Store } from '../../src/storage/store'
+import type { TaskListQuery } from '../../src/storage/tasks'
 import { tempDir } from '../support/temp'
 
 /**
@@ -162,6 +163,56 @@ describe('tasks', () => {
     expect(task?.cost_ledger).toEqual({ ...emptyLedger(), input_tokens: 7 })
     expect(task?.model).toBeNull()
     expectValid(TaskRecordSchema, task)
+  })
+})
+
+describe('pages of tasks', () => {
+  test('walked page after page, every task comes once, newest first, ties by id, whatever the filter', () => {
+    const tasks = fc.array(
+      fc.record({
+        second: fc.nat(5),
+        status: fc.constantFrom('completed' as const, 'failed' as const),
+        workspace: fc.constantFrom('/w/a', '/w/b'),
+      }),
+      { maxLength: 30 },
+    )
+    const filters = fc.constantFrom<Omit<TaskListQuery, 'limit'>[]>(
+      {},
+      { status: ['completed'] },
+      { workspace: '/w/a' },
+    )
+    fc.assert(
+      fc.property(tasks, filters, fc.integer({ min: 1, max: 4 }), (rows, filter, limit) => {
+        store.db.exec('DELETE FROM tasks')
+        const written = rows.map(({ second, status, workspace }, i) => {
+          const at = new Date(Date.parse(AT) + second * 1000).toISOString()
+          const task = { ...bareTask(`t${String(i).padStart(2, '0')}`), status, workspace, updated_at: at }
+          store.tasks.insert(task, '{}')
+          return task
+        })
+        const expected = written
+          .filter(
+            (task) =>
+              (!('status' in filter) || task.status === 'completed') &&
+              (!('workspace' in filter) || task.workspace === '/w/a'),
+          )
+          .sort((a, b) =>
+            a.updated_at === b.updated_at ? (a.id < b.id ? 1 : -1) : a.updated_at < b.updated_at ? 1 : -1,
+          )
+          .map((task) => task.id)
+        const walked: string[] = []
+        let after: { updated_at: string; id: string } | undefined
+        // A page that does not move on would walk forever: more pages than tasks is a failure.
+        for (let pages = 0; pages <= rows.length; pages++) {
+          const page = store.tasks.list({ limit, after, ...filter })
+          walked.push(...page.map((task) => task.id))
+          const last = page.at(-1)
+          if (page.length < limit || !last) break
+          after = { updated_at: last.updated_at, id: last.id }
+        }
+        expect(walked).toEqual(expected)
+      }),
+    )
   })
 })
 
