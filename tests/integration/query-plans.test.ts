@@ -66,10 +66,27 @@ describe('lookups that grow with history seek an index', () => {
     }
   })
 
-  test('a later page of tasks starts with a seek, on its own and within one status or workspace', () => {
-    const after = { updated_at: '2026-12-01T00:00:00.000Z', id: 'task-9000' }
-    for (const filter of [{}, { status: ['completed' as const] }, { workspace: '/w' }])
-      for (const plan of plansOf(() => store.tasks.list({ limit: 50, after, ...filter })))
+  test('a page of tasks within one status, workspace or runner, or any later page, starts with a seek', () => {
+    const later = { updated_at: '2026-12-01T00:00:00.000Z', id: 'task-9000' }
+    const filters = [
+      {},
+      { status: ['completed' as const] },
+      { workspace: '/w' },
+      { runner: 'codex' as const },
+    ]
+    // The first page of all tasks is the one plan that may SCAN: the index in the page's order,
+    // stopped by the LIMIT. With a filter the index does not hold, that walk goes on until a page
+    // of matches is found, however far.
+    const pages = [undefined, later].flatMap((after) =>
+      filters
+        .filter((filter) => after || Object.keys(filter).length > 0)
+        .map((filter) => ({ ...filter, after })),
+    )
+    for (const page of pages)
+      for (const plan of [
+        ...plansOf(() => store.tasks.list({ limit: 50, ...page })),
+        ...plansOf(() => store.tasks.rosterEntries({ limit: 50, ...page })),
+      ])
         expect(unbounded(plan)).toEqual([])
   })
 
