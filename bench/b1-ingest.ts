@@ -8,6 +8,7 @@ import { tempDir, waitFor } from '../tests/support/temp'
 import { probeHealth } from './lib/health-probe'
 import { peakMemoryMiB, percentile, round } from './lib/measure'
 import { serverProfiling } from './lib/profiling'
+import { insertRawTask, rawEventInsert } from './lib/raw-rows'
 
 const LINES = 1_000_000
 // 100 bytes per line: a 7-digit counter and padding, as `awk` prints them.
@@ -17,11 +18,8 @@ const COMMAND = `awk 'BEGIN { for (i = 1; i <= ${LINES}; i++) printf "%07d %092s
 function rawInsert(dir: string): { seconds: number; peakMiB: number | null } {
   const db = openDatabase(join(dir, 'raw.sqlite3'))
   migrate(db)
-  db.exec(`INSERT INTO tasks (id, title, prompt, runner, command, workspace, status, budget_minutes, policy_json, cost_ledger_json, machine_snapshot, created_at, updated_at)
-    VALUES ('t', 't', '', 'shell', '', '/', 'running', 15, '{}', '{}', '{}', '', '')`)
-  const insert = db.prepare(
-    'INSERT INTO events (task_id, seq, attempt_id, kind, message, metadata_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  )
+  insertRawTask(db, 't', '', '/')
+  const insert = rawEventInsert(db)
   // Rows are built before the clock starts: the baseline is SQLite's insert rate alone.
   const lines = Array.from(
     { length: LINES + 1 },

@@ -4,6 +4,7 @@ import { openDatabase } from '../../src/storage/database'
 import { migrate } from '../../src/storage/migrate'
 import { cpuSeconds } from './measure'
 import type { PageReaderOrder } from './raw-page-reader'
+import { insertRawTask, rawEventInsert } from './raw-rows'
 import { sandboxedCommand } from './sandboxed-command'
 
 /** What `bun bench/lib/raw-streams.ts '<json>'` is asked to do: B3's work, with no server around it. */
@@ -35,13 +36,8 @@ async function rawStreams(order: RawStreamsOrder): Promise<RawStreamsResult> {
   const db = openDatabase(order.dbPath)
   migrate(db)
   const ids = Array.from({ length: order.tasks }, () => randomUUID())
-  const createTask =
-    db.prepare(`INSERT INTO tasks (id, title, prompt, runner, command, workspace, status, budget_minutes, policy_json, cost_ledger_json, machine_snapshot, created_at, updated_at)
-    VALUES (?, 't', '', 'shell', ?, ?, 'running', 15, '{}', '{}', '{}', ?, ?)`)
-  for (const id of ids) createTask.run(id, order.command, order.workspace, new Date().toISOString(), '')
-  const insert = db.prepare(
-    'INSERT INTO events (task_id, seq, attempt_id, kind, message, metadata_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  )
+  for (const id of ids) insertRawTask(db, id, order.command, order.workspace)
+  const insert = rawEventInsert(db)
   const insertLines = db.transaction((id: string, firstSeq: number, lines: string[], at: string) => {
     for (const [i, line] of lines.entries()) insert.run(id, firstSeq + i, 'a', 'stdout', line, null, at)
   })

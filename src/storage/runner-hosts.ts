@@ -177,7 +177,8 @@ export class RunnerHostTable {
 
   /**
    * The host's attempts that ended here without its report (it was lost, say) and are still their
-   * task's latest: what the host did meanwhile is still to come.
+   * task's latest: what the host did meanwhile is still to come. migrations/014_lookup_indexes.sql
+   * indexes exactly the attempts the first three conditions select.
    */
   unreportedAttempts(hostId: string): AttemptRecord[] {
     return this.db
