@@ -1,3 +1,4 @@
+import { lowerThreadPriority } from '../process/thread-priority'
 import { CheckpointSignal } from './checkpoint-signal'
 import { openDatabase, passiveCheckpoint } from './database'
 
@@ -18,6 +19,7 @@ interface Open {
 const CHECKPOINT_MS = 1000
 
 self.onmessage = ({ data }: MessageEvent<Open>) => {
+  lowerThreadPriority()
   const db = openDatabase(data.path)
   db.exec('PRAGMA wal_autocheckpoint = 0')
   const signal = new CheckpointSignal(data.signal)

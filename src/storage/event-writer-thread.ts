@@ -1,4 +1,5 @@
 import type { Database } from 'bun:sqlite'
+import { lowerThreadPriority } from '../process/thread-priority'
 import { BatchOutcome, BatchRecalled, BatchSkipped } from './batch-outcome'
 import { CheckpointSignal } from './checkpoint-signal'
 import { openDatabase, passiveCheckpoint } from './database'
@@ -65,6 +66,7 @@ const ROW_BYTES = 160
 self.onmessage = ({ data }: MessageEvent<Open | Batch | 'close'>) => {
   if (data === 'close') process.exit(0)
   if ('path' in data) {
+    lowerThreadPriority()
     outcome = new BatchOutcome(data.outcome)
     checkpoints = new CheckpointSignal(data.checkpoints)
     db = openDatabase(data.path)

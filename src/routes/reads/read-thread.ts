@@ -1,4 +1,5 @@
 import { AppError } from '../../errors'
+import { lowerThreadPriority } from '../../process/thread-priority'
 import { openReadSide, type ReadSide, type ReadSideSettings } from '../../tasks/read-side'
 import { answer } from './answers'
 import type { ReadReply, ReadRequest } from './read-protocol'
@@ -16,6 +17,7 @@ const encoder = new TextEncoder()
 
 self.onmessage = async ({ data }: MessageEvent<{ open: ReadSideSettings } | ReadRequest>) => {
   if ('open' in data) {
+    lowerThreadPriority()
     side = openReadSide(data.open)
     reply({ ready: true })
     return
