@@ -193,8 +193,8 @@ describe('pages of tasks', () => {
         const expected = written
           .filter(
             (task) =>
-              (!filter.status || task.status === 'completed') &&
-              (!filter.workspace || task.workspace === '/w/a'),
+              (!filter.status || filter.status.includes(task.status)) &&
+              (!filter.workspace || task.workspace === filter.workspace),
           )
           .sort((a, b) =>
             a.updated_at === b.updated_at ? (a.id < b.id ? 1 : -1) : a.updated_at < b.updated_at ? 1 : -1,

@@ -1,6 +1,5 @@
-import { readlinkSync } from 'node:fs'
 import { getPriority, setPriority } from 'node:os'
-import { lowerThreadPriority } from '../../src/process/thread-priority'
+import { currentThread, lowerThreadPriority } from '../../src/process/thread-priority'
 
 /**
  * A thread that starts `startStep` below the thread that made it, then lowers itself as the
@@ -9,7 +8,8 @@ import { lowerThreadPriority } from '../../src/process/thread-priority'
 declare const self: Worker
 
 self.onmessage = ({ data: startStep }: MessageEvent<number>) => {
-  const thread = Number(readlinkSync('/proc/thread-self').split('/').at(-1))
+  const thread = currentThread()
+  if (thread === null) throw new Error('this thread has no id of its own here')
   const inherited = getPriority(thread)
   setPriority(thread, inherited + startStep)
   const lowered = lowerThreadPriority()
