@@ -1,5 +1,5 @@
 import { Elysia, t } from 'elysia'
-import type { RunnerKind, TaskStatus, TaskView } from '../domain'
+import type { RunnerKind, TaskStatus } from '../domain'
 import { decodeCursor, encodeCursor, parseEventsEmbed } from './pagination'
 import {
   CreateTaskBody,
@@ -25,9 +25,9 @@ export function taskRoutes(services: Services) {
       '/tasks',
       ({ query }) => {
         const limit = query.limit ?? 50
-        const page = tasks.list(
+        const page = tasks.pageJson(
           {
-            limit: limit + 1,
+            limit,
             after: query.cursor ? decodeCursor(query.cursor) : undefined,
             status: query.status?.split(',') as TaskStatus[] | undefined,
             workspace: query.workspace,
@@ -35,15 +35,13 @@ export function taskRoutes(services: Services) {
           },
           parseEventsEmbed(query.events),
         )
-        const items = page.slice(0, limit)
-        const last = items.at(-1)
         const headers: Record<string, string> = {}
-        if (page.length > limit && last) {
-          const cursor = encodeCursor({ updated_at: last.updated_at, id: last.id })
+        if (page.next) {
+          const cursor = encodeCursor(page.next)
           headers['x-next-cursor'] = cursor
           headers.link = `</tasks?cursor=${cursor}&limit=${limit}>; rel="next"`
         }
-        return uncheckedJson(items satisfies TaskView[], headers)
+        return uncheckedJson(page.json, headers)
       },
       {
         query: t.Object({
@@ -93,8 +91,7 @@ export function taskRoutes(services: Services) {
     )
     .get(
       '/tasks/:id',
-      ({ params, query }) =>
-        uncheckedJson(tasks.view(params.id, parseEventsEmbed(query.events)) satisfies TaskView),
+      ({ params, query }) => uncheckedJson(tasks.viewJson(params.id, parseEventsEmbed(query.events))),
       {
         params: TaskParams,
         query: t.Object({ events: EventsEmbedQuery }),

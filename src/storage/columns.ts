@@ -16,6 +16,11 @@ export interface Storage<T> {
   readonly plain?: boolean
   /** The SQL expression that reads the column (by default the column itself). */
   readonly read?: (column: string) => string
+  /**
+   * The SQL expression that reads the column as the JSON value its field holds (what `jsonObject`
+   * builds records from). A plain column needs none: its select is that value already.
+   */
+  readonly json?: (column: string) => string
   encode(value: T): SqlValue
   decode(value: SqlValue): T
 }
@@ -61,6 +66,8 @@ export function json<T extends object | null>(defaults?: () => NonNullable<T>): 
   return {
     suffix: '_json',
     generated: false,
+    // SQLite cannot merge in the defaults; a damaged value reads as null, as `decode` reads it.
+    json: defaults ? undefined : (column) => `CASE WHEN json_valid(${column}) THEN json(${column}) END`,
     encode: (value) => (value === null ? null : JSON.stringify(value)),
     decode: (value) => {
       if (value === null) return null as T
@@ -166,6 +173,21 @@ export class Columns<R, W = Record<never, never>> {
     this.insertNames = names(this.inserted)
     this.placeholders = this.inserted.map(() => '?').join(', ')
     this.toRecord = compileReader<R>(this.read)
+  }
+
+  /**
+   * A `json_object(...)` expression that builds each row's record as JSON inside SQLite, with the
+   * fields in declaration order, the values `toRecord` would give: a page of records is then
+   * serialised without a JavaScript object per row. Only for tables whose every column has a JSON
+   * reading.
+   */
+  jsonObject(): string {
+    const pairs = this.read.map(({ field, name, storage }) => {
+      const expression = storage.json?.(name) ?? (storage.plain ? (storage.read?.(name) ?? name) : null)
+      if (expression === null) throw new Error(`${field} has no JSON reading`)
+      return `'${field}', ${expression}`
+    })
+    return `json_object(${pairs.join(', ')})`
   }
 
   /** The column a writable field is stored in. */

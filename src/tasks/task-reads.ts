@@ -4,7 +4,7 @@ import type { TaskStates } from '../lifecycle'
 import type { TaskMachineEvent } from '../machines/task-machine'
 import type { Store } from '../storage/store'
 import type { TaskListQuery } from '../storage/tasks'
-import { type EventsEmbed, rosterTasks, taskViews } from './views'
+import { type EventsEmbed, rosterTasks, taskViewJson, taskViews, taskViewsJson } from './views'
 
 /**
  * What the task API reads: a task, its view, a page of them, the events its state accepts and the
@@ -27,8 +27,27 @@ export class TaskReads {
     return taskViews(this.store, this.states, [this.get(id)], embed)[0] as TaskView
   }
 
+  /** `view` as the JSON the API sends. */
+  viewJson(id: string, embed: EventsEmbed): Blob {
+    return taskViewJson(this.store, this.states, this.get(id), embed)
+  }
+
   list(query: TaskListQuery, embed: EventsEmbed): TaskView[] {
     return taskViews(this.store, this.states, this.store.tasks.list(query), embed)
+  }
+
+  /**
+   * A page of `query.limit` views as the JSON array the API sends, and, when more tasks follow,
+   * where the next page starts (the page's last task).
+   */
+  pageJson(query: TaskListQuery, embed: EventsEmbed): { json: Blob; next: TaskListQuery['after'] } {
+    const found = this.store.tasks.list({ ...query, limit: query.limit + 1 })
+    const shown = found.slice(0, query.limit)
+    const last = shown.at(-1)
+    return {
+      json: taskViewsJson(this.store, this.states, shown, embed),
+      next: found.length > shown.length && last ? { updated_at: last.updated_at, id: last.id } : undefined,
+    }
   }
 
   /** The same page as `list`, as roster entries (what the pages show beside themselves). */

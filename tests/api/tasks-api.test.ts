@@ -240,6 +240,30 @@ describe('listing', () => {
     expect((await rt.call('GET', '/tasks?cursor=garbage')).status).toBe(400)
   })
 
+  test('the list and a task are sent as the views the services build, for every embed', async () => {
+    // A workspace of its own, so no other test's task changes the page between the two reads.
+    const workspace = makeRepo(join(rt.dir, 'views-repo'))
+    const ran = (await shell(`printf 'one\\n<two> "three"\\n'; echo done`, { workspace })).body.id
+    await rt.call('POST', `/tasks/${ran}/start`)
+    await settled(ran)
+    await shell('echo never started', { workspace })
+    for (const events of [undefined, 'none', 'all', '1', '0']) {
+      const embed =
+        events === undefined ? 100 : events === 'none' || events === 'all' ? events : Number(events)
+      const suffix = events === undefined ? '' : `&events=${events}`
+      const listed = await rt.handle(`/tasks?workspace=${encodeURIComponent(workspace)}${suffix}`)
+      expect(await listed.text()).toBe(JSON.stringify(rt.runtime.tasks.list({ limit: 50, workspace }, embed)))
+      const one = await rt.handle(`/tasks/${ran}${suffix.replace('&', '?')}`)
+      expect(await one.text()).toBe(JSON.stringify(rt.runtime.tasks.view(ran, embed)))
+    }
+    const page = (await rt.call('GET', `/tasks?workspace=${encodeURIComponent(workspace)}&events=all`)).body
+    // What was compared holds what it should: both tasks, the run's output and its attempt.
+    expect(page).toHaveLength(2)
+    const shown = page.find((task: any) => task.id === ran)
+    expect(shown.events.map((event: any) => event.message)).toContain('<two> "three"')
+    expect(shown.attempts).toHaveLength(1)
+  })
+
   test('the list holds every runner unless one is asked for', async () => {
     const agent = (
       await rt.call('POST', '/tasks', {

@@ -308,4 +308,55 @@ describe('events', () => {
     ])
     for (const event of events) expectValid(TaskEventSchema, event)
   })
+
+  test('the newest events as JSON are the events `latest` reads, whatever their text and metadata', () => {
+    store.tasks.insert(bareTask('t'), '{}')
+    store.tasks.insert(bareTask('other'), '{}')
+    const text = fc.string({ unit: 'binary', maxLength: 40 })
+    const metadata = fc.oneof(
+      fc.constant(null),
+      fc
+        .dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }))
+        .map((value) => JSON.stringify(value)),
+      // Damaged, as a crash mid-write could leave it: read as null both ways.
+      fc.constantFrom('{broken', '', 'nul'),
+    )
+    const event = fc.record({
+      message: text,
+      metadata_json: metadata,
+      kind: fc.constantFrom('stdout', 'lifecycle'),
+    })
+    let seq = 0
+    fc.assert(
+      fc.property(
+        fc.array(event, { maxLength: 12 }),
+        fc.oneof(fc.integer({ min: 1, max: 30 }), fc.constant('all' as const)),
+        (events, limit) => {
+          // Another task's events in between: the rows of one task are not the whole table.
+          store.events.insertMany(
+            events.flatMap((e) => {
+              seq += 1
+              const row = { task_id: 't', seq, attempt_id: null, created_at: AT, ...e }
+              return [row, { ...row, task_id: 'other', message: 'elsewhere' }]
+            }),
+          )
+          const rows = store.events.latest('t', limit === 'all' ? Number.MAX_SAFE_INTEGER : limit)
+          const json = store.events.latestJson('t', limit)
+          expect(JSON.parse(new TextDecoder().decode(json.json))).toEqual(rows)
+          expect({ count: json.count, lastSeq: json.lastSeq }).toEqual({
+            count: rows.length,
+            lastSeq: rows.at(-1)?.seq ?? null,
+          })
+        },
+      ),
+      { numRuns: 150 },
+    )
+  })
+
+  test('a task without events is an empty JSON array', () => {
+    store.tasks.insert(bareTask('t'), '{}')
+    const empty = { json: new TextEncoder().encode('[]'), count: 0, lastSeq: null }
+    expect(store.events.latestJson('t', 100)).toEqual(empty)
+    expect(store.events.latestJson('t', 'all')).toEqual(empty)
+  })
 })
