@@ -1,12 +1,13 @@
 import { lowerThreadPriority } from '../process/thread-priority'
+import { copyInPasses } from './checkpoint-passes'
 import { CheckpointSignal } from './checkpoint-signal'
-import { openDatabase, passiveCheckpoint } from './database'
+import { openDatabase, passiveCheckpointCopied } from './database'
 
 /**
  * The checkpointer's own thread: on a connection of its own, it copies the write-ahead log into the
- * database (PASSIVE: it takes no lock a writer needs) when the event writer's thread asks, and once
- * a second anyway for what the main connection wrote; the writer then finishes the checkpoint (see
- * CheckpointSignal). Copying a few MiB takes tens of milliseconds of disk writes; done on the
+ * database (PASSIVE: it takes no lock a writer needs, in passes: see checkpoint-passes.ts) when the
+ * event writer's thread asks, and once a second anyway for what the main connection wrote; the
+ * writer then finishes the checkpoint (see CheckpointSignal). Copying a few MiB takes tens of milliseconds of disk writes; done on the
  * writer's thread, it held up the batch behind it, and every unit of work waiting for that batch.
  */
 declare const self: Worker
@@ -25,7 +26,7 @@ self.onmessage = ({ data }: MessageEvent<Open>) => {
   const signal = new CheckpointSignal(data.signal)
   while (signal.next(CHECKPOINT_MS)) {
     // Busy (the writer finishing one past its bound), there is nothing for the writer to finish.
-    if (passiveCheckpoint(db, "the checkpointer's")) signal.copied(CHECKPOINT_MS)
+    if (copyInPasses(() => passiveCheckpointCopied(db, "the checkpointer's"))) signal.copied(CHECKPOINT_MS)
   }
   db.close()
   signal.ended()

@@ -25,10 +25,23 @@ export function openDatabase(path: string): Database {
  * failure is reported as `whose` checkpoint's and counts as done: the next one tries again.
  */
 export function passiveCheckpoint(db: Database, whose: string): boolean {
+  return passiveCheckpointCopied(db, whose) !== null
+}
+
+/**
+ * `passiveCheckpoint`, saying how far it got: the frames of the log copied into the database so
+ * far (those of earlier checkpoints since the log started over included), or null when another
+ * connection's checkpoint was running. A failure counts as done, with nothing copied.
+ */
+export function passiveCheckpointCopied(db: Database, whose: string): number | null {
   try {
-    return db.query<{ busy: number }, []>('PRAGMA wal_checkpoint(PASSIVE)').get()?.busy === 0
+    const result = db
+      .query<{ busy: number; checkpointed: number }, []>('PRAGMA wal_checkpoint(PASSIVE)')
+      .get()
+    if (result?.busy !== 0) return null
+    return Math.max(0, result.checkpointed)
   } catch (error) {
     console.error(`${whose} checkpoint failed: ${(error as Error).message}`)
-    return true
+    return 0
   }
 }
