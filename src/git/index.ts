@@ -41,7 +41,7 @@ export { mergeCompleted, type RollbackResult, rollBackMerge } from './merge-roll
 export { archiveRef, taskBranch } from './names.ts'
 export { type PushInput, type PushResult, pushTaskBranch } from './push.ts'
 export { type RemoteWork, remoteWork, snapshotRef } from './remote-snapshot.ts'
-export { locateRepo, type RepoInfo, requireRepo } from './repo.ts'
+export { mayBeInRepository, type RepoInfo, requireRepo } from './repo.ts'
 export { clearScratch, setScratchRoot } from './scratch.ts'
 export { snapshotTree, treeOf } from './snapshot.ts'
 export { removeStaleLocks } from './stale-locks.ts'

@@ -36,9 +36,10 @@ export async function locateRepo(dir: string): Promise<RepoInfo | null> {
  * Whether git could find a repository from `dir`: some folder from it up to `/` holds a `.git`,
  * or is itself a git directory (HEAD, objects/, refs/), as git's own discovery looks for. The
  * looks are a few stat calls each, made in place: through the file system's thread pool each was a
- * round trip of its own, and together they were most of what preparing a run in place cost.
+ * round trip of its own, and together they were most of what preparing a run in place cost. False
+ * is certain (git would find nothing); true is for git to confirm.
  */
-function mayBeInRepository(dir: string): boolean {
+export function mayBeInRepository(dir: string): boolean {
   for (let folder = dir; ; folder = dirname(folder)) {
     if (existsSync(join(folder, '.git')) || GIT_DIR_ENTRIES.every((name) => existsSync(join(folder, name))))
       return true

@@ -1,6 +1,6 @@
 import { type EffectivePolicy, RUNNER_LABELS, type RunnerKind, type TaskRecord } from '../domain'
 import { AppError } from '../errors'
-import { locateRepo } from '../git'
+import { mayBeInRepository } from '../git'
 import { assertAllowed, assertSandboxPossible, checkCommand, checkPrompt, type SandboxInfo } from '../policy'
 import { runnerOf } from './registry'
 import type { RunnerCatalog } from './runner-catalog'
@@ -40,8 +40,10 @@ export class Preflight {
   async assertCanRun(task: TaskRecord, policy: EffectivePolicy, { here = true } = {}): Promise<void> {
     this.assertPolicyAllows(task, policy)
     if (here) assertSandboxPossible(policy, this.sandbox())
-    if (!policy.allow_in_place && (await locateRepo(task.workspace)) === null)
-      throw inPlaceRefused(task.workspace)
+    // What cannot be a repository is refused here, without a git process (a few ms of every start
+    // in a worktree); whether git takes the rest for one is decided where the run is prepared,
+    // which refuses a run in place just the same before anything of it starts (run.ts).
+    if (!policy.allow_in_place && !mayBeInRepository(task.workspace)) throw inPlaceRefused(task.workspace)
     if (!here) return
     const info = await this.runners.get(task.runner)
     if (!info.available) throw runnerUnavailable(task.runner, info.reason)

@@ -172,6 +172,38 @@ describe('review through the API', () => {
     expect((await rt.call('GET', `/tasks/${id}/diff`)).body.isolated).toBe(false)
     expect((await rt.call('POST', `/tasks/${id}/worktree/merge`, {})).status).toBe(409)
   })
+
+  test('a folder with a .git that git does not take for a repository: the run is refused where it is prepared, changing nothing', async () => {
+    // Nothing git could take for a repository is refused at the start (above); this one only git
+    // can judge, and does when the run is prepared, before anything of it runs.
+    const odd = join(rt.dir, 'odd-gitfile')
+    await Bun.write(join(odd, '.git'), 'gitdir: nowhere at all\n')
+    await Bun.write(join(odd, 'a.txt'), 'a')
+    const id = (
+      await rt.call('POST', '/tasks', {
+        title: 'odd .git',
+        prompt: '',
+        runner: 'shell',
+        command: 'echo b > b.txt',
+        workspace: odd,
+      })
+    ).body.id
+    expect((await rt.call('POST', `/tasks/${id}/start`)).status).toBe(200)
+    const failed = await waitFor('the run to fail', async () => {
+      const t = (await rt.call('GET', `/tasks/${id}?events=all`)).body
+      return t.status === 'failed' ? t : null
+    })
+    expect(failed.worktree_path).toBeNull()
+    expect(existsSync(join(odd, 'b.txt'))).toBe(false)
+    // The same refusal the start gives a folder outside git, now in the run's timeline.
+    expect(
+      failed.events.some(
+        (e: any) =>
+          e.message.includes('could not prepare the workspace') &&
+          e.message.includes(`(rule in-place): ${odd}`),
+      ),
+    ).toBe(true)
+  })
 })
 
 describe('workspace settings', () => {
