@@ -21,6 +21,11 @@ export interface Storage<T> {
    * builds records from). A plain column needs none: its select is that value already.
    */
   readonly json?: (column: string) => string
+  /**
+   * Where the JSON reading may not be what `decode` gives: the SQL condition that holds for such a
+   * value (a reader of these records then decodes them instead).
+   */
+  readonly jsonDoubt?: (column: string) => string
   encode(value: T): SqlValue
   decode(value: SqlValue): T
 }
@@ -68,6 +73,8 @@ export function json<T extends object | null>(defaults?: () => NonNullable<T>): 
     generated: false,
     // SQLite cannot merge in the defaults; a damaged value reads as null, as `decode` reads it.
     json: defaults ? undefined : (column) => `CASE WHEN json_valid(${column}) THEN json(${column}) END`,
+    // What SQLite refuses, JSON.parse may still read: nested deeper than SQLite's 1,000 levels.
+    jsonDoubt: defaults ? undefined : (column) => `(${column} IS NOT NULL AND NOT json_valid(${column}))`,
     encode: (value) => (value === null ? null : JSON.stringify(value)),
     decode: (value) => {
       if (value === null) return null as T
@@ -188,6 +195,14 @@ export class Columns<R, W = Record<never, never>> {
       return `'${field}', ${expression}`
     })
     return `json_object(${pairs.join(', ')})`
+  }
+
+  /** An SQL condition that holds for a row whose `jsonObject` may not be its record (see `jsonDoubt`). */
+  jsonDoubts(): string {
+    const doubts = this.read.flatMap(({ name, storage }) =>
+      storage.jsonDoubt ? [storage.jsonDoubt(name)] : [],
+    )
+    return doubts.length > 0 ? `(${doubts.join(' OR ')})` : '0'
   }
 
   /** The column a writable field is stored in. */

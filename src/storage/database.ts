@@ -25,23 +25,29 @@ export function openDatabase(path: string): Database {
  * failure is reported as `whose` checkpoint's and counts as done: the next one tries again.
  */
 export function passiveCheckpoint(db: Database, whose: string): boolean {
-  return passiveCheckpointCopied(db, whose) !== null
+  return passiveCheckpointProgress(db, whose) !== null
+}
+
+/** How far a checkpoint got: the frames in the log, and how many of them are copied into the database. */
+export interface CheckpointProgress {
+  frames: number
+  copied: number
 }
 
 /**
- * `passiveCheckpoint`, saying how far it got: the frames of the log copied into the database so
- * far (those of earlier checkpoints since the log started over included), or null when another
- * connection's checkpoint was running. A failure counts as done, with nothing copied.
+ * `passiveCheckpoint`, saying how far it got, or null when another connection's checkpoint was
+ * running. A failure counts as done, with nothing left to copy.
  */
-export function passiveCheckpointCopied(db: Database, whose: string): number | null {
+export function passiveCheckpointProgress(db: Database, whose: string): CheckpointProgress | null {
   try {
     const result = db
-      .query<{ busy: number; checkpointed: number }, []>('PRAGMA wal_checkpoint(PASSIVE)')
+      .query<{ busy: number; log: number; checkpointed: number }, []>('PRAGMA wal_checkpoint(PASSIVE)')
       .get()
     if (result?.busy !== 0) return null
-    return Math.max(0, result.checkpointed)
+    // Not in WAL mode both are -1: nothing to copy.
+    return { frames: Math.max(0, result.log), copied: Math.max(0, result.checkpointed) }
   } catch (error) {
     console.error(`${whose} checkpoint failed: ${(error as Error).message}`)
-    return 0
+    return { frames: 0, copied: 0 }
   }
 }

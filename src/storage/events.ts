@@ -32,6 +32,7 @@ export interface EventsJson {
 }
 
 const toEvent = (row: Row): TaskEvent => EVENT_COLUMNS.toRecord(row)
+const UTF8 = new TextEncoder()
 const COLUMNS = EVENT_COLUMNS.select
 
 /** Rows per INSERT statement when writing a batch: binding one statement per row costs more than the row. */
@@ -45,7 +46,7 @@ export class EventTable {
   private readonly maxSeqRow: Statement<{ seq: number | null }, [string]>
   private readonly afterRows: Statement<Row, [string, number, number]>
   private readonly latestRows: Statement<Row, [string, number]>
-  private readonly latestJsonRow: Statement<EventsJson, [string, number]>
+  private readonly latestJsonRow: Statement<EventsJson & { doubted: number | null }, [string, number]>
   private readonly beforeRows: Statement<Row, [string, number, number]>
   private readonly countRow: Statement<{ n: number }, [string]>
 
@@ -60,7 +61,8 @@ export class EventTable {
     // oldest first: asking the aggregate to sort them anew cost a third more. As a BLOB, the text
     // comes as SQLite's own bytes, sent as they are instead of decoded and encoded again.
     this.latestJsonRow = db.query(
-      `SELECT CAST(json_group_array(${EVENT_COLUMNS.jsonObject()}) AS BLOB) AS json, COUNT(*) AS count, MAX(seq) AS lastSeq
+      `SELECT CAST(json_group_array(${EVENT_COLUMNS.jsonObject()}) AS BLOB) AS json, COUNT(*) AS count,
+         MAX(seq) AS lastSeq, MAX(${EVENT_COLUMNS.jsonDoubts()}) AS doubted
        FROM events INDEXED BY sqlite_autoindex_events_1
        WHERE task_id = ?1
          AND seq >= COALESCE((SELECT seq FROM events WHERE task_id = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2 - 1), 0)`,
@@ -144,7 +146,18 @@ export class EventTable {
    */
   latestJson(taskId: string, limit: number | 'all'): EventsJson {
     // An offset past the oldest event finds no bound, so every event is taken.
-    return this.latestJsonRow.get(taskId, limit === 'all' ? Number.MAX_SAFE_INTEGER : limit) as EventsJson
+    const most = limit === 'all' ? Number.MAX_SAFE_INTEGER : limit
+    const { doubted, ...built } = this.latestJsonRow.get(taskId, most) as EventsJson & {
+      doubted: number | null
+    }
+    if (!doubted) return built
+    // Metadata SQLite could not read (see `jsonDoubt`): these events are serialised as `latest` reads them.
+    const events = this.latest(taskId, most)
+    return {
+      json: UTF8.encode(JSON.stringify(events)),
+      count: events.length,
+      lastSeq: events.at(-1)?.seq ?? null,
+    }
   }
 
   /** The `limit` events just before `seq`, oldest first (for loading older history on demand). */

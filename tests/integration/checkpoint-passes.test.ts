@@ -2,31 +2,45 @@ import type { Database } from 'bun:sqlite'
 import { afterEach, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { copyInPasses, MAX_PASSES, SHORT_TAIL_FRAMES } from '../../src/storage/checkpoint-passes'
-import { openDatabase, passiveCheckpointCopied } from '../../src/storage/database'
+import { openDatabase, passiveCheckpointProgress } from '../../src/storage/database'
 import { tempDir } from '../support/temp'
 
+type Progress = { frames: number; copied: number } | null
+
 /** `copyInPasses` over copies that report `results` in turn; how many it asked for, and its answer. */
-function passes(results: (number | null)[]): { calls: number; copied: boolean } {
+function passes(results: Progress[]): { calls: number; copied: boolean } {
   let calls = 0
   const copied = copyInPasses(() => results[calls++] ?? null)
   return { calls, copied }
 }
 
+/** A pass that left `left` of the log's `frames` behind. */
+const at = (frames: number, left = 0): Progress => ({ frames, copied: frames - left })
+
 describe('the checkpointer copies in passes', () => {
   test('until a pass found a short tail', () => {
-    expect(passes([1000, 1300, 1300 + SHORT_TAIL_FRAMES])).toEqual({ calls: 3, copied: true })
+    // The writer keeps appending: 350 frames copied by the second pass, 40 by the third.
+    expect(passes([at(1000, 100), at(1300, 50), at(1340, 50)])).toEqual({ calls: 3, copied: true })
   })
 
   test('no more than MAX_PASSES under writes that outrun it', () => {
-    const growing = Array.from({ length: MAX_PASSES + 2 }, (_, i) => (i + 1) * 1000)
+    const growing = Array.from({ length: MAX_PASSES + 2 }, (_, i) => at((i + 1) * 1000, 500))
     expect(passes(growing)).toEqual({ calls: MAX_PASSES, copied: true })
   })
 
-  test('counts a log that started over from its beginning, and stops when another checkpoint runs', () => {
-    // Fewer frames copied than before: a new log, of 500 frames and then of 10.
-    expect(passes([1000, 500, 10, 2000])).toEqual({ calls: 3, copied: true })
-    expect(passes([null, 1000])).toEqual({ calls: 1, copied: false })
-    expect(passes([1000, null, 2000])).toEqual({ calls: 2, copied: false })
+  test('a log that started over counts whole, smaller or larger than the one before', () => {
+    // The first pass left nothing; a new log of 500 frames, then of 10.
+    expect(passes([at(1000), at(500), at(10), at(2000)])).toEqual({ calls: 3, copied: true })
+    // A new log of 127 frames after one of 104: more than a short tail, though only 23 more; then
+    // 40 frames copied of a log not left empty.
+    expect(passes([at(104), at(127), at(140, 100), at(2000)])).toEqual({ calls: 3, copied: true })
+    // Nothing written since a pass that left nothing: done.
+    expect(passes([at(1000), at(1000), at(2000)])).toEqual({ calls: 2, copied: true })
+  })
+
+  test('stops when another checkpoint runs', () => {
+    expect(passes([null, at(1000)])).toEqual({ calls: 1, copied: false })
+    expect(passes([at(1000, 500), null, at(2000)])).toEqual({ calls: 2, copied: false })
   })
 })
 
@@ -56,8 +70,8 @@ describe("on a real log, written to between the checkpointer's passes", () => {
     const during = [400, 2, 2]
     const copies: number[] = []
     const copied = copyInPasses(() => {
-      const result = passiveCheckpointCopied(checkpointer, 'the test checkpointer')
-      if (result !== null) copies.push(result)
+      const result = passiveCheckpointProgress(checkpointer, 'the test checkpointer')
+      if (result !== null) copies.push(result.copied)
       write(during[copies.length - 1] ?? 0)
       return result
     })
