@@ -30,12 +30,32 @@ function unknownField(schema: Shape, value: unknown): string | null {
   return unknownPath(schema, value)?.reverse().join('.') ?? null
 }
 
-/** The path to the first unknown field, innermost first; built only on the way out of a find (bodies may hold thousands of items). */
+/** A union's alternatives that can close an object, found once per schema. */
+const objectAlternatives = new WeakMap<Shape, Shape[]>()
+
+function alternativesOf(union: Shape): Shape[] {
+  let found = objectAlternatives.get(union)
+  if (!found) {
+    found = (union.anyOf ?? []).filter((option) => option.type === 'object' || option.anyOf)
+    objectAlternatives.set(union, found)
+  }
+  return found
+}
+
+/**
+ * The path to the first unknown field, innermost first; built only on the way out of a find.
+ * Bodies may hold hundreds of thousands of items (a runner host's batch of events): nothing is
+ * allocated for an item that has no unknown field.
+ */
 function unknownPath(schema: Shape, value: unknown): string[] | null {
   if (schema.anyOf) {
-    const objects = schema.anyOf.filter((option) => option.type === 'object' || option.anyOf)
-    const found = objects.map((option) => unknownPath(option, value))
-    return found.length > 0 && found.every((field) => field !== null) ? (found[0] ?? null) : null
+    let first: string[] | null = null
+    for (const option of alternativesOf(schema)) {
+      const field = unknownPath(option, value)
+      if (field === null) return null
+      first ??= field
+    }
+    return first
   }
   if (schema.type === 'array' && schema.items && Array.isArray(value)) {
     for (let index = 0; index < value.length; index++) {
