@@ -31,6 +31,9 @@ export interface EventsJson {
   lastSeq: number | null
 }
 
+/** What the statement behind `latestJson` reads: whether any of the events is doubted too (see `jsonDoubt`). */
+type EventsJsonRow = EventsJson & { doubted: number | null }
+
 const toEvent = (row: Row): TaskEvent => EVENT_COLUMNS.toRecord(row)
 const UTF8 = new TextEncoder()
 const COLUMNS = EVENT_COLUMNS.select
@@ -46,7 +49,7 @@ export class EventTable {
   private readonly maxSeqRow: Statement<{ seq: number | null }, [string]>
   private readonly afterRows: Statement<Row, [string, number, number]>
   private readonly latestRows: Statement<Row, [string, number]>
-  private readonly latestJsonRow: Statement<EventsJson & { doubted: number | null }, [string, number]>
+  private readonly latestJsonRow: Statement<EventsJsonRow, [string, number]>
   private readonly beforeRows: Statement<Row, [string, number, number]>
   private readonly countRow: Statement<{ n: number }, [string]>
 
@@ -147,9 +150,7 @@ export class EventTable {
   latestJson(taskId: string, limit: number | 'all'): EventsJson {
     // An offset past the oldest event finds no bound, so every event is taken.
     const most = limit === 'all' ? Number.MAX_SAFE_INTEGER : limit
-    const { doubted, ...built } = this.latestJsonRow.get(taskId, most) as EventsJson & {
-      doubted: number | null
-    }
+    const { doubted, ...built } = this.latestJsonRow.get(taskId, most) as EventsJsonRow
     if (!doubted) return built
     // Metadata SQLite could not read (see `jsonDoubt`): these events are serialised as `latest` reads them.
     const events = this.latest(taskId, most)

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gitSync, makeRepo } from '../support/git-repo'
-import { startTestRuntime, type TestRuntime } from '../support/runtime'
+import { createShellTask, startTestRuntime, type TestRuntime } from '../support/runtime'
 import { waitFor } from '../support/temp'
 
 let rt: TestRuntime
@@ -179,15 +179,7 @@ describe('review through the API', () => {
     const odd = join(rt.dir, 'odd-gitfile')
     await Bun.write(join(odd, '.git'), 'gitdir: nowhere at all\n')
     await Bun.write(join(odd, 'a.txt'), 'a')
-    const id = (
-      await rt.call('POST', '/tasks', {
-        title: 'odd .git',
-        prompt: '',
-        runner: 'shell',
-        command: 'echo b > b.txt',
-        workspace: odd,
-      })
-    ).body.id
+    const id = await createShellTask(rt, odd, 'echo b > b.txt')
     expect((await rt.call('POST', `/tasks/${id}/start`)).status).toBe(200)
     const failed = await waitFor('the run to fail', async () => {
       const t = (await rt.call('GET', `/tasks/${id}?events=all`)).body

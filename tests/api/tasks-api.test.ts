@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { parseEventsEmbed } from '../../src/routes/pagination'
 import { Task } from '../../src/routes/schemas'
 import { makeRepo } from '../support/git-repo'
 import { startTestRuntime, type TestRuntime } from '../support/runtime'
@@ -248,8 +249,7 @@ describe('listing', () => {
     await settled(ran)
     await shell('echo never started', { workspace })
     for (const events of [undefined, 'none', 'all', '1', '0']) {
-      const embed =
-        events === undefined ? 100 : events === 'none' || events === 'all' ? events : Number(events)
+      const embed = parseEventsEmbed(events)
       const suffix = events === undefined ? '' : `&events=${events}`
       const listed = await rt.handle(`/tasks?workspace=${encodeURIComponent(workspace)}${suffix}`)
       expect(await listed.text()).toBe(JSON.stringify(rt.runtime.tasks.list({ limit: 50, workspace }, embed)))

@@ -2,10 +2,10 @@ import type { Database } from 'bun:sqlite'
 import { afterEach, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { copyInPasses, MAX_PASSES, SHORT_TAIL_FRAMES } from '../../src/storage/checkpoint-passes'
-import { openDatabase, passiveCheckpointProgress } from '../../src/storage/database'
+import { type CheckpointProgress, openDatabase, passiveCheckpointProgress } from '../../src/storage/database'
 import { tempDir } from '../support/temp'
 
-type Progress = { frames: number; copied: number } | null
+type Progress = CheckpointProgress | null
 
 /** `copyInPasses` over copies that report `results` in turn; how many it asked for, and its answer. */
 function passes(results: Progress[]): { calls: number; copied: boolean } {
