@@ -29,8 +29,8 @@ import { readSideSettings } from './tasks/read-side'
 export interface AppOptions {
   /**
    * Build the task page on the pages' thread (routes/reads/), off the event loop that takes the
-   * runs' output in: what the server does. Without, it is built on the loop. (GET /tasks stays on
-   * the loop: on a thread its warm first page was slower than twice its raw SQL.)
+   * runs' output in: what the server does, and GET /tasks too while runs are live here (see
+   * ThreadReaderOptions). Without, both are built on the loop.
    */
   readThread?: boolean
 }
@@ -41,7 +41,7 @@ export interface AppOptions {
  */
 export function createApp(runtime: Runtime, options: AppOptions = {}) {
   const reads = options.readThread
-    ? new ThreadReader(readSideSettings(runtime.config), runtime)
+    ? new ThreadReader(readSideSettings(runtime.config), runtime, { busy: () => runtime.liveRuns.size > 0 })
     : inlineReader(runtime)
   const bodies = strictBodies()
   const app = new Elysia()
@@ -53,7 +53,7 @@ export function createApp(runtime: Runtime, options: AppOptions = {}) {
     .use(openApi(packageJson.version))
     .use(healthRoutes)
     .use(gitHttpRoutes(runtime, runtime.config))
-    .use(taskRoutes(runtime))
+    .use(taskRoutes(runtime, reads))
     .use(approvalRoutes(runtime))
     .use(streamRoutes(runtime))
     .use(reviewRoutes(runtime))

@@ -1,6 +1,8 @@
 import { Elysia, t } from 'elysia'
 import type { RunnerKind, TaskStatus } from '../domain'
-import { decodeCursor, encodeCursor, parseEventsEmbed } from './pagination'
+import { decodeCursor, parseEventsEmbed } from './pagination'
+import { answerResponse } from './reads/answers'
+import type { Reader } from './reads/reader'
 import {
   CreateTaskBody,
   ErrorResponse,
@@ -18,31 +20,25 @@ import { uncheckedJson } from './unchecked-json'
 const errors = { 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse }
 
 /** The task API: create, list, inspect, and drive tasks through their lifecycle. */
-export function taskRoutes(services: Services) {
+export function taskRoutes(services: Services, reads: Reader) {
   const { tasks, groups } = services
   return new Elysia({ name: 'task-routes', tags: ['tasks'] })
     .get(
       '/tasks',
-      ({ query }) => {
-        const limit = query.limit ?? 50
-        const page = tasks.pageJson(
-          {
-            limit,
-            after: query.cursor ? decodeCursor(query.cursor) : undefined,
-            status: query.status?.split(',') as TaskStatus[] | undefined,
-            workspace: query.workspace,
-            runner: query.runner as RunnerKind | undefined,
-          },
-          parseEventsEmbed(query.events),
-        )
-        const headers: Record<string, string> = {}
-        if (page.next) {
-          const cursor = encodeCursor(page.next)
-          headers['x-next-cursor'] = cursor
-          headers.link = `</tasks?cursor=${cursor}&limit=${limit}>; rel="next"`
-        }
-        return uncheckedJson(page.json, headers)
-      },
+      async ({ query }) =>
+        answerResponse(
+          await reads.answer({
+            kind: 'task-list',
+            query: {
+              limit: query.limit ?? 50,
+              after: query.cursor ? decodeCursor(query.cursor) : undefined,
+              status: query.status?.split(',') as TaskStatus[] | undefined,
+              workspace: query.workspace,
+              runner: query.runner as RunnerKind | undefined,
+            },
+            embed: parseEventsEmbed(query.events),
+          }),
+        ),
       {
         query: t.Object({
           limit: t.Optional(t.Integer({ minimum: 1, maximum: 500 })),

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppError } from '../../src/errors'
-import type { ReadAnswer } from '../../src/routes/reads/answers'
+import type { ReadAnswer, TaskListQuestion } from '../../src/routes/reads/answers'
 import { inlineReader, ThreadReader } from '../../src/routes/reads/reader'
 import { Store } from '../../src/storage/store'
 import { readSideSettings } from '../../src/tasks/read-side'
@@ -13,7 +13,12 @@ import { waitFor } from '../support/temp'
 let rt: TestRuntime
 let workspace: string
 
-const text = ({ body }: ReadAnswer) => (typeof body === 'string' ? body : new TextDecoder().decode(body))
+const text = ({ body }: ReadAnswer) => {
+  if (body instanceof Blob) throw new Error('a page is never answered as a Blob')
+  return typeof body === 'string' ? body : new TextDecoder().decode(body)
+}
+const answerText = async ({ body }: ReadAnswer) =>
+  body instanceof Blob ? await body.text() : text({ body, headers: {} })
 
 /** A finished shell task whose title and output a browser must not take for markup. */
 async function finishedTask(title: string, command: string): Promise<string> {
@@ -27,8 +32,12 @@ async function finishedTask(title: string, command: string): Promise<string> {
 }
 
 /** A thread reader once its thread is ready (`thread` names another entry), closed after `use`. */
-async function withThreadReader(use: (reader: ThreadReader) => Promise<void>, thread?: URL): Promise<void> {
-  const reader = new ThreadReader(readSideSettings(rt.runtime.config), rt.runtime, thread)
+async function withThreadReader(
+  use: (reader: ThreadReader) => Promise<void>,
+  thread?: URL,
+  busy?: () => boolean,
+): Promise<void> {
+  const reader = new ThreadReader(readSideSettings(rt.runtime.config), rt.runtime, { thread, busy })
   try {
     expect(await reader.ready).toBe(true)
     await use(reader)
@@ -102,6 +111,48 @@ describe("the pages' thread", () => {
       expect(typeof after.body).toBe('string')
       expect(text(after)).toBe(inline)
     }, ending)
+  })
+
+  test('builds a page of the task list the loop would, cursor included, while the loop is busy', async () => {
+    await finishedTask('listed first', "printf 'one\\n'")
+    await finishedTask('<b>listed</b> second', "printf 'two\\n'")
+    const question: TaskListQuestion = {
+      kind: 'task-list',
+      query: { limit: 1, status: ['completed'] },
+      embed: 'all',
+    }
+    await withThreadReader(
+      async (reader) => {
+        const threaded = await reader.answer(question)
+        expect(threaded.body).toBeInstanceOf(Uint8Array)
+        const inline = await inlineReader(rt.runtime).answer(question)
+        expect(inline.body).toBeInstanceOf(Blob)
+        expect(await answerText(threaded)).toBe(await answerText(inline))
+        expect(threaded.headers).toEqual(inline.headers)
+        expect(threaded.headers['x-next-cursor']).toBeString()
+        const [task] = JSON.parse(await answerText(threaded))
+        expect(task.title).toBe('<b>listed</b> second')
+        expect(task.events.map((event: { message: string }) => event.message)).toContain('two')
+      },
+      undefined,
+      () => true,
+    )
+  })
+
+  test('leaves the task list to an idle loop, and still builds task pages itself', async () => {
+    const id = await finishedTask('idle loop', "printf 'quiet\\n'")
+    let busy = false
+    await withThreadReader(
+      async (reader) => {
+        const list: TaskListQuestion = { kind: 'task-list', query: { limit: 5 }, embed: 'none' }
+        expect((await reader.answer(list)).body).toBeInstanceOf(Blob)
+        expect((await reader.answer({ kind: 'task-page', id })).body).toBeInstanceOf(Uint8Array)
+        busy = true
+        expect((await reader.answer(list)).body).toBeInstanceOf(Uint8Array)
+      },
+      undefined,
+      () => busy,
+    )
   })
 
   test('its connection refuses every write', () => {

@@ -1,3 +1,4 @@
+import type { TaskReads } from '../../tasks/task-reads'
 import { taskPage } from '../../views/task-page'
 import { TIMELINE_PAGE } from '../../views/timeline'
 import { visibleText } from '../../views/visible'
@@ -5,17 +6,26 @@ import { nextTurn } from '../pages/next-turn'
 import { HTML } from '../pages/respond'
 import { rosterBeside } from '../pages/roster'
 import { taskContext } from '../pages/task-context'
+import { encodeCursor } from '../pagination'
 import type { ReadServices } from './read-services'
 
+/** A page of the task list as GET /tasks asks for it. */
+export type TaskListQuestion = {
+  kind: 'task-list'
+  query: Parameters<TaskReads['pageJson']>[0]
+  embed: Parameters<TaskReads['pageJson']>[1]
+}
+
 /** What a read route asks: the same question whether the loop or the pages' thread answers it. */
-export type ReadQuestion = { kind: 'task-page'; id: string }
+export type ReadQuestion = { kind: 'task-page'; id: string } | TaskListQuestion
 
 /**
  * A read route's whole answer, ready to send: the body and its headers. The pages' thread hands
- * its body over as UTF-8 bytes, moved rather than copied.
+ * its body over as UTF-8 bytes, moved rather than copied; the loop's JSON stays in the pieces it
+ * was built from.
  */
 export interface ReadAnswer {
-  body: string | Uint8Array
+  body: string | Uint8Array | Blob
   headers: Record<string, string>
 }
 
@@ -24,7 +34,24 @@ export const answerResponse = ({ body, headers }: ReadAnswer): Response =>
   new Response(body as BodyInit, { headers })
 
 export function answer(services: ReadServices, question: ReadQuestion): Promise<ReadAnswer> {
-  return taskPageAnswer(services, question.id)
+  return question.kind === 'task-page'
+    ? taskPageAnswer(services, question.id)
+    : Promise.resolve(taskListAnswer(services, question))
+}
+
+/**
+ * The page of tasks as JSON, and where the next one starts (in `x-next-cursor` and a `Link`
+ * header) when there is one. Sent as the views built it, unchecked (see routes/unchecked-json.ts).
+ */
+function taskListAnswer(services: ReadServices, { query, embed }: TaskListQuestion): ReadAnswer {
+  const page = services.tasks.pageJson(query, embed)
+  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  if (page.next) {
+    const cursor = encodeCursor(page.next)
+    headers['x-next-cursor'] = cursor
+    headers.link = `</tasks?cursor=${cursor}&limit=${query.limit}>; rel="next"`
+  }
+  return { body: page.json, headers }
 }
 
 /**

@@ -25,7 +25,8 @@ self.onmessage = async ({ data }: MessageEvent<{ open: ReadSideSettings } | Read
   try {
     if (!side) throw new Error('the read side was asked before it was opened')
     const { body, headers } = await answer(side, data.question)
-    const bytes = typeof body === 'string' ? encoder.encode(body) : body
+    const bytes =
+      typeof body === 'string' ? encoder.encode(body) : body instanceof Blob ? await body.bytes() : body
     reply({ id: data.id, answer: { body: bytes, headers } }, [bytes.buffer])
   } catch (error) {
     reply({
