@@ -7,6 +7,7 @@ import { HTML } from '../pages/respond'
 import { rosterBeside } from '../pages/roster'
 import { taskContext } from '../pages/task-context'
 import { encodeCursor } from '../pagination'
+import { JSON_TYPE } from '../unchecked-json'
 import type { ReadServices } from './read-services'
 
 /** A page of the task list as GET /tasks asks for it. */
@@ -45,7 +46,7 @@ export function answer(services: ReadServices, question: ReadQuestion): Promise<
  */
 function taskListAnswer(services: ReadServices, { query, embed }: TaskListQuestion): ReadAnswer {
   const page = services.tasks.pageJson(query, embed)
-  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  const headers: Record<string, string> = { 'content-type': JSON_TYPE }
   if (page.next) {
     const cursor = encodeCursor(page.next)
     headers['x-next-cursor'] = cursor

@@ -1,7 +1,7 @@
 import { AppError } from '../../errors'
 import { lowerThreadPriority } from '../../process/thread-priority'
 import { openReadSide, type ReadSide, type ReadSideSettings } from '../../tasks/read-side'
-import { answer } from './answers'
+import { answer, type ReadAnswer } from './answers'
 import type { ReadReply, ReadRequest } from './read-protocol'
 
 /**
@@ -15,6 +15,12 @@ let side: ReadSide | null = null
 const reply = (message: ReadReply, transfer: Transferable[] = []) => self.postMessage(message, transfer)
 const encoder = new TextEncoder()
 
+/** An answer's body as the bytes the thread moves to the loop. */
+async function asBytes(body: ReadAnswer['body']): Promise<Uint8Array> {
+  if (typeof body === 'string') return encoder.encode(body)
+  return body instanceof Blob ? await body.bytes() : body
+}
+
 self.onmessage = async ({ data }: MessageEvent<{ open: ReadSideSettings } | ReadRequest>) => {
   if ('open' in data) {
     lowerThreadPriority()
@@ -25,8 +31,7 @@ self.onmessage = async ({ data }: MessageEvent<{ open: ReadSideSettings } | Read
   try {
     if (!side) throw new Error('the read side was asked before it was opened')
     const { body, headers } = await answer(side, data.question)
-    const bytes =
-      typeof body === 'string' ? encoder.encode(body) : body instanceof Blob ? await body.bytes() : body
+    const bytes = await asBytes(body)
     reply({ id: data.id, answer: { body: bytes, headers } }, [bytes.buffer])
   } catch (error) {
     reply({
