@@ -50,6 +50,7 @@ export class EventTable {
   private readonly afterRows: Statement<Row, [string, number, number]>
   private readonly latestRows: Statement<Row, [string, number]>
   private readonly latestJsonRow: Statement<EventsJsonRow, [string, number]>
+  private readonly jsonAfterRow: Statement<EventsJsonRow, [string, number]>
   private readonly beforeRows: Statement<Row, [string, number, number]>
   private readonly countRow: Statement<{ n: number }, [string]>
 
@@ -59,16 +60,21 @@ export class EventTable {
       `SELECT ${COLUMNS} FROM events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
     )
     this.latestRows = db.query(`SELECT ${COLUMNS} FROM events WHERE task_id = ? ORDER BY seq DESC LIMIT ?`)
-    // From the Nth newest seq (0 when there are fewer) up. The aggregate takes the rows in the
-    // order they are read, and INDEXED BY holds the read to the (task_id, seq) index, so they come
-    // oldest first: asking the aggregate to sort them anew cost a third more. As a BLOB, the text
-    // comes as SQLite's own bytes, sent as they are instead of decoded and encoded again.
-    this.latestJsonRow = db.query(
-      `SELECT CAST(json_group_array(${EVENT_COLUMNS.jsonObject()}) AS BLOB) AS json, COUNT(*) AS count,
-         MAX(seq) AS lastSeq, MAX(${EVENT_COLUMNS.jsonDoubts()}) AS doubted
-       FROM events INDEXED BY sqlite_autoindex_events_1
-       WHERE task_id = ?1
-         AND seq >= COALESCE((SELECT seq FROM events WHERE task_id = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2 - 1), 0)`,
+    // The aggregate takes the rows in the order they are read, and INDEXED BY holds the read to the
+    // (task_id, seq) index, so they come oldest first: asking the aggregate to sort them anew cost a
+    // third more. As a BLOB, the text comes as SQLite's own bytes, sent as they are instead of
+    // decoded and encoded again.
+    const jsonOf = (bound: string) =>
+      db.query<EventsJsonRow, [string, number]>(
+        `SELECT CAST(json_group_array(${EVENT_COLUMNS.jsonObject()}) AS BLOB) AS json, COUNT(*) AS count,
+           MAX(seq) AS lastSeq, MAX(${EVENT_COLUMNS.jsonDoubts()}) AS doubted
+         FROM events INDEXED BY sqlite_autoindex_events_1
+         WHERE task_id = ?1 AND ${bound}`,
+      )
+    this.jsonAfterRow = jsonOf('seq > ?2')
+    // From the Nth newest seq (0 when there are fewer) up, wherever the seqs have gaps.
+    this.latestJsonRow = jsonOf(
+      'seq >= COALESCE((SELECT seq FROM events WHERE task_id = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2 - 1), 0)',
     )
     this.beforeRows = db.query(
       `SELECT ${COLUMNS} FROM events WHERE task_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
@@ -148,17 +154,30 @@ export class EventTable {
    * embeds, without a JavaScript object per event.
    */
   latestJson(taskId: string, limit: number | 'all'): EventsJson {
-    // An offset past the oldest event finds no bound, so every event is taken.
-    const most = limit === 'all' ? Number.MAX_SAFE_INTEGER : limit
-    const { doubted, ...built } = this.latestJsonRow.get(taskId, most) as EventsJsonRow
+    const { doubted, ...built } = this.latestJsonRows(taskId, limit)
     if (!doubted) return built
     // Metadata SQLite could not read (see `jsonDoubt`): these events are serialised as `latest` reads them.
-    const events = this.latest(taskId, most)
+    const events = this.latest(taskId, limit === 'all' ? Number.MAX_SAFE_INTEGER : limit)
     return {
       json: UTF8.encode(JSON.stringify(events)),
       count: events.length,
       lastSeq: events.at(-1)?.seq ?? null,
     }
+  }
+
+  /**
+   * The newest `limit` events are those past the newest seq less `limit`: a seek and one range of
+   * the index, where finding the Nth newest walked N entries of it first (a fifth of a page of
+   * task views). Seqs are contiguous, so the range holds them all; if it falls short while older
+   * events exist, the seqs have a gap and the Nth newest is looked for instead.
+   */
+  private latestJsonRows(taskId: string, limit: number | 'all'): EventsJsonRow {
+    if (limit === 'all') return this.jsonAfterRow.get(taskId, 0) as EventsJsonRow
+    const newest = this.maxSeqRow.get(taskId)?.seq ?? 0
+    const rows = this.jsonAfterRow.get(taskId, newest - limit) as EventsJsonRow
+    return rows.count === limit || newest <= limit
+      ? rows
+      : (this.latestJsonRow.get(taskId, limit) as EventsJsonRow)
   }
 
   /** The `limit` events just before `seq`, oldest first (for loading older history on demand). */
