@@ -24,23 +24,27 @@ export class TaskReads {
   }
 
   view(id: string, embed: EventsEmbed): TaskView {
-    return taskViews(this.store, this.states, [this.get(id)], embed)[0] as TaskView
+    return this.store.snapshot(() => taskViews(this.store, this.states, [this.get(id)], embed)[0] as TaskView)
   }
 
   /** `view` as the JSON the API sends. */
   viewJson(id: string, embed: EventsEmbed): Blob {
-    return taskViewJson(this.store, this.states, this.get(id), embed)
+    return this.store.snapshot(() => taskViewJson(this.store, this.states, this.get(id), embed))
   }
 
   list(query: TaskListQuery, embed: EventsEmbed): TaskView[] {
-    return taskViews(this.store, this.states, this.store.tasks.list(query), embed)
+    return this.store.snapshot(() => taskViews(this.store, this.states, this.store.tasks.list(query), embed))
   }
 
   /**
    * A page of `query.limit` views as the JSON array the API sends, and, when more tasks follow,
-   * where the next page starts (the page's last task).
+   * where the next page starts (the page's last task). Each of these reads is one snapshot.
    */
   pageJson(query: TaskListQuery, embed: EventsEmbed): { json: Blob; next: TaskListQuery['after'] } {
+    return this.store.snapshot(() => this.pageJsonOf(query, embed))
+  }
+
+  private pageJsonOf(query: TaskListQuery, embed: EventsEmbed): { json: Blob; next: TaskListQuery['after'] } {
     const found = this.store.tasks.list({ ...query, limit: query.limit + 1 })
     const shown = found.slice(0, query.limit)
     const last = shown.at(-1)
@@ -52,7 +56,7 @@ export class TaskReads {
 
   /** The same page as `list`, as roster entries (what the pages show beside themselves). */
   roster(query: TaskListQuery): RosterTask[] {
-    return rosterTasks(this.store, this.states, query)
+    return this.store.snapshot(() => rosterTasks(this.store, this.states, query))
   }
 
   /** Whether the task's lifecycle accepts `event` in its current state (what the pages offer). */

@@ -11,9 +11,13 @@ import {
   TaskEventSchema,
   type TaskRecord,
   TaskRecordSchema,
+  type TaskView,
 } from '../../src/domain'
+import { TaskStates } from '../../src/lifecycle'
 import { Store } from '../../src/storage/store'
 import type { TaskListQuery } from '../../src/storage/tasks'
+import { TaskReads } from '../../src/tasks/task-reads'
+import { completedSnapshot } from '../support/seed-history'
 import { tempDir } from '../support/temp'
 
 /**
@@ -376,5 +380,54 @@ describe('events', () => {
     const empty = { json: new TextEncoder().encode('[]'), count: 0, lastSeq: null }
     expect(store.events.latestJson('t', 100)).toEqual(empty)
     expect(store.events.latestJson('t', 'all')).toEqual(empty)
+  })
+})
+
+describe('task reads', () => {
+  test('a page of tasks is one commit: events another connection commits while it is built are not in it', async () => {
+    for (const id of ['a', 'b'])
+      store.tasks.insert({ ...bareTask(id), status: 'completed' }, completedSnapshot())
+    const event = (task_id: string, seq: number) => ({
+      task_id,
+      seq,
+      attempt_id: null,
+      kind: 'stdout' as const,
+      message: `line ${seq}`,
+      metadata_json: null,
+      created_at: AT,
+    })
+    store.events.insertMany([event('a', 1), event('b', 1)])
+    const other = Store.open(join(dir.path, 'db.sqlite3'))
+    const reads = new TaskReads(store, new TaskStates(store))
+    const latestJson = store.events.latestJson.bind(store.events)
+    let committed = false
+    // Once the page has read the first task's events, the other connection commits one more for each.
+    store.events.latestJson = (taskId, limit) => {
+      const read = latestJson(taskId, limit)
+      if (!committed) {
+        committed = true
+        other.transaction(() => other.events.insertMany([event('a', 2), event('b', 2)]))
+      }
+      return read
+    }
+    try {
+      const counts = async () =>
+        (JSON.parse(await reads.pageJson({ limit: 10 }, 100).json.text()) as TaskView[]).map((task) => [
+          task.events.length,
+          task.last_seq,
+        ])
+      expect(await counts()).toEqual([
+        [1, 1],
+        [1, 1],
+      ])
+      expect(committed).toBe(true)
+      // The next page reads the commit that came meanwhile.
+      expect(await counts()).toEqual([
+        [2, 2],
+        [2, 2],
+      ])
+    } finally {
+      other.close()
+    }
   })
 })
