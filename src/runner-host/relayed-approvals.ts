@@ -39,7 +39,7 @@ export class RelayedApprovalBook implements ApprovalBook {
 
   decide(id: string, decision: ApprovalDecision): boolean {
     const approval = this.approvals.get(id)
-    if (!approval || approval.status !== 'pending' || decision.status === 'pending') return false
+    if (approval?.status !== 'pending' || decision.status === 'pending') return false
     this.approvals.set(id, { ...approval, ...decision })
     this.relay({
       type: 'approval-closed',

@@ -80,7 +80,7 @@ function Why({ task, diff }: { task: TaskView; diff: TaskDiffView }): JSX.Elemen
 /** A runner host's task is reviewed from the snapshot its host pushed: say which attempt's, and how old. */
 function SnapshotNote({ task, diff }: { task: TaskView; diff: TaskDiffView }): JSX.Element {
   const { snapshot } = diff
-  if (!snapshot) return <></>
+  if (!snapshot) return ''
   const attempt = task.attempts.find((candidate) => candidate.id === snapshot.attempt_id)
   const where = attempt?.runner_host ? ` on runner host ${attempt.runner_host}` : ' on a runner host'
   const age = snapshot.age_seconds === null ? '' : `, ${Math.round(snapshot.age_seconds)} s old`
