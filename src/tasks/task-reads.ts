@@ -10,6 +10,7 @@ import { type EventsEmbed, rosterTasks, taskViewJson, taskViews, taskViewsJson }
  * What the task API reads: a task, its view, a page of them, the events its state accepts and the
  * approvals it asked for. It writes nothing, so the pages' thread answers it too, over a
  * connection of its own that only reads (routes/reads/), as the task service does on the loop.
+ * Each read that takes several statements (a view, a page, the roster) is one snapshot of the store.
  */
 export class TaskReads {
   constructor(
@@ -38,7 +39,7 @@ export class TaskReads {
 
   /**
    * A page of `query.limit` views as the JSON array the API sends, and, when more tasks follow,
-   * where the next page starts (the page's last task). Each of these reads is one snapshot.
+   * where the next page starts (the page's last task).
    */
   pageJson(query: TaskListQuery, embed: EventsEmbed): { json: Blob; next: TaskListQuery['after'] } {
     return this.store.snapshot(() => this.pageJsonOf(query, embed))
