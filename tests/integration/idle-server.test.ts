@@ -1,13 +1,17 @@
 import { expect, test } from 'bun:test'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { createShellTask } from '../support/runtime'
 import { api, spawnServer } from '../support/server-process'
 import { tempDir, waitFor } from '../support/temp'
 
-/** How many times the thread has gone to sleep waiting and been woken: each timer that fires wakes it once. */
-const wakeups = (pid: number, thread: number) =>
+/**
+ * How many times a process's main thread (its event loop; its thread id is the pid) has gone to
+ * sleep waiting and been woken: each timer that fires wakes it once.
+ */
+const loopWakeups = (pid: number) =>
   Number(
-    /voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${thread}/status`, 'utf8'))?.[1],
+    /voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8'))?.[1],
   )
 
 /** The span the loop's wake-ups are counted over (a window of observation, not a wait for an event). */
@@ -22,24 +26,16 @@ test('an idle server sleeps: after a run its event loop is woken by a few timers
     // A run first, so whatever it set going (its job on the queue, the event log's batches) must wind down.
     const workspace = join(dir.path, 'plain')
     mkdirSync(workspace)
-    const created = await api(server, 'POST', '/tasks', {
-      prompt: '',
-      runner: 'shell',
-      title: 'echo',
-      command: 'echo hi',
-      workspace,
-      policy: { allow_in_place: true },
-    })
-    expect(created.status).toBe(200)
-    expect((await api(server, 'POST', `/tasks/${created.body.id}/start`)).status).toBe(200)
+    const call = (method: string, path: string, body?: unknown) => api(server, method, path, body)
+    const id = await createShellTask({ call }, workspace, 'echo hi', { policy: { allow_in_place: true } })
+    expect((await call('POST', `/tasks/${id}/start`)).status).toBe(200)
     await waitFor('the run to end', async () => {
-      const { body } = await api(server, 'GET', `/tasks/${created.body.id}?events=none`)
+      const { body } = await call('GET', `/tasks/${id}?events=none`)
       return body.status !== 'queued' && body.status !== 'running'
     })
-    const loop = server.proc.pid
-    const before = wakeups(server.proc.pid, loop)
+    const before = loopWakeups(server.proc.pid)
     await Bun.sleep(WINDOW_MS)
-    const woken = wakeups(server.proc.pid, loop) - before
+    const woken = loopWakeups(server.proc.pid) - before
     // bunqueue's write buffer flushed on a 10 ms interval whether or not it held a job: 200 in the window.
     expect(woken).toBeLessThan((WINDOW_MS / 1000) * IDLE_WAKEUPS_PER_SECOND)
   } finally {
